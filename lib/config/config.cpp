@@ -1,0 +1,334 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "config/json_reader.h"
+
+namespace bnrun::config {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr std::int64_t max_units = 1'000'000;
+constexpr std::int64_t max_epochs = 1'000'000;
+constexpr std::int64_t max_batch_size = 100'000'000;
+
+std::string resolve_path(const std::string& path, const std::string& base_directory) {
+  const std::filesystem::path given(path);
+  if (given.is_absolute() || base_directory.empty()) return given.lexically_normal().string();
+  return (std::filesystem::path(base_directory) / given).lexically_normal().string();
+}
+
+std::string read_path(ObjectReader& reader, std::string_view key, const std::string& base_directory) {
+  const std::string value = reader.required_string(key);
+  if (value.empty()) throw ConfigError(reader.path_of(key), "expected a file path, got an empty string");
+  return resolve_path(value, base_directory);
+}
+
+DatasetConfig parse_dataset(const json& document, const std::string& base_directory) {
+  ObjectReader reader(document, "dataset");
+  DatasetConfig dataset;
+  const bool single_file = reader.has("path");
+  const bool split_files = reader.has("train") || reader.has("test");
+  if (single_file && split_files)
+    throw ConfigError("dataset", "give either \"path\" (one file, split by test_fraction) or \"train\" and \"test\", not both");
+  if (!single_file && !split_files)
+    throw ConfigError("dataset", "needs \"path\" (one CSV file) or \"train\" and \"test\" (two CSV files)");
+  if (single_file) {
+    dataset.path = read_path(reader, "path", base_directory);
+    dataset.test_fraction = reader.number_or("test_fraction", dataset.test_fraction,
+                                             {0.0, 1.0, false, false, "in (0, 1)"});
+    dataset.stratify = reader.boolean_or("stratify", dataset.stratify);
+  } else {
+    dataset.train_path = read_path(reader, "train", base_directory);
+    dataset.test_path = read_path(reader, "test", base_directory);
+    for (const char* key : {"test_fraction", "stratify"})
+      if (reader.has(key))
+        throw ConfigError(reader.path_of(key), "only applies with \"path\"; with separate files the test set is \"test\"");
+  }
+  dataset.target = reader.required_string("target");
+  dataset.features = reader.string_list_or("features", {});
+  const std::string delimiter = reader.string_or("delimiter", ",");
+  if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r")
+    throw ConfigError(reader.path_of("delimiter"),
+                      fmt::format("expected one character such as \",\" \";\" or \"\\t\", got {}", describe_value(delimiter)));
+  dataset.delimiter = delimiter[0];
+  dataset.standardize = reader.boolean_or("standardize", dataset.standardize);
+  dataset.validation_fraction = reader.number_or("validation_fraction", dataset.validation_fraction, fraction_below_one());
+  dataset.shuffle = reader.boolean_or("shuffle", dataset.shuffle);
+  reader.finish();
+  return dataset;
+}
+
+nn::Activation read_activation(ObjectReader& reader, std::string_view key, std::optional<std::string_view> fallback) {
+  if (!fallback && !reader.has(key)) reader.required(key);  // throws "is required but missing"
+  return *kernels::activation_from_name(reader.choice_or(key, fallback.value_or(""), kernels::activation_names()));
+}
+
+nn::LayerSpec parse_layer(const json& document, const std::string& path) {
+  ObjectReader reader(document, path);
+  const std::string type = reader.required_string("type");
+  nn::LayerSpec result;
+  if (type == "dense") {
+    nn::DenseSpec dense;
+    dense.units = static_cast<std::size_t>(reader.required_integer("units", 1, max_units));
+    dense.activation = read_activation(reader, "activation", "linear");
+    std::vector<std::string_view> initializers = nn::initializer_names();
+    dense.initializer = *nn::initializer_from_name(reader.choice_or("initializer", "glorot_uniform", initializers));
+    dense.use_bias = reader.boolean_or("use_bias", true);
+    result = dense;
+  } else if (type == "batchnorm") {
+    nn::BatchNormSpec batchnorm;
+    batchnorm.momentum = reader.number_or("momentum", batchnorm.momentum, {0.0, 1.0, true, true, "in [0, 1]"});
+    batchnorm.epsilon = reader.number_or("epsilon", batchnorm.epsilon, positive());
+    batchnorm.center = reader.boolean_or("center", batchnorm.center);
+    batchnorm.scale = reader.boolean_or("scale", batchnorm.scale);
+    batchnorm.running_variance = reader.choice_or("running_variance", "biased", {"biased", "unbiased"}) == "biased"
+                                     ? nn::RunningVariance::biased
+                                     : nn::RunningVariance::unbiased;
+    result = batchnorm;
+  } else if (type == "activation") {
+    result = nn::ActivationSpec{read_activation(reader, "activation", std::nullopt)};
+  } else {
+    throw ConfigError(reader.path_of("type"),
+                      fmt::format("expected \"dense\", \"batchnorm\" or \"activation\", got \"{}\"", type));
+  }
+  reader.finish();
+  return result;
+}
+
+// The nonlinearity the model ends in (its last Dense activation or trailing activation layer).
+std::optional<nn::Activation> output_activation(const std::vector<nn::LayerSpec>& layers) {
+  if (layers.empty()) return std::nullopt;
+  if (const auto* dense = std::get_if<nn::DenseSpec>(&layers.back())) return dense->activation;
+  if (const auto* activation = std::get_if<nn::ActivationSpec>(&layers.back())) return activation->activation;
+  return std::nullopt;
+}
+
+// Index of the last Dense layer: its units are the model's output width.
+std::size_t last_dense_index(const std::vector<nn::LayerSpec>& layers) {
+  for (std::size_t i = layers.size(); i-- > 0;)
+    if (std::holds_alternative<nn::DenseSpec>(layers[i])) return i;
+  return layers.size();
+}
+
+std::vector<nn::LayerSpec> parse_layers(const json& document) {
+  ObjectReader reader(document, "model");
+  const json& list = reader.required("layers");
+  if (!list.is_array() || list.empty())
+    throw ConfigError("model.layers", fmt::format("expected a non-empty array of layers, got {}", describe_value(list)));
+  std::vector<nn::LayerSpec> layers;
+  for (std::size_t i = 0; i < list.size(); ++i) layers.push_back(parse_layer(list[i], fmt::format("model.layers[{}]", i)));
+  reader.finish();
+
+  if (last_dense_index(layers) == layers.size()) throw ConfigError("model.layers", "needs at least one dense layer");
+  const auto ending = output_activation(layers);
+  if (!ending || (*ending != nn::Activation::softmax && *ending != nn::Activation::sigmoid))
+    throw ConfigError(fmt::format("model.layers[{}]", layers.size() - 1),
+                      "the model must end in a softmax (one unit per class) or a sigmoid (one unit, two classes): "
+                      "set \"activation\" of the last dense layer");
+  return layers;
+}
+
+optim::OptimizerSettings parse_optimizer(const json& document) {
+  ObjectReader reader(document, "training.optimizer");
+  const std::string name = reader.choice_or("name", "adam", {"adam", "sgd"});
+  optim::OptimizerSettings result;
+  if (name == "adam") {
+    optim::AdamSettings adam;
+    adam.learning_rate = reader.number_or("learning_rate", adam.learning_rate, positive());
+    adam.beta_1 = reader.number_or("beta_1", adam.beta_1, fraction_below_one());
+    adam.beta_2 = reader.number_or("beta_2", adam.beta_2, fraction_below_one());
+    adam.epsilon = reader.number_or("epsilon", adam.epsilon, positive());
+    result = adam;
+  } else {
+    optim::SgdSettings sgd;
+    sgd.learning_rate = reader.number_or("learning_rate", sgd.learning_rate, positive());
+    sgd.momentum = reader.number_or("momentum", sgd.momentum, fraction_below_one());
+    sgd.nesterov = reader.boolean_or("nesterov", sgd.nesterov);
+    result = sgd;
+  }
+  reader.finish();
+  return result;
+}
+
+TrainingConfig parse_training(const json& document) {
+  ObjectReader reader(document, "training");
+  TrainingConfig training;
+  training.epochs = reader.integer_or("epochs", training.epochs, 1, max_epochs);
+  training.batch_size = reader.integer_or("batch_size", training.batch_size, 1, max_batch_size);
+  training.seed = static_cast<std::uint64_t>(reader.integer_or("seed", static_cast<std::int64_t>(training.seed), 0));
+  const std::string loss =
+      reader.choice_or("loss", "auto", {"auto", "sparse_categorical_crossentropy", "binary_crossentropy"});
+  if (loss == "sparse_categorical_crossentropy") training.loss = Loss::sparse_categorical_crossentropy;
+  if (loss == "binary_crossentropy") training.loss = Loss::binary_crossentropy;
+  training.shuffle = reader.boolean_or("shuffle", training.shuffle);
+  training.l2 = reader.number_or("l2", training.l2, non_negative());
+  if (const auto* optimizer = reader.optional("optimizer")) training.optimizer = parse_optimizer(*optimizer);
+  reader.finish();
+  return training;
+}
+
+ExperimentConfig parse_experiment(const json& document) {
+  ObjectReader reader(document, "experiment");
+  ExperimentConfig experiment;
+  const auto names = reader.string_list_or("variants", {"bn", "no_bn"});
+  if (names.empty()) throw ConfigError("experiment.variants", "expected at least one of \"bn\", \"no_bn\"");
+  experiment.variants.clear();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string path = fmt::format("experiment.variants[{}]", i);
+    if (names[i] != "bn" && names[i] != "no_bn")
+      throw ConfigError(path, fmt::format("expected \"bn\" or \"no_bn\", got \"{}\"", names[i]));
+    const Variant variant = names[i] == "bn" ? Variant::bn : Variant::no_bn;
+    if (std::find(experiment.variants.begin(), experiment.variants.end(), variant) != experiment.variants.end())
+      throw ConfigError(path, fmt::format("\"{}\" is listed twice", names[i]));
+    experiment.variants.push_back(variant);
+  }
+  reader.finish();
+  return experiment;
+}
+
+bool runs_batchnorm(const Config& config) {
+  const auto& variants = config.experiment.variants;
+  return std::find(variants.begin(), variants.end(), Variant::bn) != variants.end() &&
+         nn::has_batchnorm(nn::ModelSpec{0, config.layers});
+}
+
+void check_consistency(const Config& config) {
+  if (runs_batchnorm(config) && config.training.batch_size < 2)
+    throw ConfigError("training.batch_size",
+                      "must be at least 2 when the model has batchnorm layers (a batch of one row has zero variance)");
+  const auto ending = output_activation(config.layers);
+  if (config.training.loss == Loss::sparse_categorical_crossentropy && ending != nn::Activation::softmax)
+    throw ConfigError("training.loss", "sparse_categorical_crossentropy needs a softmax output layer");
+  if (config.training.loss == Loss::binary_crossentropy && ending != nn::Activation::sigmoid)
+    throw ConfigError("training.loss", "binary_crossentropy needs a sigmoid output layer with one unit");
+}
+
+ordered_json layer_to_json(const nn::LayerSpec& layer) {
+  if (const auto* dense = std::get_if<nn::DenseSpec>(&layer))
+    return {{"type", "dense"},
+            {"units", dense->units},
+            {"activation", kernels::activation_name(dense->activation)},
+            {"initializer", nn::initializer_name(dense->initializer)},
+            {"use_bias", dense->use_bias}};
+  if (const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer))
+    return {{"type", "batchnorm"},
+            {"momentum", batchnorm->momentum},
+            {"epsilon", batchnorm->epsilon},
+            {"center", batchnorm->center},
+            {"scale", batchnorm->scale},
+            {"running_variance", batchnorm->running_variance == nn::RunningVariance::biased ? "biased" : "unbiased"}};
+  return {{"type", "activation"}, {"activation", kernels::activation_name(std::get<nn::ActivationSpec>(layer).activation)}};
+}
+
+ordered_json optimizer_to_json(const optim::OptimizerSettings& settings) {
+  if (const auto* adam = std::get_if<optim::AdamSettings>(&settings))
+    return {{"name", "adam"},
+            {"learning_rate", adam->learning_rate},
+            {"beta_1", adam->beta_1},
+            {"beta_2", adam->beta_2},
+            {"epsilon", adam->epsilon}};
+  const auto& sgd = std::get<optim::SgdSettings>(settings);
+  return {{"name", "sgd"}, {"learning_rate", sgd.learning_rate}, {"momentum", sgd.momentum}, {"nesterov", sgd.nesterov}};
+}
+
+}  // namespace
+
+std::string_view variant_name(Variant variant) { return variant == Variant::bn ? "bn" : "no_bn"; }
+
+std::string_view loss_name(Loss loss) {
+  return loss == Loss::binary_crossentropy ? "binary_crossentropy" : "sparse_categorical_crossentropy";
+}
+
+Config parse_config(const json& document, const std::string& base_directory, const std::string& default_name) {
+  ObjectReader reader(document, "");
+  Config config;
+  config.name = reader.string_or("name", default_name);
+  config.description = reader.string_or("description", "");
+  config.dataset = parse_dataset(reader.required("dataset"), base_directory);
+  config.layers = parse_layers(reader.required("model"));
+  if (const auto* training = reader.optional("training")) config.training = parse_training(*training);
+  if (const auto* experiment = reader.optional("experiment")) config.experiment = parse_experiment(*experiment);
+  reader.finish();
+  check_consistency(config);
+  return config;
+}
+
+ordered_json to_json(const Config& config) {
+  ordered_json dataset;
+  const DatasetConfig& d = config.dataset;
+  if (d.has_separate_test_file()) {
+    dataset["train"] = d.train_path;
+    dataset["test"] = d.test_path;
+  } else {
+    dataset["path"] = d.path;
+  }
+  dataset["target"] = d.target;
+  dataset["features"] = d.features;
+  dataset["delimiter"] = std::string(1, d.delimiter);
+  dataset["standardize"] = d.standardize;
+  if (!d.has_separate_test_file()) {
+    dataset["test_fraction"] = d.test_fraction;
+    dataset["stratify"] = d.stratify;
+  }
+  dataset["validation_fraction"] = d.validation_fraction;
+  dataset["shuffle"] = d.shuffle;
+
+  ordered_json layers = ordered_json::array();
+  for (const auto& layer : config.layers) layers.push_back(layer_to_json(layer));
+
+  const TrainingConfig& t = config.training;
+  ordered_json training = {{"epochs", t.epochs},
+                           {"batch_size", t.batch_size},
+                           {"seed", t.seed},
+                           {"loss", loss_name(effective_loss(config))},
+                           {"shuffle", t.shuffle},
+                           {"l2", t.l2},
+                           {"optimizer", optimizer_to_json(t.optimizer)}};
+  ordered_json variants = ordered_json::array();
+  for (const Variant variant : config.experiment.variants) variants.push_back(variant_name(variant));
+
+  ordered_json result;
+  result["name"] = config.name;
+  if (!config.description.empty()) result["description"] = config.description;
+  result["dataset"] = dataset;
+  result["model"] = {{"layers", layers}};
+  result["training"] = training;
+  result["experiment"] = {{"variants", variants}};
+  return result;
+}
+
+Loss effective_loss(const Config& config) {
+  if (config.training.loss) return *config.training.loss;
+  return output_activation(config.layers) == nn::Activation::sigmoid ? Loss::binary_crossentropy
+                                                                      : Loss::sparse_categorical_crossentropy;
+}
+
+void check_against_data(const Config& config, std::size_t class_count) {
+  const std::size_t index = last_dense_index(config.layers);
+  const auto& dense = std::get<nn::DenseSpec>(config.layers[index]);
+  const std::string path = fmt::format("model.layers[{}].units", index);
+  if (effective_loss(config) == Loss::binary_crossentropy) {
+    if (dense.units != 1)
+      throw ConfigError(path, fmt::format("is {}, but a sigmoid output for binary cross-entropy needs 1 unit", dense.units));
+    if (class_count != 2)
+      throw ConfigError(path, fmt::format("a sigmoid output needs exactly 2 classes, but the data has {}; "
+                                          "use a softmax layer with {} units",
+                                          class_count, class_count));
+  } else if (dense.units != class_count) {
+    throw ConfigError(path, fmt::format("is {}, but the data has {} classes: the softmax output needs one unit per class",
+                                        dense.units, class_count));
+  }
+}
+
+nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, Variant variant) {
+  nn::ModelSpec spec{feature_count, config.layers};
+  return variant == Variant::bn ? spec : nn::without_batchnorm(spec);
+}
+
+}  // namespace bnrun::config

@@ -1,0 +1,89 @@
+// The experiment config: what a JSON config file means, fully resolved (every default filled in).
+//
+// Schema (keys not listed are errors; see configs/ for examples and docs/CONFIG.md for every key):
+//   name                 string, default: the config file's stem
+//   description          string, free text
+//   dataset   { path | train + test, target, features, delimiter, standardize, test_fraction,
+//               validation_fraction, stratify, shuffle }
+//   model     { layers: [ {type: dense|batchnorm|activation, ...} ] }
+//   training  { epochs, batch_size, seed, loss, shuffle, l2, optimizer {name: adam|sgd, ...} }
+//   experiment{ variants: ["bn", "no_bn"] }
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/spec.h"
+#include "optim/optimizer.h"
+
+namespace bnrun::config {
+
+struct DatasetConfig {
+  // Either one file split into train and test (`path`), or separate `train_path` and `test_path`.
+  std::string path;
+  std::string train_path;
+  std::string test_path;
+  std::string target;
+  std::vector<std::string> features;  // empty: every column but the target
+  char delimiter = ',';
+  bool standardize = true;
+  double test_fraction = 0.2;
+  double validation_fraction = 0.0;
+  bool stratify = false;
+  bool shuffle = true;
+
+  bool has_separate_test_file() const { return !train_path.empty(); }
+};
+
+enum class Loss { sparse_categorical_crossentropy, binary_crossentropy };
+
+struct TrainingConfig {
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 32;
+  std::uint64_t seed = 42;
+  std::optional<Loss> loss;  // unset: chosen from the output layer (softmax → sparse CE, sigmoid → binary CE)
+  bool shuffle = true;       // reshuffle the training rows every epoch
+  double l2 = 0.0;           // λ·ΣW² on Dense kernels, as Keras' kernel_regularizer=l2(λ)
+  optim::OptimizerSettings optimizer = optim::AdamSettings{};
+};
+
+enum class Variant { bn, no_bn };
+
+struct ExperimentConfig {
+  std::vector<Variant> variants = {Variant::bn, Variant::no_bn};
+};
+
+struct Config {
+  std::string name;
+  std::string description;
+  DatasetConfig dataset;
+  std::vector<nn::LayerSpec> layers;
+  TrainingConfig training;
+  ExperimentConfig experiment;
+};
+
+std::string_view variant_name(Variant variant);
+std::string_view loss_name(Loss loss);
+
+// Validates `document` and fills in defaults. Relative data paths are resolved against `base_directory`.
+// `default_name` is used when the config has no "name". Throws ConfigError naming the key path.
+Config parse_config(const nlohmann::json& document, const std::string& base_directory,
+                    const std::string& default_name);
+
+// The resolved config as JSON, every default written out; parse_config(to_json(c)) == c.
+nlohmann::ordered_json to_json(const Config& config);
+
+// Checks that hold only once the data is known: the output layer's width against the number of classes, and
+// the loss against the output activation. `feature_count` is the model's input width.
+void check_against_data(const Config& config, std::size_t class_count);
+
+// The model spec for a variant: `no_bn` drops every BatchNorm layer.
+nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, Variant variant);
+
+// The loss the run uses: the configured one, or the one the output layer implies.
+Loss effective_loss(const Config& config);
+
+}  // namespace bnrun::config

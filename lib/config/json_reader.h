@@ -1,0 +1,87 @@
+// Strict, typed reading of one JSON object, with the key path in every message.
+//
+// A reader is made for each object of the config ("training.optimizer", "model.layers[2]"). Each getter
+// consumes one key; finish() then rejects any key nobody asked for, suggesting the closest known one, so a
+// typo like "test_fration" is an error rather than a silently ignored setting.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace bnrun::config {
+
+// A config problem at a key path. `what()` is "<key path>: <problem>"; the loader adds the file name.
+class ConfigError : public UserError {
+ public:
+  ConfigError(std::string key_path, const std::string& problem)
+      : UserError(key_path + ": " + problem), key_path_(std::move(key_path)) {}
+  const std::string& key_path() const { return key_path_; }
+
+ private:
+  std::string key_path_;
+};
+
+// A short, single-line rendering of a JSON value for messages.
+std::string describe_value(const nlohmann::json& value);
+
+class ObjectReader {
+ public:
+  // Throws ConfigError if `object` is not a JSON object. `path` is its key path ("" for the root).
+  ObjectReader(const nlohmann::json& object, std::string path);
+
+  bool has(std::string_view key) const;
+  std::string path_of(std::string_view key) const;
+
+  // Each getter marks the key as known. The *_or forms return the default when the key is absent.
+  const nlohmann::json& required(std::string_view key);
+  const nlohmann::json* optional(std::string_view key);
+
+  std::string string_or(std::string_view key, const std::string& fallback);
+  std::string required_string(std::string_view key);
+  // One of `choices`; the message lists them.
+  std::string choice_or(std::string_view key, std::string_view fallback, const std::vector<std::string_view>& choices);
+  bool boolean_or(std::string_view key, bool fallback);
+  // A whole number in [minimum, maximum].
+  std::int64_t integer_or(std::string_view key, std::int64_t fallback, std::int64_t minimum,
+                          std::int64_t maximum = std::numeric_limits<std::int64_t>::max());
+  std::int64_t required_integer(std::string_view key, std::int64_t minimum,
+                                std::int64_t maximum = std::numeric_limits<std::int64_t>::max());
+  // A finite number in the given range; `range_text` says it in words for the message ("in [0, 1)").
+  struct Range {
+    double minimum;
+    double maximum;
+    bool include_minimum;
+    bool include_maximum;
+    std::string text;
+  };
+  double number_or(std::string_view key, double fallback, const Range& range);
+  std::vector<std::string> string_list_or(std::string_view key, const std::vector<std::string>& fallback);
+
+  // Throws on the first key no getter asked for.
+  void finish() const;
+
+ private:
+  const nlohmann::json& object_;
+  std::string path_;
+  std::set<std::string, std::less<>> known_;
+};
+
+// Reads `value` (at `path`) as a whole number in [minimum, maximum].
+std::int64_t read_integer(const nlohmann::json& value, const std::string& path, std::int64_t minimum,
+                          std::int64_t maximum);
+
+// Common ranges.
+ObjectReader::Range positive();                 // (0, ∞)
+ObjectReader::Range fraction_below_one();       // [0, 1)
+ObjectReader::Range non_negative();             // [0, ∞)
+
+}  // namespace bnrun::config

@@ -1,0 +1,163 @@
+#include "config/load.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "config/json_reader.h"
+#include "core/error.h"
+
+namespace bnrun::config {
+
+namespace {
+
+using nlohmann::json;
+
+struct PathSegment {
+  std::string key;          // empty for an index segment
+  std::size_t index = 0;
+  bool is_index = false;
+};
+
+std::vector<PathSegment> parse_key_path(const std::string& path, const std::string& assignment) {
+  std::vector<PathSegment> segments;
+  std::size_t i = 0;
+  auto fail = [&](const std::string& problem) {
+    return UserError(fmt::format("--set {}: {}", assignment, problem));
+  };
+  while (i < path.size()) {
+    if (path[i] == '[') {
+      const std::size_t close = path.find(']', i);
+      if (close == std::string::npos) throw fail("unclosed '[' in the key path");
+      const std::string digits = path.substr(i + 1, close - i - 1);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9)
+        throw fail(fmt::format("expected an array index in [], got \"[{}]\"", digits));
+      segments.push_back({"", std::stoul(digits), true});
+      i = close + 1;
+      if (i < path.size() && path[i] == '.') ++i;
+      continue;
+    }
+    const std::size_t end = path.find_first_of(".[", i);
+    const std::string key = path.substr(i, end == std::string::npos ? std::string::npos : end - i);
+    if (key.empty()) throw fail("empty key in the key path");
+    segments.push_back({key, 0, false});
+    i = end == std::string::npos ? path.size() : end;
+    if (i < path.size() && path[i] == '.') {
+      ++i;
+      if (i == path.size()) throw fail("the key path ends with '.'");
+    }
+  }
+  if (segments.empty()) throw fail("expected key.path=value");
+  return segments;
+}
+
+std::string line_column_of(const std::string& text, std::size_t byte) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("{}:{}", line, column);
+}
+
+// nlohmann's messages start "[json.exception.parse_error.101] parse error at line 3, column 5: "; keep the rest,
+// on one line.
+std::string parse_problem(const std::string& message) {
+  const std::size_t colon = message.find(": ");
+  std::string problem = colon == std::string::npos ? message : message.substr(colon + 2);
+  for (char& c : problem)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return problem;
+}
+
+std::string read_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw UserError(fmt::format("{}: is a directory, not a config file", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(fmt::format("{}: cannot open config file: {}", path, std::strerror(errno)));
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// Paths in the file are relative to the file; a path typed on the command line is relative to where it was
+// typed, so an overridden data path is made absolute here, before the file's folder is applied.
+void make_data_paths_absolute(json& document, const std::string& assignment) {
+  const std::string key = assignment.substr(0, assignment.find('='));
+  if (key != "dataset.path" && key != "dataset.train" && key != "dataset.test") return;
+  json& value = document["dataset"][key.substr(key.find('.') + 1)];
+  if (value.is_string() && !value.get<std::string>().empty() && std::filesystem::path(value.get<std::string>()).is_relative())
+    value = std::filesystem::absolute(value.get<std::string>()).lexically_normal().string();
+}
+
+}  // namespace
+
+json parse_json_text(const std::string& text, const std::string& source) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& error) {
+    const std::size_t byte = error.byte > 0 ? error.byte - 1 : 0;
+    throw UserError(fmt::format("{}:{}: invalid JSON: {}", source, line_column_of(text, byte), parse_problem(error.what())));
+  }
+}
+
+void apply_override(json& document, const std::string& assignment) {
+  const std::size_t equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw UserError(fmt::format("--set {}: expected key.path=value", assignment));
+  const std::string path = assignment.substr(0, equals);
+  const std::string text = assignment.substr(equals + 1);
+  json value = json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;
+
+  json* node = &document;
+  std::string walked;
+  for (const PathSegment& segment : parse_key_path(path, assignment)) {
+    if (segment.is_index) {
+      if (!node->is_array())
+        throw UserError(fmt::format("--set {}: {} is not an array", assignment, walked.empty() ? "the config" : walked));
+      if (segment.index >= node->size())
+        throw UserError(fmt::format("--set {}: {} has {} entries (indices 0 to {})", assignment, walked, node->size(),
+                                    node->empty() ? 0 : node->size() - 1));
+      node = &(*node)[segment.index];
+      walked += fmt::format("[{}]", segment.index);
+    } else {
+      if (node->is_null()) *node = json::object();
+      if (!node->is_object())
+        throw UserError(fmt::format("--set {}: {} is not an object", assignment, walked.empty() ? "the config" : walked));
+      node = &(*node)[segment.key];
+      walked += walked.empty() ? segment.key : "." + segment.key;
+    }
+  }
+  *node = std::move(value);
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  json document = parse_json_text(read_file(path), path);
+  for (const auto& assignment : overrides) {
+    apply_override(document, assignment);
+    make_data_paths_absolute(document, assignment);
+  }
+  const std::filesystem::path file(path);
+  try {
+    return parse_config(document, file.parent_path().string(), file.stem().string());
+  } catch (const ConfigError& error) {
+    // Say where a bad value came from when the command line set it.
+    for (const auto& assignment : overrides) {
+      const std::string key = assignment.substr(0, assignment.find('='));
+      if (error.key_path().rfind(key, 0) == 0)
+        throw UserError(fmt::format("{}: {} (from --set {})", path, error.what(), assignment));
+    }
+    throw UserError(fmt::format("{}: {}", path, error.what()));
+  }
+}
+
+}  // namespace bnrun::config

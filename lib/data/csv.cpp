@@ -1,0 +1,746 @@
+#include "data/csv.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include "core/error.h"
+
+namespace bnrun::data {
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------
+// Quoting user text in messages. Messages must stay on one line whatever bytes the file holds, so control
+// characters, invalid UTF-8 and Unicode line separators become \xNN, and long text is cut short.
+
+constexpr std::size_t kMaxQuotedChars = 40;
+constexpr std::size_t kMaxListedColumns = 10;
+
+// Length of the well-formed, printable UTF-8 sequence starting at text[i], or 0 if there is none.
+std::size_t printable_utf8_length(std::string_view text, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  std::size_t length = 0;
+  char32_t code_point = 0;
+  char32_t smallest = 0;  // below this the encoding is overlong
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2, code_point = lead & 0x1Fu, smallest = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3, code_point = lead & 0x0Fu, smallest = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4, code_point = lead & 0x07u, smallest = 0x10000;
+  } else {
+    return 0;
+  }
+  if (length > text.size() - i) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto continuation = static_cast<unsigned char>(text[i + k]);
+    if ((continuation & 0xC0u) != 0x80u) return 0;
+    code_point = (code_point << 6) | (continuation & 0x3Fu);
+  }
+  if (code_point < smallest || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) return 0;
+  // C1 controls (U+0080..U+009F) and the line/paragraph separators could break the line in a terminal or log.
+  if (code_point <= 0x9F || code_point == 0x2028 || code_point == 0x2029) return 0;
+  return length;
+}
+
+void append_hex_escape(std::string& out, unsigned char byte) {
+  constexpr char kHexDigits[] = "0123456789ABCDEF";
+  out += "\\x";
+  out += kHexDigits[byte >> 4];
+  out += kHexDigits[byte & 0x0F];
+}
+
+// Appends `text` with unprintable bytes escaped, stopping after `max_chars` characters. `quote` (if not '\0')
+// and backslash are escaped too, so the result reads unambiguously inside that quote. Returns bytes consumed.
+std::size_t append_escaped(std::string& out, std::string_view text, std::size_t max_chars, char quote) {
+  std::size_t i = 0;
+  for (std::size_t shown = 0; i < text.size() && shown < max_chars; ++shown) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((quote != '\0' && c == static_cast<unsigned char>(quote)) || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (const std::size_t length = printable_utf8_length(text, i); length != 0) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      append_hex_escape(out, c);
+      ++i;
+    }
+  }
+  return i;
+}
+
+// `text` in the given quotes, escaped and truncated ("..." after the closing quote marks a cut).
+std::string quoted(std::string_view text, char quote = '"') {
+  std::string out(1, quote);
+  const std::size_t consumed = append_escaped(out, text, kMaxQuotedChars, quote);
+  out += quote;
+  if (consumed < text.size()) out += "...";
+  return out;
+}
+
+std::string name_in_quotes(std::string_view name) { return quoted(name, '\''); }
+
+// A file path is shown whole, but escaped: a path may legally contain a newline.
+std::string escaped_path(std::string_view path) {
+  std::string out;
+  append_escaped(out, path, path.size(), '\0');
+  return out;
+}
+
+std::string describe_byte(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte > 0x20 && byte < 0x7F && c != '\'' && c != '\\') return std::string{'\'', c, '\''};
+  std::string out;
+  append_hex_escape(out, byte);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Error reporting with file positions.
+
+class Diagnostics {
+ public:
+  explicit Diagnostics(const std::string& path) : path_(escaped_path(path)) {}
+
+  // Once the header is known, cell messages name columns by their header name.
+  void set_column_names(const std::vector<std::string>* names) { column_names_ = names; }
+
+  [[noreturn]] void fail_file(const std::string& what) const { throw UserError(path_ + ": " + what); }
+
+  [[noreturn]] void fail_at(std::size_t line, std::size_t column_index, const std::string& what) const {
+    throw UserError(path_ + ":" + std::to_string(line) + ":" + std::to_string(column_index + 1) + ": " + what);
+  }
+
+  // "column 'sepal_width'", or "header field 3" while the header itself is being read.
+  std::string column(std::size_t column_index) const {
+    if (column_names_ != nullptr && column_index < column_names_->size()) {
+      return "column " + name_in_quotes((*column_names_)[column_index]);
+    }
+    return "header field " + std::to_string(column_index + 1);
+  }
+
+ private:
+  std::string path_;
+  const std::vector<std::string>* column_names_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Tokenizer: splits text into records of fields without copying. Fields are views into the input.
+
+struct Field {
+  std::string_view text;  // trimmed cell text; for a quoted field the text between the quotes, still escaped
+  std::size_t line = 0;   // physical line the field starts on
+  bool has_doubled_quotes = false;  // quoted text contains "" and must be unescaped before use
+};
+
+std::string unescape_doubled_quotes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    out += text[i];
+    if (text[i] == '"' && i + 1 < text.size() && text[i + 1] == '"') ++i;
+  }
+  return out;
+}
+
+std::string field_text(const Field& field) {
+  return field.has_doubled_quotes ? unescape_doubled_quotes(field.text) : std::string(field.text);
+}
+
+// Works on any range that starts at a record boundary, given the physical line the range starts on; that is
+// what a later parallel version needs to tokenize chunks of the buffer independently.
+class Tokenizer {
+ public:
+  Tokenizer(std::string_view text, char delimiter, const Diagnostics& diagnostics, std::size_t first_line = 1)
+      : text_(text), delimiter_(delimiter), line_(first_line), diagnostics_(diagnostics) {
+    for (const char c : {' ', '\t'}) padding_[static_cast<unsigned char>(c)] = c != delimiter;
+    for (const char c : {delimiter, '\n', '\r', '"', '\0'}) ends_unquoted_[static_cast<unsigned char>(c)] = true;
+  }
+
+  std::size_t position() const { return pos_; }
+  std::size_t size() const { return text_.size(); }
+  std::size_t line() const { return line_; }
+
+  // Fast path for the common record shape: exactly `columns` unquoted cells on one line, none with padding to
+  // trim. Calls on_cell(column_index, text) for each cell. Returns false, with the position unchanged, as soon
+  // as the record is not of that shape or on_cell returns false; next_record() then reads it the general way,
+  // which also finds the precise error if there is one.
+  template <class OnCell>
+  bool next_simple_record(std::size_t columns, OnCell&& on_cell) {
+    const char* const data = text_.data();
+    const std::size_t size = text_.size();
+    std::size_t pos = pos_;
+    for (std::size_t column_index = 0; column_index < columns; ++column_index) {
+      const std::size_t start = pos;
+      while (pos < size && !ends_unquoted_[static_cast<unsigned char>(data[pos])]) ++pos;
+      const bool last_column = column_index + 1 == columns;
+      if (pos < size) {
+        const char end = data[pos];
+        if (last_column ? (end != '\n' && end != '\r') : end != delimiter_) return false;
+      } else if (!last_column) {
+        return false;
+      }
+      const std::string_view cell(data + start, pos - start);
+      if (!cell.empty() && (is_padding(cell.front()) || is_padding(cell.back()))) return false;
+      if (!on_cell(column_index, cell)) return false;
+      if (!last_column) ++pos;  // past the delimiter
+    }
+    pos_ = pos;
+    consume_line_break();
+    return true;
+  }
+
+  // True if nothing but blank lines is left.
+  bool only_blank_lines_remain() const {
+    return std::all_of(text_.begin() + static_cast<std::ptrdiff_t>(pos_), text_.end(),
+                       [this](char c) { return is_padding(c) || c == '\n' || c == '\r'; });
+  }
+
+  // Reads the next record into `fields` (cleared first). Returns false at the end of the input; blank lines
+  // at the end count as the end, a blank line anywhere else is an error.
+  bool next_record(std::vector<Field>& fields) {
+    fields.clear();
+    if (at_blank_line()) {
+      if (only_blank_lines_remain()) {
+        pos_ = text_.size();
+        return false;
+      }
+      diagnostics_.fail_at(line_, 0, "blank line (blank lines are only allowed at the end of the file)");
+    }
+    while (true) {
+      skip_padding();
+      const std::size_t column_index = fields.size();
+      fields.push_back(pos_ < text_.size() && text_[pos_] == '"' ? read_quoted_field(column_index)
+                                                                 : read_unquoted_field(column_index));
+      if (pos_ < text_.size() && text_[pos_] == delimiter_) {
+        ++pos_;
+        continue;
+      }
+      consume_line_break();
+      return true;
+    }
+  }
+
+ private:
+  bool is_padding(char c) const { return padding_[static_cast<unsigned char>(c)]; }
+
+  void skip_padding() {
+    while (pos_ < text_.size() && is_padding(text_[pos_])) ++pos_;
+  }
+
+  std::string_view trim_padding(std::string_view text) const {
+    while (!text.empty() && is_padding(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_padding(text.back())) text.remove_suffix(1);
+    return text;
+  }
+
+  bool at_blank_line() const {
+    std::size_t i = pos_;
+    while (i < text_.size() && is_padding(text_[i])) ++i;
+    return i == text_.size() || text_[i] == '\n' || text_[i] == '\r';
+  }
+
+  // At a record end the position is at LF, CR, CRLF or the end of the text.
+  void consume_line_break() {
+    if (pos_ == text_.size()) return;
+    if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
+    ++pos_;
+    ++line_;
+  }
+
+  [[noreturn]] void fail_nul_byte(std::size_t column_index) const {
+    diagnostics_.fail_at(line_, column_index, "NUL byte in the file (is it binary, or UTF-16 encoded?)");
+  }
+
+  Field read_unquoted_field(std::size_t column_index) {
+    const std::size_t start = pos_;
+    // Hot loop: one table lookup per byte finds the end of a plain cell.
+    while (pos_ < text_.size() && !ends_unquoted_[static_cast<unsigned char>(text_[pos_])]) ++pos_;
+    if (pos_ < text_.size()) {
+      if (text_[pos_] == '"') {
+        diagnostics_.fail_at(line_, column_index,
+                             "quote inside an unquoted field in " + diagnostics_.column(column_index) +
+                                 " (quote the whole field and write a literal quote as \"\")");
+      }
+      if (text_[pos_] == '\0') fail_nul_byte(column_index);
+    }
+    return Field{trim_padding(text_.substr(start, pos_ - start)), line_, false};
+  }
+
+  Field read_quoted_field(std::size_t column_index) {
+    const std::size_t opening_line = line_;
+    const std::size_t content_start = ++pos_;
+    bool has_doubled_quotes = false;
+    while (true) {
+      if (pos_ == text_.size()) {
+        diagnostics_.fail_at(opening_line, column_index,
+                             "quoted field in " + diagnostics_.column(column_index) +
+                                 " is never closed (its quote opens on this line; the file ends inside it)");
+      }
+      const char c = text_[pos_];
+      if (c == '"') {
+        if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
+          has_doubled_quotes = true;
+          pos_ += 2;
+          continue;
+        }
+        break;
+      }
+      // Line breaks inside quotes are kept in the text but still count as physical lines (CRLF counts once).
+      if (c == '\n' || (c == '\r' && !(pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n'))) ++line_;
+      if (c == '\0') fail_nul_byte(column_index);
+      ++pos_;
+    }
+    const std::string_view content = text_.substr(content_start, pos_ - content_start);
+    ++pos_;  // the closing quote
+    skip_padding();
+    if (pos_ < text_.size()) {
+      const char next = text_[pos_];
+      if (next != delimiter_ && next != '\n' && next != '\r') {
+        if (next == '\0') fail_nul_byte(column_index);
+        diagnostics_.fail_at(line_, column_index,
+                             "unexpected character " + describe_byte(next) + " after the closing quote in " +
+                                 diagnostics_.column(column_index) + " (expected the delimiter " +
+                                 describe_byte(delimiter_) + " or the end of the line)");
+      }
+    }
+    return Field{trim_padding(content), opening_line, has_doubled_quotes};
+  }
+
+  std::string_view text_;
+  char delimiter_;
+  std::size_t pos_ = 0;
+  std::size_t line_;
+  const Diagnostics& diagnostics_;
+  std::array<bool, 256> padding_{};        // trimmed around cells: space and tab, unless one is the delimiter
+  std::array<bool, 256> ends_unquoted_{};  // bytes that end (or are not allowed in) an unquoted cell
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Numbers.
+
+enum class NumberStatus { ok, empty, not_a_number, nan, infinite, out_of_range };
+
+// Exact in a double: 10^22 is the largest power of ten that is.
+constexpr std::array<double, 23> kExactPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Fast path for plain decimals such as "255" or "-0.25" (most numeric CSV cells). A mantissa below 2^53
+// divided by an exact power of ten is correctly rounded by a single IEEE division (Clinger), so the result is
+// bit-identical to std::from_chars. Returns false when the text needs the general parser.
+bool parse_plain_decimal(std::string_view text, double& value) {
+  constexpr int kMaxDigits = 15;  // 10^15 < 2^53, so the mantissa is exact
+  std::size_t i = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (negative) ++i;
+  std::uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction_digits = 0;
+  for (; i < text.size() && is_digit(text[i]) && digits <= kMaxDigits; ++i, ++digits) {
+    mantissa = mantissa * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  }
+  if (i < text.size() && text[i] == '.') {
+    for (++i; i < text.size() && is_digit(text[i]) && digits <= kMaxDigits; ++i, ++digits, ++fraction_digits) {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    }
+  }
+  if (i != text.size() || digits == 0 || digits > kMaxDigits) return false;
+  value = static_cast<double>(mantissa) / kExactPowersOfTen[static_cast<std::size_t>(fraction_digits)];
+  if (negative) value = -value;
+  return true;
+}
+
+// from_chars reports overflow and underflow alike as out_of_range; this tells them apart by the decimal
+// exponent of the first significant digit. Only called on text from_chars accepted as a whole.
+bool magnitude_is_below_one(std::string_view number) {
+  std::size_t i = (!number.empty() && (number[0] == '-' || number[0] == '+')) ? 1 : 0;
+  std::int64_t exponent = 0;  // of the first significant digit, before the explicit exponent
+  bool significant = false;
+  for (; i < number.size() && is_digit(number[i]); ++i) {
+    if (significant) {
+      ++exponent;
+    } else {
+      significant = number[i] != '0';
+    }
+  }
+  if (i < number.size() && number[i] == '.') {
+    for (++i; i < number.size() && is_digit(number[i]); ++i) {
+      if (significant) continue;
+      --exponent;
+      significant = number[i] != '0';
+    }
+  }
+  if (!significant) return true;
+  if (i < number.size() && (number[i] == 'e' || number[i] == 'E')) {
+    ++i;
+    const bool negative = i < number.size() && number[i] == '-';
+    if (i < number.size() && (number[i] == '-' || number[i] == '+')) ++i;
+    std::int64_t explicit_exponent = 0;
+    for (; i < number.size() && is_digit(number[i]); ++i) {
+      explicit_exponent = std::min<std::int64_t>(explicit_exponent * 10 + (number[i] - '0'), 1'000'000'000);
+    }
+    exponent += negative ? -explicit_exponent : explicit_exponent;
+  }
+  return exponent < 0;
+}
+
+// Parses a whole cell as a finite float. Values too small for a float become (signed) zero, as a float cast
+// would make them; values too large are an error.
+NumberStatus parse_float(std::string_view text, float& out) {
+  if (text.empty()) return NumberStatus::empty;
+  double value = 0.0;
+  if (!parse_plain_decimal(text, value)) {
+    std::string_view number = text;
+    if (number[0] == '+') {  // from_chars has no '+', people's files do
+      number.remove_prefix(1);
+      if (number.empty() || number[0] == '+' || number[0] == '-') return NumberStatus::not_a_number;
+    }
+    const char* const last = number.data() + number.size();
+    const auto [end, error] = std::from_chars(number.data(), last, value);
+    if (error == std::errc::invalid_argument || end != last) return NumberStatus::not_a_number;
+    if (error == std::errc::result_out_of_range) {
+      if (!magnitude_is_below_one(number)) return NumberStatus::out_of_range;
+      value = number[0] == '-' ? -0.0 : 0.0;
+    }
+    if (std::isnan(value)) return NumberStatus::nan;
+    if (std::isinf(value)) return NumberStatus::infinite;
+  }
+  if (std::fabs(value) > static_cast<double>(std::numeric_limits<float>::max())) return NumberStatus::out_of_range;
+  out = static_cast<float>(value);
+  return NumberStatus::ok;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Header and column selection.
+
+constexpr std::int32_t kTargetColumn = -1;
+constexpr std::int32_t kUnusedColumn = -2;
+
+struct ColumnLayout {
+  std::vector<std::string> header;
+  std::vector<std::int32_t> role;  // per header column: index into the feature row, kTargetColumn or kUnusedColumn
+  std::vector<std::string> feature_names;
+  std::size_t target_index = 0;
+};
+
+std::vector<std::string> read_header(Tokenizer& tokenizer, std::vector<Field>& fields,
+                                     const Diagnostics& diagnostics) {
+  if (!tokenizer.next_record(fields)) diagnostics.fail_file("the file is empty (expected a header line)");
+  std::vector<std::string> names;
+  names.reserve(fields.size());
+  std::unordered_map<std::string_view, std::size_t> first_position;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    names.push_back(field_text(fields[i]));
+    if (names.back().empty()) diagnostics.fail_at(fields[i].line, i, "empty column name in the header");
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto [existing, inserted] = first_position.emplace(names[i], i);
+    if (!inserted) {
+      diagnostics.fail_at(fields[i].line, i,
+                          "duplicate column name " + name_in_quotes(names[i]) + " (columns " +
+                              std::to_string(existing->second + 1) + " and " + std::to_string(i + 1) + ")");
+    }
+  }
+  return names;
+}
+
+// "'a', 'b', 'c'" — at most the first ten, then "... (N more)".
+std::string list_columns(const std::vector<std::string>& header) {
+  std::string out;
+  for (std::size_t i = 0; i < header.size() && i < kMaxListedColumns; ++i) {
+    if (i > 0) out += ", ";
+    out += name_in_quotes(header[i]);
+  }
+  if (header.size() > kMaxListedColumns) {
+    out += ", ... (" + std::to_string(header.size() - kMaxListedColumns) + " more)";
+  }
+  return out;
+}
+
+std::size_t find_column(const std::vector<std::string>& header, const std::string& name) {
+  return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+}
+
+ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& options,
+                             const Diagnostics& diagnostics) {
+  ColumnLayout layout;
+  layout.header = std::move(header);
+  const auto& names = layout.header;
+  layout.role.assign(names.size(), kUnusedColumn);
+
+  layout.target_index = find_column(names, options.target_column);
+  if (layout.target_index == names.size()) {
+    diagnostics.fail_file("target column " + name_in_quotes(options.target_column) +
+                          " is not in the header; the columns are: " + list_columns(names));
+  }
+  layout.role[layout.target_index] = kTargetColumn;
+
+  auto add_feature = [&](std::size_t column_index) {
+    layout.role[column_index] = static_cast<std::int32_t>(layout.feature_names.size());
+    layout.feature_names.push_back(names[column_index]);
+  };
+  if (options.feature_columns.empty()) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (i != layout.target_index) add_feature(i);
+    }
+    if (layout.feature_names.empty()) {
+      diagnostics.fail_file("no feature columns: the header has only the target column " +
+                            name_in_quotes(options.target_column));
+    }
+    return layout;
+  }
+  for (const std::string& name : options.feature_columns) {
+    const std::size_t column_index = find_column(names, name);
+    if (column_index == names.size()) {
+      diagnostics.fail_file("feature column " + name_in_quotes(name) +
+                            " is not in the header; the columns are: " + list_columns(names));
+    }
+    if (column_index == layout.target_index) {
+      diagnostics.fail_file("column " + name_in_quotes(name) + " is both the target and a feature column");
+    }
+    if (layout.role[column_index] != kUnusedColumn) {
+      diagnostics.fail_file("feature column " + name_in_quotes(name) + " is listed twice");
+    }
+    add_feature(column_index);
+  }
+  return layout;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Data rows.
+
+void check_field_count(const std::vector<Field>& fields, const ColumnLayout& layout,
+                       const Diagnostics& diagnostics) {
+  const std::size_t expected = layout.header.size();
+  if (fields.size() == expected) return;
+  const std::string counts = "row has " + std::to_string(fields.size()) + " fields but the header has " +
+                             std::to_string(expected);
+  if (fields.size() > expected) {
+    diagnostics.fail_at(fields[expected].line, expected, counts);
+  }
+  diagnostics.fail_at(fields.back().line, fields.size(),
+                      counts + "; the first missing column is " + name_in_quotes(layout.header[fields.size()]));
+}
+
+float parse_feature(const Field& field, std::size_t column_index, const Diagnostics& diagnostics) {
+  float value = 0.0f;
+  std::string unescaped;
+  std::string_view text = field.text;
+  if (field.has_doubled_quotes) text = unescaped = unescape_doubled_quotes(field.text);
+  const NumberStatus status = parse_float(text, value);
+  if (status == NumberStatus::ok) return value;
+
+  const std::string column = diagnostics.column(column_index);
+  switch (status) {
+    case NumberStatus::empty:
+      diagnostics.fail_at(field.line, column_index, column + " is empty (missing values are not supported)");
+    case NumberStatus::nan:
+      diagnostics.fail_at(field.line, column_index,
+                          column + " is NaN: " + quoted(text) + " (missing values are not supported)");
+    case NumberStatus::infinite:
+      diagnostics.fail_at(field.line, column_index, column + " is infinite: " + quoted(text));
+    case NumberStatus::out_of_range:
+      diagnostics.fail_at(field.line, column_index,
+                          column + " is too large for a 32-bit float: " + quoted(text));
+    case NumberStatus::not_a_number:
+    case NumberStatus::ok:
+      break;
+  }
+  diagnostics.fail_at(field.line, column_index, column + " is not a number: " + quoted(text));
+}
+
+// The general path: any record the tokenizer accepts, with every error reported precisely.
+void append_general_row(const std::vector<Field>& fields, const ColumnLayout& layout,
+                        const Diagnostics& diagnostics, CsvTable& table) {
+  check_field_count(fields, layout, diagnostics);
+  const std::size_t row_start = table.features.size();
+  table.features.resize(row_start + layout.feature_names.size());
+  float* const row = table.features.data() + row_start;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const std::int32_t role = layout.role[i];
+    if (role >= 0) {
+      row[role] = parse_feature(fields[i], i, diagnostics);
+    } else if (role == kTargetColumn) {
+      if (fields[i].text.empty()) {
+        diagnostics.fail_at(fields[i].line, i, "target " + diagnostics.column(i) + " is empty");
+      }
+      table.targets.push_back(field_text(fields[i]));
+    }
+  }
+  table.line_numbers.push_back(fields.front().line);
+  ++table.rows;
+}
+
+// The fast path: a simple record (see Tokenizer::next_simple_record) whose features are all plain decimals
+// and whose target is not empty, converted straight from the buffer. Returns false, leaving the table as it
+// was, for any other record. Accepts only what the general path accepts, with the same values.
+bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, CsvTable& table) {
+  const std::size_t line = tokenizer.line();
+  const std::size_t row_start = table.features.size();
+  table.features.resize(row_start + layout.feature_names.size());
+  float* const row = table.features.data() + row_start;
+  std::string_view target;
+  const bool simple = tokenizer.next_simple_record(layout.header.size(), [&](std::size_t column_index,
+                                                                             std::string_view cell) {
+    const std::int32_t role = layout.role[column_index];
+    if (role >= 0) {
+      double value = 0.0;
+      if (!parse_plain_decimal(cell, value)) return false;
+      row[role] = static_cast<float>(value);  // at most 15 digits: well within float range
+      return true;
+    }
+    if (role == kTargetColumn) target = cell;
+    return role != kTargetColumn || !cell.empty();
+  });
+  if (!simple) {
+    table.features.resize(row_start);
+    return false;
+  }
+  table.targets.emplace_back(target);
+  table.line_numbers.push_back(line);
+  ++table.rows;
+  return true;
+}
+
+// Appends the next data record to the table; false at the end of the data.
+bool append_next_row(Tokenizer& tokenizer, std::vector<Field>& fields, const ColumnLayout& layout,
+                     const Diagnostics& diagnostics, CsvTable& table) {
+  if (append_simple_row(tokenizer, layout, table)) return true;
+  if (!tokenizer.next_record(fields)) return false;
+  append_general_row(fields, layout, diagnostics, table);
+  return true;
+}
+
+// Reserves room for the rows still to come, judged by the size of the first data row. Never more than the
+// rest of the text could hold: each row needs a delimiter per column and a character per used cell.
+void reserve_rows(CsvTable& table, const ColumnLayout& layout, std::size_t first_row_bytes,
+                  std::size_t remaining_bytes) {
+  const std::size_t columns = layout.header.size();
+  const std::size_t width = layout.feature_names.size();
+  const std::size_t most_rows = remaining_bytes / (columns + width) + 2;
+  const std::size_t estimate = remaining_bytes / std::max<std::size_t>(first_row_bytes, 1);
+  const std::size_t rows = std::min(most_rows, estimate + estimate / 16 + 2);
+  table.features.reserve(rows * width);
+  table.targets.reserve(rows);
+  table.line_numbers.reserve(rows);
+}
+
+void validate_options(const CsvOptions& options, const Diagnostics& diagnostics) {
+  const char d = options.delimiter;
+  if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
+    diagnostics.fail_file("invalid CSV delimiter " + describe_byte(d) +
+                          " (it cannot be a quote, a line break or NUL)");
+  }
+  if (options.target_column.empty()) diagnostics.fail_file("no target column given");
+}
+
+std::string_view skip_utf8_bom(std::string_view text) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading the file in one go.
+
+struct FileBuffer {
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
+};
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() { ::close(fd_); }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string error_text(int error_number) { return std::generic_category().message(error_number); }
+
+// One read() for a regular file (its size is known up front; one byte spare so EOF needs no regrowth); pipes
+// and other unsized files grow the buffer as they go.
+FileBuffer read_whole_file(const std::string& path, const Diagnostics& diagnostics) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) diagnostics.fail_file("cannot open file: " + error_text(errno));
+  const FileDescriptor file(fd);
+  struct stat status {};
+  if (::fstat(file.get(), &status) != 0) diagnostics.fail_file("cannot open file: " + error_text(errno));
+
+  std::size_t capacity = S_ISREG(status.st_mode) ? static_cast<std::size_t>(status.st_size) + 1 : 1 << 16;
+  FileBuffer buffer{std::make_unique_for_overwrite<char[]>(capacity), 0};
+  while (true) {
+    if (buffer.size == capacity) {
+      capacity *= 2;
+      auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+      std::memcpy(grown.get(), buffer.data.get(), buffer.size);
+      buffer.data = std::move(grown);
+    }
+    const ssize_t count = ::read(file.get(), buffer.data.get() + buffer.size, capacity - buffer.size);
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) diagnostics.fail_file("cannot read file: " + error_text(errno));
+    if (count == 0) return buffer;
+    buffer.size += static_cast<std::size_t>(count);
+  }
+}
+
+}  // namespace
+
+CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOptions& options) {
+  Diagnostics diagnostics(path);
+  validate_options(options, diagnostics);
+  text = skip_utf8_bom(text);
+
+  Tokenizer tokenizer(text, options.delimiter, diagnostics);
+  std::vector<Field> fields;
+  const ColumnLayout layout = resolve_columns(read_header(tokenizer, fields, diagnostics), options, diagnostics);
+  diagnostics.set_column_names(&layout.header);
+
+  CsvTable table;
+  table.path = path;
+  table.feature_names = layout.feature_names;
+  table.target_name = layout.header[layout.target_index];
+
+  const std::size_t first_row_start = tokenizer.position();
+  if (!append_next_row(tokenizer, fields, layout, diagnostics, table)) {
+    diagnostics.fail_file("the file has a header but no data rows");
+  }
+  reserve_rows(table, layout, tokenizer.position() - first_row_start, tokenizer.size() - tokenizer.position());
+  while (append_next_row(tokenizer, fields, layout, diagnostics, table)) {
+  }
+  return table;
+}
+
+CsvTable read_csv(const std::string& path, const CsvOptions& options) {
+  Diagnostics diagnostics(path);
+  validate_options(options, diagnostics);  // before reading a possibly large file
+  const FileBuffer buffer = read_whole_file(path, diagnostics);
+  return parse_csv(std::string_view(buffer.data.get(), buffer.size), path, options);
+}
+
+}  // namespace bnrun::data

@@ -1,0 +1,44 @@
+// Strict CSV reader for numeric feature tables with one text label column.
+//
+// Accepts RFC 4180 CSV: the first record is the header; fields may be quoted with '"' ("" is a literal quote,
+// quoted fields may hold the delimiter and line breaks); records end at LF, CRLF or a lone CR; a UTF-8 BOM is
+// skipped; cell text is trimmed of surrounding spaces and tabs (inside quotes too, unless the delimiter is one
+// of them); blank lines are allowed only at the end of the file. Feature cells must be finite numbers that fit
+// a float (a leading '+' is allowed); the target cell is kept as text.
+//
+// It is strict on purpose: a training run on silently misread data (a shifted column, a NaN, a half-parsed
+// number) fails far from the cause, so every irregularity is rejected with a one-line bnrun::UserError of the
+// form "<path>:<line>:<column>: <what>" (line = 1-based physical line, column = 1-based field index), or
+// "<path>: <what>" for problems with the file as a whole.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bnrun::data {
+
+struct CsvOptions {
+  char delimiter = ',';
+  std::string target_column;                 // required: name of the label column
+  std::vector<std::string> feature_columns;  // empty = all columns except the target, in file order
+};
+
+struct CsvTable {
+  std::string path;                        // as given, used in messages
+  std::vector<std::string> feature_names;  // in the order of the features matrix columns
+  std::string target_name;
+  std::size_t rows = 0;
+  std::vector<float> features;            // rows x feature_names.size(), row-major
+  std::vector<std::string> targets;       // raw target cell text per row (quotes removed, unescaped, trimmed)
+  std::vector<std::size_t> line_numbers;  // 1-based physical line where each data row starts
+};
+
+// Reads and parses the file at `path`. Throws bnrun::UserError for anything wrong with the file.
+CsvTable read_csv(const std::string& path, const CsvOptions& options);
+
+// Parses CSV text already in memory; `path` is only used in messages.
+CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOptions& options);
+
+}  // namespace bnrun::data

@@ -1,0 +1,213 @@
+#include "data/dataset.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <map>
+
+#include "core/error.h"
+#include "core/random.h"
+#include "data/csv.h"
+
+namespace bnrun::data {
+
+namespace {
+
+bool is_integer_text(const std::string& text, long long& value) {
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  return error == std::errc() && stop == end;
+}
+
+// Distinct labels in class order: numeric order when all are integers ("2" before "10"), else text order.
+std::vector<std::string> class_names_of(const std::vector<std::string>& labels) {
+  std::vector<std::string> names(labels.begin(), labels.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  long long value = 0;
+  const bool all_integers =
+      std::all_of(names.begin(), names.end(), [&](const std::string& name) { return is_integer_text(name, value); });
+  if (all_integers)
+    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+      long long x = 0;
+      long long y = 0;
+      is_integer_text(a, x);
+      is_integer_text(b, y);
+      return x < y;
+    });
+  return names;
+}
+
+std::vector<std::int32_t> encode_labels(const CsvTable& table, const std::vector<std::string>& class_names) {
+  std::map<std::string, std::int32_t, std::less<>> index;
+  for (std::size_t k = 0; k < class_names.size(); ++k) index[class_names[k]] = static_cast<std::int32_t>(k);
+  std::vector<std::int32_t> labels(table.rows);
+  for (std::size_t i = 0; i < table.rows; ++i) {
+    const auto found = index.find(table.targets[i]);
+    if (found == index.end())
+      throw UserError(fmt::format("{}:{}: class \"{}\" of column '{}' does not occur in the training data", table.path,
+                                  table.line_numbers[i], table.targets[i], table.target_name));
+    labels[i] = found->second;
+  }
+  return labels;
+}
+
+Split gather(const CsvTable& table, const std::vector<std::int32_t>& labels, const std::vector<std::size_t>& rows) {
+  const std::size_t width = table.feature_names.size();
+  Split split;
+  split.features.reshape(rows.size(), width);
+  split.labels.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::copy_n(table.features.data() + rows[i] * width, width, split.features.row(i));
+    split.labels[i] = labels[rows[i]];
+  }
+  return split;
+}
+
+std::vector<std::size_t> shuffled_rows(std::size_t count, bool shuffle, std::uint64_t seed) {
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  if (shuffle) Random::stream(seed, "split").shuffle(order);
+  return order;
+}
+
+// Chooses which of `order` go to the test set: the first n_test, or per class in proportion (largest
+// remainders get the leftover rows, ties to the lower class index).
+std::vector<bool> choose_test_rows(const std::vector<std::size_t>& order, const std::vector<std::int32_t>& labels,
+                                   std::size_t class_count, std::size_t test_count, bool stratify) {
+  std::vector<bool> is_test(labels.size(), false);
+  if (!stratify) {
+    for (std::size_t i = 0; i < test_count; ++i) is_test[order[i]] = true;
+    return is_test;
+  }
+  std::vector<std::size_t> class_rows(class_count, 0);
+  for (const auto label : labels) ++class_rows[static_cast<std::size_t>(label)];
+  std::vector<std::size_t> quota(class_count);
+  std::vector<std::pair<double, std::size_t>> remainders;
+  std::size_t assigned = 0;
+  for (std::size_t k = 0; k < class_count; ++k) {
+    const double exact = static_cast<double>(class_rows[k]) * static_cast<double>(test_count) /
+                         static_cast<double>(labels.size());
+    quota[k] = static_cast<std::size_t>(std::floor(exact));
+    assigned += quota[k];
+    remainders.push_back({-(exact - std::floor(exact)), k});
+  }
+  std::sort(remainders.begin(), remainders.end());
+  for (std::size_t r = 0; assigned < test_count && r < remainders.size(); ++r, ++assigned) ++quota[remainders[r].second];
+  for (const std::size_t row : order) {
+    auto& left = quota[static_cast<std::size_t>(labels[row])];
+    if (left > 0) {
+      is_test[row] = true;
+      --left;
+    }
+  }
+  return is_test;
+}
+
+Standardizer fit_standardizer(const nn::Matrix<float>& features) {
+  Standardizer result;
+  result.mean.assign(features.cols, 0.0);
+  result.scale.assign(features.cols, 1.0);
+  if (features.rows == 0) return result;
+  for (std::size_t i = 0; i < features.rows; ++i)
+    for (std::size_t j = 0; j < features.cols; ++j) result.mean[j] += features(i, j);
+  for (double& mean : result.mean) mean /= static_cast<double>(features.rows);
+  std::vector<double> squares(features.cols, 0.0);
+  for (std::size_t i = 0; i < features.rows; ++i)
+    for (std::size_t j = 0; j < features.cols; ++j) {
+      const double centered = features(i, j) - result.mean[j];
+      squares[j] += centered * centered;
+    }
+  for (std::size_t j = 0; j < features.cols; ++j) {
+    const double deviation = std::sqrt(squares[j] / static_cast<double>(features.rows));
+    // A constant feature keeps scale 1 (as scikit-learn); tiny deviations are float noise, not signal.
+    result.scale[j] = deviation > 1e-12 * std::max(1.0, std::abs(result.mean[j])) ? deviation : 1.0;
+  }
+  return result;
+}
+
+void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) {
+  for (std::size_t i = 0; i < features.rows; ++i)
+    for (std::size_t j = 0; j < features.cols; ++j)
+      features(i, j) = static_cast<float>((features(i, j) - standardizer.mean[j]) / standardizer.scale[j]);
+}
+
+// Splits `train_rows` (in order) into training and the trailing validation part, as Keras' validation_split.
+void split_validation(const std::vector<std::size_t>& train_rows, double fraction, std::vector<std::size_t>& train,
+                      std::vector<std::size_t>& validation) {
+  const auto keep = static_cast<std::size_t>(static_cast<double>(train_rows.size()) * (1.0 - fraction));
+  train.assign(train_rows.begin(), train_rows.begin() + static_cast<std::ptrdiff_t>(keep));
+  validation.assign(train_rows.begin() + static_cast<std::ptrdiff_t>(keep), train_rows.end());
+}
+
+void require_every_class_in_training(const Split& train, const std::vector<std::string>& class_names,
+                                     const std::string& source) {
+  std::vector<std::size_t> counts(class_names.size(), 0);
+  for (const auto label : train.labels) ++counts[static_cast<std::size_t>(label)];
+  for (std::size_t k = 0; k < counts.size(); ++k)
+    if (counts[k] == 0)
+      throw UserError(fmt::format("{}: class \"{}\" has no rows in the training split; use \"stratify\": true, "
+                                  "a smaller test/validation fraction, or more data",
+                                  source, class_names[k]));
+}
+
+}  // namespace
+
+PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed) {
+  const CsvOptions options{dataset.delimiter, dataset.target, dataset.features};
+  PreparedData result;
+  std::vector<std::size_t> train_part, validation_part;
+  if (!dataset.has_separate_test_file()) {
+    const CsvTable table = read_csv(dataset.path, options);
+    result.feature_names = table.feature_names;
+    result.class_names = class_names_of(table.targets);
+    if (result.class_names.size() < 2)
+      throw UserError(fmt::format("{}: column '{}' has only one class (\"{}\"); classification needs at least two",
+                                  table.path, table.target_name, result.class_names.front()));
+    const auto labels = encode_labels(table, result.class_names);
+    const auto test_count = static_cast<std::size_t>(std::ceil(dataset.test_fraction * static_cast<double>(table.rows)));
+    if (test_count >= table.rows)
+      throw UserError(fmt::format("{}: test_fraction {} of {} rows leaves no training rows", table.path,
+                                  dataset.test_fraction, table.rows));
+    const auto order = shuffled_rows(table.rows, dataset.shuffle, seed);
+    const auto is_test = choose_test_rows(order, labels, result.class_names.size(), test_count, dataset.stratify);
+    std::vector<std::size_t> test_rows, train_rows;
+    for (const std::size_t row : order) (is_test[row] ? test_rows : train_rows).push_back(row);
+    split_validation(train_rows, dataset.validation_fraction, train_part, validation_part);
+    result.train = gather(table, labels, train_part);
+    result.validation = gather(table, labels, validation_part);
+    result.test = gather(table, labels, test_rows);
+    require_every_class_in_training(result.train, result.class_names, table.path);
+  } else {
+    const CsvTable train_table = read_csv(dataset.train_path, options);
+    const CsvTable test_table = read_csv(dataset.test_path, options);
+    if (test_table.feature_names != train_table.feature_names)
+      throw UserError(fmt::format("{}: feature columns differ from those of {}", test_table.path, train_table.path));
+    result.feature_names = train_table.feature_names;
+    result.class_names = class_names_of(train_table.targets);
+    if (result.class_names.size() < 2)
+      throw UserError(fmt::format("{}: column '{}' has only one class (\"{}\"); classification needs at least two",
+                                  train_table.path, train_table.target_name, result.class_names.front()));
+    const auto train_labels = encode_labels(train_table, result.class_names);
+    const auto test_labels = encode_labels(test_table, result.class_names);
+    split_validation(shuffled_rows(train_table.rows, dataset.shuffle, seed), dataset.validation_fraction, train_part,
+                     validation_part);
+    result.train = gather(train_table, train_labels, train_part);
+    result.validation = gather(train_table, train_labels, validation_part);
+    std::vector<std::size_t> test_rows(test_table.rows);
+    for (std::size_t i = 0; i < test_rows.size(); ++i) test_rows[i] = i;
+    result.test = gather(test_table, test_labels, test_rows);
+    require_every_class_in_training(result.train, result.class_names, train_table.path);
+  }
+  if (result.train.rows() == 0) throw UserError("dataset: no rows are left for training after the splits");
+  if (dataset.standardize) {
+    result.standardizer = fit_standardizer(result.train.features);
+    standardize(result.train.features, result.standardizer);
+    standardize(result.validation.features, result.standardizer);
+    standardize(result.test.features, result.standardizer);
+  }
+  return result;
+}
+
+}  // namespace bnrun::data

@@ -1,0 +1,44 @@
+// From CSV files to the three matrices a run trains, validates and tests on.
+//
+// Labels: the target column's distinct values, sorted (numerically when every label is an integer, else as
+// text), become class indices 0..k−1; the mapping is reported. Splits (one seed, stream "split"):
+//   one file:   shuffle (unless dataset.shuffle is false), then the first ceil(test_fraction·n) rows are the
+//               test set (per class in proportion when stratified), as scikit-learn's train_test_split;
+//   two files:  the test file is the test set, in file order; the train file is shuffled the same way.
+//   validation: the LAST fraction of the training part, as Keras' validation_split (size n − ⌊n·(1 − f)⌋).
+// Standardization is fit on the training rows only (not validation, not test) and applied to all three; a
+// constant feature gets scale 1, as scikit-learn's StandardScaler.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "nn/matrix.h"
+
+namespace bnrun::data {
+
+struct Split {
+  nn::Matrix<float> features;
+  std::vector<std::int32_t> labels;
+  std::size_t rows() const { return labels.size(); }
+};
+
+struct Standardizer {
+  std::vector<double> mean;
+  std::vector<double> scale;  // divide by this (the standard deviation, or 1 for a constant feature)
+};
+
+struct PreparedData {
+  std::vector<std::string> feature_names;
+  std::vector<std::string> class_names;  // class index → label text
+  Split train;
+  Split validation;  // may be empty
+  Split test;
+  Standardizer standardizer;  // empty when dataset.standardize is false
+};
+
+PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed);
+
+}  // namespace bnrun::data

@@ -1,0 +1,125 @@
+#include "kernels/activation.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "kernels/parallel.h"
+
+namespace bnrun::kernels {
+
+namespace {
+
+constexpr std::array<std::pair<Activation, std::string_view>, 5> names = {{
+    {Activation::linear, "linear"},
+    {Activation::relu, "relu"},
+    {Activation::sigmoid, "sigmoid"},
+    {Activation::tanh, "tanh"},
+    {Activation::softmax, "softmax"},
+}};
+
+constexpr std::size_t min_rows_per_thread = 16;
+
+// Numerically stable logistic: never exponentiates a large positive number.
+template <class T>
+T logistic(T z) {
+  if (z >= T{0}) return T{1} / (T{1} + std::exp(-z));
+  const T e = std::exp(z);
+  return e / (T{1} + e);
+}
+
+template <class T>
+void softmax_row(T* row, std::size_t cols) {
+  const T largest = *std::max_element(row, row + cols);
+  double total = 0.0;
+  for (std::size_t j = 0; j < cols; ++j) {
+    row[j] = std::exp(row[j] - largest);
+    total += row[j];
+  }
+  const T inverse = static_cast<T>(1.0 / total);
+  for (std::size_t j = 0; j < cols; ++j) row[j] *= inverse;
+}
+
+}  // namespace
+
+std::string_view activation_name(Activation activation) {
+  for (const auto& [value, name] : names)
+    if (value == activation) return name;
+  return "unknown";
+}
+
+std::optional<Activation> activation_from_name(std::string_view name) {
+  for (const auto& [value, known] : names)
+    if (known == name) return value;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> activation_names() {
+  std::vector<std::string_view> result;
+  for (const auto& entry : names) result.push_back(entry.second);
+  return result;
+}
+
+template <class T>
+void activation_forward(Activation activation, T* values, std::size_t rows, std::size_t cols) {
+  if (activation == Activation::linear) return;
+  parallel_for_blocks(rows, min_rows_per_thread, [&](std::size_t row_begin, std::size_t row_end) {
+    T* begin = values + row_begin * cols;
+    T* end = values + row_end * cols;
+    switch (activation) {
+      case Activation::relu:
+        for (T* v = begin; v != end; ++v) *v = *v > T{0} ? *v : T{0};
+        break;
+      case Activation::sigmoid:
+        for (T* v = begin; v != end; ++v) *v = logistic(*v);
+        break;
+      case Activation::tanh:
+        for (T* v = begin; v != end; ++v) *v = std::tanh(*v);
+        break;
+      case Activation::softmax:
+        for (std::size_t i = row_begin; i < row_end; ++i) softmax_row(values + i * cols, cols);
+        break;
+      case Activation::linear:
+        break;
+    }
+  });
+}
+
+template <class T>
+void activation_backward(Activation activation, const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols) {
+  parallel_for_blocks(rows, min_rows_per_thread, [&](std::size_t row_begin, std::size_t row_end) {
+    const std::size_t begin = row_begin * cols;
+    const std::size_t end = row_end * cols;
+    switch (activation) {
+      case Activation::linear:
+        for (std::size_t k = begin; k < end; ++k) dx[k] = dy[k];
+        break;
+      case Activation::relu:
+        for (std::size_t k = begin; k < end; ++k) dx[k] = y[k] > T{0} ? dy[k] : T{0};
+        break;
+      case Activation::sigmoid:
+        for (std::size_t k = begin; k < end; ++k) dx[k] = dy[k] * y[k] * (T{1} - y[k]);
+        break;
+      case Activation::tanh:
+        for (std::size_t k = begin; k < end; ++k) dx[k] = dy[k] * (T{1} - y[k] * y[k]);
+        break;
+      case Activation::softmax:
+        for (std::size_t i = row_begin; i < row_end; ++i) {
+          const std::size_t offset = i * cols;
+          double dot = 0.0;
+          for (std::size_t j = 0; j < cols; ++j) dot += static_cast<double>(dy[offset + j]) * y[offset + j];
+          for (std::size_t j = 0; j < cols; ++j)
+            dx[offset + j] = y[offset + j] * (dy[offset + j] - static_cast<T>(dot));
+        }
+        break;
+    }
+  });
+}
+
+template void activation_forward<float>(Activation, float*, std::size_t, std::size_t);
+template void activation_forward<double>(Activation, double*, std::size_t, std::size_t);
+template void activation_backward<float>(Activation, const float*, const float*, float*, std::size_t, std::size_t);
+template void activation_backward<double>(Activation, const double*, const double*, double*, std::size_t,
+                                          std::size_t);
+
+}  // namespace bnrun::kernels

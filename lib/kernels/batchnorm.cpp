@@ -1,0 +1,136 @@
+#include "kernels/batchnorm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/parallel.h"
+
+namespace bnrun::kernels {
+
+namespace {
+
+// Features reduced together by one thread: the accumulators live on the stack and each row contributes a
+// contiguous run of `feature_chunk` values, so the row-major data is read sequentially.
+constexpr std::size_t feature_chunk = 64;
+
+// Calls body(first_feature, width) for consecutive chunks of this thread's block of features.
+template <class Body>
+void for_each_feature_chunk(std::size_t features, Body&& body) {
+  parallel_for_blocks(features, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t chunk = begin; chunk < end; chunk += feature_chunk)
+      body(chunk, std::min(feature_chunk, end - chunk));
+  });
+}
+
+}  // namespace
+
+template <class T>
+void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+                             T epsilon, const BatchNormTrainOutputs<T>& out) {
+  for_each_feature_chunk(features, [&](std::size_t first, std::size_t width) {
+    double sum[feature_chunk] = {};
+    for (std::size_t i = 0; i < rows; ++i) {
+      const T* row = x + i * features + first;
+      for (std::size_t j = 0; j < width; ++j) sum[j] += row[j];
+    }
+    double mean[feature_chunk];
+    for (std::size_t j = 0; j < width; ++j) mean[j] = sum[j] / static_cast<double>(rows);
+
+    double squares[feature_chunk] = {};
+    for (std::size_t i = 0; i < rows; ++i) {
+      const T* row = x + i * features + first;
+      for (std::size_t j = 0; j < width; ++j) {
+        const double centered = row[j] - mean[j];
+        squares[j] += centered * centered;
+      }
+    }
+    T rstd[feature_chunk];
+    T scale[feature_chunk];
+    T shift[feature_chunk];
+    T mean_t[feature_chunk];
+    for (std::size_t j = 0; j < width; ++j) {
+      const double variance = squares[j] / static_cast<double>(rows);
+      rstd[j] = static_cast<T>(1.0 / std::sqrt(variance + static_cast<double>(epsilon)));
+      mean_t[j] = static_cast<T>(mean[j]);
+      scale[j] = gamma ? gamma[first + j] : T{1};
+      shift[j] = beta ? beta[first + j] : T{0};
+      out.mean[first + j] = mean_t[j];
+      out.variance[first + j] = static_cast<T>(variance);
+      out.rstd[first + j] = rstd[j];
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::size_t offset = i * features + first;
+      for (std::size_t j = 0; j < width; ++j) {
+        const T normalized = (x[offset + j] - mean_t[j]) * rstd[j];
+        out.x_hat[offset + j] = normalized;
+        out.y[offset + j] = scale[j] * normalized + shift[j];
+      }
+    }
+  });
+}
+
+template <class T>
+void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+                                 const T* running_mean, const T* running_variance, T epsilon, T* y) {
+  for_each_feature_chunk(features, [&](std::size_t first, std::size_t width) {
+    T scale[feature_chunk];
+    T shift[feature_chunk];
+    for (std::size_t j = 0; j < width; ++j) {
+      const std::size_t f = first + j;
+      const double rstd = 1.0 / std::sqrt(static_cast<double>(running_variance[f]) + static_cast<double>(epsilon));
+      const double g = gamma ? static_cast<double>(gamma[f]) : 1.0;
+      const double b = beta ? static_cast<double>(beta[f]) : 0.0;
+      scale[j] = static_cast<T>(g * rstd);
+      shift[j] = static_cast<T>(b - static_cast<double>(running_mean[f]) * g * rstd);
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::size_t offset = i * features + first;
+      for (std::size_t j = 0; j < width; ++j) y[offset + j] = x[offset + j] * scale[j] + shift[j];
+    }
+  });
+}
+
+template <class T>
+void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
+                        std::size_t features, T* dx, T* dgamma, T* dbeta) {
+  for_each_feature_chunk(features, [&](std::size_t first, std::size_t width) {
+    double sum_dy[feature_chunk] = {};
+    double sum_dy_x_hat[feature_chunk] = {};
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::size_t offset = i * features + first;
+      for (std::size_t j = 0; j < width; ++j) {
+        sum_dy[j] += dy[offset + j];
+        sum_dy_x_hat[j] += static_cast<double>(dy[offset + j]) * x_hat[offset + j];
+      }
+    }
+    T mean_dy[feature_chunk];
+    T mean_dy_x_hat[feature_chunk];
+    T factor[feature_chunk];
+    for (std::size_t j = 0; j < width; ++j) {
+      const std::size_t f = first + j;
+      if (dbeta) dbeta[f] = static_cast<T>(sum_dy[j]);
+      if (dgamma) dgamma[f] = static_cast<T>(sum_dy_x_hat[j]);
+      mean_dy[j] = static_cast<T>(sum_dy[j] / static_cast<double>(rows));
+      mean_dy_x_hat[j] = static_cast<T>(sum_dy_x_hat[j] / static_cast<double>(rows));
+      factor[j] = rstd[f] * (gamma ? gamma[f] : T{1});
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::size_t offset = i * features + first;
+      for (std::size_t j = 0; j < width; ++j)
+        dx[offset + j] = factor[j] * (dy[offset + j] - mean_dy[j] - x_hat[offset + j] * mean_dy_x_hat[j]);
+    }
+  });
+}
+
+#define BNRUN_INSTANTIATE_BATCHNORM(T)                                                                       \
+  template void batchnorm_forward_train<T>(const T*, std::size_t, std::size_t, const T*, const T*, T,              \
+                                           const BatchNormTrainOutputs<T>&);                                     \
+  template void batchnorm_forward_inference<T>(const T*, std::size_t, std::size_t, const T*, const T*, const T*, \
+                                               const T*, T, T*);                                                 \
+  template void batchnorm_backward<T>(const T*, const T*, const T*, const T*, std::size_t, std::size_t, T*, T*,  \
+                                      T*);
+BNRUN_INSTANTIATE_BATCHNORM(float)
+BNRUN_INSTANTIATE_BATCHNORM(double)
+#undef BNRUN_INSTANTIATE_BATCHNORM
+
+}  // namespace bnrun::kernels

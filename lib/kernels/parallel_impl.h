@@ -1,0 +1,27 @@
+// Implementation of parallel_for_blocks: a template, so it lives in a header; kept apart so parallel.h reads
+// as the interface alone.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+namespace bnrun::kernels {
+
+template <class Body>
+void parallel_for_blocks(std::size_t n, std::size_t grain, Body&& body) {
+  if (n == 0) return;
+  const std::size_t max_blocks = std::max<std::size_t>(1, n / std::max<std::size_t>(grain, 1));
+  const std::size_t blocks = std::min<std::size_t>(static_cast<std::size_t>(thread_count()), max_blocks);
+  if (blocks <= 1) {
+    body(std::size_t{0}, n);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(static_cast<int>(blocks))
+  for (std::size_t block = 0; block < blocks; ++block) {
+    const std::size_t begin = n * block / blocks;
+    const std::size_t end = n * (block + 1) / blocks;
+    body(begin, end);
+  }
+}
+
+}  // namespace bnrun::kernels

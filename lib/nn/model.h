@@ -1,0 +1,64 @@
+// A sequential MLP built from a ModelSpec, with its output nonlinearity split off.
+//
+// The last softmax or sigmoid (a Dense layer's activation or a standalone activation layer) is not applied by
+// forward(): forward returns logits, the loss fuses the nonlinearity with the log (kernels/loss.h), and
+// probabilities() applies it when someone wants them. Every other layer runs as written.
+//
+// Initialization: Dense layer number d (counting Dense layers only, from 0) draws its kernel from the stream
+// Random::stream(seed, "dense", d). Removing BatchNorm layers therefore leaves every initial weight unchanged,
+// which is what makes the bn / no_bn comparison paired.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layer.h"
+#include "nn/spec.h"
+
+namespace bnrun::nn {
+
+// One row of a Keras-style model summary.
+struct LayerSummary {
+  std::string name;
+  std::string kind;
+  std::string detail;  // e.g. "64 units, relu"
+  std::size_t output_width = 0;
+  std::size_t trainable = 0;
+  std::size_t non_trainable = 0;
+};
+
+template <class T>
+class Model {
+ public:
+  Model(const ModelSpec& spec, std::uint64_t seed);
+
+  std::size_t input_width() const { return input_width_; }
+  std::size_t output_width() const { return output_width_; }
+  // softmax, sigmoid, or linear when the model ends in neither.
+  Activation output_activation() const { return output_activation_; }
+
+  // Returns the logits (rows × output_width). The reference stays valid until the next forward.
+  const Matrix<T>& forward(const Matrix<T>& input, Mode mode);
+  // Back-propagates d(loss)/d(logits) through the last forward(Mode::train) on `input`.
+  void backward(const Matrix<T>& input, const Matrix<T>& logits_gradient);
+  // Applies the output nonlinearity to logits, in place.
+  void to_probabilities(Matrix<T>& logits) const;
+
+  std::vector<Parameter<T>> parameters();
+  std::vector<StateTensor<T>> state();
+  std::vector<LayerSummary> summary() const;
+  const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
+
+ private:
+  std::size_t input_width_;
+  std::size_t output_width_;
+  Activation output_activation_ = Activation::linear;
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::vector<std::string> details_;
+  std::vector<Matrix<T>> outputs_;  // outputs_[i] is layer i's output from the last forward
+  Matrix<T> gradient_a_, gradient_b_;  // ping-pong buffers for the backward pass
+};
+
+}  // namespace bnrun::nn

@@ -1,0 +1,103 @@
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+#include "kernels/parallel.h"
+
+namespace bnrun::optim {
+
+namespace {
+
+constexpr std::size_t min_elements_per_thread = 4096;
+
+// One state vector per parameter, created at the first step.
+template <class T>
+void ensure_state(std::vector<std::vector<T>>& state, const std::vector<nn::Parameter<T>>& parameters) {
+  if (state.size() == parameters.size()) return;
+  state.clear();
+  for (const auto& parameter : parameters) state.emplace_back(parameter.values->size(), T{0});
+}
+
+template <class T>
+class Adam final : public Optimizer<T> {
+ public:
+  explicit Adam(const AdamSettings& settings) : settings_(settings) {}
+
+  void step(const std::vector<nn::Parameter<T>>& parameters) override {
+    ensure_state(first_moment_, parameters);
+    ensure_state(second_moment_, parameters);
+    ++steps_;
+    const double t = static_cast<double>(steps_);
+    const auto step_size = static_cast<T>(settings_.learning_rate * std::sqrt(1.0 - std::pow(settings_.beta_2, t)) /
+                                          (1.0 - std::pow(settings_.beta_1, t)));
+    const auto beta_1 = static_cast<T>(settings_.beta_1);
+    const auto beta_2 = static_cast<T>(settings_.beta_2);
+    const auto epsilon = static_cast<T>(settings_.epsilon);
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+      T* values = parameters[k].values->data();
+      const T* gradients = parameters[k].gradients->data();
+      T* m = first_moment_[k].data();
+      T* v = second_moment_[k].data();
+      kernels::parallel_for_blocks(
+          parameters[k].values->size(), min_elements_per_thread, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i) {
+              const T g = gradients[i];
+              m[i] = beta_1 * m[i] + (T{1} - beta_1) * g;
+              v[i] = beta_2 * v[i] + (T{1} - beta_2) * g * g;
+              values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
+            }
+          });
+    }
+  }
+
+ private:
+  AdamSettings settings_;
+  std::vector<std::vector<T>> first_moment_, second_moment_;
+  long long steps_ = 0;
+};
+
+template <class T>
+class Sgd final : public Optimizer<T> {
+ public:
+  explicit Sgd(const SgdSettings& settings) : settings_(settings) {}
+
+  void step(const std::vector<nn::Parameter<T>>& parameters) override {
+    ensure_state(velocity_, parameters);
+    const auto learning_rate = static_cast<T>(settings_.learning_rate);
+    const auto momentum = static_cast<T>(settings_.momentum);
+    const bool nesterov = settings_.nesterov;
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+      T* values = parameters[k].values->data();
+      const T* gradients = parameters[k].gradients->data();
+      T* velocity = velocity_[k].data();
+      kernels::parallel_for_blocks(
+          parameters[k].values->size(), min_elements_per_thread, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i) {
+              velocity[i] = momentum * velocity[i] - learning_rate * gradients[i];
+              values[i] += nesterov ? momentum * velocity[i] - learning_rate * gradients[i] : velocity[i];
+            }
+          });
+    }
+  }
+
+ private:
+  SgdSettings settings_;
+  std::vector<std::vector<T>> velocity_;
+};
+
+}  // namespace
+
+double learning_rate_of(const OptimizerSettings& settings) {
+  return std::visit([](const auto& s) { return s.learning_rate; }, settings);
+}
+
+template <class T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerSettings& settings) {
+  if (const auto* adam = std::get_if<AdamSettings>(&settings)) return std::make_unique<Adam<T>>(*adam);
+  return std::make_unique<Sgd<T>>(std::get<SgdSettings>(settings));
+}
+
+template std::unique_ptr<Optimizer<float>> make_optimizer<float>(const OptimizerSettings&);
+template std::unique_ptr<Optimizer<double>> make_optimizer<double>(const OptimizerSettings&);
+
+}  // namespace bnrun::optim

@@ -1,0 +1,116 @@
+#include "report/results.h"
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "report/atomic_file.h"
+
+namespace bnrun::report {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json evaluation_json(const std::optional<train::Evaluation>& evaluation) {
+  if (!evaluation) return nullptr;
+  return {{"accuracy", evaluation->accuracy}, {"loss", evaluation->loss}};
+}
+
+ordered_json run_json(const train::VariantRun& run, double load_seconds) {
+  const train::RunResult& result = run.result;
+  ordered_json history = ordered_json::array();
+  for (const auto& epoch : result.history) {
+    history.push_back({{"epoch", epoch.epoch},
+                       {"train_loss", epoch.train_loss},
+                       {"train_accuracy", epoch.train_accuracy},
+                       {"val_loss", epoch.validation ? ordered_json(epoch.validation->loss) : ordered_json(nullptr)},
+                       {"val_accuracy", epoch.validation ? ordered_json(epoch.validation->accuracy) : ordered_json(nullptr)},
+                       {"seconds", epoch.seconds}});
+  }
+  const auto best = best_validation_accuracy(result);
+  ordered_json entry = {{"variant", config::variant_name(run.variant)},
+                        {"seed", run.seed},
+                        {"status", result.status == train::RunStatus::ok ? "ok" : "diverged"}};
+  if (result.status == train::RunStatus::diverged) entry["diverged_epoch"] = result.diverged_epoch;
+  entry["test"] = evaluation_json(result.test);
+  entry["best_val_accuracy"] = best ? ordered_json(*best) : ordered_json(nullptr);
+  entry["epochs_completed"] = result.history.size();
+  entry["parameters"] = {{"trainable", result.trainable_parameters}, {"non_trainable", result.non_trainable_parameters}};
+  entry["timings"] = {{"load_seconds", load_seconds},
+                      {"train_seconds", result.train_seconds},
+                      {"samples_per_second", result.samples_per_second}};
+  if (result.skipped_single_row_batches > 0) entry["skipped_single_row_batches"] = result.skipped_single_row_batches;
+  entry["history"] = std::move(history);
+  return entry;
+}
+
+// Shortest text that reads back as the same double.
+std::string format_number(double value) { return fmt::format("{}", value); }
+
+}  // namespace
+
+Environment current_environment(int threads) {
+  Environment environment;
+  environment.threads = threads;
+#if defined(__clang__)
+  environment.compiler = fmt::format("clang {}.{}.{}", __clang_major__, __clang_minor__, __clang_patchlevel__);
+#elif defined(__GNUC__)
+  environment.compiler = fmt::format("GCC {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+#else
+  environment.compiler = "unknown";
+#endif
+  environment.blas = "none (built-in kernels)";
+  return environment;
+}
+
+std::optional<double> best_validation_accuracy(const train::RunResult& result) {
+  std::optional<double> best;
+  for (const auto& epoch : result.history)
+    if (epoch.validation && (!best || epoch.validation->accuracy > *best)) best = epoch.validation->accuracy;
+  return best;
+}
+
+ordered_json results_json(const ExperimentReport& report) {
+  ordered_json runs = ordered_json::array();
+  for (const auto& run : report.runs) runs.push_back(run_json(run, report.load_seconds));
+  const data::PreparedData& data = report.data;
+  return {{"bnrun_version", BNRUN_VERSION},
+          {"config", config::to_json(report.config)},
+          {"environment",
+           {{"threads", report.environment.threads},
+            {"compiler", report.environment.compiler},
+            {"blas", report.environment.blas}}},
+          {"data",
+           {{"features", data.feature_names},
+            {"classes", data.class_names},
+            {"train_rows", data.train.rows()},
+            {"validation_rows", data.validation.rows()},
+            {"test_rows", data.test.rows()}}},
+          {"runs", std::move(runs)}};
+}
+
+std::string history_csv(const train::RunResult& result) {
+  std::string text = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
+  for (const auto& epoch : result.history) {
+    text += fmt::format("{},{},{},{},{},{}\n", epoch.epoch, format_number(epoch.train_loss),
+                        format_number(epoch.train_accuracy),
+                        epoch.validation ? format_number(epoch.validation->loss) : "",
+                        epoch.validation ? format_number(epoch.validation->accuracy) : "", format_number(epoch.seconds));
+  }
+  return text;
+}
+
+void write_results(const std::string& directory, const ExperimentReport& report) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) throw UserError(fmt::format("{}: cannot create output folder: {}", directory, error.message()));
+  const std::filesystem::path folder(directory);
+  for (const auto& run : report.runs)
+    write_file_atomically((folder / fmt::format("history_{}.csv", config::variant_name(run.variant))).string(),
+                          history_csv(run.result));
+  // results.json last: its presence means the whole set is complete.
+  write_file_atomically((folder / "results.json").string(), results_json(report).dump(2) + "\n");
+}
+
+}  // namespace bnrun::report

@@ -1,0 +1,29 @@
+// The ablation: the configured network (bn) and the same network with every BatchNorm layer removed (no_bn),
+// trained from the same seed on the same splits and batches, one after the other.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "config/config.h"
+#include "data/dataset.h"
+#include "train/trainer.h"
+
+namespace bnrun::train {
+
+struct VariantRun {
+  config::Variant variant;
+  std::uint64_t seed = 0;
+  RunResult result;
+};
+
+struct ExperimentObserver {
+  std::function<void(config::Variant)> on_variant_start;
+  std::function<void(config::Variant, const EpochRecord&)> on_epoch;
+  std::function<void(const VariantRun&)> on_variant_end;
+};
+
+std::vector<VariantRun> run_experiment(const config::Config& config, const data::PreparedData& data,
+                                       const ExperimentObserver& observer = {});
+
+}  // namespace bnrun::train

@@ -1,0 +1,170 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/random.h"
+#include "kernels/loss.h"
+#include "optim/optimizer.h"
+
+namespace bnrun::train {
+
+namespace {
+
+using nn::Matrix;
+using Clock = std::chrono::steady_clock;
+
+// Evaluation batches: big enough to amortize the kernels' start-up, small enough to bound memory.
+constexpr std::size_t evaluation_batch_rows = 4096;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Mean loss over the rows, and d(loss)/d(logits) when `logits_gradient` is not null.
+double batch_loss(config::Loss loss, const Matrix<float>& logits, const std::int32_t* labels,
+                  Matrix<float>* logits_gradient) {
+  float* gradient = nullptr;
+  if (logits_gradient) {
+    logits_gradient->reshape(logits.rows, logits.cols);
+    gradient = logits_gradient->data();
+  }
+  if (loss == config::Loss::binary_crossentropy)
+    return kernels::sigmoid_binary_cross_entropy(logits.data(), labels, logits.rows, gradient);
+  return kernels::softmax_cross_entropy(logits.data(), labels, logits.rows, logits.cols, gradient);
+}
+
+std::size_t count_correct(config::Loss loss, const Matrix<float>& logits, const std::int32_t* labels) {
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < logits.rows; ++i) {
+    const float* row = logits.row(i);
+    std::int32_t predicted = 0;
+    if (loss == config::Loss::binary_crossentropy) {
+      predicted = row[0] > 0.0f ? 1 : 0;
+    } else {
+      for (std::size_t j = 1; j < logits.cols; ++j)
+        if (row[j] > row[predicted]) predicted = static_cast<std::int32_t>(j);
+    }
+    correct += predicted == labels[i] ? 1 : 0;
+  }
+  return correct;
+}
+
+void gather_rows(const data::Split& split, const std::size_t* rows, std::size_t count, Matrix<float>& features,
+                 std::vector<std::int32_t>& labels) {
+  const std::size_t width = split.features.cols;
+  features.reshape(count, width);
+  labels.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::copy_n(split.features.row(rows[i]), width, features.row(i));
+    labels[i] = split.labels[rows[i]];
+  }
+}
+
+// Adds the gradient of λ·ΣW² to every Dense kernel's gradient.
+void add_l2_gradient(const std::vector<nn::Parameter<float>>& parameters, double l2) {
+  const auto factor = static_cast<float>(2.0 * l2);
+  for (const auto& parameter : parameters) {
+    if (!parameter.is_kernel) continue;
+    auto& gradients = *parameter.gradients;
+    const auto& values = *parameter.values;
+    for (std::size_t i = 0; i < values.size(); ++i) gradients[i] += factor * values[i];
+  }
+}
+
+}  // namespace
+
+Evaluation evaluate(nn::Model<float>& model, const data::Split& split, config::Loss loss) {
+  double total_loss = 0.0;
+  std::size_t correct = 0;
+  Matrix<float> batch;
+  for (std::size_t start = 0; start < split.rows(); start += evaluation_batch_rows) {
+    const std::size_t count = std::min(evaluation_batch_rows, split.rows() - start);
+    batch.reshape(count, split.features.cols);
+    std::copy_n(split.features.row(start), count * split.features.cols, batch.data());
+    const Matrix<float>& logits = model.forward(batch, nn::Mode::inference);
+    const std::int32_t* labels = split.labels.data() + start;
+    total_loss += batch_loss(loss, logits, labels, nullptr) * static_cast<double>(count);
+    correct += count_correct(loss, logits, labels);
+  }
+  const auto rows = static_cast<double>(split.rows());
+  return {total_loss / rows, static_cast<double>(correct) / rows};
+}
+
+RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData& data, const EpochObserver& on_epoch) {
+  const config::TrainingConfig& training = recipe.training;
+  nn::Model<float> model(recipe.model, training.seed);
+  auto optimizer = optim::make_optimizer<float>(training.optimizer);
+  const auto parameters = model.parameters();
+  const bool skip_single_rows = nn::has_batchnorm(recipe.model);
+  Random shuffle_random = Random::stream(training.seed, "shuffle");
+
+  const data::Split& train = data.train;
+  const auto batch_size = static_cast<std::size_t>(training.batch_size);
+  std::vector<std::size_t> order(train.rows());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  Matrix<float> batch, logits_gradient;
+  std::vector<std::int32_t> batch_labels;
+
+  RunResult result;
+  for (const auto& layer : model.summary()) {
+    result.trainable_parameters += layer.trainable;
+    result.non_trainable_parameters += layer.non_trainable;
+  }
+  std::size_t samples_trained = 0;
+  const auto run_start = Clock::now();
+  for (std::int64_t epoch = 1; epoch <= training.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    if (training.shuffle) shuffle_random.shuffle(order);
+    double loss_sum = 0.0;
+    std::size_t correct = 0;
+    std::size_t seen = 0;
+    for (std::size_t start = 0; start < order.size(); start += batch_size) {
+      const std::size_t count = std::min(batch_size, order.size() - start);
+      if (count == 1 && skip_single_rows) {
+        ++result.skipped_single_row_batches;
+        continue;
+      }
+      gather_rows(train, order.data() + start, count, batch, batch_labels);
+      const Matrix<float>& logits = model.forward(batch, nn::Mode::train);
+      const double loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient);
+      correct += count_correct(recipe.loss, logits, batch_labels.data());
+      loss_sum += loss * static_cast<double>(count);
+      seen += count;
+      if (!std::isfinite(loss)) break;
+      model.backward(batch, logits_gradient);
+      if (training.l2 > 0.0) add_l2_gradient(parameters, training.l2);
+      optimizer->step(parameters);
+    }
+    samples_trained += seen;
+    EpochRecord record;
+    record.epoch = epoch;
+    record.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
+    record.train_accuracy = seen > 0 ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+    if (std::isfinite(record.train_loss) && data.validation.rows() > 0)
+      record.validation = evaluate(model, data.validation, recipe.loss);
+    record.seconds = seconds_since(epoch_start);
+    result.history.push_back(record);
+    if (on_epoch) on_epoch(record);
+    const bool validation_diverged = record.validation && !std::isfinite(record.validation->loss);
+    if (!std::isfinite(record.train_loss) || validation_diverged) {
+      result.status = RunStatus::diverged;
+      result.diverged_epoch = epoch;
+      break;
+    }
+  }
+  result.train_seconds = seconds_since(run_start);
+  result.samples_per_second = result.train_seconds > 0 ? static_cast<double>(samples_trained) / result.train_seconds : 0.0;
+  if (result.status == RunStatus::ok) {
+    const Evaluation test = evaluate(model, data.test, recipe.loss);
+    if (std::isfinite(test.loss)) {
+      result.test = test;
+    } else {
+      result.status = RunStatus::diverged;
+      result.diverged_epoch = training.epochs;
+    }
+  }
+  return result;
+}
+
+}  // namespace bnrun::train

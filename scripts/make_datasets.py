@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Regenerate the small CSV data sets shipped in ``datasets/``.
+
+Usage (from the repository root, or any directory)::
+
+    /usr/bin/python3 scripts/make_datasets.py            # write both files
+    /usr/bin/python3 scripts/make_datasets.py --check    # verify, write nothing
+    /usr/bin/python3 scripts/make_datasets.py --iris-source PATH
+
+Files produced (deterministic, byte-identical on every run):
+
+``datasets/iris.csv``
+    Fisher's iris data (150 rows, 4 numeric features, 3 classes), converted from
+    the copy shipped by Debian's ``python3-sklearn`` package at
+    ``/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv``.
+    That file has an unusual header (``150,4,setosa,versicolor,virginica``)
+    and an integer label column indexing the class names listed in the header.
+    The output has the header
+    ``sepal_length,sepal_width,petal_length,petal_width,species``, string
+    labels, the same row order, and the numeric fields copied verbatim as text
+    (no float round-trip), so the values are exactly those of the source.
+
+``datasets/cgpa_iq.csv``
+    The 5-row toy table (cgpa, iq, binary target) from the seed notebook
+    ``../shared/seed/batch_normalization_notebook.txt``; hard-coded below.
+
+Both files use LF line endings and end with a trailing newline.
+With ``--check`` the script exits non-zero if a committed file differs from
+what it would generate.
+
+Only the Python standard library is needed.
+"""
+
+import argparse
+import os
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATASETS_DIR = os.path.join(REPO_ROOT, "datasets")
+DEFAULT_IRIS_SOURCE = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
+
+IRIS_HEADER = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+
+# Seed notebook: pd.DataFrame({'cgpa': [3.0, 3.5, 4.0, 3.2, 3.7],
+#                              'iq': [120, 125, 130, 127, 132],
+#                              'target': [0, 1, 0, 0, 1]})
+CGPA_IQ_HEADER = ["cgpa", "iq", "target"]
+CGPA_IQ_ROWS = [
+    ("3.0", "120", "0"),
+    ("3.5", "125", "1"),
+    ("4.0", "130", "0"),
+    ("3.2", "127", "0"),
+    ("3.7", "132", "1"),
+]
+
+
+def to_csv(header, rows):
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def make_iris(source_path):
+    with open(source_path, "r", encoding="ascii", newline="") as f:
+        text = f.read()
+    lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip() != ""]
+    head = lines[0].split(",")
+    n_samples, n_features = int(head[0]), int(head[1])
+    class_names = head[2:]
+    if n_features != 4 or class_names != ["setosa", "versicolor", "virginica"]:
+        raise ValueError("unexpected iris header: %r" % lines[0])
+    rows = []
+    for ln in lines[1:]:
+        fields = [s.strip() for s in ln.split(",")]
+        if len(fields) != n_features + 1:
+            raise ValueError("bad iris row: %r" % ln)
+        for v in fields[:n_features]:
+            float(v)  # validate, but keep the original text
+        rows.append(tuple(fields[:n_features]) + (class_names[int(fields[-1])],))
+    if len(rows) != n_samples:
+        raise ValueError("expected %d rows, got %d" % (n_samples, len(rows)))
+    return to_csv(IRIS_HEADER, rows)
+
+
+def make_cgpa_iq():
+    return to_csv(CGPA_IQ_HEADER, CGPA_IQ_ROWS)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--iris-source", default=DEFAULT_IRIS_SOURCE,
+                    help="path of scikit-learn's iris.csv (default: %(default)s)")
+    ap.add_argument("--out-dir", default=DATASETS_DIR,
+                    help="output directory (default: %(default)s)")
+    ap.add_argument("--check", action="store_true",
+                    help="compare with existing files instead of writing")
+    args = ap.parse_args(argv)
+
+    outputs = {
+        "iris.csv": make_iris(args.iris_source),
+        "cgpa_iq.csv": make_cgpa_iq(),
+    }
+    status = 0
+    for name, data in outputs.items():
+        path = os.path.join(args.out_dir, name)
+        if args.check:
+            try:
+                with open(path, "rb") as f:
+                    same = f.read() == data
+            except FileNotFoundError:
+                same = False
+            print("%s: %s" % (path, "ok" if same else "DIFFERS"))
+            status |= 0 if same else 1
+        else:
+            os.makedirs(args.out_dir, exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+            print("wrote %s (%d bytes)" % (path, len(data)))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

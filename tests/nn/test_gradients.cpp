@@ -1,0 +1,147 @@
+// Every backward pass against central finite differences, in double precision, relative error ≤ 1e-6.
+// BatchNorm is always checked with a Dense layer in front of it, so its dx is exercised (mlpack #1923).
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "core/random.h"
+#include "kernels/loss.h"
+#include "nn/batchnorm.h"
+#include "nn/model.h"
+#include "tests/nn/gradient_check.h"
+
+using bnrun::nn::Activation;
+using bnrun::nn::ActivationSpec;
+using bnrun::nn::BatchNormSpec;
+using bnrun::nn::DenseSpec;
+using bnrun::nn::Matrix;
+using bnrun::nn::Model;
+using bnrun::nn::ModelSpec;
+using bnrun::nn::Mode;
+
+namespace {
+
+constexpr double tolerance = 1e-6;
+
+Matrix<double> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed) {
+  bnrun::Random random(seed);
+  Matrix<double> m(rows, cols);
+  for (double& v : m.values) v = random.normal() * 1.5 + 0.3;
+  return m;
+}
+
+// Mean softmax cross-entropy of the model's training-mode forward on (x, labels).
+double training_loss(Model<double>& model, const Matrix<double>& x, const std::vector<std::int32_t>& labels,
+                     Matrix<double>* logits_gradient = nullptr) {
+  const Matrix<double>& logits = model.forward(x, Mode::train);
+  if (logits_gradient) logits_gradient->reshape(logits.rows, logits.cols);
+  if (model.output_activation() == Activation::sigmoid)
+    return bnrun::kernels::sigmoid_binary_cross_entropy(logits.data(), labels.data(), logits.rows,
+                                                        logits_gradient ? logits_gradient->data() : nullptr);
+  return bnrun::kernels::softmax_cross_entropy(logits.data(), labels.data(), logits.rows, logits.cols,
+                                               logits_gradient ? logits_gradient->data() : nullptr);
+}
+
+// Checks d(loss)/d(every parameter) of `spec` on a random batch.
+void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std::size_t classes) {
+  Model<double> model(spec, 11);
+  // Move BN's gamma/beta off their trivial initial values so every term of the backward matters.
+  bnrun::Random random(5);
+  for (auto& parameter : model.parameters())
+    if (parameter.name.find("batchnorm") != std::string::npos)
+      for (double& v : *parameter.values) v += random.uniform(-0.5, 0.5);
+  const Matrix<double> x = random_matrix(rows, spec.inputs, 3);
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t i = 0; i < rows; ++i) labels[i] = static_cast<std::int32_t>(i % classes);
+
+  Matrix<double> logits_gradient;
+  training_loss(model, x, labels, &logits_gradient);
+  model.backward(x, logits_gradient);
+  for (auto& parameter : model.parameters()) {
+    const std::vector<double> analytic = *parameter.gradients;
+    const auto comparison = bnrun::testing::compare_with_finite_differences(
+        *parameter.values, analytic, [&] { return training_loss(model, x, labels); });
+    INFO(parameter.name << " worst relative error " << comparison.worst_relative_error << " at "
+                        << comparison.worst_index);
+    CHECK(comparison.worst_relative_error <= tolerance);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("dense gradients match finite differences") {
+  ModelSpec spec{5, {DenseSpec{7, Activation::tanh}, DenseSpec{3, Activation::softmax}}};
+  check_all_parameter_gradients(spec, 9, 3);
+}
+
+TEST_CASE("batchnorm gradients (dx through a Dense layer, dgamma, dbeta) match finite differences") {
+  ModelSpec spec{4, {DenseSpec{6, Activation::linear}, BatchNormSpec{}, ActivationSpec{Activation::tanh},
+                     DenseSpec{3, Activation::softmax}}};
+  check_all_parameter_gradients(spec, 8, 3);
+}
+
+TEST_CASE("batchnorm after the activation, as in the seed notebook, has correct gradients") {
+  ModelSpec spec{4, {DenseSpec{6, Activation::sigmoid}, BatchNormSpec{}, DenseSpec{5, Activation::tanh},
+                     BatchNormSpec{0.9, 1e-5, true, true, bnrun::nn::RunningVariance::unbiased},
+                     DenseSpec{3, Activation::softmax}}};
+  check_all_parameter_gradients(spec, 7, 3);
+}
+
+TEST_CASE("batchnorm without scale and center has correct gradients") {
+  BatchNormSpec plain;
+  plain.center = false;
+  plain.scale = false;
+  ModelSpec spec{3, {DenseSpec{5, Activation::linear}, plain, ActivationSpec{Activation::relu},
+                     DenseSpec{2, Activation::softmax}}};
+  check_all_parameter_gradients(spec, 6, 2);
+}
+
+TEST_CASE("a hidden softmax activation layer back-propagates its Jacobian correctly") {
+  ModelSpec spec{3, {DenseSpec{4, Activation::linear}, ActivationSpec{Activation::softmax},
+                     DenseSpec{3, Activation::softmax}}};
+  check_all_parameter_gradients(spec, 5, 3);
+}
+
+TEST_CASE("binary cross-entropy with one sigmoid unit has correct gradients") {
+  ModelSpec spec{3, {DenseSpec{4, Activation::relu}, BatchNormSpec{}, DenseSpec{1, Activation::sigmoid}}};
+  check_all_parameter_gradients(spec, 6, 2);
+}
+
+TEST_CASE("batchnorm input gradient matches finite differences when checked directly on the layer") {
+  bnrun::nn::BatchNorm<double> layer("batchnorm_1", 3, BatchNormSpec{});
+  layer.gamma() = {1.5, -0.7, 0.9};
+  layer.beta() = {0.1, 0.2, -0.3};
+  Matrix<double> x = random_matrix(5, 3, 17);
+  const Matrix<double> weights = random_matrix(5, 3, 19);  // loss = Σ weights ⊙ y, so dy = weights
+  auto loss = [&] {
+    Matrix<double> y;
+    layer.forward(x, y, Mode::train);
+    double total = 0;
+    for (std::size_t k = 0; k < y.size(); ++k) total += weights.values[k] * y.values[k];
+    return total;
+  };
+  Matrix<double> y, dx;
+  layer.forward(x, y, Mode::train);
+  layer.backward(x, y, weights, &dx);
+  const auto comparison = bnrun::testing::compare_with_finite_differences(x.values, dx.values, loss);
+  CHECK(comparison.worst_relative_error <= tolerance);
+}
+
+TEST_CASE("softmax cross-entropy gradient matches finite differences and stays finite for extreme logits") {
+  Matrix<double> logits = random_matrix(4, 5, 23);
+  const std::vector<std::int32_t> labels = {0, 4, 2, 1};
+  std::vector<double> gradient(logits.size());
+  bnrun::kernels::softmax_cross_entropy(logits.data(), labels.data(), 4, 5, gradient.data());
+  const auto comparison = bnrun::testing::compare_with_finite_differences(logits.values, gradient, [&] {
+    return bnrun::kernels::softmax_cross_entropy<double>(logits.data(), labels.data(), 4, 5, nullptr);
+  });
+  CHECK(comparison.worst_relative_error <= tolerance);
+
+  const std::vector<float> extreme = {1e30f, -1e30f, 0.0f, 88.0f, -1000.0f, 1000.0f};
+  const std::vector<std::int32_t> extreme_labels = {1, 0};
+  std::vector<float> extreme_gradient(6);
+  const double loss = bnrun::kernels::softmax_cross_entropy(extreme.data(), extreme_labels.data(), 2, 3,
+                                                            extreme_gradient.data());
+  CHECK(std::isfinite(loss));
+  for (float g : extreme_gradient) CHECK(std::isfinite(g));
+}
