@@ -179,33 +179,22 @@ class Tokenizer {
   std::size_t size() const { return text_.size(); }
   std::size_t line() const { return line_; }
 
-  // Fast path for the common record shape: exactly `columns` unquoted cells on one line, none with padding to
-  // trim. Calls on_cell(column_index, text) for each cell. Returns false, with the position unchanged, as soon
-  // as the record is not of that shape or on_cell returns false; next_record() then reads it the general way,
-  // which also finds the precise error if there is one.
-  template <class OnCell>
-  bool next_simple_record(std::size_t columns, OnCell&& on_cell) {
-    const char* const data = text_.data();
-    const std::size_t size = text_.size();
-    std::size_t pos = pos_;
-    for (std::size_t column_index = 0; column_index < columns; ++column_index) {
-      const std::size_t start = pos;
-      while (pos < size && !ends_unquoted_[static_cast<unsigned char>(data[pos])]) ++pos;
-      const bool last_column = column_index + 1 == columns;
-      if (pos < size) {
-        const char end = data[pos];
-        if (last_column ? (end != '\n' && end != '\r') : end != delimiter_) return false;
-      } else if (!last_column) {
-        return false;
-      }
-      const std::string_view cell(data + start, pos - start);
-      if (!cell.empty() && (is_padding(cell.front()) || is_padding(cell.back()))) return false;
-      if (!on_cell(column_index, cell)) return false;
-      if (!last_column) ++pos;  // past the delimiter
-    }
-    pos_ = pos;
+  char delimiter() const { return delimiter_; }
+  std::string_view rest() const { return text_.substr(pos_); }
+  bool is_padding(char c) const { return padding_[static_cast<unsigned char>(c)]; }
+
+  // End of the unquoted cell text starting at `p`: the first delimiter, line break, quote or NUL, or `end`.
+  // The hot loop of plain cells: one table lookup per byte.
+  const char* scan_unquoted(const char* p, const char* const end) const {
+    while (p != end && !ends_unquoted_[static_cast<unsigned char>(*p)]) ++p;
+    return p;
+  }
+
+  // For the fast path, which reads a simple one-line record itself: moves to the line break (or end of the
+  // text) `length` bytes into rest() that ends that record, and past it.
+  void finish_simple_record(std::size_t length) {
+    pos_ += length;
     consume_line_break();
-    return true;
   }
 
   // True if nothing but blank lines is left.
@@ -240,8 +229,6 @@ class Tokenizer {
   }
 
  private:
-  bool is_padding(char c) const { return padding_[static_cast<unsigned char>(c)]; }
-
   void skip_padding() {
     while (pos_ < text_.size() && is_padding(text_[pos_])) ++pos_;
   }
@@ -272,8 +259,7 @@ class Tokenizer {
 
   Field read_unquoted_field(std::size_t column_index) {
     const std::size_t start = pos_;
-    // Hot loop: one table lookup per byte finds the end of a plain cell.
-    while (pos_ < text_.size() && !ends_unquoted_[static_cast<unsigned char>(text_[pos_])]) ++pos_;
+    pos_ = static_cast<std::size_t>(scan_unquoted(text_.data() + pos_, text_.data() + text_.size()) - text_.data());
     if (pos_ < text_.size()) {
       if (text_[pos_] == '"') {
         diagnostics_.fail_at(line_, column_index,
@@ -346,29 +332,39 @@ constexpr std::array<double, 23> kExactPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Fast path for plain decimals such as "255" or "-0.25" (most numeric CSV cells). A mantissa below 2^53
-// divided by an exact power of ten is correctly rounded by a single IEEE division (Clinger), so the result is
-// bit-identical to std::from_chars. Returns false when the text needs the general parser.
-bool parse_plain_decimal(std::string_view text, double& value) {
+// Scans a plain decimal, -?digits*(.digits*)? with 1 to 15 digits (most numeric CSV cells, like "255" or
+// "-0.25"), at the start of [p, end). Returns the end of the number, or nullptr if there is none; whatever
+// follows is for the caller to judge. The conversion is exact and bit-identical to std::from_chars: a mantissa
+// below 2^53 divided by an exact power of ten is correctly rounded by a single IEEE division (Clinger).
+inline const char* scan_plain_decimal(const char* p, const char* const end, double& value) {
   constexpr int kMaxDigits = 15;  // 10^15 < 2^53, so the mantissa is exact
-  std::size_t i = 0;
-  const bool negative = !text.empty() && text[0] == '-';
-  if (negative) ++i;
-  std::uint64_t mantissa = 0;
+  const bool negative = p != end && *p == '-';
+  if (negative) ++p;
+  std::int64_t mantissa = 0;
   int digits = 0;
   int fraction_digits = 0;
-  for (; i < text.size() && is_digit(text[i]) && digits <= kMaxDigits; ++i, ++digits) {
-    mantissa = mantissa * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  for (; p != end && is_digit(*p); ++p) {
+    if (++digits > kMaxDigits) return nullptr;
+    mantissa = mantissa * 10 + (*p - '0');
   }
-  if (i < text.size() && text[i] == '.') {
-    for (++i; i < text.size() && is_digit(text[i]) && digits <= kMaxDigits; ++i, ++digits, ++fraction_digits) {
-      mantissa = mantissa * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  if (p != end && *p == '.') {
+    for (++p; p != end && is_digit(*p); ++p, ++fraction_digits) {
+      if (++digits > kMaxDigits) return nullptr;
+      mantissa = mantissa * 10 + (*p - '0');
     }
   }
-  if (i != text.size() || digits == 0 || digits > kMaxDigits) return false;
-  value = static_cast<double>(mantissa) / kExactPowersOfTen[static_cast<std::size_t>(fraction_digits)];
+  if (digits == 0) return nullptr;
+  value = static_cast<double>(mantissa);
+  if (fraction_digits != 0) value /= kExactPowersOfTen[static_cast<std::size_t>(fraction_digits)];
   if (negative) value = -value;
-  return true;
+  return p;
+}
+
+// True, with the value, if the whole of `text` is a plain decimal (see scan_plain_decimal).
+bool parse_plain_decimal(std::string_view text, double& value) {
+  const char* const end = text.data() + text.size();
+  const char* const number_end = scan_plain_decimal(text.data(), end, value);
+  return number_end != nullptr && number_end == end;
 }
 
 // from_chars reports overflow and underflow alike as out_of_range; this tells them apart by the decimal
@@ -592,34 +588,55 @@ void append_general_row(const std::vector<Field>& fields, const ColumnLayout& la
   ++table.rows;
 }
 
-// The fast path: a simple record (see Tokenizer::next_simple_record) whose features are all plain decimals
-// and whose target is not empty, converted straight from the buffer. Returns false, leaving the table as it
-// was, for any other record. Accepts only what the general path accepts, with the same values.
+// The fast path, for the common record shape: one line, no quotes, every feature a plain decimal (see
+// scan_plain_decimal) directly followed by the delimiter or line end, a target with no padding to trim. It
+// parses numbers straight from the buffer in the same pass that finds the cells. Returns false, leaving table
+// and tokenizer as they were, for any other record; the general path then reads it, and reports the precise
+// error if there is one. It accepts only what the general path accepts, with the same values.
 bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, CsvTable& table) {
-  const std::size_t line = tokenizer.line();
+  const std::string_view rest = tokenizer.rest();
+  const char* const begin = rest.data();
+  const char* const end = begin + rest.size();
+  const char delimiter = tokenizer.delimiter();
+  const std::size_t columns = layout.header.size();
   const std::size_t row_start = table.features.size();
   table.features.resize(row_start + layout.feature_names.size());
   float* const row = table.features.data() + row_start;
   std::string_view target;
-  const bool simple = tokenizer.next_simple_record(layout.header.size(), [&](std::size_t column_index,
-                                                                             std::string_view cell) {
+
+  auto give_up = [&] {
+    table.features.resize(row_start);
+    return false;
+  };
+  const char* p = begin;
+  for (std::size_t column_index = 0; column_index < columns; ++column_index) {
     const std::int32_t role = layout.role[column_index];
     if (role >= 0) {
       double value = 0.0;
-      if (!parse_plain_decimal(cell, value)) return false;
+      p = scan_plain_decimal(p, end, value);
+      if (p == nullptr) return give_up();
       row[role] = static_cast<float>(value);  // at most 15 digits: well within float range
-      return true;
+    } else {
+      const char* const cell_start = p;
+      p = tokenizer.scan_unquoted(p, end);
+      if (role == kTargetColumn) {
+        target = std::string_view(cell_start, static_cast<std::size_t>(p - cell_start));
+        if (target.empty() || tokenizer.is_padding(target.front()) || tokenizer.is_padding(target.back())) {
+          return give_up();
+        }
+      }
     }
-    if (role == kTargetColumn) target = cell;
-    return role != kTargetColumn || !cell.empty();
-  });
-  if (!simple) {
-    table.features.resize(row_start);
-    return false;
+    if (column_index + 1 < columns) {
+      if (p == end || *p != delimiter) return give_up();
+      ++p;
+    } else if (p != end && *p != '\n' && *p != '\r') {
+      return give_up();
+    }
   }
   table.targets.emplace_back(target);
-  table.line_numbers.push_back(line);
+  table.line_numbers.push_back(tokenizer.line());
   ++table.rows;
+  tokenizer.finish_simple_record(static_cast<std::size_t>(p - begin));
   return true;
 }
 

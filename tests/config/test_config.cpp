@@ -1,0 +1,161 @@
+// Config validation: every mistake is reported with its key path and what was expected.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "config/json_reader.h"
+#include "config/load.h"
+#include "core/error.h"
+
+using bnrun::config::apply_override;
+using bnrun::config::Config;
+using bnrun::config::parse_config;
+using bnrun::config::parse_json_text;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+
+namespace {
+
+json minimal_document() {
+  return json::parse(R"({
+    "dataset": {"path": "data/iris.csv", "target": "species"},
+    "model": {"layers": [
+      {"type": "dense", "units": 8, "activation": "relu"},
+      {"type": "batchnorm"},
+      {"type": "dense", "units": 3, "activation": "softmax"}
+    ]}
+  })");
+}
+
+Config parse(const json& document) { return parse_config(document, "configs", "example"); }
+
+// The message parse_config gives after one override is applied to the minimal document.
+std::string error_after(const std::string& assignment) {
+  json document = minimal_document();
+  apply_override(document, assignment);
+  try {
+    parse(document);
+  } catch (const bnrun::UserError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("a minimal config gets Keras defaults and its data path resolved against the config folder") {
+  const Config config = parse(minimal_document());
+  CHECK(config.name == "example");
+  CHECK(config.dataset.path == "configs/data/iris.csv");
+  CHECK(config.dataset.test_fraction == 0.2);
+  CHECK(config.training.batch_size == 32);
+  const auto& batchnorm = std::get<bnrun::nn::BatchNormSpec>(config.layers[1]);
+  CHECK(batchnorm.momentum == 0.99);
+  CHECK(batchnorm.epsilon == 1e-3);
+  const auto& adam = std::get<bnrun::optim::AdamSettings>(config.training.optimizer);
+  CHECK(adam.learning_rate == 1e-3);
+  CHECK(adam.epsilon == 1e-7);
+  CHECK(config.experiment.variants.size() == 2);
+}
+
+TEST_CASE("the resolved config reads back as the same config") {
+  json document = minimal_document();
+  apply_override(document, "training.optimizer={\"name\":\"sgd\",\"momentum\":0.9,\"nesterov\":true}");
+  const Config config = parse(document);
+  const json resolved = json::parse(bnrun::config::to_json(config).dump());
+  const Config again = parse_config(resolved, "", "ignored");
+  CHECK(bnrun::config::to_json(again) == bnrun::config::to_json(config));
+}
+
+TEST_CASE("unknown keys are rejected with their path and the closest known key") {
+  CHECK_THAT(error_after("dataset.test_fration=0.3"),
+             Contains("dataset.test_fration: unknown key (did you mean \"test_fraction\"?)"));
+  CHECK_THAT(error_after("model.layers[1].momentun=0.9"), Contains("model.layers[1].momentun: unknown key"));
+  CHECK_THAT(error_after("colour=1"), Contains("colour: unknown key"));
+}
+
+TEST_CASE("wrong types name the key and the expected type") {
+  CHECK(error_after("training.epochs=\"ten\"") == "training.epochs: expected an integer in [1, 1000000], got \"ten\"");
+  CHECK(error_after("training.batch_size=2.5") == "training.batch_size: expected an integer in [1, 100000000], got 2.5");
+  CHECK(error_after("dataset.standardize=1") == "dataset.standardize: expected true or false, got 1");
+  CHECK(error_after("model.layers=[]") == "model.layers: expected a non-empty array of layers, got []");
+  CHECK(error_after("dataset.features=\"a\"") == "dataset.features: expected an array of strings, got a string");
+  CHECK(error_after("model.layers[0]=3") == "model.layers[0]: expected an object, got an integer");
+}
+
+TEST_CASE("out-of-range values are rejected with the allowed range") {
+  CHECK(error_after("training.epochs=0") == "training.epochs: expected an integer in [1, 1000000], got 0");
+  CHECK(error_after("training.batch_size=-3") == "training.batch_size: expected an integer in [1, 100000000], got -3");
+  CHECK(error_after("dataset.test_fraction=1") == "dataset.test_fraction: expected a number in (0, 1), got 1");
+  CHECK(error_after("training.optimizer.learning_rate=0") ==
+        "training.optimizer.learning_rate: expected a number > 0, got 0");
+  CHECK(error_after("model.layers[1].momentum=1.5") == "model.layers[1].momentum: expected a number in [0, 1], got 1.5");
+  CHECK(error_after("model.layers[0].units=0") == "model.layers[0].units: expected an integer in [1, 1000000], got 0");
+}
+
+TEST_CASE("names from a fixed list are checked against the list") {
+  CHECK_THAT(error_after("model.layers[0].activation=\"rleu\""),
+             Contains("model.layers[0].activation: expected one of \"linear\", \"relu\""));
+  CHECK_THAT(error_after("training.optimizer.name=\"adamw\""),
+             Contains("training.optimizer.name: expected one of \"adam\", \"sgd\", got \"adamw\""));
+  CHECK_THAT(error_after("model.layers[1].type=\"layernorm\""),
+             Contains("model.layers[1].type: expected \"dense\", \"batchnorm\" or \"activation\""));
+}
+
+TEST_CASE("settings of another optimizer are unknown keys") {
+  CHECK_THAT(error_after("training.optimizer.momentum=0.9"), Contains("training.optimizer.momentum: unknown key"));
+}
+
+TEST_CASE("batch size 1 is rejected when the model has batchnorm") {
+  CHECK_THAT(error_after("training.batch_size=1"), Contains("training.batch_size: must be at least 2"));
+  json document = minimal_document();
+  apply_override(document, "training.batch_size=1");
+  apply_override(document, "experiment.variants=[\"no_bn\"]");
+  CHECK_NOTHROW(parse(document));
+}
+
+TEST_CASE("the model must end in softmax or sigmoid, matching the loss") {
+  CHECK_THAT(error_after("model.layers[2].activation=\"relu\""), Contains("model.layers[2]: the model must end in a softmax"));
+  CHECK_THAT(error_after("training.loss=\"binary_crossentropy\""), Contains("training.loss: binary_crossentropy needs a sigmoid"));
+}
+
+TEST_CASE("the output width must match the number of classes in the data") {
+  const Config config = parse(minimal_document());
+  CHECK_NOTHROW(bnrun::config::check_against_data(config, 3));
+  CHECK_THROWS_WITH(bnrun::config::check_against_data(config, 4),
+                    "model.layers[2].units: is 3, but the data has 4 classes: the softmax output needs one unit per class");
+}
+
+TEST_CASE("dataset needs exactly one of path or train and test") {
+  json document = minimal_document();
+  apply_override(document, "dataset.train=\"a.csv\"");
+  CHECK_THROWS_WITH(parse(document), Contains("dataset: give either \"path\""));
+  document["dataset"].erase("path");
+  CHECK_THROWS_WITH(parse(document), Contains("dataset.test: is required but missing"));
+}
+
+TEST_CASE("overrides address nested keys and array elements and parse JSON values") {
+  json document = minimal_document();
+  apply_override(document, "training.optimizer.name=sgd");
+  apply_override(document, "model.layers[1].momentum=0.9");
+  apply_override(document, "training.batch_size=64");
+  CHECK(document["training"]["optimizer"]["name"] == "sgd");
+  CHECK(document["model"]["layers"][1]["momentum"] == 0.9);
+  CHECK(document["training"]["batch_size"] == 64);
+  CHECK_THROWS_WITH(apply_override(document, "model.layers[7].units=3"),
+                    "--set model.layers[7].units=3: model.layers has 3 entries (indices 0 to 2)");
+  CHECK_THROWS_WITH(apply_override(document, "training.batch_size"), "--set training.batch_size: expected key.path=value");
+  CHECK_THROWS_WITH(apply_override(document, "model.layers[x]=1"),
+                    "--set model.layers[x]=1: expected an array index in [], got \"[x]\"");
+}
+
+TEST_CASE("JSON syntax errors give the line and column") {
+  CHECK_THROWS_WITH(parse_json_text("{\n  \"a\": 1,\n  \"b\": }\n", "bad.json"), Contains("bad.json:3:8: invalid JSON"));
+  CHECK_THROWS_WITH(parse_json_text("", "empty.json"), Contains("empty.json:1:1: invalid JSON"));
+}
+
+TEST_CASE("a config file that does not exist is reported with its path") {
+  CHECK_THROWS_WITH(bnrun::config::load_config("/nonexistent/x.json", {}),
+                    "/nonexistent/x.json: cannot open config file: No such file or directory");
+}

@@ -1,0 +1,102 @@
+// Whole runs: the ablation is paired, results do not depend on the thread count, and the seed notebook's
+// iris experiment learns.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+
+#include "config/load.h"
+#include "data/dataset.h"
+#include "kernels/parallel.h"
+#include "nn/model.h"
+#include "train/experiment.h"
+
+using bnrun::config::Variant;
+
+namespace {
+
+const std::string iris_config = std::string(BNRUN_SOURCE_DIR) + "/configs/iris_bn.json";
+
+struct ThreadCountGuard {
+  ~ThreadCountGuard() { bnrun::kernels::set_thread_count(0); }
+};
+
+std::vector<bnrun::train::VariantRun> run(const std::vector<std::string>& overrides, int threads) {
+  ThreadCountGuard guard;
+  bnrun::kernels::set_thread_count(threads);
+  const auto config = bnrun::config::load_config(iris_config, overrides);
+  const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
+  return bnrun::train::run_experiment(config, data);
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void require_identical(const bnrun::train::RunResult& a, const bnrun::train::RunResult& b) {
+  REQUIRE(a.history.size() == b.history.size());
+  for (std::size_t e = 0; e < a.history.size(); ++e) {
+    INFO("epoch " << e + 1);
+    CHECK(same_bits(a.history[e].train_loss, b.history[e].train_loss));
+    CHECK(same_bits(a.history[e].validation->loss, b.history[e].validation->loss));
+  }
+  CHECK(same_bits(a.test->loss, b.test->loss));
+  CHECK(same_bits(a.test->accuracy, b.test->accuracy));
+}
+
+}  // namespace
+
+TEST_CASE("results are bit-identical for 1 and 2 threads") {
+  // Wide layers so that every kernel really splits its work between the threads.
+  const std::vector<std::string> wide = {"model.layers[0].units=300", "model.layers[2].units=130", "training.epochs=5",
+                                         "training.batch_size=40"};
+  const auto one = run(wide, 1);
+  const auto two = run(wide, 2);
+  REQUIRE(one.size() == 2);
+  for (std::size_t v = 0; v < one.size(); ++v) require_identical(one[v].result, two[v].result);
+}
+
+TEST_CASE("results are bit-identical run to run") {
+  const auto first = run({"training.epochs=5"}, 0);
+  const auto second = run({"training.epochs=5"}, 0);
+  for (std::size_t v = 0; v < first.size(); ++v) require_identical(first[v].result, second[v].result);
+}
+
+TEST_CASE("the no_bn variant starts from the same Dense weights as the bn variant") {
+  const auto config = bnrun::config::load_config(iris_config, {});
+  const bnrun::nn::Model<float> bn(bnrun::config::model_spec(config, 4, Variant::bn), 42);
+  const bnrun::nn::Model<float> no_bn(bnrun::config::model_spec(config, 4, Variant::no_bn), 42);
+  REQUIRE(bn.layers().size() == 5);
+  REQUIRE(no_bn.layers().size() == 3);
+  auto weights = [](const bnrun::nn::Model<float>& model, std::size_t index) {
+    return *model.layers()[index]->parameters().front().values;
+  };
+  CHECK(weights(bn, 0) == weights(no_bn, 0));
+  CHECK(weights(bn, 2) == weights(no_bn, 1));
+  CHECK(weights(bn, 4) == weights(no_bn, 2));
+  const bnrun::nn::Model<float> other_seed(bnrun::config::model_spec(config, 4, Variant::bn), 43);
+  CHECK(weights(bn, 0) != weights(other_seed, 0));
+}
+
+TEST_CASE("the seed notebook's iris model with batchnorm reaches at least 0.90 test accuracy") {
+  const auto runs = run({}, 0);
+  REQUIRE(runs.size() == 2);
+  REQUIRE(runs[0].variant == Variant::bn);
+  REQUIRE(runs[0].result.status == bnrun::train::RunStatus::ok);
+  CHECK(runs[0].result.history.size() == 50);
+  CHECK(runs[0].result.test->accuracy >= 0.90);
+  CHECK(runs[1].result.test->accuracy >= 0.80);
+}
+
+TEST_CASE("a huge learning rate ends the run as diverged instead of crashing") {
+  const auto runs = run({"training.optimizer={\"name\":\"sgd\",\"learning_rate\":1e30}", "experiment.variants=[\"no_bn\"]"}, 0);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].result.status == bnrun::train::RunStatus::diverged);
+  CHECK(runs[0].result.diverged_epoch >= 1);
+  CHECK_FALSE(runs[0].result.test.has_value());
+}
+
+TEST_CASE("a trailing batch of one row is skipped for batchnorm models only") {
+  // iris: 108 training rows; batch 107 leaves one row over every epoch.
+  const auto runs = run({"training.batch_size=107", "training.epochs=3"}, 0);
+  CHECK(runs[0].result.skipped_single_row_batches == 3);
+  CHECK(runs[1].result.skipped_single_row_batches == 0);
+}
