@@ -57,31 +57,12 @@ bnrun::data::PreparedData load_data(const bnrun::config::Config& config) {
   spdlog::debug("reading {}", dataset.has_separate_test_file() ? dataset.train_path + " and " + dataset.test_path
                                                                 : dataset.path);
   bnrun::data::PreparedData data = bnrun::data::prepare_data(dataset, config.training.seed);
+  bnrun::config::check_against_data(config, data.class_names.size());
   std::string classes;
   for (std::size_t k = 0; k < data.class_names.size(); ++k)
     classes += fmt::format("{}{}={}", k == 0 ? "" : ", ", data.class_names[k], k);
   spdlog::info("{} classes: {}", data.class_names.size(), classes);
-  bnrun::config::check_against_data(config, data.class_names.size());
   return data;
-}
-
-// Checks the output folder before training, so a long run does not end in "cannot write".
-void check_output_directory(const std::string& directory) {
-  if (directory.empty()) return;
-  std::error_code error;
-  const auto status = std::filesystem::status(directory, error);
-  if (std::filesystem::exists(status)) {
-    if (!std::filesystem::is_directory(status))
-      throw bnrun::UserError(fmt::format("{}: --output exists and is not a folder", directory));
-    if (::access(directory.c_str(), W_OK) != 0)
-      throw bnrun::UserError(fmt::format("{}: --output folder is not writable", directory));
-    return;
-  }
-  std::filesystem::path parent = std::filesystem::absolute(directory).parent_path();
-  while (!parent.empty() && !std::filesystem::exists(parent, error) && parent != parent.parent_path())
-    parent = parent.parent_path();
-  if (::access(parent.c_str(), W_OK) != 0)
-    throw bnrun::UserError(fmt::format("{}: cannot create --output folder ({} is not writable)", directory, parent.string()));
 }
 
 int run_training(const Options& options) {
@@ -89,7 +70,7 @@ int run_training(const Options& options) {
   const auto load_start = std::chrono::steady_clock::now();
   const auto data = load_data(config);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-  check_output_directory(options.output_directory);
+  if (!options.output_directory.empty()) bnrun::report::prepare_output_folder(options.output_directory);
 
   // Progress: epoch lines on a terminal every few seconds (long runs), at debug level otherwise.
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
@@ -187,6 +168,9 @@ int main(int argc, char** argv) {
   validate->fallthrough();
   summary->fallthrough();
   app.require_subcommand(0, 1);
+  app.failure_message([](const CLI::App*, const CLI::Error& error) {
+    return fmt::format("error: {} (see bnrun --help)\n", error.what());
+  });
 
   try {
     app.parse(argc, argv);

@@ -101,10 +101,19 @@ std::string history_csv(const train::RunResult& result) {
   return text;
 }
 
-void write_results(const std::string& directory, const ExperimentReport& report) {
+void prepare_output_folder(const std::string& directory) {
   std::error_code error;
   std::filesystem::create_directories(directory, error);
-  if (error) throw UserError(fmt::format("{}: cannot create output folder: {}", directory, error.message()));
+  if (error) throw UserError(fmt::format("{}: cannot create --output folder: {}", directory, error.message()));
+  if (!std::filesystem::is_directory(directory, error))
+    throw UserError(fmt::format("{}: --output exists and is not a folder", directory));
+  const std::string probe = (std::filesystem::path(directory) / ".bnrun-write-check").string();
+  write_file_atomically(probe, "");
+  std::filesystem::remove(probe, error);
+}
+
+void write_results(const std::string& directory, const ExperimentReport& report) {
+  prepare_output_folder(directory);
   const std::filesystem::path folder(directory);
   for (const auto& run : report.runs)
     write_file_atomically((folder / fmt::format("history_{}.csv", config::variant_name(run.variant))).string(),

@@ -36,6 +36,10 @@ std::string history_csv(const train::RunResult& result);
 // The best validation accuracy over the epochs, if there was a validation split.
 std::optional<double> best_validation_accuracy(const train::RunResult& result);
 
+// Creates the output folder (before a run, so a long run does not end in "cannot write") and checks that
+// files can be written in it. Throws bnrun::UserError naming the folder.
+void prepare_output_folder(const std::string& directory);
+
 // Writes results.json and history_<variant>.csv into `directory` (created if needed), each atomically.
 void write_results(const std::string& directory, const ExperimentReport& report);
 

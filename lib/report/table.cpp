@@ -8,13 +8,14 @@ namespace bnrun::report {
 namespace {
 
 std::string format_seconds(double seconds) {
+  if (seconds < 0.01) return fmt::format("{:.1f} ms", seconds * 1000.0);
   if (seconds < 1.0) return fmt::format("{:.0f} ms", seconds * 1000.0);
   if (seconds < 120.0) return fmt::format("{:.2f} s", seconds);
   return fmt::format("{:.1f} min", seconds / 60.0);
 }
 
-// A column-aligned table: the first column left-aligned, the others right-aligned.
-std::string align(const std::vector<std::vector<std::string>>& rows) {
+// A column-aligned table: numbers right-aligned, the columns listed in `left_aligned` (text) left-aligned.
+std::string align(const std::vector<std::vector<std::string>>& rows, const std::vector<std::size_t>& left_aligned) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows)
     for (std::size_t c = 0; c < row.size(); ++c) {
@@ -24,8 +25,12 @@ std::string align(const std::vector<std::vector<std::string>>& rows) {
   std::string text;
   for (const auto& row : rows) {
     std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c)
-      line += c == 0 ? fmt::format("{:<{}}", row[c], widths[c]) : fmt::format("   {:>{}}", row[c], widths[c]);
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const bool left = std::find(left_aligned.begin(), left_aligned.end(), c) != left_aligned.end();
+      line += c == 0 ? "" : "   ";
+      line += left ? fmt::format("{:<{}}", row[c], widths[c]) : fmt::format("{:>{}}", row[c], widths[c]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     text += line + "\n";
   }
   return text;
@@ -64,14 +69,14 @@ std::string comparison_table(const ExperimentReport& report) {
                     with_thousands(result.trainable_parameters + result.non_trainable_parameters),
                     format_seconds(result.train_seconds)});
   }
-  text += align(rows);
+  text += align(rows, {0});
   const train::VariantRun* bn = nullptr;
   const train::VariantRun* no_bn = nullptr;
   for (const auto& run : report.runs) (run.variant == config::Variant::bn ? bn : no_bn) = &run;
   if (bn && no_bn && bn->result.test && no_bn->result.test) {
     const double difference = bn->result.test->accuracy - no_bn->result.test->accuracy;
     const double per_row = 1.0 / static_cast<double>(data.test.rows());
-    text += fmt::format("\nbn − no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n", difference,
+    text += fmt::format("\nbn - no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n", difference,
                         difference / per_row, data.test.rows(), bn->result.test->loss - no_bn->result.test->loss);
   }
   return text;
@@ -89,7 +94,7 @@ std::string summary_table(const std::string& title, const std::vector<nn::LayerS
     trainable += layer.trainable;
     non_trainable += layer.non_trainable;
   }
-  std::string text = title + "\n" + align(rows);
+  std::string text = title + "\n" + align(rows, {0, 1, 5});
   text += fmt::format("total params: {}  (trainable: {}, non-trainable: {})\n", with_thousands(trainable + non_trainable),
                       with_thousands(trainable), with_thousands(non_trainable));
   return text;

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Command-line behaviour of the bnrun binary: exit codes, one-line error messages, no files left behind.
+#
+#   cli_cases.sh --list                  prints the case names (CMake registers one ctest per case)
+#   cli_cases.sh BNRUN SOURCE_DIR CASE   runs one case; exit 0 = pass
+set -u
+
+if [ "${1:-}" = "--list" ]; then
+  grep -oE '^case_[a-z0-9_]+' "$0" | sed 's/^case_//'
+  exit 0
+fi
+
+bnrun=$1
+source_dir=$2
+name=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# expect_error SUBSTRING -- ARGS...: bnrun exits 2, prints exactly one line on stderr starting "error: " and
+# containing SUBSTRING, nothing on stdout, no stack trace, and no out/ folder.
+expect_error() {
+  local expected=$1
+  shift 2
+  "$bnrun" "$@" -o "$work/out" >stdout.txt 2>stderr.txt
+  local code=$?
+  [ "$code" -eq 2 ] || fail "exit code $code, expected 2; stderr: $(cat stderr.txt)"
+  local errors
+  errors=$(grep -c '' stderr.txt)
+  [ "$errors" -eq 1 ] || fail "expected one line on stderr, got $errors: $(cat stderr.txt)"
+  grep -q '^error: ' stderr.txt || fail "stderr does not start with 'error: ': $(cat stderr.txt)"
+  grep -qF -- "$expected" stderr.txt || fail "stderr lacks '$expected': $(cat stderr.txt)"
+  [ ! -s stdout.txt ] || fail "stdout is not empty: $(cat stdout.txt)"
+  [ ! -e "$work/out" ] || fail "the output folder was created"
+  echo "ok: $(cat stderr.txt)"
+}
+
+# A valid config for $work/data.csv with the given dataset file and extra keys.
+write_config() {
+  cat >"$work/config.json" <<JSON
+{
+  "dataset": {"path": "${1:-data.csv}", "target": "species", "test_fraction": 0.25},
+  "model": {"layers": [{"type": "dense", "units": 4, "activation": "relu"}, {"type": "batchnorm"},
+                       {"type": "dense", "units": 2, "activation": "softmax"}]},
+  "training": {"epochs": 2, "batch_size": 4}
+}
+JSON
+}
+
+good_csv() { printf 'a,b,species\n1,2,x\n2,3,y\n3,4,x\n4,5,y\n5,6,x\n6,7,y\n7,8,x\n8,9,y\n'; }
+
+case_missing_config() { expect_error "nope.json: cannot open config file: No such file or directory" -- -c nope.json; }
+
+case_missing_data_file() {
+  write_config missing.csv
+  expect_error "missing.csv: cannot open" -- -c config.json
+}
+
+case_empty_csv() {
+  : >data.csv
+  write_config
+  expect_error "data.csv: " -- -c config.json
+}
+
+case_header_only_csv() {
+  printf 'a,b,species\n' >data.csv
+  write_config
+  expect_error "data.csv: " -- -c config.json
+}
+
+case_ragged_row() {
+  { good_csv; printf '9,10\n'; } >data.csv
+  write_config
+  expect_error "data.csv:10:" -- -c config.json
+}
+
+case_non_numeric_feature() {
+  { printf 'a,b,species\n1,2,x\n2,oops,y\n'; good_csv | tail -n +2; } >data.csv
+  write_config
+  expect_error "data.csv:3:2:" -- -c config.json
+}
+
+case_nan_feature() {
+  { printf 'a,b,species\n1,nan,x\n'; good_csv | tail -n +2; } >data.csv
+  write_config
+  expect_error "data.csv:2:2:" -- -c config.json
+}
+
+case_missing_target_column() {
+  good_csv | sed 's/species/label/' >data.csv
+  write_config
+  expect_error "species" -- -c config.json
+}
+
+case_unknown_config_key() {
+  good_csv >data.csv
+  write_config
+  expect_error "config.json: training.epoch: unknown key (did you mean \"epochs\"?)" -- -c config.json \
+    --set training.epoch=3
+}
+
+case_wrong_type() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.batch_size: expected an integer" -- -c config.json --set 'training.batch_size="big"'
+}
+
+case_out_of_range() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.epochs: expected an integer in [1, 1000000], got -1 (from --set training.epochs=-1)" -- \
+    -c config.json --set training.epochs=-1
+}
+
+case_json_syntax_error() {
+  printf '{\n  "dataset": {\n    "path": "data.csv",,\n  }\n}\n' >config.json
+  expect_error "config.json:3:24: invalid JSON" -- -c config.json
+}
+
+case_output_width_mismatch() {
+  good_csv >data.csv
+  write_config
+  expect_error "model.layers[2].units: is 3, but the data has 2 classes" -- -c config.json --set model.layers[2].units=3
+}
+
+case_unknown_option() { expect_error "--frobnicate" -- -c config.json --frobnicate; }
+
+case_config_option_is_required() { expect_error "--config is required" -- ; }
+
+case_output_not_writable() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -c config.json -o /proc/bnrun_cannot_write >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -q "^error: /proc/bnrun_cannot_write: cannot create --output folder" stderr.txt || fail "$(cat stderr.txt)"
+}
+
+case_diverged_run_is_reported() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -q -c config.json -o out --variant no_bn --set 'training.optimizer={"name":"sgd","learning_rate":1e30}' \
+    >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  grep -q "^error: no_bn diverged at epoch 1" stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '"status": "diverged"' out/results.json || fail "results.json does not say diverged"
+  grep -q 'diverged@1' stdout.txt || fail "the table does not say diverged: $(cat stdout.txt)"
+}
+
+case_help_explains_and_exits_zero() {
+  "$bnrun" --help >stdout.txt 2>&1 || fail "--help exited non-zero"
+  grep -q -- "--config" stdout.txt && grep -q -- "--set" stdout.txt && grep -q "validate" stdout.txt ||
+    fail "help is missing options: $(cat stdout.txt)"
+}
+
+case_validate_prints_resolved_config() {
+  "$bnrun" validate -c "$source_dir/configs/iris_bn.json" --set training.batch_size=16 >stdout.txt 2>stderr.txt ||
+    fail "validate failed: $(cat stderr.txt)"
+  grep -q '"batch_size": 16' stdout.txt || fail "override not shown"
+  grep -q '"momentum": 0.99' stdout.txt || fail "defaults not filled in"
+  [ ! -e out ] || fail "validate wrote files"
+}
+
+case_summary_counts_batchnorm_parameters() {
+  "$bnrun" summary -c "$source_dir/configs/iris_bn.json" >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -E '^batchnorm_1 \(batchnorm\) +\(None, 64\) +256 +128 +128' stdout.txt || fail "$(cat stdout.txt)"
+  grep -q 'total params: 2,883  (trainable: 2,691, non-trainable: 192)' stdout.txt || fail "$(cat stdout.txt)"
+}
+
+case_smoke_run_writes_results() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ ! -s stderr.txt ] || fail "-q printed logs: $(cat stderr.txt)"
+  grep -qE '^bn ' stdout.txt && grep -qE '^no_bn ' stdout.txt || fail "table lacks variants: $(cat stdout.txt)"
+  for file in results.json history_bn.csv history_no_bn.csv; do [ -s "out/$file" ] || fail "missing out/$file"; done
+  [ "$(ls out | grep -c tmp)" -eq 0 ] || fail "temporary files left: $(ls out)"
+  [ "$(wc -l <out/history_bn.csv)" -eq 6 ] || fail "history_bn.csv should have a header and 5 epochs"
+}
+
+case_variant_option_runs_one_network() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --variant no_bn >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^no_bn ' stdout.txt || fail "no_bn missing"
+  ! grep -qE '^bn ' stdout.txt || fail "bn ran"
+}
+
+"case_$name"
