@@ -145,10 +145,20 @@ int main(int argc, char** argv) {
       "Exit codes: 0 ok, 2 bad command line / config / data or a diverged run, 1 internal error.",
       "bnrun"};
   app.set_version_flag("--version", BNRUN_VERSION);
+  app.footer(
+      "\nExamples:\n"
+      "  bnrun -c configs/iris_bn.json                         train bn and no_bn, print the comparison\n"
+      "  bnrun -c configs/iris_bn.json -o out/iris             ... and write out/iris/results.json\n"
+      "  bnrun -c configs/iris_bn.json --set training.seed=7 --set model.layers[1].momentum=0.9\n"
+      "  bnrun validate -c configs/iris_bn.json                print the resolved config\n"
+      "  bnrun summary -c configs/iris_bn.json                 layer table with parameter counts");
   Options options;
-  app.add_option("-c,--config", options.config_path, "JSON experiment config (see configs/)")->required();
+  app.add_option("-c,--config", options.config_path, "JSON experiment config (see configs/ and docs/CONFIG.md)")
+      ->type_name("FILE")
+      ->required();
   app.add_option("-o,--output", options.output_directory,
-                 "folder for results.json and history_<variant>.csv (created if needed)");
+                 "folder for results.json and history_<variant>.csv (created if needed)")
+      ->type_name("DIR");
   app.add_option("-s,--set", options.overrides,
                  "override a config key, e.g. --set training.batch_size=64 --set model.layers[1].momentum=0.9")
       ->type_name("KEY=VALUE")

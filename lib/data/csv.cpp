@@ -1,6 +1,7 @@
 #include "data/csv.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,10 @@
 #include <utility>
 
 #include "core/error.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace bnrun::data {
 namespace {
@@ -184,10 +189,13 @@ class Tokenizer {
   std::string_view rest() const { return text_.substr(pos_); }
   bool is_padding(char c) const { return padding_[static_cast<unsigned char>(c)]; }
 
+  // Delimiter, line breaks, quote and NUL: the bytes that end (or are not allowed in) an unquoted cell.
+  bool ends_unquoted(char c) const { return ends_unquoted_[static_cast<unsigned char>(c)]; }
+
   // End of the unquoted cell text starting at `p`: the first delimiter, line break, quote or NUL, or `end`.
   // The hot loop of plain cells: one table lookup per byte.
   const char* scan_unquoted(const char* p, const char* const end) const {
-    while (p != end && !ends_unquoted_[static_cast<unsigned char>(*p)]) ++p;
+    while (p != end && !ends_unquoted(*p)) ++p;
     return p;
   }
 
@@ -341,27 +349,38 @@ constexpr std::array<std::int64_t, 9> kIntegerPowersOfTen = {1, 10, 100, 1000, 1
 // SWAR digit handling on 8 bytes loaded little-endian (first character in the lowest byte). It avoids the
 // branch per digit, which mispredicts on cells of varying length such as pixel values 0..255.
 
+constexpr std::uint64_t kHighNibbles = 0xF0F0F0F0F0F0F0F0;
+constexpr std::uint64_t kZeroDigits = 0x3030303030303030;  // "00000000"
+
+// Non-zero bytes mark the bytes of `chunk` that are not ASCII digits: the high nibble is not 3, or the low
+// nibble is above 9 (adding 6 then carries into the high nibble). A carry out of a byte only happens for a
+// byte that is no digit anyway, and only disturbs the bytes after it.
+inline std::uint64_t non_digit_bytes(std::uint64_t chunk) {
+  return ((chunk & kHighNibbles) ^ kZeroDigits) | (((chunk + 0x0606060606060606) & kHighNibbles) ^ kZeroDigits);
+}
+
 // Number of leading ASCII digits in `chunk` (0..8).
 inline int count_leading_digits(std::uint64_t chunk) {
-  constexpr std::uint64_t kHighNibbles = 0xF0F0F0F0F0F0F0F0;
-  constexpr std::uint64_t kDigitHighNibble = 0x3030303030303030;
-  // Non-zero bytes mark non-digits: the high nibble is not 3, or the low nibble is above 9 (adding 6 then
-  // carries into the high nibble). A carry out of a non-digit byte only disturbs bytes after it.
-  const std::uint64_t not_digit = ((chunk & kHighNibbles) ^ kDigitHighNibble) |
-                                  (((chunk + 0x0606060606060606) & kHighNibbles) ^ kDigitHighNibble);
   constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7F;
-  const std::uint64_t nonzero_bytes = (((not_digit & kLow7) + kLow7) | not_digit) & ~kLow7;
+  const std::uint64_t marks = non_digit_bytes(chunk);
+  const std::uint64_t nonzero_bytes = (((marks & kLow7) + kLow7) | marks) & ~kLow7;
   return std::countr_zero(nonzero_bytes) / 8;  // 64 / 8 = 8 when all are digits
 }
 
-// Value of the first `count` (1..8) digit characters of `chunk`.
-inline std::int64_t leading_digits_value(std::uint64_t chunk, int count) {
-  // Shift the digits to the top so the bytes below read as leading zeros, then combine pairs, quads, octets.
-  std::uint64_t value = (chunk & 0x0F0F0F0F0F0F0F0F) << (8 * (8 - count));
+// Value of the eight digit characters of `chunk`, the first one most significant: combines pairs, then
+// quads, then the two halves, each with one multiply.
+inline std::int64_t eight_digits_value(std::uint64_t chunk) {
+  std::uint64_t value = chunk & 0x0F0F0F0F0F0F0F0F;
   value = (value * 2561) >> 8;
   value = ((value & 0x00FF00FF00FF00FF) * 6553601) >> 16;
   value = ((value & 0x0000FFFF0000FFFF) * 42949672960001) >> 32;
   return static_cast<std::int64_t>(value);
+}
+
+// Value of the first `count` (1..8) digit characters of `chunk`: shifted to the top, the bytes below read as
+// leading zeros.
+inline std::int64_t leading_digits_value(std::uint64_t chunk, int count) {
+  return eight_digits_value(chunk << (8 * (8 - count)));
 }
 
 // Appends the run of digits at `p` to `mantissa`, counting them in `digits`. Returns the end of the run, or
@@ -641,11 +660,105 @@ void append_general_row(const std::vector<Field>& fields, const ColumnLayout& la
   ++table.rows;
 }
 
-// The fast path, for the common record shape: one line, no quotes, every feature a plain decimal (see
-// scan_plain_decimal) directly followed by the delimiter or line end, a target with no padding to trim. It
-// parses numbers straight from the buffer in the same pass that finds the cells. Returns false, leaving table
-// and tokenizer as they were, for any other record; the general path then reads it, and reports the precise
-// error if there is one. It accepts only what the general path accepts, with the same values.
+// Finds, in order, the bytes of a simple record that end a cell or forbid the fast path (see
+// Tokenizer::ends_unquoted), and finally the end of the text. It classifies 64 bytes at a time into a bit
+// mask, so the position of the next cell never waits on parsing the current one and there is no branch per
+// byte to mispredict where cells of varying length end.
+class CellEndFinder {
+ public:
+  static constexpr std::ptrdiff_t kBlock = 64;
+
+  CellEndFinder(const char* begin, const char* end, const Tokenizer& tokenizer)
+      : end_(end), tokenizer_(tokenizer) {
+    load_block(begin);
+  }
+
+  // The next cell-ending byte, or the end of the text.
+  const char* next() {
+    while (mask_ == 0) {
+      if (end_ - block_ <= kBlock) return end_;
+      load_block(block_ + kBlock);
+    }
+    const char* const found = block_ + std::countr_zero(mask_);
+    mask_ &= mask_ - 1;
+    return found;
+  }
+
+ private:
+  void load_block(const char* block) {
+    block_ = block;
+    mask_ = end_ - block >= kBlock ? full_block_mask(block) : tail_mask(block);
+  }
+
+  std::uint64_t full_block_mask(const char* block) const {
+#if defined(__SSE2__)
+    const __m128i delimiter = _mm_set1_epi8(tokenizer_.delimiter());
+    const __m128i line_feed = _mm_set1_epi8('\n');
+    const __m128i carriage_return = _mm_set1_epi8('\r');
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i zero = _mm_setzero_si128();
+    std::uint64_t mask = 0;
+    for (int part = 0; part < 4; ++part) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * part));
+      const __m128i special = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(bytes, delimiter), _mm_cmpeq_epi8(bytes, line_feed)),
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, carriage_return), _mm_cmpeq_epi8(bytes, quote)),
+                       _mm_cmpeq_epi8(bytes, zero)));
+      mask |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(special))) << (16 * part);
+    }
+    return mask;
+#else
+    return scalar_mask(block, kBlock);
+#endif
+  }
+
+  // The last, partial block: its special bytes plus a bit for the end of the text.
+  std::uint64_t tail_mask(const char* block) const {
+    const auto length = static_cast<int>(end_ - block);
+    return scalar_mask(block, length) | (std::uint64_t{1} << length);
+  }
+
+  std::uint64_t scalar_mask(const char* block, int length) const {
+    std::uint64_t mask = 0;
+    for (int i = 0; i < length; ++i) {
+      if (tokenizer_.ends_unquoted(block[i])) mask |= std::uint64_t{1} << i;
+    }
+    return mask;
+  }
+
+  const char* const end_;
+  const Tokenizer& tokenizer_;
+  const char* block_ = nullptr;
+  std::uint64_t mask_ = 0;
+};
+
+// Value of a cell [p, cell_end) if it is a plain decimal (see scan_plain_decimal). Integers of up to eight
+// digits, the bulk of pixel-like data, take one branch-free step; `text_end` bounds the 8-byte read.
+inline bool parse_plain_cell(const char* p, const char* cell_end, const char* text_end, float& value) {
+  if constexpr (std::endian::native == std::endian::little) {
+    const auto length = static_cast<std::size_t>(cell_end - p);
+    if (length - 1 < 8 && text_end - p >= 8) {  // 1..8 characters (an empty cell wraps around)
+      std::uint64_t chunk = 0;
+      std::memcpy(&chunk, p, sizeof chunk);
+      // The cell's characters moved to the top, the bytes below filled with '0': eight digits if it is an integer.
+      const auto shift = static_cast<unsigned>(8 * (8 - length));
+      const std::uint64_t digits = (chunk << shift) | (kZeroDigits & ~(~std::uint64_t{0} << shift));
+      if (non_digit_bytes(digits) == 0) {
+        value = static_cast<float>(eight_digits_value(digits));  // exact in a double, so rounds the same
+        return true;
+      }
+    }
+  }
+  double parsed = 0.0;
+  const char* const number_end = scan_plain_decimal(p, cell_end, parsed);
+  value = static_cast<float>(parsed);  // at most 15 digits: well within float range
+  return number_end != nullptr && number_end == cell_end;
+}
+
+// The fast path, for the common record shape: one line, no quotes, every feature a plain decimal, a target
+// with no padding to trim. Returns false, leaving table and tokenizer as they were, for any other record; the
+// general path then reads it, and reports the precise error if there is one. It accepts only what the
+// general path accepts, with the same values.
 bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, CsvTable& table) {
   const std::string_view rest = tokenizer.rest();
   const char* const begin = rest.data();
@@ -661,35 +774,32 @@ bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, CsvTabl
     table.features.resize(row_start);
     return false;
   };
-  const char* p = begin;
+  CellEndFinder finder(begin, end, tokenizer);
+  const char* cell_start = begin;
+  const char* cell_end = begin;
   for (std::size_t column_index = 0; column_index < columns; ++column_index) {
+    cell_end = finder.next();
+    const bool last_column = column_index + 1 == columns;
+    if (cell_end == end) {
+      if (!last_column) return give_up();
+    } else if (last_column ? (*cell_end != '\n' && *cell_end != '\r') : *cell_end != delimiter) {
+      return give_up();  // a quote, a NUL, or a record with too many or too few cells
+    }
     const std::int32_t role = layout.role[column_index];
     if (role >= 0) {
-      double value = 0.0;
-      p = scan_plain_decimal(p, end, value);
-      if (p == nullptr) return give_up();
-      row[role] = static_cast<float>(value);  // at most 15 digits: well within float range
-    } else {
-      const char* const cell_start = p;
-      p = tokenizer.scan_unquoted(p, end);
-      if (role == kTargetColumn) {
-        target = std::string_view(cell_start, static_cast<std::size_t>(p - cell_start));
-        if (target.empty() || tokenizer.is_padding(target.front()) || tokenizer.is_padding(target.back())) {
-          return give_up();
-        }
+      if (!parse_plain_cell(cell_start, cell_end, end, row[role])) return give_up();
+    } else if (role == kTargetColumn) {
+      target = std::string_view(cell_start, static_cast<std::size_t>(cell_end - cell_start));
+      if (target.empty() || tokenizer.is_padding(target.front()) || tokenizer.is_padding(target.back())) {
+        return give_up();
       }
     }
-    if (column_index + 1 < columns) {
-      if (p == end || *p != delimiter) return give_up();
-      ++p;
-    } else if (p != end && *p != '\n' && *p != '\r') {
-      return give_up();
-    }
+    cell_start = cell_end + 1;
   }
   table.targets.emplace_back(target);
   table.line_numbers.push_back(tokenizer.line());
   ++table.rows;
-  tokenizer.finish_simple_record(static_cast<std::size_t>(p - begin));
+  tokenizer.finish_simple_record(static_cast<std::size_t>(cell_end - begin));
   return true;
 }
 
@@ -702,6 +812,26 @@ bool append_next_row(Tokenizer& tokenizer, std::vector<Field>& fields, const Col
   return true;
 }
 
+// Faults in the pages of a large, freshly reserved buffer with one system call. Touching them one at a time
+// costs a trap per page, which on virtual machines is a sizable part of the parse time. Only advice: on
+// kernels without MADV_POPULATE_WRITE (before Linux 5.14) nothing happens, and the pages fault in as used.
+void prefault_for_writing(const void* data, std::size_t bytes) {
+#if defined(MADV_POPULATE_WRITE)
+  constexpr std::size_t kWorthwhileBytes = std::size_t{16} << 20;
+  if (bytes < kWorthwhileBytes) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto address = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first_page = (address + page - 1) & ~(page - 1);
+  const std::uintptr_t end_page = (address + bytes) & ~(page - 1);
+  if (end_page > first_page) {
+    ::madvise(reinterpret_cast<void*>(first_page), end_page - first_page, MADV_POPULATE_WRITE);
+  }
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
 // Reserves room for the rows still to come, judged by the size of the first data row. Never more than the
 // rest of the text could hold: each row needs a delimiter per column and a character per used cell.
 void reserve_rows(CsvTable& table, const ColumnLayout& layout, std::size_t first_row_bytes,
@@ -710,10 +840,12 @@ void reserve_rows(CsvTable& table, const ColumnLayout& layout, std::size_t first
   const std::size_t width = layout.feature_names.size();
   const std::size_t most_rows = remaining_bytes / (columns + width) + 2;
   const std::size_t estimate = remaining_bytes / std::max<std::size_t>(first_row_bytes, 1);
-  const std::size_t rows = std::min(most_rows, estimate + estimate / 16 + 2);
+  const std::size_t rows = table.rows + std::min(most_rows, estimate + estimate / 16 + 2);
   table.features.reserve(rows * width);
   table.targets.reserve(rows);
   table.line_numbers.reserve(rows);
+  const std::size_t used = table.features.size();
+  prefault_for_writing(table.features.data() + used, (table.features.capacity() - used) * sizeof(float));
 }
 
 void validate_options(const CsvOptions& options, const Diagnostics& diagnostics) {
