@@ -268,7 +268,8 @@ class Tokenizer {
 
   Field read_unquoted_field(std::size_t column_index) {
     const std::size_t start = pos_;
-    pos_ = static_cast<std::size_t>(scan_unquoted(text_.data() + pos_, text_.data() + text_.size()) - text_.data());
+    const char* const data = text_.data();
+    pos_ = static_cast<std::size_t>(scan_unquoted(data + pos_, data + text_.size()) - data);
     if (pos_ < text_.size()) {
       if (text_[pos_] == '"') {
         diagnostics_.fail_at(line_, column_index,
@@ -407,36 +408,31 @@ inline const char* scan_digits(const char* p, const char* const end, std::int64_
   return p;
 }
 
-// Scans a plain decimal, -?digits*(.digits*)? with 1 to 15 digits (most numeric CSV cells, like "255" or
-// "-0.25"), at the start of [p, end). Returns the end of the number, or nullptr if there is none; whatever
-// follows is for the caller to judge. The conversion is exact and bit-identical to std::from_chars: a mantissa
-// below 2^53 divided by an exact power of ten is correctly rounded by a single IEEE division (Clinger).
-inline const char* scan_plain_decimal(const char* p, const char* const end, double& value) {
+// True, with the value, if the whole of `text` is a plain decimal, -?digits*(.digits*)? with 1 to 15 digits
+// (most numeric CSV cells, like "255" or "-0.25"). The conversion is exact and bit-identical to
+// std::from_chars: a mantissa below 2^53 divided by an exact power of ten is correctly rounded by a single
+// IEEE division (Clinger's fast path).
+bool parse_plain_decimal(std::string_view text, double& value) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
   const bool negative = p != end && *p == '-';
   if (negative) ++p;
   std::int64_t mantissa = 0;
   int digits = 0;
   p = scan_digits(p, end, mantissa, digits);
-  if (p == nullptr) return nullptr;
+  if (p == nullptr) return false;
   int fraction_digits = 0;
   if (p != end && *p == '.') {
     const int integer_digits = digits;
     p = scan_digits(p + 1, end, mantissa, digits);
-    if (p == nullptr) return nullptr;
+    if (p == nullptr) return false;
     fraction_digits = digits - integer_digits;
   }
-  if (digits == 0) return nullptr;
+  if (p != end || digits == 0) return false;
   value = static_cast<double>(mantissa);
   if (fraction_digits != 0) value /= kExactPowersOfTen[static_cast<std::size_t>(fraction_digits)];
   if (negative) value = -value;
-  return p;
-}
-
-// True, with the value, if the whole of `text` is a plain decimal (see scan_plain_decimal).
-bool parse_plain_decimal(std::string_view text, double& value) {
-  const char* const end = text.data() + text.size();
-  const char* const number_end = scan_plain_decimal(text.data(), end, value);
-  return number_end != nullptr && number_end == end;
+  return true;
 }
 
 // from_chars reports overflow and underflow alike as out_of_range; this tells them apart by the decimal
@@ -732,15 +728,17 @@ class CellEndFinder {
   std::uint64_t mask_ = 0;
 };
 
-// Value of a cell [p, cell_end) if it is a plain decimal (see scan_plain_decimal). Integers of up to eight
-// digits, the bulk of pixel-like data, take one branch-free step; `text_end` bounds the 8-byte read.
-inline bool parse_plain_cell(const char* p, const char* cell_end, const char* text_end, float& value) {
+// Value of a number cell [p, cell_end) without padding, as parse_float() would give it; false if it has no
+// such value. Integers of up to eight digits, the bulk of pixel-like data, take one branch-free step;
+// `text_end` bounds the 8-byte read that needs.
+inline bool parse_number_cell(const char* p, const char* cell_end, const char* text_end, float& value) {
   if constexpr (std::endian::native == std::endian::little) {
     const auto length = static_cast<std::size_t>(cell_end - p);
     if (length - 1 < 8 && text_end - p >= 8) {  // 1..8 characters (an empty cell wraps around)
       std::uint64_t chunk = 0;
       std::memcpy(&chunk, p, sizeof chunk);
-      // The cell's characters moved to the top, the bytes below filled with '0': eight digits if it is an integer.
+      // The cell's characters moved to the top and the bytes below filled with '0' read as eight digits if the
+      // cell is an integer.
       const auto shift = static_cast<unsigned>(8 * (8 - length));
       const std::uint64_t digits = (chunk << shift) | (kZeroDigits & ~(~std::uint64_t{0} << shift));
       if (non_digit_bytes(digits) == 0) {
@@ -749,16 +747,13 @@ inline bool parse_plain_cell(const char* p, const char* cell_end, const char* te
       }
     }
   }
-  double parsed = 0.0;
-  const char* const number_end = scan_plain_decimal(p, cell_end, parsed);
-  value = static_cast<float>(parsed);  // at most 15 digits: well within float range
-  return number_end != nullptr && number_end == cell_end;
+  return parse_float(std::string_view(p, static_cast<std::size_t>(cell_end - p)), value) == NumberStatus::ok;
 }
 
-// The fast path, for the common record shape: one line, no quotes, every feature a plain decimal, a target
-// with no padding to trim. Returns false, leaving table and tokenizer as they were, for any other record; the
-// general path then reads it, and reports the precise error if there is one. It accepts only what the
-// general path accepts, with the same values.
+// The fast path, for the common record shape: one line, no quotes, no padding to trim, every feature a valid
+// number, a target that is not empty. Returns false, leaving table and tokenizer as they were, for any other
+// record; the general path then reads it, and reports the precise error if there is one. It accepts only what
+// the general path accepts, with the same values.
 bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, CsvTable& table) {
   const std::string_view rest = tokenizer.rest();
   const char* const begin = rest.data();
@@ -770,36 +765,40 @@ bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, CsvTabl
   float* const row = table.features.data() + row_start;
   std::string_view target;
 
+  // Converts one cell as its column's role asks; false if the fast path cannot take it.
+  const std::int32_t* const roles = layout.role.data();
+  auto take_cell = [&](std::size_t column_index, const char* cell_start, const char* cell_end) {
+    const std::int32_t role = roles[column_index];
+    if (role >= 0) return parse_number_cell(cell_start, cell_end, end, row[role]);
+    if (role == kTargetColumn) {
+      target = std::string_view(cell_start, static_cast<std::size_t>(cell_end - cell_start));
+      return !target.empty() && !tokenizer.is_padding(target.front()) && !tokenizer.is_padding(target.back());
+    }
+    return true;
+  };
   auto give_up = [&] {
     table.features.resize(row_start);
     return false;
   };
+
   CellEndFinder finder(begin, end, tokenizer);
   const char* cell_start = begin;
-  const char* cell_end = begin;
-  for (std::size_t column_index = 0; column_index < columns; ++column_index) {
-    cell_end = finder.next();
-    const bool last_column = column_index + 1 == columns;
-    if (cell_end == end) {
-      if (!last_column) return give_up();
-    } else if (last_column ? (*cell_end != '\n' && *cell_end != '\r') : *cell_end != delimiter) {
-      return give_up();  // a quote, a NUL, or a record with too many or too few cells
-    }
-    const std::int32_t role = layout.role[column_index];
-    if (role >= 0) {
-      if (!parse_plain_cell(cell_start, cell_end, end, row[role])) return give_up();
-    } else if (role == kTargetColumn) {
-      target = std::string_view(cell_start, static_cast<std::size_t>(cell_end - cell_start));
-      if (target.empty() || tokenizer.is_padding(target.front()) || tokenizer.is_padding(target.back())) {
-        return give_up();
-      }
-    }
+  for (std::size_t column_index = 0; column_index + 1 < columns; ++column_index) {
+    const char* const cell_end = finder.next();
+    // Anything but the delimiter here is a quote, a NUL, or the end of a line with too few cells.
+    if (cell_end == end || *cell_end != delimiter) return give_up();
+    if (!take_cell(column_index, cell_start, cell_end)) return give_up();
     cell_start = cell_end + 1;
   }
+  const char* const record_end = finder.next();
+  // Anything but a line end here is a quote, a NUL, or a delimiter starting one cell too many.
+  if (record_end != end && *record_end != '\n' && *record_end != '\r') return give_up();
+  if (!take_cell(columns - 1, cell_start, record_end)) return give_up();
+
   table.targets.emplace_back(target);
   table.line_numbers.push_back(tokenizer.line());
   ++table.rows;
-  tokenizer.finish_simple_record(static_cast<std::size_t>(cell_end - begin));
+  tokenizer.finish_simple_record(static_cast<std::size_t>(record_end - begin));
   return true;
 }
 
@@ -933,6 +932,9 @@ CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOpti
     diagnostics.fail_file("the file has a header but no data rows");
   }
   reserve_rows(table, layout, tokenizer.position() - first_row_start, tokenizer.size() - tokenizer.position());
+  // Single-threaded for now. To go parallel, split the rest of the buffer at line breaks that are outside
+  // quotes (a quote-parity pass finds them), give each chunk its own Tokenizer with its first line number, and
+  // concatenate the per-chunk tables in order.
   while (append_next_row(tokenizer, fields, layout, diagnostics, table)) {
   }
   return table;

@@ -21,8 +21,9 @@ bool is_integer_text(const std::string& text, long long& value) {
 }
 
 // Distinct labels in class order: numeric order when all are integers ("2" before "10"), else text order.
-std::vector<std::string> class_names_of(const std::vector<std::string>& labels) {
-  std::vector<std::string> names(labels.begin(), labels.end());
+// Classification needs at least two.
+std::vector<std::string> class_names_of(const CsvTable& table) {
+  std::vector<std::string> names(table.targets.begin(), table.targets.end());
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   long long value = 0;
@@ -36,6 +37,9 @@ std::vector<std::string> class_names_of(const std::vector<std::string>& labels) 
       is_integer_text(b, y);
       return x < y;
     });
+  if (names.size() < 2)
+    throw UserError(fmt::format("{}: column '{}' has only one class (\"{}\"); classification needs at least two",
+                                table.path, table.target_name, names.front()));
   return names;
 }
 
@@ -161,10 +165,7 @@ PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t se
   if (!dataset.has_separate_test_file()) {
     const CsvTable table = read_csv(dataset.path, options);
     result.feature_names = table.feature_names;
-    result.class_names = class_names_of(table.targets);
-    if (result.class_names.size() < 2)
-      throw UserError(fmt::format("{}: column '{}' has only one class (\"{}\"); classification needs at least two",
-                                  table.path, table.target_name, result.class_names.front()));
+    result.class_names = class_names_of(table);
     const auto labels = encode_labels(table, result.class_names);
     const auto test_count = static_cast<std::size_t>(std::ceil(dataset.test_fraction * static_cast<double>(table.rows)));
     if (test_count >= table.rows)
@@ -185,10 +186,7 @@ PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t se
     if (test_table.feature_names != train_table.feature_names)
       throw UserError(fmt::format("{}: feature columns differ from those of {}", test_table.path, train_table.path));
     result.feature_names = train_table.feature_names;
-    result.class_names = class_names_of(train_table.targets);
-    if (result.class_names.size() < 2)
-      throw UserError(fmt::format("{}: column '{}' has only one class (\"{}\"); classification needs at least two",
-                                  train_table.path, train_table.target_name, result.class_names.front()));
+    result.class_names = class_names_of(train_table);
     const auto train_labels = encode_labels(train_table, result.class_names);
     const auto test_labels = encode_labels(test_table, result.class_names);
     split_validation(shuffled_rows(train_table.rows, dataset.shuffle, seed), dataset.validation_fraction, train_part,

@@ -1,0 +1,106 @@
+// results.json keeps the contract of the brief (section 3); history CSV and tables read right.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "config/load.h"
+#include "core/error.h"
+#include "data/dataset.h"
+#include "report/results.h"
+#include "report/table.h"
+#include "train/experiment.h"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct SmokeRun {
+  bnrun::config::Config config;
+  bnrun::data::PreparedData data;
+  std::vector<bnrun::train::VariantRun> runs;
+
+  SmokeRun()
+      : config(bnrun::config::load_config(std::string(BNRUN_SOURCE_DIR) + "/configs/smoke.json", {})),
+        data(bnrun::data::prepare_data(config.dataset, config.training.seed)),
+        runs(bnrun::train::run_experiment(config, data)) {}
+
+  bnrun::report::ExperimentReport report() const {
+    return {config, data, runs, bnrun::report::current_environment(2), 0.01};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("results.json has every key of the contract") {
+  const SmokeRun smoke;
+  const auto results = nlohmann::json::parse(bnrun::report::results_json(smoke.report()).dump());
+  CHECK(results["bnrun_version"] == BNRUN_VERSION);
+  CHECK(results["config"]["training"]["epochs"] == 5);
+  CHECK(results["environment"]["threads"] == 2);
+  CHECK(results["environment"].contains("compiler"));
+  CHECK(results["environment"].contains("blas"));
+  REQUIRE(results["runs"].size() == 2);
+  for (const auto& run : results["runs"]) {
+    CHECK(run["seed"] == 1);
+    CHECK(run["status"] == "ok");
+    CHECK(run["test"]["accuracy"].is_number());
+    CHECK(run["test"]["loss"].is_number());
+    CHECK(run["timings"]["load_seconds"] == 0.01);
+    CHECK(run["timings"]["train_seconds"].is_number());
+    CHECK(run["timings"]["samples_per_second"].get<double>() > 0);
+    REQUIRE(run["history"].size() == 5);
+    for (const char* key : {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"})
+      CHECK(run["history"][0].contains(key));
+  }
+  CHECK(results["runs"][0]["variant"] == "bn");
+  CHECK(results["runs"][1]["variant"] == "no_bn");
+  CHECK(results["runs"][0]["parameters"]["non_trainable"] == 32);
+}
+
+TEST_CASE("history CSV has one row per epoch and empty validation cells without validation") {
+  bnrun::train::RunResult result;
+  result.history.push_back({1, 0.5, 0.75, std::nullopt, 0.25});
+  result.history.push_back({2, 0.25, 1.0, bnrun::train::Evaluation{0.125, 0.5}, 0.5});
+  CHECK(bnrun::report::history_csv(result) ==
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.5,0.75,,,0.25\n2,0.25,1,0.125,0.5,0.5\n");
+}
+
+TEST_CASE("write_results leaves complete files and no temporary ones") {
+  const SmokeRun smoke;
+  const auto folder = std::filesystem::temp_directory_path() / "bnrun_test_write_results";
+  std::filesystem::remove_all(folder);
+  bnrun::report::write_results(folder.string(), smoke.report());
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"history_bn.csv", "history_no_bn.csv", "results.json"});
+  std::ifstream in(folder / "results.json");
+  CHECK_NOTHROW(nlohmann::json::parse(in));
+  std::filesystem::remove_all(folder);
+}
+
+TEST_CASE("an output path that is a file is refused before training") {
+  const auto file = std::filesystem::temp_directory_path() / "bnrun_test_not_a_folder";
+  std::ofstream(file) << "x";
+  CHECK_THROWS_WITH(bnrun::report::prepare_output_folder(file.string()), Contains("cannot create --output folder"));
+  std::filesystem::remove(file);
+}
+
+TEST_CASE("the comparison table lists both variants and their difference") {
+  const SmokeRun smoke;
+  const std::string table = bnrun::report::comparison_table(smoke.report());
+  CHECK_THAT(table, Contains("variant   test acc   test loss"));
+  CHECK_THAT(table, Contains("\nbn "));
+  CHECK_THAT(table, Contains("\nno_bn "));
+  CHECK_THAT(table, Contains("bn - no_bn: "));
+}
+
+TEST_CASE("large counts get thousands separators") {
+  CHECK(bnrun::report::with_thousands(0) == "0");
+  CHECK(bnrun::report::with_thousands(999) == "999");
+  CHECK(bnrun::report::with_thousands(1000) == "1,000");
+  CHECK(bnrun::report::with_thousands(1234567) == "1,234,567");
+}
