@@ -18,8 +18,6 @@ constexpr std::array<std::pair<Activation, std::string_view>, 5> names = {{
     {Activation::softmax, "softmax"},
 }};
 
-constexpr std::size_t min_rows_per_thread = 16;
-
 // Numerically stable logistic: never exponentiates a large positive number.
 template <class T>
 T logistic(T z) {
@@ -39,6 +37,9 @@ void softmax_row(T* row, std::size_t cols) {
   const T inverse = static_cast<T>(1.0 / total);
   for (std::size_t j = 0; j < cols; ++j) row[j] *= inverse;
 }
+
+// tanh and exp cost tens of multiply-adds; relu one.
+constexpr std::size_t work_per_element = 16;
 
 }  // namespace
 
@@ -63,7 +64,7 @@ std::vector<std::string_view> activation_names() {
 template <class T>
 void activation_forward(Activation activation, T* values, std::size_t rows, std::size_t cols) {
   if (activation == Activation::linear) return;
-  parallel_for_blocks(rows, min_rows_per_thread, [&](std::size_t row_begin, std::size_t row_end) {
+  parallel_for_blocks(rows, cols * work_per_element, [&](std::size_t row_begin, std::size_t row_end) {
     T* begin = values + row_begin * cols;
     T* end = values + row_end * cols;
     switch (activation) {
@@ -87,7 +88,7 @@ void activation_forward(Activation activation, T* values, std::size_t rows, std:
 
 template <class T>
 void activation_backward(Activation activation, const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols) {
-  parallel_for_blocks(rows, min_rows_per_thread, [&](std::size_t row_begin, std::size_t row_end) {
+  parallel_for_blocks(rows, cols * work_per_element, [&](std::size_t row_begin, std::size_t row_end) {
     const std::size_t begin = row_begin * cols;
     const std::size_t end = row_end * cols;
     switch (activation) {

@@ -15,8 +15,8 @@ constexpr std::size_t feature_chunk = 64;
 
 // Calls body(first_feature, width) for consecutive chunks of this thread's block of features.
 template <class Body>
-void for_each_feature_chunk(std::size_t features, Body&& body) {
-  parallel_for_blocks(features, 1, [&](std::size_t begin, std::size_t end) {
+void for_each_feature_chunk(std::size_t rows, std::size_t features, Body&& body) {
+  parallel_for_blocks(features, 4 * rows, [&](std::size_t begin, std::size_t end) {
     for (std::size_t chunk = begin; chunk < end; chunk += feature_chunk)
       body(chunk, std::min(feature_chunk, end - chunk));
   });
@@ -27,7 +27,7 @@ void for_each_feature_chunk(std::size_t features, Body&& body) {
 template <class T>
 void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                              T epsilon, const BatchNormTrainOutputs<T>& out) {
-  for_each_feature_chunk(features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, std::size_t width) {
     double sum[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {
       const T* row = x + i * features + first;
@@ -72,7 +72,7 @@ void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features,
 template <class T>
 void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                                  const T* running_mean, const T* running_variance, T epsilon, T* y) {
-  for_each_feature_chunk(features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, std::size_t width) {
     T scale[feature_chunk];
     T shift[feature_chunk];
     for (std::size_t j = 0; j < width; ++j) {
@@ -93,7 +93,7 @@ void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t featu
 template <class T>
 void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
                         std::size_t features, T* dx, T* dgamma, T* dbeta) {
-  for_each_feature_chunk(features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, std::size_t width) {
     double sum_dy[feature_chunk] = {};
     double sum_dy_x_hat[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {

@@ -10,13 +10,11 @@ namespace {
 // Columns handled together in the reductions below: enough to keep the accumulators in registers/L1 and to let
 // the compiler vectorize across columns without reassociating any sum.
 constexpr std::size_t column_chunk = 64;
-// Rows of work under which a loop is not worth waking a second thread for.
-constexpr std::size_t min_rows_per_thread = 8;
 }  // namespace
 
 template <class T>
 void matmul(const T* a, const T* b, T* c, std::size_t m, std::size_t k, std::size_t n) {
-  parallel_for_blocks(m, min_rows_per_thread, [&](std::size_t row_begin, std::size_t row_end) {
+  parallel_for_blocks(m, k * n, [&](std::size_t row_begin, std::size_t row_end) {
     for (std::size_t i = row_begin; i < row_end; ++i) {
       T* c_row = c + i * n;
       std::fill(c_row, c_row + n, T{0});
@@ -32,7 +30,7 @@ void matmul(const T* a, const T* b, T* c, std::size_t m, std::size_t k, std::siz
 
 template <class T>
 void matmul_transposed_a(const T* a, const T* b, T* c, std::size_t m, std::size_t k, std::size_t n) {
-  parallel_for_blocks(k, min_rows_per_thread, [&](std::size_t row_begin, std::size_t row_end) {
+  parallel_for_blocks(k, m * n, [&](std::size_t row_begin, std::size_t row_end) {
     for (std::size_t p = row_begin; p < row_end; ++p) {
       T* c_row = c + p * n;
       std::fill(c_row, c_row + n, T{0});
@@ -47,7 +45,7 @@ void matmul_transposed_a(const T* a, const T* b, T* c, std::size_t m, std::size_
 
 template <class T>
 void transpose(const T* in, T* out, std::size_t rows, std::size_t cols) {
-  parallel_for_blocks(cols, min_rows_per_thread, [&](std::size_t col_begin, std::size_t col_end) {
+  parallel_for_blocks(cols, rows, [&](std::size_t col_begin, std::size_t col_end) {
     for (std::size_t j = col_begin; j < col_end; ++j)
       for (std::size_t i = 0; i < rows; ++i) out[j * rows + i] = in[i * cols + j];
   });
@@ -55,7 +53,7 @@ void transpose(const T* in, T* out, std::size_t rows, std::size_t cols) {
 
 template <class T>
 void add_row_vector(T* c, const T* bias, std::size_t m, std::size_t n) {
-  parallel_for_blocks(m, min_rows_per_thread, [&](std::size_t row_begin, std::size_t row_end) {
+  parallel_for_blocks(m, n, [&](std::size_t row_begin, std::size_t row_end) {
     for (std::size_t i = row_begin; i < row_end; ++i)
       for (std::size_t j = 0; j < n; ++j) c[i * n + j] += bias[j];
   });
@@ -63,7 +61,7 @@ void add_row_vector(T* c, const T* bias, std::size_t m, std::size_t n) {
 
 template <class T>
 void column_sums(const T* a, T* sums, std::size_t m, std::size_t n) {
-  parallel_for_blocks(n, column_chunk, [&](std::size_t col_begin, std::size_t col_end) {
+  parallel_for_blocks(n, m, [&](std::size_t col_begin, std::size_t col_end) {
     for (std::size_t chunk = col_begin; chunk < col_end; chunk += column_chunk) {
       const std::size_t width = std::min(column_chunk, col_end - chunk);
       double accumulators[column_chunk] = {};

@@ -6,7 +6,13 @@ namespace bnrun::kernels {
 
 namespace {
 int configured_threads = 0;
-}
+// About 20 µs of vectorized arithmetic: well above the cost of an OpenMP fork/join on an idle machine.
+std::size_t minimum_work = std::size_t{1} << 18;
+}  // namespace
+
+void set_minimum_parallel_work(std::size_t work) { minimum_work = work > 0 ? work : 1; }
+
+std::size_t minimum_parallel_work() { return minimum_work; }
 
 void set_thread_count(int threads) { configured_threads = threads > 0 ? threads : 0; }
 

@@ -13,10 +13,16 @@ namespace bnrun::kernels {
 void set_thread_count(int threads);
 int thread_count();
 
-// Calls body(begin, end) over [0, n) split into contiguous blocks, one block per thread. Blocks are at least
-// `grain` items so that tiny loops stay on one thread.
+// Calls body(begin, end) over [0, n) split into contiguous blocks, at most one per thread. `work_per_item` is
+// the item's cost in multiply-adds (roughly): a loop is split only into blocks of at least
+// minimum_parallel_work(), because waking a thread costs microseconds and, when another process holds the
+// other core, far more (spinning OpenMP threads are descheduled). Small networks like iris stay serial.
 template <class Body>
-void parallel_for_blocks(std::size_t n, std::size_t grain, Body&& body);
+void parallel_for_blocks(std::size_t n, std::size_t work_per_item, Body&& body);
+
+// The least work worth a thread of its own. Tests lower it to 1 to force every kernel to split its work.
+void set_minimum_parallel_work(std::size_t work);
+std::size_t minimum_parallel_work();
 
 }  // namespace bnrun::kernels
 

@@ -8,10 +8,11 @@
 namespace bnrun::kernels {
 
 template <class Body>
-void parallel_for_blocks(std::size_t n, std::size_t grain, Body&& body) {
+void parallel_for_blocks(std::size_t n, std::size_t work_per_item, Body&& body) {
   if (n == 0) return;
-  const std::size_t max_blocks = std::max<std::size_t>(1, n / std::max<std::size_t>(grain, 1));
-  const std::size_t blocks = std::min<std::size_t>(static_cast<std::size_t>(thread_count()), max_blocks);
+  const double total_work = static_cast<double>(n) * static_cast<double>(std::max<std::size_t>(work_per_item, 1));
+  const auto worthwhile_blocks = static_cast<std::size_t>(total_work / static_cast<double>(minimum_parallel_work()));
+  const std::size_t blocks = std::min({static_cast<std::size_t>(thread_count()), worthwhile_blocks, n});
   if (blocks <= 1) {
     body(std::size_t{0}, n);
     return;

@@ -8,7 +8,8 @@ namespace bnrun::optim {
 
 namespace {
 
-constexpr std::size_t min_elements_per_thread = 4096;
+// A handful of multiply-adds and a square root per element.
+constexpr std::size_t work_per_element = 8;
 
 // One state vector per parameter, created at the first step.
 template <class T>
@@ -39,7 +40,7 @@ class Adam final : public Optimizer<T> {
       T* m = first_moment_[k].data();
       T* v = second_moment_[k].data();
       kernels::parallel_for_blocks(
-          parameters[k].values->size(), min_elements_per_thread, [&](std::size_t begin, std::size_t end) {
+          parameters[k].values->size(), work_per_element, [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) {
               const T g = gradients[i];
               m[i] = beta_1 * m[i] + (T{1} - beta_1) * g;
@@ -71,7 +72,7 @@ class Sgd final : public Optimizer<T> {
       const T* gradients = parameters[k].gradients->data();
       T* velocity = velocity_[k].data();
       kernels::parallel_for_blocks(
-          parameters[k].values->size(), min_elements_per_thread, [&](std::size_t begin, std::size_t end) {
+          parameters[k].values->size(), work_per_element, [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) {
               velocity[i] = momentum * velocity[i] - learning_rate * gradients[i];
               values[i] += nesterov ? momentum * velocity[i] - learning_rate * gradients[i] : velocity[i];

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

@@ -17,13 +17,22 @@ namespace {
 
 const std::string iris_config = std::string(BNRUN_SOURCE_DIR) + "/configs/iris_bn.json";
 
-struct ThreadCountGuard {
-  ~ThreadCountGuard() { bnrun::kernels::set_thread_count(0); }
+// Restores the default threading after a test changed it.
+struct ThreadingGuard {
+  std::size_t minimum_work = bnrun::kernels::minimum_parallel_work();
+  ~ThreadingGuard() {
+    bnrun::kernels::set_thread_count(0);
+    bnrun::kernels::set_minimum_parallel_work(minimum_work);
+  }
 };
 
-std::vector<bnrun::train::VariantRun> run(const std::vector<std::string>& overrides, int threads) {
-  ThreadCountGuard guard;
+// Trains iris_bn.json with `overrides`. With `split_every_kernel`, every kernel divides its work between the
+// threads however small the layer, so a thread-count test exercises every parallel loop.
+std::vector<bnrun::train::VariantRun> run(const std::vector<std::string>& overrides, int threads,
+                                          bool split_every_kernel = false) {
+  ThreadingGuard guard;
   bnrun::kernels::set_thread_count(threads);
+  if (split_every_kernel) bnrun::kernels::set_minimum_parallel_work(1);
   const auto config = bnrun::config::load_config(iris_config, overrides);
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
   return bnrun::train::run_experiment(config, data);
@@ -48,8 +57,8 @@ TEST_CASE("results are bit-identical for 1 and 2 threads") {
   // Wide layers so that every kernel really splits its work between the threads.
   const std::vector<std::string> wide = {"model.layers[0].units=300", "model.layers[2].units=130", "training.epochs=5",
                                          "training.batch_size=40"};
-  const auto one = run(wide, 1);
-  const auto two = run(wide, 2);
+  const auto one = run(wide, 1, true);
+  const auto two = run(wide, 2, true);
   REQUIRE(one.size() == 2);
   for (std::size_t v = 0; v < one.size(); ++v) require_identical(one[v].result, two[v].result);
 }
