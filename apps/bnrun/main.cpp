@@ -1,12 +1,12 @@
 // bnrun's command line: parses arguments, calls the library, maps errors to exit codes (0 ok, 1 internal error,
 // 2 bad usage, config or data, or a diverged run). Everything it prints about a run comes from lib/report.
-#include <CLI/CLI.hpp>
-#include <chrono>
-#include <cstdio>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
 
 #include "config/load.h"
 #include "core/error.h"
@@ -54,8 +54,8 @@ bnrun::config::Config load(const Options& options) {
 
 bnrun::data::PreparedData load_data(const bnrun::config::Config& config) {
   const auto& dataset = config.dataset;
-  spdlog::debug("reading {}", dataset.has_separate_test_file() ? dataset.train_path + " and " + dataset.test_path
-                                                                : dataset.path);
+  spdlog::debug("reading {}",
+                dataset.has_separate_test_file() ? dataset.train_path + " and " + dataset.test_path : dataset.path);
   bnrun::data::PreparedData data = bnrun::data::prepare_data(dataset, config.training.seed);
   bnrun::config::check_against_data(config, data.class_names.size());
   std::string classes;
@@ -83,23 +83,24 @@ int run_training(const Options& options) {
     const auto now = std::chrono::steady_clock::now();
     const bool due = terminal && now - last_progress > std::chrono::seconds(2);
     if (due) last_progress = now;
-    const std::string validation =
-        record.validation ? fmt::format(", val loss {:.4f}, val acc {:.4f}", record.validation->loss, record.validation->accuracy)
-                          : "";
-    spdlog::log(due ? spdlog::level::info : spdlog::level::debug, "{} epoch {}/{}: loss {:.4f}, acc {:.4f}{} ({:.0f} ms)",
-                bnrun::config::variant_name(variant), record.epoch, config.training.epochs, record.train_loss,
-                record.train_accuracy, validation, record.seconds * 1000.0);
+    const std::string validation = record.validation ? fmt::format(", val loss {:.4f}, val acc {:.4f}",
+                                                                   record.validation->loss, record.validation->accuracy)
+                                                     : "";
+    spdlog::log(due ? spdlog::level::info : spdlog::level::debug,
+                "{} epoch {}/{}: loss {:.4f}, acc {:.4f}{} ({:.0f} ms)", bnrun::config::variant_name(variant),
+                record.epoch, config.training.epochs, record.train_loss, record.train_accuracy, validation,
+                record.seconds * 1000.0);
   };
   observer.on_variant_end = [&](const bnrun::train::VariantRun& run) {
     if (run.result.skipped_single_row_batches > 0)
-      spdlog::warn("{}: skipped the trailing batch of one row in each epoch ({} in all): BatchNorm needs 2 or more rows",
-                   bnrun::config::variant_name(run.variant), run.result.skipped_single_row_batches);
+      spdlog::warn(
+          "{}: skipped the trailing batch of one row in each epoch ({} in all): BatchNorm needs 2 or more rows",
+          bnrun::config::variant_name(run.variant), run.result.skipped_single_row_batches);
   };
   const auto runs = bnrun::train::run_experiment(config, data, observer);
 
-  const bnrun::report::ExperimentReport report{config, data, runs,
-                                               bnrun::report::current_environment(bnrun::kernels::thread_count()),
-                                               load_seconds};
+  const bnrun::report::ExperimentReport report{
+      config, data, runs, bnrun::report::current_environment(bnrun::kernels::thread_count()), load_seconds};
   if (!options.output_directory.empty()) {
     bnrun::report::write_results(options.output_directory, report);
     spdlog::info("wrote {}/results.json", options.output_directory);
@@ -109,8 +110,10 @@ int run_training(const Options& options) {
   int code = exit_ok;
   for (const auto& run : runs)
     if (run.result.status == bnrun::train::RunStatus::diverged) {
-      fmt::print(stderr, "error: {} diverged at epoch {} (the loss is not finite); try a smaller training.optimizer.learning_rate\n",
-                 bnrun::config::variant_name(run.variant), run.result.diverged_epoch);
+      fmt::print(
+          stderr,
+          "error: {} diverged at epoch {} (the loss is not finite); try a smaller training.optimizer.learning_rate\n",
+          bnrun::config::variant_name(run.variant), run.result.diverged_epoch);
       code = exit_user_error;
     }
   return code;
@@ -165,7 +168,8 @@ int main(int argc, char** argv) {
       ->take_last()
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--variant", options.variant, "which networks to train: bn (as written), no_bn (BatchNorm removed), both")
+  app.add_option("--variant", options.variant,
+                 "which networks to train: bn (as written), no_bn (BatchNorm removed), both")
       ->check(CLI::IsMember({"bn", "no_bn", "both"}));
   app.add_option("-t,--threads", options.threads, "OpenMP threads (default: all cores); results do not depend on it")
       ->check(CLI::Range(1, 1024));
@@ -173,7 +177,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", options.verbose, "log every epoch");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  auto* validate = app.add_subcommand("validate", "check a config and print it with every default filled in; trains nothing");
+  auto* validate =
+      app.add_subcommand("validate", "check a config and print it with every default filled in; trains nothing");
   auto* summary = app.add_subcommand("summary", "print each variant's layers, output shapes and parameter counts");
   validate->fallthrough();
   summary->fallthrough();

@@ -1,8 +1,8 @@
 #include "config/config.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "config/json_reader.h"
 
@@ -35,30 +35,34 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
   const bool single_file = reader.has("path");
   const bool split_files = reader.has("train") || reader.has("test");
   if (single_file && split_files)
-    throw ConfigError("dataset", "give either \"path\" (one file, split by test_fraction) or \"train\" and \"test\", not both");
+    throw ConfigError("dataset",
+                      "give either \"path\" (one file, split by test_fraction) or \"train\" and \"test\", not both");
   if (!single_file && !split_files)
     throw ConfigError("dataset", "needs \"path\" (one CSV file) or \"train\" and \"test\" (two CSV files)");
   if (single_file) {
     dataset.path = read_path(reader, "path", base_directory);
-    dataset.test_fraction = reader.number_or("test_fraction", dataset.test_fraction,
-                                             {0.0, 1.0, false, false, "in (0, 1)"});
+    dataset.test_fraction =
+        reader.number_or("test_fraction", dataset.test_fraction, {0.0, 1.0, false, false, "in (0, 1)"});
     dataset.stratify = reader.boolean_or("stratify", dataset.stratify);
   } else {
     dataset.train_path = read_path(reader, "train", base_directory);
     dataset.test_path = read_path(reader, "test", base_directory);
     for (const char* key : {"test_fraction", "stratify"})
       if (reader.has(key))
-        throw ConfigError(reader.path_of(key), "only applies with \"path\"; with separate files the test set is \"test\"");
+        throw ConfigError(reader.path_of(key),
+                          "only applies with \"path\"; with separate files the test set is \"test\"");
   }
   dataset.target = reader.required_string("target");
   dataset.features = reader.string_list_or("features", {});
   const std::string delimiter = reader.string_or("delimiter", ",");
   if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r")
-    throw ConfigError(reader.path_of("delimiter"),
-                      fmt::format("expected one character such as \",\" \";\" or \"\\t\", got {}", describe_value(delimiter)));
+    throw ConfigError(
+        reader.path_of("delimiter"),
+        fmt::format("expected one character such as \",\" \";\" or \"\\t\", got {}", describe_value(delimiter)));
   dataset.delimiter = delimiter[0];
   dataset.standardize = reader.boolean_or("standardize", dataset.standardize);
-  dataset.validation_fraction = reader.number_or("validation_fraction", dataset.validation_fraction, fraction_below_one());
+  dataset.validation_fraction =
+      reader.number_or("validation_fraction", dataset.validation_fraction, fraction_below_one());
   dataset.shuffle = reader.boolean_or("shuffle", dataset.shuffle);
   reader.finish();
   return dataset;
@@ -120,9 +124,11 @@ std::vector<nn::LayerSpec> parse_layers(const json& document) {
   ObjectReader reader(document, "model");
   const json& list = reader.required("layers");
   if (!list.is_array() || list.empty())
-    throw ConfigError("model.layers", fmt::format("expected a non-empty array of layers, got {}", describe_value(list)));
+    throw ConfigError("model.layers",
+                      fmt::format("expected a non-empty array of layers, got {}", describe_value(list)));
   std::vector<nn::LayerSpec> layers;
-  for (std::size_t i = 0; i < list.size(); ++i) layers.push_back(parse_layer(list[i], fmt::format("model.layers[{}]", i)));
+  for (std::size_t i = 0; i < list.size(); ++i)
+    layers.push_back(parse_layer(list[i], fmt::format("model.layers[{}]", i)));
   reader.finish();
 
   if (last_dense_index(layers) == layers.size()) throw ConfigError("model.layers", "needs at least one dense layer");
@@ -223,7 +229,8 @@ ordered_json layer_to_json(const nn::LayerSpec& layer) {
             {"center", batchnorm->center},
             {"scale", batchnorm->scale},
             {"running_variance", batchnorm->running_variance == nn::RunningVariance::biased ? "biased" : "unbiased"}};
-  return {{"type", "activation"}, {"activation", kernels::activation_name(std::get<nn::ActivationSpec>(layer).activation)}};
+  return {{"type", "activation"},
+          {"activation", kernels::activation_name(std::get<nn::ActivationSpec>(layer).activation)}};
 }
 
 ordered_json optimizer_to_json(const optim::OptimizerSettings& settings) {
@@ -234,12 +241,15 @@ ordered_json optimizer_to_json(const optim::OptimizerSettings& settings) {
             {"beta_2", adam->beta_2},
             {"epsilon", adam->epsilon}};
   const auto& sgd = std::get<optim::SgdSettings>(settings);
-  return {{"name", "sgd"}, {"learning_rate", sgd.learning_rate}, {"momentum", sgd.momentum}, {"nesterov", sgd.nesterov}};
+  return {
+      {"name", "sgd"}, {"learning_rate", sgd.learning_rate}, {"momentum", sgd.momentum}, {"nesterov", sgd.nesterov}};
 }
 
 }  // namespace
 
-std::string_view variant_name(Variant variant) { return variant == Variant::bn ? "bn" : "no_bn"; }
+std::string_view variant_name(Variant variant) {
+  return variant == Variant::bn ? "bn" : "no_bn";
+}
 
 std::string_view loss_name(Loss loss) {
   return loss == Loss::binary_crossentropy ? "binary_crossentropy" : "sparse_categorical_crossentropy";
@@ -306,7 +316,7 @@ ordered_json to_json(const Config& config) {
 Loss effective_loss(const Config& config) {
   if (config.training.loss) return *config.training.loss;
   return output_activation(config.layers) == nn::Activation::sigmoid ? Loss::binary_crossentropy
-                                                                      : Loss::sparse_categorical_crossentropy;
+                                                                     : Loss::sparse_categorical_crossentropy;
 }
 
 void check_against_data(const Config& config, std::size_t class_count) {
@@ -315,14 +325,16 @@ void check_against_data(const Config& config, std::size_t class_count) {
   const std::string path = fmt::format("model.layers[{}].units", index);
   if (effective_loss(config) == Loss::binary_crossentropy) {
     if (dense.units != 1)
-      throw ConfigError(path, fmt::format("is {}, but a sigmoid output for binary cross-entropy needs 1 unit", dense.units));
+      throw ConfigError(path,
+                        fmt::format("is {}, but a sigmoid output for binary cross-entropy needs 1 unit", dense.units));
     if (class_count != 2)
       throw ConfigError(path, fmt::format("a sigmoid output needs exactly 2 classes, but the data has {}; "
                                           "use a softmax layer with {} units",
                                           class_count, class_count));
   } else if (dense.units != class_count) {
-    throw ConfigError(path, fmt::format("is {}, but the data has {} classes: the softmax output needs one unit per class",
-                                        dense.units, class_count));
+    throw ConfigError(path,
+                      fmt::format("is {}, but the data has {} classes: the softmax output needs one unit per class",
+                                  dense.units, class_count));
   }
 }
 

@@ -70,8 +70,7 @@ std::string_view loss_name(Loss loss);
 
 // Validates `document` and fills in defaults. Relative data paths are resolved against `base_directory`.
 // `default_name` is used when the config has no "name". Throws ConfigError naming the key path.
-Config parse_config(const nlohmann::json& document, const std::string& base_directory,
-                    const std::string& default_name);
+Config parse_config(const nlohmann::json& document, const std::string& base_directory, const std::string& default_name);
 
 // The resolved config as JSON, every default written out; parse_config(to_json(c)) == c.
 nlohmann::ordered_json to_json(const Config& config);

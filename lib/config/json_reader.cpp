@@ -1,8 +1,8 @@
 #include "config/json_reader.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace bnrun::config {
 
@@ -50,7 +50,9 @@ ObjectReader::ObjectReader(const nlohmann::json& object, std::string path) : obj
                       fmt::format("expected an object, got {}", type_name(object_)));
 }
 
-bool ObjectReader::has(std::string_view key) const { return object_.contains(key); }
+bool ObjectReader::has(std::string_view key) const {
+  return object_.contains(key);
+}
 
 std::string ObjectReader::path_of(std::string_view key) const {
   return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
@@ -71,8 +73,7 @@ const nlohmann::json* ObjectReader::optional(std::string_view key) {
 
 std::string ObjectReader::required_string(std::string_view key) {
   const auto& value = required(key);
-  if (!value.is_string())
-    throw ConfigError(path_of(key), fmt::format("expected a string, got {}", type_name(value)));
+  if (!value.is_string()) throw ConfigError(path_of(key), fmt::format("expected a string, got {}", type_name(value)));
   return value.get<std::string>();
 }
 
@@ -156,7 +157,8 @@ std::vector<std::string> ObjectReader::string_list_or(std::string_view key, cons
   for (std::size_t i = 0; i < value->size(); ++i) {
     const auto& item = (*value)[i];
     if (!item.is_string())
-      throw ConfigError(fmt::format("{}[{}]", path_of(key), i), fmt::format("expected a string, got {}", type_name(item)));
+      throw ConfigError(fmt::format("{}[{}]", path_of(key), i),
+                        fmt::format("expected a string, got {}", type_name(item)));
     result.push_back(item.get<std::string>());
   }
   return result;
@@ -181,8 +183,14 @@ void ObjectReader::finish() const {
   }
 }
 
-ObjectReader::Range positive() { return {0.0, INFINITY, false, true, "> 0"}; }
-ObjectReader::Range fraction_below_one() { return {0.0, 1.0, true, false, "in [0, 1)"}; }
-ObjectReader::Range non_negative() { return {0.0, INFINITY, true, true, ">= 0"}; }
+ObjectReader::Range positive() {
+  return {0.0, INFINITY, false, true, "> 0"};
+}
+ObjectReader::Range fraction_below_one() {
+  return {0.0, 1.0, true, false, "in [0, 1)"};
+}
+ObjectReader::Range non_negative() {
+  return {0.0, INFINITY, true, true, ">= 0"};
+}
 
 }  // namespace bnrun::config

@@ -80,8 +80,8 @@ std::int64_t read_integer(const nlohmann::json& value, const std::string& path, 
                           std::int64_t maximum);
 
 // Common ranges.
-ObjectReader::Range positive();                 // (0, ∞)
-ObjectReader::Range fraction_below_one();       // [0, 1)
-ObjectReader::Range non_negative();             // [0, ∞)
+ObjectReader::Range positive();            // (0, ∞)
+ObjectReader::Range fraction_below_one();  // [0, 1)
+ObjectReader::Range non_negative();        // [0, ∞)
 
 }  // namespace bnrun::config

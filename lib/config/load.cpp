@@ -1,9 +1,9 @@
 #include "config/load.h"
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 
@@ -17,7 +17,7 @@ namespace {
 using nlohmann::json;
 
 struct PathSegment {
-  std::string key;          // empty for an index segment
+  std::string key;  // empty for an index segment
   std::size_t index = 0;
   bool is_index = false;
 };
@@ -25,9 +25,7 @@ struct PathSegment {
 std::vector<PathSegment> parse_key_path(const std::string& path, const std::string& assignment) {
   std::vector<PathSegment> segments;
   std::size_t i = 0;
-  auto fail = [&](const std::string& problem) {
-    return UserError(fmt::format("--set {}: {}", assignment, problem));
-  };
+  auto fail = [&](const std::string& problem) { return UserError(fmt::format("--set {}: {}", assignment, problem)); };
   while (i < path.size()) {
     if (path[i] == '[') {
       const std::size_t close = path.find(']', i);
@@ -80,7 +78,8 @@ std::string parse_problem(const std::string& message) {
 
 std::string read_file(const std::string& path) {
   std::error_code error;
-  if (std::filesystem::is_directory(path, error)) throw UserError(fmt::format("{}: is a directory, not a config file", path));
+  if (std::filesystem::is_directory(path, error))
+    throw UserError(fmt::format("{}: is a directory, not a config file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(fmt::format("{}: cannot open config file: {}", path, std::strerror(errno)));
   std::ostringstream content;
@@ -94,7 +93,8 @@ void make_data_paths_absolute(json& document, const std::string& assignment) {
   const std::string key = assignment.substr(0, assignment.find('='));
   if (key != "dataset.path" && key != "dataset.train" && key != "dataset.test") return;
   json& value = document["dataset"][key.substr(key.find('.') + 1)];
-  if (value.is_string() && !value.get<std::string>().empty() && std::filesystem::path(value.get<std::string>()).is_relative())
+  if (value.is_string() && !value.get<std::string>().empty() &&
+      std::filesystem::path(value.get<std::string>()).is_relative())
     value = std::filesystem::absolute(value.get<std::string>()).lexically_normal().string();
 }
 
@@ -105,7 +105,8 @@ json parse_json_text(const std::string& text, const std::string& source) {
     return json::parse(text);
   } catch (const json::parse_error& error) {
     const std::size_t byte = error.byte > 0 ? error.byte - 1 : 0;
-    throw UserError(fmt::format("{}:{}: invalid JSON: {}", source, line_column_of(text, byte), parse_problem(error.what())));
+    throw UserError(
+        fmt::format("{}:{}: invalid JSON: {}", source, line_column_of(text, byte), parse_problem(error.what())));
   }
 }
 
@@ -123,7 +124,8 @@ void apply_override(json& document, const std::string& assignment) {
   for (const PathSegment& segment : parse_key_path(path, assignment)) {
     if (segment.is_index) {
       if (!node->is_array())
-        throw UserError(fmt::format("--set {}: {} is not an array", assignment, walked.empty() ? "the config" : walked));
+        throw UserError(
+            fmt::format("--set {}: {} is not an array", assignment, walked.empty() ? "the config" : walked));
       if (segment.index >= node->size())
         throw UserError(fmt::format("--set {}: {} has {} entries (indices 0 to {})", assignment, walked, node->size(),
                                     node->empty() ? 0 : node->size() - 1));
@@ -132,7 +134,8 @@ void apply_override(json& document, const std::string& assignment) {
     } else {
       if (node->is_null()) *node = json::object();
       if (!node->is_object())
-        throw UserError(fmt::format("--set {}: {} is not an object", assignment, walked.empty() ? "the config" : walked));
+        throw UserError(
+            fmt::format("--set {}: {} is not an object", assignment, walked.empty() ? "the config" : walked));
       node = &(*node)[segment.key];
       walked += walked.empty() ? segment.key : "." + segment.key;
     }

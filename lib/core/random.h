@@ -20,11 +20,11 @@ class Random {
   static Random stream(std::uint64_t seed, std::string_view purpose, std::uint64_t index = 0);
 
   std::uint64_t next();
-  double uniform();                       // [0, 1)
+  double uniform();  // [0, 1)
   double uniform(double low, double high);
-  double normal();                        // standard normal (Marsaglia polar method)
-  double truncated_normal();              // standard normal redrawn outside ±2, as Keras' truncated initializers
-  std::size_t below(std::size_t bound);   // uniform integer in [0, bound), unbiased
+  double normal();                       // standard normal (Marsaglia polar method)
+  double truncated_normal();             // standard normal redrawn outside ±2, as Keras' truncated initializers
+  std::size_t below(std::size_t bound);  // uniform integer in [0, bound), unbiased
 
   // Fisher–Yates, so a permutation depends only on the stream, never on the library.
   template <class Item>

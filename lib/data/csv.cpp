@@ -102,7 +102,9 @@ std::string quoted(std::string_view text, char quote = '"') {
   return out;
 }
 
-std::string name_in_quotes(std::string_view name) { return quoted(name, '\''); }
+std::string name_in_quotes(std::string_view name) {
+  return quoted(name, '\'');
+}
 
 // A file path is shown whole, but escaped: a path may legally contain a newline.
 std::string escaped_path(std::string_view path) {
@@ -152,8 +154,8 @@ class Diagnostics {
 // Tokenizer: splits text into records of fields without copying. Fields are views into the input.
 
 struct Field {
-  std::string_view text;  // trimmed cell text; for a quoted field the text between the quotes, still escaped
-  std::size_t line = 0;   // physical line the field starts on
+  std::string_view text;            // trimmed cell text; for a quoted field the text between the quotes, still escaped
+  std::size_t line = 0;             // physical line the field starts on
   bool has_doubled_quotes = false;  // quoted text contains "" and must be unescaped before use
 };
 
@@ -340,12 +342,14 @@ constexpr std::array<double, 23> kExactPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e
                                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 constexpr int kMaxPlainDigits = 15;  // 10^15 < 2^53, so a mantissa of this many digits is exact in a double
 
-constexpr std::array<std::int64_t, 9> kIntegerPowersOfTen = {1, 10, 100, 1000, 10000, 100000, 1000000,
-                                                             10000000, 100000000};
+constexpr std::array<std::int64_t, 9> kIntegerPowersOfTen = {1,      10,      100,      1000,     10000,
+                                                             100000, 1000000, 10000000, 100000000};
 
 // SWAR digit handling on 8 bytes loaded little-endian (first character in the lowest byte). It avoids the
 // branch per digit, which mispredicts on cells of varying length such as pixel values 0..255.
@@ -395,8 +399,7 @@ inline const char* scan_digits(const char* p, const char* const end, std::int64_
       if (count == 0) return p;
       digits += count;
       if (digits > kMaxPlainDigits) return nullptr;
-      mantissa = mantissa * kIntegerPowersOfTen[static_cast<std::size_t>(count)] +
-                 leading_digits_value(chunk, count);
+      mantissa = mantissa * kIntegerPowersOfTen[static_cast<std::size_t>(count)] + leading_digits_value(chunk, count);
       p += count;
       if (count < 8) return p;
     }
@@ -508,8 +511,7 @@ struct ColumnLayout {
   std::size_t target_index = 0;
 };
 
-std::vector<std::string> read_header(Tokenizer& tokenizer, std::vector<Field>& fields,
-                                     const Diagnostics& diagnostics) {
+std::vector<std::string> read_header(Tokenizer& tokenizer, std::vector<Field>& fields, const Diagnostics& diagnostics) {
   if (!tokenizer.next_record(fields)) diagnostics.fail_file("the file is empty (expected a header line)");
   std::vector<std::string> names;
   names.reserve(fields.size());
@@ -594,12 +596,11 @@ ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& 
 // ---------------------------------------------------------------------------------------------------------
 // Data rows.
 
-void check_field_count(const std::vector<Field>& fields, const ColumnLayout& layout,
-                       const Diagnostics& diagnostics) {
+void check_field_count(const std::vector<Field>& fields, const ColumnLayout& layout, const Diagnostics& diagnostics) {
   const std::size_t expected = layout.header.size();
   if (fields.size() == expected) return;
-  const std::string counts = "row has " + std::to_string(fields.size()) + " fields but the header has " +
-                             std::to_string(expected);
+  const std::string counts =
+      "row has " + std::to_string(fields.size()) + " fields but the header has " + std::to_string(expected);
   if (fields.size() > expected) {
     diagnostics.fail_at(fields[expected].line, expected, counts);
   }
@@ -625,8 +626,7 @@ float parse_feature(const Field& field, std::size_t column_index, const Diagnost
     case NumberStatus::infinite:
       diagnostics.fail_at(field.line, column_index, column + " is infinite: " + quoted(text));
     case NumberStatus::out_of_range:
-      diagnostics.fail_at(field.line, column_index,
-                          column + " is too large for a 32-bit float: " + quoted(text));
+      diagnostics.fail_at(field.line, column_index, column + " is too large for a 32-bit float: " + quoted(text));
     case NumberStatus::not_a_number:
     case NumberStatus::ok:
       break;
@@ -635,8 +635,8 @@ float parse_feature(const Field& field, std::size_t column_index, const Diagnost
 }
 
 // The general path: any record the tokenizer accepts, with every error reported precisely.
-void append_general_row(const std::vector<Field>& fields, const ColumnLayout& layout,
-                        const Diagnostics& diagnostics, CsvTable& table) {
+void append_general_row(const std::vector<Field>& fields, const ColumnLayout& layout, const Diagnostics& diagnostics,
+                        CsvTable& table) {
   check_field_count(fields, layout, diagnostics);
   const std::size_t row_start = table.features.size();
   table.features.resize(row_start + layout.feature_names.size());
@@ -664,8 +664,7 @@ class CellEndFinder {
  public:
   static constexpr std::ptrdiff_t kBlock = 64;
 
-  CellEndFinder(const char* begin, const char* end, const Tokenizer& tokenizer)
-      : end_(end), tokenizer_(tokenizer) {
+  CellEndFinder(const char* begin, const char* end, const Tokenizer& tokenizer) : end_(end), tokenizer_(tokenizer) {
     load_block(begin);
   }
 
@@ -696,10 +695,10 @@ class CellEndFinder {
     std::uint64_t mask = 0;
     for (int part = 0; part < 4; ++part) {
       const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * part));
-      const __m128i special = _mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(bytes, delimiter), _mm_cmpeq_epi8(bytes, line_feed)),
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, carriage_return), _mm_cmpeq_epi8(bytes, quote)),
-                       _mm_cmpeq_epi8(bytes, zero)));
+      const __m128i special =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, delimiter), _mm_cmpeq_epi8(bytes, line_feed)),
+                       _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, carriage_return), _mm_cmpeq_epi8(bytes, quote)),
+                                    _mm_cmpeq_epi8(bytes, zero)));
       mask |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(special))) << (16 * part);
     }
     return mask;
@@ -850,8 +849,7 @@ void reserve_rows(CsvTable& table, const ColumnLayout& layout, std::size_t first
 void validate_options(const CsvOptions& options, const Diagnostics& diagnostics) {
   const char d = options.delimiter;
   if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
-    diagnostics.fail_file("invalid CSV delimiter " + describe_byte(d) +
-                          " (it cannot be a quote, a line break or NUL)");
+    diagnostics.fail_file("invalid CSV delimiter " + describe_byte(d) + " (it cannot be a quote, a line break or NUL)");
   }
   if (options.target_column.empty()) diagnostics.fail_file("no target column given");
 }
@@ -882,7 +880,9 @@ class FileDescriptor {
   int fd_;
 };
 
-std::string error_text(int error_number) { return std::generic_category().message(error_number); }
+std::string error_text(int error_number) {
+  return std::generic_category().message(error_number);
+}
 
 // One read() for a regular file (its size is known up front; one byte spare so EOF needs no regrowth); pipes
 // and other unsized files grow the buffer as they go.

@@ -1,9 +1,9 @@
 #include "data/dataset.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 #include <map>
 
 #include "core/error.h"
@@ -91,14 +91,15 @@ std::vector<bool> choose_test_rows(const std::vector<std::size_t>& order, const 
   std::vector<std::pair<double, std::size_t>> remainders;
   std::size_t assigned = 0;
   for (std::size_t k = 0; k < class_count; ++k) {
-    const double exact = static_cast<double>(class_rows[k]) * static_cast<double>(test_count) /
-                         static_cast<double>(labels.size());
+    const double exact =
+        static_cast<double>(class_rows[k]) * static_cast<double>(test_count) / static_cast<double>(labels.size());
     quota[k] = static_cast<std::size_t>(std::floor(exact));
     assigned += quota[k];
     remainders.push_back({-(exact - std::floor(exact)), k});
   }
   std::sort(remainders.begin(), remainders.end());
-  for (std::size_t r = 0; assigned < test_count && r < remainders.size(); ++r, ++assigned) ++quota[remainders[r].second];
+  for (std::size_t r = 0; assigned < test_count && r < remainders.size(); ++r, ++assigned)
+    ++quota[remainders[r].second];
   for (const std::size_t row : order) {
     auto& left = quota[static_cast<std::size_t>(labels[row])];
     if (left > 0) {
@@ -151,9 +152,10 @@ void require_every_class_in_training(const Split& train, const std::vector<std::
   for (const auto label : train.labels) ++counts[static_cast<std::size_t>(label)];
   for (std::size_t k = 0; k < counts.size(); ++k)
     if (counts[k] == 0)
-      throw UserError(fmt::format("{}: class \"{}\" has no rows in the training split; use \"stratify\": true, "
-                                  "a smaller test/validation fraction, or more data",
-                                  source, class_names[k]));
+      throw UserError(
+          fmt::format("{}: class \"{}\" has no rows in the training split; use \"stratify\": true, "
+                      "a smaller test/validation fraction, or more data",
+                      source, class_names[k]));
 }
 
 }  // namespace
@@ -167,7 +169,8 @@ PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t se
     result.feature_names = table.feature_names;
     result.class_names = class_names_of(table);
     const auto labels = encode_labels(table, result.class_names);
-    const auto test_count = static_cast<std::size_t>(std::ceil(dataset.test_fraction * static_cast<double>(table.rows)));
+    const auto test_count =
+        static_cast<std::size_t>(std::ceil(dataset.test_fraction * static_cast<double>(table.rows)));
     if (test_count >= table.rows)
       throw UserError(fmt::format("{}: test_fraction {} of {} rows leaves no training rows", table.path,
                                   dataset.test_fraction, table.rows));

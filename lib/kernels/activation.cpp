@@ -120,7 +120,6 @@ void activation_backward(Activation activation, const T* y, const T* dy, T* dx, 
 template void activation_forward<float>(Activation, float*, std::size_t, std::size_t);
 template void activation_forward<double>(Activation, double*, std::size_t, std::size_t);
 template void activation_backward<float>(Activation, const float*, const float*, float*, std::size_t, std::size_t);
-template void activation_backward<double>(Activation, const double*, const double*, double*, std::size_t,
-                                          std::size_t);
+template void activation_backward<double>(Activation, const double*, const double*, double*, std::size_t, std::size_t);
 
 }  // namespace bnrun::kernels

@@ -122,13 +122,12 @@ void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gam
   });
 }
 
-#define BNRUN_INSTANTIATE_BATCHNORM(T)                                                                       \
-  template void batchnorm_forward_train<T>(const T*, std::size_t, std::size_t, const T*, const T*, T,              \
+#define BNRUN_INSTANTIATE_BATCHNORM(T)                                                                           \
+  template void batchnorm_forward_train<T>(const T*, std::size_t, std::size_t, const T*, const T*, T,            \
                                            const BatchNormTrainOutputs<T>&);                                     \
   template void batchnorm_forward_inference<T>(const T*, std::size_t, std::size_t, const T*, const T*, const T*, \
                                                const T*, T, T*);                                                 \
-  template void batchnorm_backward<T>(const T*, const T*, const T*, const T*, std::size_t, std::size_t, T*, T*,  \
-                                      T*);
+  template void batchnorm_backward<T>(const T*, const T*, const T*, const T*, std::size_t, std::size_t, T*, T*, T*);
 BNRUN_INSTANTIATE_BATCHNORM(float)
 BNRUN_INSTANTIATE_BATCHNORM(double)
 #undef BNRUN_INSTANTIATE_BATCHNORM

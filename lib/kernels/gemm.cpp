@@ -72,7 +72,7 @@ void column_sums(const T* a, T* sums, std::size_t m, std::size_t n) {
   });
 }
 
-#define BNRUN_INSTANTIATE_GEMM(T)                                                                \
+#define BNRUN_INSTANTIATE_GEMM(T)                                                                      \
   template void matmul<T>(const T*, const T*, T*, std::size_t, std::size_t, std::size_t);              \
   template void matmul_transposed_a<T>(const T*, const T*, T*, std::size_t, std::size_t, std::size_t); \
   template void transpose<T>(const T*, T*, std::size_t, std::size_t);                                  \

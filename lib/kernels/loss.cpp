@@ -48,8 +48,7 @@ double sigmoid_binary_cross_entropy(const T* logits, const std::int32_t* labels,
 }
 
 template double softmax_cross_entropy<float>(const float*, const std::int32_t*, std::size_t, std::size_t, float*);
-template double softmax_cross_entropy<double>(const double*, const std::int32_t*, std::size_t, std::size_t,
-                                              double*);
+template double softmax_cross_entropy<double>(const double*, const std::int32_t*, std::size_t, std::size_t, double*);
 template double sigmoid_binary_cross_entropy<float>(const float*, const std::int32_t*, std::size_t, float*);
 template double sigmoid_binary_cross_entropy<double>(const double*, const std::int32_t*, std::size_t, double*);
 

@@ -10,12 +10,20 @@ int configured_threads = 0;
 std::size_t minimum_work = std::size_t{1} << 18;
 }  // namespace
 
-void set_minimum_parallel_work(std::size_t work) { minimum_work = work > 0 ? work : 1; }
+void set_minimum_parallel_work(std::size_t work) {
+  minimum_work = work > 0 ? work : 1;
+}
 
-std::size_t minimum_parallel_work() { return minimum_work; }
+std::size_t minimum_parallel_work() {
+  return minimum_work;
+}
 
-void set_thread_count(int threads) { configured_threads = threads > 0 ? threads : 0; }
+void set_thread_count(int threads) {
+  configured_threads = threads > 0 ? threads : 0;
+}
 
-int thread_count() { return configured_threads > 0 ? configured_threads : omp_get_max_threads(); }
+int thread_count() {
+  return configured_threads > 0 ? configured_threads : omp_get_max_threads();
+}
 
 }  // namespace bnrun::kernels

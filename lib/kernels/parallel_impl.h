@@ -17,7 +17,7 @@ void parallel_for_blocks(std::size_t n, std::size_t work_per_item, Body&& body) 
     body(std::size_t{0}, n);
     return;
   }
-#pragma omp parallel for schedule(static) num_threads(static_cast<int>(blocks))
+#pragma omp parallel for schedule(static) num_threads(static_cast <int>(blocks))
   for (std::size_t block = 0; block < blocks; ++block) {
     const std::size_t begin = n * block / blocks;
     const std::size_t end = n * (block + 1) / blocks;

@@ -31,9 +31,9 @@ void BatchNorm<T>::forward(const Matrix<T>& input, Matrix<T>& output, Mode mode)
     return;
   }
   x_hat_.reshape(input.rows, features_);
-  kernels::batchnorm_forward_train(input.data(), input.rows, features_, gamma, beta, epsilon,
-                                   {output.data(), x_hat_.data(), batch_mean_.data(), batch_variance_.data(),
-                                    rstd_.data()});
+  kernels::batchnorm_forward_train(
+      input.data(), input.rows, features_, gamma, beta, epsilon,
+      {output.data(), x_hat_.data(), batch_mean_.data(), batch_variance_.data(), rstd_.data()});
   update_running_statistics(input.rows);
 }
 
@@ -45,8 +45,8 @@ void BatchNorm<T>::update_running_statistics(std::size_t rows) {
                                          : 1.0;
   for (std::size_t j = 0; j < features_; ++j) {
     running_mean_[j] = static_cast<T>(momentum * running_mean_[j] + (1.0 - momentum) * batch_mean_[j]);
-    running_variance_[j] = static_cast<T>(momentum * running_variance_[j] +
-                                          (1.0 - momentum) * variance_correction * batch_variance_[j]);
+    running_variance_[j] =
+        static_cast<T>(momentum * running_variance_[j] + (1.0 - momentum) * variance_correction * batch_variance_[j]);
   }
 }
 
@@ -56,10 +56,9 @@ void BatchNorm<T>::backward(const Matrix<T>& input, const Matrix<T>&, const Matr
   // As the first layer, BN's dx is not needed but the kernel computes it anyway (it is one cheap pass).
   Matrix<T>& dx = input_gradient ? *input_gradient : unused_input_gradient_;
   dx.reshape(input.rows, features_);
-  kernels::batchnorm_backward(output_gradient.data(), x_hat_.data(), rstd_.data(),
-                              spec_.scale ? gamma_.data() : nullptr, input.rows, features_, dx.data(),
-                              spec_.scale ? gamma_gradient_.data() : nullptr,
-                              spec_.center ? beta_gradient_.data() : nullptr);
+  kernels::batchnorm_backward(
+      output_gradient.data(), x_hat_.data(), rstd_.data(), spec_.scale ? gamma_.data() : nullptr, input.rows, features_,
+      dx.data(), spec_.scale ? gamma_gradient_.data() : nullptr, spec_.center ? beta_gradient_.data() : nullptr);
 }
 
 template <class T>

@@ -28,8 +28,8 @@ void Dense<T>::backward(const Matrix<T>& input, const Matrix<T>& output, const M
                         Matrix<T>* input_gradient) {
   const std::size_t rows = input.rows;
   pre_activation_gradient_.reshape(rows, spec_.units);
-  kernels::activation_backward(spec_.activation, output.data(), output_gradient.data(),
-                               pre_activation_gradient_.data(), rows, spec_.units);
+  kernels::activation_backward(spec_.activation, output.data(), output_gradient.data(), pre_activation_gradient_.data(),
+                               rows, spec_.units);
   const T* dz = pre_activation_gradient_.data();
   kernels::matmul_transposed_a(input.data(), dz, kernel_gradient_.data(), rows, inputs_, spec_.units);
   if (spec_.use_bias) kernels::column_sums(dz, bias_gradient_.data(), rows, spec_.units);

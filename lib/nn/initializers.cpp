@@ -20,12 +20,18 @@ void initialize_kernel(Initializer initializer, std::size_t fan_in, std::size_t 
     for (T& w : kernel) w = static_cast<T>(random.truncated_normal() * stddev / truncated_normal_std);
   };
   switch (initializer) {
-    case Initializer::glorot_uniform: return fill_uniform(std::sqrt(3.0 / average));
-    case Initializer::glorot_normal: return fill_truncated_normal(std::sqrt(1.0 / average));
-    case Initializer::he_uniform: return fill_uniform(std::sqrt(6.0 / in));
-    case Initializer::he_normal: return fill_truncated_normal(std::sqrt(2.0 / in));
-    case Initializer::lecun_uniform: return fill_uniform(std::sqrt(3.0 / in));
-    case Initializer::lecun_normal: return fill_truncated_normal(std::sqrt(1.0 / in));
+    case Initializer::glorot_uniform:
+      return fill_uniform(std::sqrt(3.0 / average));
+    case Initializer::glorot_normal:
+      return fill_truncated_normal(std::sqrt(1.0 / average));
+    case Initializer::he_uniform:
+      return fill_uniform(std::sqrt(6.0 / in));
+    case Initializer::he_normal:
+      return fill_truncated_normal(std::sqrt(2.0 / in));
+    case Initializer::lecun_uniform:
+      return fill_uniform(std::sqrt(3.0 / in));
+    case Initializer::lecun_normal:
+      return fill_truncated_normal(std::sqrt(1.0 / in));
     case Initializer::zeros:
       for (T& w : kernel) w = T{0};
       return;

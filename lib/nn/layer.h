@@ -28,7 +28,8 @@ struct Parameter {
   std::string name;  // e.g. "dense_1/kernel"
   std::vector<T>* values;
   std::vector<T>* gradients;
-  bool is_kernel;  // Dense weight matrices: the only parameters L2 regularization applies to (as Keras' kernel_regularizer)
+  bool is_kernel;  // Dense weight matrices: the only parameters L2 regularization applies to (as Keras'
+                   // kernel_regularizer)
 };
 
 // A non-trainable tensor that is still part of the model (BatchNorm's running statistics).

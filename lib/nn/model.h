@@ -57,7 +57,7 @@ class Model {
   Activation output_activation_ = Activation::linear;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<std::string> details_;
-  std::vector<Matrix<T>> outputs_;  // outputs_[i] is layer i's output from the last forward
+  std::vector<Matrix<T>> outputs_;     // outputs_[i] is layer i's output from the last forward
   Matrix<T> gradient_a_, gradient_b_;  // ping-pong buffers for the backward pass
 };
 

@@ -39,15 +39,15 @@ class Adam final : public Optimizer<T> {
       const T* gradients = parameters[k].gradients->data();
       T* m = first_moment_[k].data();
       T* v = second_moment_[k].data();
-      kernels::parallel_for_blocks(
-          parameters[k].values->size(), work_per_element, [&](std::size_t begin, std::size_t end) {
-            for (std::size_t i = begin; i < end; ++i) {
-              const T g = gradients[i];
-              m[i] = beta_1 * m[i] + (T{1} - beta_1) * g;
-              v[i] = beta_2 * v[i] + (T{1} - beta_2) * g * g;
-              values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
-            }
-          });
+      kernels::parallel_for_blocks(parameters[k].values->size(), work_per_element,
+                                   [&](std::size_t begin, std::size_t end) {
+                                     for (std::size_t i = begin; i < end; ++i) {
+                                       const T g = gradients[i];
+                                       m[i] = beta_1 * m[i] + (T{1} - beta_1) * g;
+                                       v[i] = beta_2 * v[i] + (T{1} - beta_2) * g * g;
+                                       values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
+                                     }
+                                   });
     }
   }
 

@@ -1,10 +1,10 @@
 #include "report/atomic_file.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
-#include <unistd.h>
 
 #include "core/error.h"
 

@@ -1,7 +1,7 @@
 #include "report/results.h"
 
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 
 #include "core/error.h"
 #include "report/atomic_file.h"
@@ -21,12 +21,13 @@ ordered_json run_json(const train::VariantRun& run, double load_seconds) {
   const train::RunResult& result = run.result;
   ordered_json history = ordered_json::array();
   for (const auto& epoch : result.history) {
-    history.push_back({{"epoch", epoch.epoch},
-                       {"train_loss", epoch.train_loss},
-                       {"train_accuracy", epoch.train_accuracy},
-                       {"val_loss", epoch.validation ? ordered_json(epoch.validation->loss) : ordered_json(nullptr)},
-                       {"val_accuracy", epoch.validation ? ordered_json(epoch.validation->accuracy) : ordered_json(nullptr)},
-                       {"seconds", epoch.seconds}});
+    history.push_back(
+        {{"epoch", epoch.epoch},
+         {"train_loss", epoch.train_loss},
+         {"train_accuracy", epoch.train_accuracy},
+         {"val_loss", epoch.validation ? ordered_json(epoch.validation->loss) : ordered_json(nullptr)},
+         {"val_accuracy", epoch.validation ? ordered_json(epoch.validation->accuracy) : ordered_json(nullptr)},
+         {"seconds", epoch.seconds}});
   }
   const auto best = best_validation_accuracy(result);
   ordered_json entry = {{"variant", config::variant_name(run.variant)},
@@ -36,7 +37,8 @@ ordered_json run_json(const train::VariantRun& run, double load_seconds) {
   entry["test"] = evaluation_json(result.test);
   entry["best_val_accuracy"] = best ? ordered_json(*best) : ordered_json(nullptr);
   entry["epochs_completed"] = result.history.size();
-  entry["parameters"] = {{"trainable", result.trainable_parameters}, {"non_trainable", result.non_trainable_parameters}};
+  entry["parameters"] = {{"trainable", result.trainable_parameters},
+                         {"non_trainable", result.non_trainable_parameters}};
   entry["timings"] = {{"load_seconds", load_seconds},
                       {"train_seconds", result.train_seconds},
                       {"samples_per_second", result.samples_per_second}};
@@ -46,7 +48,9 @@ ordered_json run_json(const train::VariantRun& run, double load_seconds) {
 }
 
 // Shortest text that reads back as the same double.
-std::string format_number(double value) { return fmt::format("{}", value); }
+std::string format_number(double value) {
+  return fmt::format("{}", value);
+}
 
 }  // namespace
 
@@ -93,10 +97,10 @@ ordered_json results_json(const ExperimentReport& report) {
 std::string history_csv(const train::RunResult& result) {
   std::string text = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
   for (const auto& epoch : result.history) {
-    text += fmt::format("{},{},{},{},{},{}\n", epoch.epoch, format_number(epoch.train_loss),
-                        format_number(epoch.train_accuracy),
-                        epoch.validation ? format_number(epoch.validation->loss) : "",
-                        epoch.validation ? format_number(epoch.validation->accuracy) : "", format_number(epoch.seconds));
+    text +=
+        fmt::format("{},{},{},{},{},{}\n", epoch.epoch, format_number(epoch.train_loss),
+                    format_number(epoch.train_accuracy), epoch.validation ? format_number(epoch.validation->loss) : "",
+                    epoch.validation ? format_number(epoch.validation->accuracy) : "", format_number(epoch.seconds));
   }
   return text;
 }

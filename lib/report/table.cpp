@@ -1,7 +1,7 @@
 #include "report/table.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 namespace bnrun::report {
 
@@ -50,11 +50,11 @@ std::string with_thousands(std::size_t value) {
 
 std::string comparison_table(const ExperimentReport& report) {
   const data::PreparedData& data = report.data;
-  std::string text = fmt::format(
-      "{}: {} train / {} validation / {} test rows, {} features, {} classes; seed {}, {} thread{}\n\n",
-      report.config.name, data.train.rows(), data.validation.rows(), data.test.rows(), data.feature_names.size(),
-      data.class_names.size(), report.config.training.seed, report.environment.threads,
-      report.environment.threads == 1 ? "" : "s");
+  std::string text =
+      fmt::format("{}: {} train / {} validation / {} test rows, {} features, {} classes; seed {}, {} thread{}\n\n",
+                  report.config.name, data.train.rows(), data.validation.rows(), data.test.rows(),
+                  data.feature_names.size(), data.class_names.size(), report.config.training.seed,
+                  report.environment.threads, report.environment.threads == 1 ? "" : "s");
   std::vector<std::vector<std::string>> rows = {
       {"variant", "test acc", "test loss", "best val acc", "epochs", "params", "train time"}};
   for (const auto& run : report.runs) {
@@ -76,14 +76,16 @@ std::string comparison_table(const ExperimentReport& report) {
   if (bn && no_bn && bn->result.test && no_bn->result.test) {
     const double difference = bn->result.test->accuracy - no_bn->result.test->accuracy;
     const double per_row = 1.0 / static_cast<double>(data.test.rows());
-    text += fmt::format("\nbn - no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n", difference,
-                        difference / per_row, data.test.rows(), bn->result.test->loss - no_bn->result.test->loss);
+    text +=
+        fmt::format("\nbn - no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n", difference,
+                    difference / per_row, data.test.rows(), bn->result.test->loss - no_bn->result.test->loss);
   }
   return text;
 }
 
 std::string summary_table(const std::string& title, const std::vector<nn::LayerSummary>& layers, std::size_t inputs) {
-  std::vector<std::vector<std::string>> rows = {{"layer (type)", "output shape", "params", "trainable", "non-trainable", "settings"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"layer (type)", "output shape", "params", "trainable", "non-trainable", "settings"}};
   rows.push_back({"input", fmt::format("(None, {})", inputs), "0", "0", "0", ""});
   std::size_t trainable = 0;
   std::size_t non_trainable = 0;
@@ -95,8 +97,9 @@ std::string summary_table(const std::string& title, const std::vector<nn::LayerS
     non_trainable += layer.non_trainable;
   }
   std::string text = title + "\n" + align(rows, {0, 1, 5});
-  text += fmt::format("total params: {}  (trainable: {}, non-trainable: {})\n", with_thousands(trainable + non_trainable),
-                      with_thousands(trainable), with_thousands(non_trainable));
+  text +=
+      fmt::format("total params: {}  (trainable: {}, non-trainable: {})\n", with_thousands(trainable + non_trainable),
+                  with_thousands(trainable), with_thousands(non_trainable));
   return text;
 }
 

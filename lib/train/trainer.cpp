@@ -154,7 +154,8 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
     }
   }
   result.train_seconds = seconds_since(run_start);
-  result.samples_per_second = result.train_seconds > 0 ? static_cast<double>(samples_trained) / result.train_seconds : 0.0;
+  result.samples_per_second =
+      result.train_seconds > 0 ? static_cast<double>(samples_trained) / result.train_seconds : 0.0;
   if (result.status == RunStatus::ok) {
     const Evaluation test = evaluate(model, data.test, recipe.loss);
     if (std::isfinite(test.loss)) {

@@ -28,7 +28,9 @@ json minimal_document() {
   })");
 }
 
-Config parse(const json& document) { return parse_config(document, "configs", "example"); }
+Config parse(const json& document) {
+  return parse_config(document, "configs", "example");
+}
 
 // The message parse_config gives after one override is applied to the minimal document.
 std::string error_after(const std::string& assignment) {
@@ -77,7 +79,8 @@ TEST_CASE("unknown keys are rejected with their path and the closest known key")
 
 TEST_CASE("wrong types name the key and the expected type") {
   CHECK(error_after("training.epochs=\"ten\"") == "training.epochs: expected an integer in [1, 1000000], got \"ten\"");
-  CHECK(error_after("training.batch_size=2.5") == "training.batch_size: expected an integer in [1, 100000000], got 2.5");
+  CHECK(error_after("training.batch_size=2.5") ==
+        "training.batch_size: expected an integer in [1, 100000000], got 2.5");
   CHECK(error_after("dataset.standardize=1") == "dataset.standardize: expected true or false, got 1");
   CHECK(error_after("model.layers=[]") == "model.layers: expected a non-empty array of layers, got []");
   CHECK(error_after("dataset.features=\"a\"") == "dataset.features: expected an array of strings, got a string");
@@ -90,7 +93,8 @@ TEST_CASE("out-of-range values are rejected with the allowed range") {
   CHECK(error_after("dataset.test_fraction=1") == "dataset.test_fraction: expected a number in (0, 1), got 1");
   CHECK(error_after("training.optimizer.learning_rate=0") ==
         "training.optimizer.learning_rate: expected a number > 0, got 0");
-  CHECK(error_after("model.layers[1].momentum=1.5") == "model.layers[1].momentum: expected a number in [0, 1], got 1.5");
+  CHECK(error_after("model.layers[1].momentum=1.5") ==
+        "model.layers[1].momentum: expected a number in [0, 1], got 1.5");
   CHECK(error_after("model.layers[0].units=0") == "model.layers[0].units: expected an integer in [1, 1000000], got 0");
 }
 
@@ -116,15 +120,18 @@ TEST_CASE("batch size 1 is rejected when the model has batchnorm") {
 }
 
 TEST_CASE("the model must end in softmax or sigmoid, matching the loss") {
-  CHECK_THAT(error_after("model.layers[2].activation=\"relu\""), Contains("model.layers[2]: the model must end in a softmax"));
-  CHECK_THAT(error_after("training.loss=\"binary_crossentropy\""), Contains("training.loss: binary_crossentropy needs a sigmoid"));
+  CHECK_THAT(error_after("model.layers[2].activation=\"relu\""),
+             Contains("model.layers[2]: the model must end in a softmax"));
+  CHECK_THAT(error_after("training.loss=\"binary_crossentropy\""),
+             Contains("training.loss: binary_crossentropy needs a sigmoid"));
 }
 
 TEST_CASE("the output width must match the number of classes in the data") {
   const Config config = parse(minimal_document());
   CHECK_NOTHROW(bnrun::config::check_against_data(config, 3));
-  CHECK_THROWS_WITH(bnrun::config::check_against_data(config, 4),
-                    "model.layers[2].units: is 3, but the data has 4 classes: the softmax output needs one unit per class");
+  CHECK_THROWS_WITH(
+      bnrun::config::check_against_data(config, 4),
+      "model.layers[2].units: is 3, but the data has 4 classes: the softmax output needs one unit per class");
 }
 
 TEST_CASE("dataset needs exactly one of path or train and test") {
@@ -145,13 +152,15 @@ TEST_CASE("overrides address nested keys and array elements and parse JSON value
   CHECK(document["training"]["batch_size"] == 64);
   CHECK_THROWS_WITH(apply_override(document, "model.layers[7].units=3"),
                     "--set model.layers[7].units=3: model.layers has 3 entries (indices 0 to 2)");
-  CHECK_THROWS_WITH(apply_override(document, "training.batch_size"), "--set training.batch_size: expected key.path=value");
+  CHECK_THROWS_WITH(apply_override(document, "training.batch_size"),
+                    "--set training.batch_size: expected key.path=value");
   CHECK_THROWS_WITH(apply_override(document, "model.layers[x]=1"),
                     "--set model.layers[x]=1: expected an array index in [], got \"[x]\"");
 }
 
 TEST_CASE("JSON syntax errors give the line and column") {
-  CHECK_THROWS_WITH(parse_json_text("{\n  \"a\": 1,\n  \"b\": }\n", "bad.json"), Contains("bad.json:3:8: invalid JSON"));
+  CHECK_THROWS_WITH(parse_json_text("{\n  \"a\": 1,\n  \"b\": }\n", "bad.json"),
+                    Contains("bad.json:3:8: invalid JSON"));
   CHECK_THROWS_WITH(parse_json_text("", "empty.json"), Contains("empty.json:1:1: invalid JSON"));
 }
 

@@ -33,9 +33,13 @@ CsvOptions options_for(std::string target, std::vector<std::string> features = {
   return options;
 }
 
-CsvTable parse(std::string_view text, const CsvOptions& options) { return parse_csv(text, "data.csv", options); }
+CsvTable parse(std::string_view text, const CsvOptions& options) {
+  return parse_csv(text, "data.csv", options);
+}
 
-CsvTable parse(std::string_view text, const std::string& target = "y") { return parse(text, options_for(target)); }
+CsvTable parse(std::string_view text, const std::string& target = "y") {
+  return parse(text, options_for(target));
+}
 
 // The message parse() throws for `text`, or "" if it does not throw.
 std::string error_for(std::string_view text, const CsvOptions& options) {
@@ -151,7 +155,10 @@ TEST_CASE("lone CR line endings are accepted", "[csv]") {
 }
 
 TEST_CASE("a UTF-8 BOM at the start is skipped", "[csv]") {
-  const CsvTable table = parse("\xEF\xBB\xBF" "a,y\n1,t\n", "y");
+  const CsvTable table = parse(
+      "\xEF\xBB\xBF"
+      "a,y\n1,t\n",
+      "y");
   CHECK(table.feature_names == std::vector<std::string>{"a"});
   CHECK(table.line_numbers == std::vector<std::size_t>{2});
 }
@@ -167,8 +174,7 @@ TEST_CASE("a blank line in the middle of the file is an error", "[csv]") {
         "data.csv:3:1: blank line (blank lines are only allowed at the end of the file)");
   CHECK(error_for("a,y\n1,t\n   \n2,u\n") ==
         "data.csv:3:1: blank line (blank lines are only allowed at the end of the file)");
-  CHECK(error_for("\na,y\n1,t\n") ==
-        "data.csv:1:1: blank line (blank lines are only allowed at the end of the file)");
+  CHECK(error_for("\na,y\n1,t\n") == "data.csv:1:1: blank line (blank lines are only allowed at the end of the file)");
 }
 
 TEST_CASE("a row with too few fields is an error naming both counts", "[csv]") {
@@ -266,14 +272,22 @@ TEST_CASE("wide rows of mixed number formats read the same with and without padd
   };
   auto random_cell = [&]() -> std::string {
     switch (pick(8)) {
-      case 0: return "0";
-      case 1: return std::to_string(pick(256));
-      case 2: return "-" + std::to_string(pick(100000));
-      case 3: return digits(1 + pick(3)) + "." + digits(1 + pick(7));
-      case 4: return "-0." + digits(1 + pick(12));
-      case 5: return digits(16 + pick(5));  // too long for the plain-decimal shortcut
-      case 6: return digits(1 + pick(2)) + "." + digits(pick(3)) + "e" + (pick(2) ? "-" : "") + digits(1);
-      default: return "+" + std::to_string(pick(1000));
+      case 0:
+        return "0";
+      case 1:
+        return std::to_string(pick(256));
+      case 2:
+        return "-" + std::to_string(pick(100000));
+      case 3:
+        return digits(1 + pick(3)) + "." + digits(1 + pick(7));
+      case 4:
+        return "-0." + digits(1 + pick(12));
+      case 5:
+        return digits(16 + pick(5));  // too long for the plain-decimal shortcut
+      case 6:
+        return digits(1 + pick(2)) + "." + digits(pick(3)) + "e" + (pick(2) ? "-" : "") + digits(1);
+      default:
+        return "+" + std::to_string(pick(1000));
     }
   };
   constexpr int kRows = 120;
@@ -406,10 +420,8 @@ TEST_CASE("a quote inside an unquoted field is an error", "[csv]") {
 }
 
 TEST_CASE("a NUL byte is an error naming its line", "[csv]") {
-  CHECK(error_for("a,y\n1,t\n2,\0u\n"s) ==
-        "data.csv:3:2: NUL byte in the file (is it binary, or UTF-16 encoded?)");
-  CHECK(error_for("a,y\n1,\"x\ny\0\"\n"s) ==
-        "data.csv:3:2: NUL byte in the file (is it binary, or UTF-16 encoded?)");
+  CHECK(error_for("a,y\n1,t\n2,\0u\n"s) == "data.csv:3:2: NUL byte in the file (is it binary, or UTF-16 encoded?)");
+  CHECK(error_for("a,y\n1,\"x\ny\0\"\n"s) == "data.csv:3:2: NUL byte in the file (is it binary, or UTF-16 encoded?)");
   CHECK(error_for("a,y\n1,\"x\"\0\n"s) == "data.csv:2:2: NUL byte in the file (is it binary, or UTF-16 encoded?)");
   // UTF-16 text is mostly NUL bytes.
   CHECK_THAT(error_for("a\0,\0y\0\n\0"s), Contains("NUL byte"));
@@ -510,6 +522,5 @@ TEST_CASE("read_csv reads a real file", "[csv]") {
 
 TEST_CASE("read_csv errors carry the path and position", "[csv]") {
   const TempFile file("a,y\n1,t\nbad,u\n");
-  CHECK_THROWS_WITH(read_csv(file.path(), options_for("y")),
-                    file.path() + ":3:1: column 'a' is not a number: \"bad\"");
+  CHECK_THROWS_WITH(read_csv(file.path(), options_for("y")), file.path() + ":3:1: column 'a' is not a number: \"bad\"");
 }

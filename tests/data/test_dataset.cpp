@@ -35,7 +35,8 @@ std::size_t count(const std::vector<std::int32_t>& labels, std::int32_t label) {
 // A temporary CSV file removed at the end of the test.
 struct TemporaryCsv {
   std::string path;
-  explicit TemporaryCsv(const std::string& content, const std::string& name) : path("/tmp/bnrun_test_" + name + ".csv") {
+  explicit TemporaryCsv(const std::string& content, const std::string& name)
+      : path("/tmp/bnrun_test_" + name + ".csv") {
     std::ofstream(path) << content;
   }
   ~TemporaryCsv() { std::remove(path.c_str()); }
@@ -120,5 +121,6 @@ TEST_CASE("a test-file class that training never saw is rejected with its line")
   dataset.train_path = train.path;
   dataset.test_path = test.path;
   dataset.target = "y";
-  CHECK_THROWS_WITH(prepare_data(dataset, 1), test.path + ":3: class \"c\" of column 'y' does not occur in the training data");
+  CHECK_THROWS_WITH(prepare_data(dataset, 1),
+                    test.path + ":3: class \"c\" of column 'y' does not occur in the training data");
 }

@@ -6,12 +6,12 @@
 #include "kernels/batchnorm.h"
 #include "nn/batchnorm.h"
 
-using Catch::Detail::Approx;
 using bnrun::nn::BatchNorm;
 using bnrun::nn::BatchNormSpec;
 using bnrun::nn::Matrix;
 using bnrun::nn::Mode;
 using bnrun::nn::RunningVariance;
+using Catch::Detail::Approx;
 
 namespace {
 

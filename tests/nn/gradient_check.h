@@ -18,8 +18,8 @@ struct GradientComparison {
 // Relative error |a − n| / max(|a|, |n|); entries where both are below `negligible` are compared absolutely.
 inline GradientComparison compare_with_finite_differences(std::vector<double>& values,
                                                           const std::vector<double>& analytic,
-                                                          const std::function<double()>& loss,
-                                                          double step = 1e-5, double negligible = 1e-9) {
+                                                          const std::function<double()>& loss, double step = 1e-5,
+                                                          double negligible = 1e-9) {
   GradientComparison result;
   for (std::size_t i = 0; i < values.size(); ++i) {
     const double original = values[i];

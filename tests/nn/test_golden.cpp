@@ -15,11 +15,11 @@ using bnrun::nn::Activation;
 using bnrun::nn::BatchNormSpec;
 using bnrun::nn::DenseSpec;
 using bnrun::nn::Matrix;
+using bnrun::nn::Mode;
 using bnrun::nn::Model;
 using bnrun::nn::ModelSpec;
-using bnrun::nn::Mode;
-using nlohmann::json;
 using Catch::Detail::Approx;
+using nlohmann::json;
 
 namespace {
 
@@ -74,7 +74,9 @@ Matrix<double> golden_inputs(const json& golden) {
   return x;
 }
 
-std::vector<std::int32_t> golden_labels(const json& golden) { return golden["y"].get<std::vector<std::int32_t>>(); }
+std::vector<std::int32_t> golden_labels(const json& golden) {
+  return golden["y"].get<std::vector<std::int32_t>>();
+}
 
 double train_step(Model<double>& model, const Matrix<double>& x, const std::vector<std::int32_t>& labels,
                   bnrun::optim::Optimizer<double>& optimizer) {
@@ -108,8 +110,8 @@ void check_three_steps(const json& golden, const bnrun::optim::OptimizerSettings
                 "running variance");
     if (biased) {
       Matrix<double> probabilities = model.forward(x, Mode::inference);
-      const double loss = bnrun::kernels::softmax_cross_entropy<double>(probabilities.data(), labels.data(), 6, 3,
-                                                                        nullptr);
+      const double loss =
+          bnrun::kernels::softmax_cross_entropy<double>(probabilities.data(), labels.data(), 6, 3, nullptr);
       CHECK(loss == Approx(golden["inference_loss"].get<double>()).epsilon(tolerance));
       model.to_probabilities(probabilities);
       check_close(probabilities.values, flatten(golden["inference_probabilities"]), "inference probabilities");
@@ -140,9 +142,9 @@ TEST_CASE("loss, logits and every parameter gradient match PyTorch on the golden
 TEST_CASE("three Adam steps (Keras form) match PyTorch: losses, weights, running statistics, inference") {
   const json golden = load_golden("mlp_bn_adam.json");
   const json& settings = golden["config"]["optimizer"];
-  check_three_steps(golden, bnrun::optim::AdamSettings{settings["lr"].get<double>(), settings["beta_1"].get<double>(),
-                                                       settings["beta_2"].get<double>(),
-                                                       settings["epsilon"].get<double>()});
+  check_three_steps(golden,
+                    bnrun::optim::AdamSettings{settings["lr"].get<double>(), settings["beta_1"].get<double>(),
+                                               settings["beta_2"].get<double>(), settings["epsilon"].get<double>()});
 }
 
 TEST_CASE("three Nesterov SGD steps (Keras form) match PyTorch") {

@@ -15,9 +15,9 @@ using bnrun::nn::ActivationSpec;
 using bnrun::nn::BatchNormSpec;
 using bnrun::nn::DenseSpec;
 using bnrun::nn::Matrix;
+using bnrun::nn::Mode;
 using bnrun::nn::Model;
 using bnrun::nn::ModelSpec;
-using bnrun::nn::Mode;
 
 namespace {
 
@@ -75,15 +75,17 @@ TEST_CASE("dense gradients match finite differences") {
 }
 
 TEST_CASE("batchnorm gradients (dx through a Dense layer, dgamma, dbeta) match finite differences") {
-  ModelSpec spec{4, {DenseSpec{6, Activation::linear}, BatchNormSpec{}, ActivationSpec{Activation::tanh},
-                     DenseSpec{3, Activation::softmax}}};
+  ModelSpec spec{4,
+                 {DenseSpec{6, Activation::linear}, BatchNormSpec{}, ActivationSpec{Activation::tanh},
+                  DenseSpec{3, Activation::softmax}}};
   check_all_parameter_gradients(spec, 8, 3);
 }
 
 TEST_CASE("batchnorm after the activation, as in the seed notebook, has correct gradients") {
-  ModelSpec spec{4, {DenseSpec{6, Activation::sigmoid}, BatchNormSpec{}, DenseSpec{5, Activation::tanh},
-                     BatchNormSpec{0.9, 1e-5, true, true, bnrun::nn::RunningVariance::unbiased},
-                     DenseSpec{3, Activation::softmax}}};
+  ModelSpec spec{
+      4,
+      {DenseSpec{6, Activation::sigmoid}, BatchNormSpec{}, DenseSpec{5, Activation::tanh},
+       BatchNormSpec{0.9, 1e-5, true, true, bnrun::nn::RunningVariance::unbiased}, DenseSpec{3, Activation::softmax}}};
   check_all_parameter_gradients(spec, 7, 3);
 }
 
@@ -91,14 +93,15 @@ TEST_CASE("batchnorm without scale and center has correct gradients") {
   BatchNormSpec plain;
   plain.center = false;
   plain.scale = false;
-  ModelSpec spec{3, {DenseSpec{5, Activation::linear}, plain, ActivationSpec{Activation::relu},
-                     DenseSpec{2, Activation::softmax}}};
+  ModelSpec spec{
+      3,
+      {DenseSpec{5, Activation::linear}, plain, ActivationSpec{Activation::relu}, DenseSpec{2, Activation::softmax}}};
   check_all_parameter_gradients(spec, 6, 2);
 }
 
 TEST_CASE("a hidden softmax activation layer back-propagates its Jacobian correctly") {
-  ModelSpec spec{3, {DenseSpec{4, Activation::linear}, ActivationSpec{Activation::softmax},
-                     DenseSpec{3, Activation::softmax}}};
+  ModelSpec spec{
+      3, {DenseSpec{4, Activation::linear}, ActivationSpec{Activation::softmax}, DenseSpec{3, Activation::softmax}}};
   check_all_parameter_gradients(spec, 5, 3);
 }
 
@@ -140,8 +143,8 @@ TEST_CASE("softmax cross-entropy gradient matches finite differences and stays f
   const std::vector<float> extreme = {1e30f, -1e30f, 0.0f, 88.0f, -1000.0f, 1000.0f};
   const std::vector<std::int32_t> extreme_labels = {1, 0};
   std::vector<float> extreme_gradient(6);
-  const double loss = bnrun::kernels::softmax_cross_entropy(extreme.data(), extreme_labels.data(), 2, 3,
-                                                            extreme_gradient.data());
+  const double loss =
+      bnrun::kernels::softmax_cross_entropy(extreme.data(), extreme_labels.data(), 2, 3, extreme_gradient.data());
   CHECK(std::isfinite(loss));
   for (float g : extreme_gradient) CHECK(std::isfinite(g));
 }

@@ -74,7 +74,8 @@ TEST_CASE("write_results leaves complete files and no temporary ones") {
   std::filesystem::remove_all(folder);
   bnrun::report::write_results(folder.string(), smoke.report());
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"history_bn.csv", "history_no_bn.csv", "results.json"});
   std::ifstream in(folder / "results.json");

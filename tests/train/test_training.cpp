@@ -38,7 +38,9 @@ std::vector<bnrun::train::VariantRun> run(const std::vector<std::string>& overri
   return bnrun::train::run_experiment(config, data);
 }
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
 
 void require_identical(const bnrun::train::RunResult& a, const bnrun::train::RunResult& b) {
   REQUIRE(a.history.size() == b.history.size());
@@ -96,7 +98,8 @@ TEST_CASE("the seed notebook's iris model with batchnorm reaches at least 0.90 t
 }
 
 TEST_CASE("a huge learning rate ends the run as diverged instead of crashing") {
-  const auto runs = run({"training.optimizer={\"name\":\"sgd\",\"learning_rate\":1e30}", "experiment.variants=[\"no_bn\"]"}, 0);
+  const auto runs =
+      run({"training.optimizer={\"name\":\"sgd\",\"learning_rate\":1e30}", "experiment.variants=[\"no_bn\"]"}, 0);
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].result.status == bnrun::train::RunStatus::diverged);
   CHECK(runs[0].result.diverged_epoch >= 1);
