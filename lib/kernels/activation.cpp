@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 
+#include "core/names.h"
 #include "kernels/parallel.h"
 
 namespace bnrun::kernels {
@@ -43,23 +44,11 @@ constexpr std::size_t work_per_element = 16;
 
 }  // namespace
 
-std::string_view activation_name(Activation activation) {
-  for (const auto& [value, name] : names)
-    if (value == activation) return name;
-  return "unknown";
-}
+std::string_view activation_name(Activation activation) { return name_in(names, activation); }
 
-std::optional<Activation> activation_from_name(std::string_view name) {
-  for (const auto& [value, known] : names)
-    if (known == name) return value;
-  return std::nullopt;
-}
+std::optional<Activation> activation_from_name(std::string_view name) { return value_in(names, name); }
 
-std::vector<std::string_view> activation_names() {
-  std::vector<std::string_view> result;
-  for (const auto& entry : names) result.push_back(entry.second);
-  return result;
-}
+std::vector<std::string_view> activation_names() { return names_in(names); }
 
 template <class T>
 void activation_forward(Activation activation, T* values, std::size_t rows, std::size_t cols) {

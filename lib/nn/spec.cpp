@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "core/names.h"
+
 namespace bnrun::nn {
 
 ModelSpec without_batchnorm(const ModelSpec& spec) {
@@ -30,22 +32,10 @@ constexpr std::array<std::pair<Initializer, std::string_view>, 7> initializer_ta
 }};
 }  // namespace
 
-std::string_view initializer_name(Initializer initializer) {
-  for (const auto& [value, name] : initializer_table)
-    if (value == initializer) return name;
-  return "unknown";
-}
+std::string_view initializer_name(Initializer initializer) { return name_in(initializer_table, initializer); }
 
-std::optional<Initializer> initializer_from_name(std::string_view name) {
-  for (const auto& [value, known] : initializer_table)
-    if (known == name) return value;
-  return std::nullopt;
-}
+std::optional<Initializer> initializer_from_name(std::string_view name) { return value_in(initializer_table, name); }
 
-std::vector<std::string_view> initializer_names() {
-  std::vector<std::string_view> result;
-  for (const auto& entry : initializer_table) result.push_back(entry.second);
-  return result;
-}
+std::vector<std::string_view> initializer_names() { return names_in(initializer_table); }
 
 }  // namespace bnrun::nn
