@@ -3,7 +3,7 @@
 # present it only checks (dpkg -s) and returns.
 set -euo pipefail
 
-packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2)
+packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -11,6 +11,7 @@
 #include "config/load.h"
 #include "core/error.h"
 #include "data/dataset.h"
+#include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "nn/model.h"
 #include "report/results.h"
@@ -100,7 +101,9 @@ int run_training(const Options& options) {
   const auto runs = bnrun::train::run_experiment(config, data, observer);
 
   const bnrun::report::ExperimentReport report{
-      config, data, runs, bnrun::report::current_environment(bnrun::kernels::thread_count()), load_seconds};
+      config, data, runs,
+      bnrun::report::current_environment(bnrun::kernels::thread_count(), bnrun::kernels::matmul_backend_description()),
+      load_seconds};
   if (!options.output_directory.empty()) {
     bnrun::report::write_results(options.output_directory, report);
     spdlog::info("wrote {}/results.json", options.output_directory);

@@ -1,45 +1,140 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <fmt/format.h>
+#include <string>
 
 #include "kernels/parallel.h"
+
+#if BNRUN_HAVE_BLAS
+#include <cblas.h>
+#endif
 
 namespace bnrun::kernels {
 
 namespace {
+
 // Columns handled together in the reductions below: enough to keep the accumulators in registers/L1 and to let
 // the compiler vectorize across columns without reassociating any sum.
 constexpr std::size_t column_chunk = 64;
+
+// Output rows per tile. Fixed, so the tiles (and each element's arithmetic) never depend on the thread count;
+// large enough that OpenBLAS' packing of the shared operand is amortized over the tile.
+constexpr std::size_t tile_rows = 32;
+
+#if BNRUN_HAVE_BLAS
+MatmulBackend selected_backend = MatmulBackend::blas;
+#else
+MatmulBackend selected_backend = MatmulBackend::builtin;
+#endif
+
+// Calls tile(first_row, rows) for each tile of `total_rows`, spreading whole tiles over the threads.
+template <class Tile>
+void for_each_tile(std::size_t total_rows, std::size_t work_per_row, Tile&& tile) {
+  const std::size_t tiles = (total_rows + tile_rows - 1) / tile_rows;
+  parallel_for_blocks(tiles, tile_rows * work_per_row, [&](std::size_t first_tile, std::size_t end_tile) {
+    for (std::size_t t = first_tile; t < end_tile; ++t) {
+      const std::size_t first_row = t * tile_rows;
+      tile(first_row, std::min(tile_rows, total_rows - first_row));
+    }
+  });
+}
+
+// c (rows×n) = a (rows×k) · b (k×n), one thread.
+template <class T>
+void builtin_matmul_tile(const T* a, const T* b, T* c, std::size_t rows, std::size_t k, std::size_t n) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    T* c_row = c + i * n;
+    std::fill(c_row, c_row + n, T{0});
+    const T* a_row = a + i * k;
+    for (std::size_t p = 0; p < k; ++p) {
+      const T a_value = a_row[p];
+      const T* b_row = b + p * n;
+      for (std::size_t j = 0; j < n; ++j) c_row[j] += a_value * b_row[j];
+    }
+  }
+}
+
+// Rows [first, first + rows) of c (k×n) = aᵀ · b, where a is (m×k) and b is (m×n), one thread.
+template <class T>
+void builtin_transposed_a_tile(const T* a, const T* b, T* c, std::size_t first, std::size_t rows, std::size_t m,
+                               std::size_t k, std::size_t n) {
+  for (std::size_t p = first; p < first + rows; ++p) {
+    T* c_row = c + p * n;
+    std::fill(c_row, c_row + n, T{0});
+    for (std::size_t i = 0; i < m; ++i) {
+      const T a_value = a[i * k + p];
+      const T* b_row = b + i * n;
+      for (std::size_t j = 0; j < n; ++j) c_row[j] += a_value * b_row[j];
+    }
+  }
+}
+
+#if BNRUN_HAVE_BLAS
+void blas_gemm(CBLAS_TRANSPOSE transpose_a, std::size_t m, std::size_t n, std::size_t k, const float* a,
+               std::size_t lda, const float* b, std::size_t ldb, float* c, std::size_t ldc) {
+  cblas_sgemm(CblasRowMajor, transpose_a, CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0f, c,
+              static_cast<blasint>(ldc));
+}
+void blas_gemm(CBLAS_TRANSPOSE transpose_a, std::size_t m, std::size_t n, std::size_t k, const double* a,
+               std::size_t lda, const double* b, std::size_t ldb, double* c, std::size_t ldc) {
+  cblas_dgemm(CblasRowMajor, transpose_a, CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0, c,
+              static_cast<blasint>(ldc));
+}
+
+// Our threads call OpenBLAS one tile each; its own threads would fight them for the cores, and a tile split
+// between OpenBLAS threads might not be computed the same way as one computed whole.
+const bool openblas_single_threaded = [] {
+  thread_count();  // fixes our default thread count before OpenBLAS lowers the OpenMP default to 1
+  openblas_set_num_threads(1);
+  return true;
+}();
+#endif
+
 }  // namespace
+
+void set_matmul_backend(MatmulBackend backend) {
+#if BNRUN_HAVE_BLAS
+  selected_backend = backend;
+#else
+  (void)backend;
+#endif
+}
+
+MatmulBackend matmul_backend() {
+  return selected_backend;
+}
+
+std::string_view matmul_backend_description() {
+#if BNRUN_HAVE_BLAS
+  // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64, core SkylakeX"
+  static const std::string description = fmt::format("{}, core {}", openblas_get_config(), openblas_get_corename());
+  if (selected_backend == MatmulBackend::blas) return description;
+#endif
+  return "none (built-in kernels)";
+}
 
 template <class T>
 void matmul(const T* a, const T* b, T* c, std::size_t m, std::size_t k, std::size_t n) {
-  parallel_for_blocks(m, k * n, [&](std::size_t row_begin, std::size_t row_end) {
-    for (std::size_t i = row_begin; i < row_end; ++i) {
-      T* c_row = c + i * n;
-      std::fill(c_row, c_row + n, T{0});
-      const T* a_row = a + i * k;
-      for (std::size_t p = 0; p < k; ++p) {
-        const T a_value = a_row[p];
-        const T* b_row = b + p * n;
-        for (std::size_t j = 0; j < n; ++j) c_row[j] += a_value * b_row[j];
-      }
-    }
+  for_each_tile(m, k * n, [&](std::size_t first_row, std::size_t rows) {
+#if BNRUN_HAVE_BLAS
+    if (selected_backend == MatmulBackend::blas)
+      return blas_gemm(CblasNoTrans, rows, n, k, a + first_row * k, k, b, n, c + first_row * n, n);
+#endif
+    builtin_matmul_tile(a + first_row * k, b, c + first_row * n, rows, k, n);
   });
 }
 
 template <class T>
 void matmul_transposed_a(const T* a, const T* b, T* c, std::size_t m, std::size_t k, std::size_t n) {
-  parallel_for_blocks(k, m * n, [&](std::size_t row_begin, std::size_t row_end) {
-    for (std::size_t p = row_begin; p < row_end; ++p) {
-      T* c_row = c + p * n;
-      std::fill(c_row, c_row + n, T{0});
-      for (std::size_t i = 0; i < m; ++i) {
-        const T a_value = a[i * k + p];
-        const T* b_row = b + i * n;
-        for (std::size_t j = 0; j < n; ++j) c_row[j] += a_value * b_row[j];
-      }
-    }
+  for_each_tile(k, m * n, [&](std::size_t first_row, std::size_t rows) {
+#if BNRUN_HAVE_BLAS
+    if (selected_backend == MatmulBackend::blas)
+      return blas_gemm(CblasTrans, rows, n, m, a + first_row, k, b, n, c + first_row * n, n);
+#endif
+    builtin_transposed_a_tile(a, b, c, first_row, rows, m, k, n);
   });
 }
 

@@ -1,12 +1,25 @@
 // Dense matrix products for the Dense layer, over flat row-major buffers.
 //
-// Each output element is owned by one thread and accumulated in a fixed order (over the shared dimension, low
-// index to high), so results do not depend on the thread count. The kernels never allocate.
+// Two back ends compute them: OpenBLAS (when built with it; the default) and built-in loops that the compiler
+// vectorizes. Either way the output is cut into tiles whose shape depends only on the matrix shapes, never on
+// the thread count; threads take whole tiles, and each tile is one single-threaded computation. So every
+// output element is computed the same way whatever the thread count, and results are bit-identical for any
+// --threads (OpenBLAS picks its kernels from the call's dimensions, which is why the tiles must not move).
+// The kernels never allocate.
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 namespace bnrun::kernels {
+
+enum class MatmulBackend { builtin, blas };
+
+// Selects the back end (the bench compares them). Asking for blas in a build without it keeps builtin.
+void set_matmul_backend(MatmulBackend backend);
+MatmulBackend matmul_backend();
+// "OpenBLAS 0.3.21 (...)" or "none (built-in kernels)", for results.json.
+std::string_view matmul_backend_description();
 
 // c (m×n) = a (m×k) · b (k×n)
 template <class T>

@@ -23,7 +23,10 @@ void set_thread_count(int threads) {
 }
 
 int thread_count() {
-  return configured_threads > 0 ? configured_threads : omp_get_max_threads();
+  // The default is read once: OpenBLAS' OpenMP build lowers the process-wide OpenMP default when asked to run
+  // single-threaded (kernels/gemm.cpp), and that must not shrink ours.
+  static const int default_threads = omp_get_max_threads();
+  return configured_threads > 0 ? configured_threads : default_threads;
 }
 
 }  // namespace bnrun::kernels

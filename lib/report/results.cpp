@@ -54,9 +54,10 @@ std::string format_number(double value) {
 
 }  // namespace
 
-Environment current_environment(int threads) {
+Environment current_environment(int threads, std::string_view blas) {
   Environment environment;
   environment.threads = threads;
+  environment.blas = std::string(blas);
 #if defined(__clang__)
   environment.compiler = fmt::format("clang {}.{}.{}", __clang_major__, __clang_minor__, __clang_patchlevel__);
 #elif defined(__GNUC__)
@@ -64,7 +65,6 @@ Environment current_environment(int threads) {
 #else
   environment.compiler = "unknown";
 #endif
-  environment.blas = "none (built-in kernels)";
   return environment;
 }
 

@@ -18,7 +18,7 @@ struct Environment {
   std::string blas;
 };
 
-Environment current_environment(int threads);
+Environment current_environment(int threads, std::string_view blas);
 
 struct ExperimentReport {
   const config::Config& config;

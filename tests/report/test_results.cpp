@@ -28,7 +28,7 @@ struct SmokeRun {
         runs(bnrun::train::run_experiment(config, data)) {}
 
   bnrun::report::ExperimentReport report() const {
-    return {config, data, runs, bnrun::report::current_environment(2), 0.01};
+    return {config, data, runs, bnrun::report::current_environment(2, "test"), 0.01};
   }
 };
 
