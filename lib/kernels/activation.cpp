@@ -51,25 +51,26 @@ std::optional<Activation> activation_from_name(std::string_view name) { return v
 std::vector<std::string_view> activation_names() { return names_in(names); }
 
 template <class T>
-void activation_forward(Activation activation, T* values, std::size_t rows, std::size_t cols) {
-  if (activation == Activation::linear) return;
+void activation_forward(Activation activation, const T* input, T* output, std::size_t rows, std::size_t cols) {
   parallel_for_blocks(rows, cols * work_per_element, [&](std::size_t row_begin, std::size_t row_end) {
-    T* begin = values + row_begin * cols;
-    T* end = values + row_end * cols;
+    const std::size_t begin = row_begin * cols;
+    const std::size_t end = row_end * cols;
     switch (activation) {
+      case Activation::linear:
+        if (output != input) std::copy(input + begin, input + end, output + begin);
+        break;
       case Activation::relu:
-        for (T* v = begin; v != end; ++v) *v = *v > T{0} ? *v : T{0};
+        for (std::size_t k = begin; k < end; ++k) output[k] = input[k] > T{0} ? input[k] : T{0};
         break;
       case Activation::sigmoid:
-        for (T* v = begin; v != end; ++v) *v = logistic(*v);
+        for (std::size_t k = begin; k < end; ++k) output[k] = logistic(input[k]);
         break;
       case Activation::tanh:
-        for (T* v = begin; v != end; ++v) *v = std::tanh(*v);
+        for (std::size_t k = begin; k < end; ++k) output[k] = std::tanh(input[k]);
         break;
       case Activation::softmax:
-        for (std::size_t i = row_begin; i < row_end; ++i) softmax_row(values + i * cols, cols);
-        break;
-      case Activation::linear:
+        if (output != input) std::copy(input + begin, input + end, output + begin);
+        for (std::size_t i = row_begin; i < row_end; ++i) softmax_row(output + i * cols, cols);
         break;
     }
   });
@@ -106,8 +107,8 @@ void activation_backward(Activation activation, const T* y, const T* dy, T* dx, 
   });
 }
 
-template void activation_forward<float>(Activation, float*, std::size_t, std::size_t);
-template void activation_forward<double>(Activation, double*, std::size_t, std::size_t);
+template void activation_forward<float>(Activation, const float*, float*, std::size_t, std::size_t);
+template void activation_forward<double>(Activation, const double*, double*, std::size_t, std::size_t);
 template void activation_backward<float>(Activation, const float*, const float*, float*, std::size_t, std::size_t);
 template void activation_backward<double>(Activation, const double*, const double*, double*, std::size_t, std::size_t);
 

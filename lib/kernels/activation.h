@@ -18,8 +18,9 @@ std::string_view activation_name(Activation activation);
 std::optional<Activation> activation_from_name(std::string_view name);
 std::vector<std::string_view> activation_names();
 
+// output = f(input); output may be input (in place).
 template <class T>
-void activation_forward(Activation activation, T* values, std::size_t rows, std::size_t cols);
+void activation_forward(Activation activation, const T* input, T* output, std::size_t rows, std::size_t cols);
 
 // dx = dy ⊙ f'(y); dx may alias dy.
 template <class T>

@@ -16,7 +16,8 @@ constexpr std::size_t feature_chunk = 64;
 // Calls body(first_feature, width) for consecutive chunks of this thread's block of features.
 template <class Body>
 void for_each_feature_chunk(std::size_t rows, std::size_t features, Body&& body) {
-  parallel_for_blocks(features, 4 * rows, [&](std::size_t begin, std::size_t end) {
+  // Per element: three passes, with conversions to and from double.
+  parallel_for_blocks(features, 16 * rows, [&](std::size_t begin, std::size_t end) {
     for (std::size_t chunk = begin; chunk < end; chunk += feature_chunk)
       body(chunk, std::min(feature_chunk, end - chunk));
   });

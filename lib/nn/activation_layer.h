@@ -22,8 +22,8 @@ class ActivationLayer final : public Layer<T> {
   Activation activation() const { return activation_; }
 
   void forward(const Matrix<T>& input, Matrix<T>& output, Mode) override {
-    output = input;
-    kernels::activation_forward(activation_, output.data(), output.rows, output.cols);
+    output.reshape(input.rows, input.cols);
+    kernels::activation_forward(activation_, input.data(), output.data(), input.rows, input.cols);
   }
   void backward(const Matrix<T>&, const Matrix<T>& output, const Matrix<T>& output_gradient,
                 Matrix<T>* input_gradient) override {

@@ -20,17 +20,22 @@ void Dense<T>::forward(const Matrix<T>& input, Matrix<T>& output, Mode) {
   output.reshape(input.rows, spec_.units);
   kernels::matmul(input.data(), kernel_.data(), output.data(), input.rows, inputs_, spec_.units);
   if (spec_.use_bias) kernels::add_row_vector(output.data(), bias_.data(), input.rows, spec_.units);
-  kernels::activation_forward(spec_.activation, output.data(), input.rows, spec_.units);
+  if (spec_.activation != Activation::linear)
+    kernels::activation_forward(spec_.activation, output.data(), output.data(), input.rows, spec_.units);
 }
 
 template <class T>
 void Dense<T>::backward(const Matrix<T>& input, const Matrix<T>& output, const Matrix<T>& output_gradient,
                         Matrix<T>* input_gradient) {
   const std::size_t rows = input.rows;
-  pre_activation_gradient_.reshape(rows, spec_.units);
-  kernels::activation_backward(spec_.activation, output.data(), output_gradient.data(), pre_activation_gradient_.data(),
-                               rows, spec_.units);
-  const T* dz = pre_activation_gradient_.data();
+  // Without an activation, d(loss)/d(xW + b) is the output gradient itself: no copy.
+  const T* dz = output_gradient.data();
+  if (spec_.activation != Activation::linear) {
+    pre_activation_gradient_.reshape(rows, spec_.units);
+    kernels::activation_backward(spec_.activation, output.data(), output_gradient.data(),
+                                 pre_activation_gradient_.data(), rows, spec_.units);
+    dz = pre_activation_gradient_.data();
+  }
   kernels::matmul_transposed_a(input.data(), dz, kernel_gradient_.data(), rows, inputs_, spec_.units);
   if (spec_.use_bias) kernels::column_sums(dz, bias_gradient_.data(), rows, spec_.units);
   if (input_gradient) {

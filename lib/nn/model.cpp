@@ -86,7 +86,7 @@ void Model<T>::backward(const Matrix<T>& input, const Matrix<T>& logits_gradient
 
 template <class T>
 void Model<T>::to_probabilities(Matrix<T>& logits) const {
-  kernels::activation_forward(output_activation_, logits.data(), logits.rows, logits.cols);
+  kernels::activation_forward(output_activation_, logits.data(), logits.data(), logits.rows, logits.cols);
 }
 
 template <class T>

@@ -1,5 +1,6 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/parallel.h"
@@ -19,6 +20,22 @@ void ensure_state(std::vector<std::vector<T>>& state, const std::vector<nn::Para
   for (const auto& parameter : parameters) state.emplace_back(parameter.values->size(), T{0});
 }
 
+// Calls update(k, begin, end) on element ranges of the parameters, all of them in one parallel loop (one
+// thread wake-up per step, not one per tensor; the elements are independent, so any split gives the same
+// numbers).
+template <class T, class Update>
+void for_all_elements(const std::vector<nn::Parameter<T>>& parameters, Update&& update) {
+  std::vector<std::size_t> offsets{0};
+  for (const auto& parameter : parameters) offsets.push_back(offsets.back() + parameter.values->size());
+  kernels::parallel_for_blocks(offsets.back(), work_per_element, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+      const std::size_t first = std::max(begin, offsets[k]);
+      const std::size_t last = std::min(end, offsets[k + 1]);
+      if (first < last) update(k, first - offsets[k], last - offsets[k]);
+    }
+  });
+}
+
 template <class T>
 class Adam final : public Optimizer<T> {
  public:
@@ -34,21 +51,18 @@ class Adam final : public Optimizer<T> {
     const auto beta_1 = static_cast<T>(settings_.beta_1);
     const auto beta_2 = static_cast<T>(settings_.beta_2);
     const auto epsilon = static_cast<T>(settings_.epsilon);
-    for (std::size_t k = 0; k < parameters.size(); ++k) {
+    for_all_elements(parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
       T* values = parameters[k].values->data();
       const T* gradients = parameters[k].gradients->data();
       T* m = first_moment_[k].data();
       T* v = second_moment_[k].data();
-      kernels::parallel_for_blocks(parameters[k].values->size(), work_per_element,
-                                   [&](std::size_t begin, std::size_t end) {
-                                     for (std::size_t i = begin; i < end; ++i) {
-                                       const T g = gradients[i];
-                                       m[i] = beta_1 * m[i] + (T{1} - beta_1) * g;
-                                       v[i] = beta_2 * v[i] + (T{1} - beta_2) * g * g;
-                                       values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
-                                     }
-                                   });
-    }
+      for (std::size_t i = begin; i < end; ++i) {
+        const T g = gradients[i];
+        m[i] = beta_1 * m[i] + (T{1} - beta_1) * g;
+        v[i] = beta_2 * v[i] + (T{1} - beta_2) * g * g;
+        values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
+      }
+    });
   }
 
  private:
@@ -67,18 +81,15 @@ class Sgd final : public Optimizer<T> {
     const auto learning_rate = static_cast<T>(settings_.learning_rate);
     const auto momentum = static_cast<T>(settings_.momentum);
     const bool nesterov = settings_.nesterov;
-    for (std::size_t k = 0; k < parameters.size(); ++k) {
+    for_all_elements(parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
       T* values = parameters[k].values->data();
       const T* gradients = parameters[k].gradients->data();
       T* velocity = velocity_[k].data();
-      kernels::parallel_for_blocks(
-          parameters[k].values->size(), work_per_element, [&](std::size_t begin, std::size_t end) {
-            for (std::size_t i = begin; i < end; ++i) {
-              velocity[i] = momentum * velocity[i] - learning_rate * gradients[i];
-              values[i] += nesterov ? momentum * velocity[i] - learning_rate * gradients[i] : velocity[i];
-            }
-          });
-    }
+      for (std::size_t i = begin; i < end; ++i) {
+        velocity[i] = momentum * velocity[i] - learning_rate * gradients[i];
+        values[i] += nesterov ? momentum * velocity[i] - learning_rate * gradients[i] : velocity[i];
+      }
+    });
   }
 
  private:

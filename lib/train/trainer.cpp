@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/random.h"
+#include "kernels/gather.h"
 #include "kernels/loss.h"
 #include "optim/optimizer.h"
 
@@ -55,10 +56,8 @@ void gather_rows(const data::Split& split, const std::size_t* rows, std::size_t 
   const std::size_t width = split.features.cols;
   features.reshape(count, width);
   labels.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    std::copy_n(split.features.row(rows[i]), width, features.row(i));
-    labels[i] = split.labels[rows[i]];
-  }
+  kernels::gather_rows(split.features.data(), rows, count, width, features.data());
+  for (std::size_t i = 0; i < count; ++i) labels[i] = split.labels[rows[i]];
 }
 
 // Adds the gradient of λ·ΣW² to every Dense kernel's gradient.
