@@ -41,7 +41,8 @@ ordered_json run_json(const train::VariantRun& run, double load_seconds) {
                          {"non_trainable", result.non_trainable_parameters}};
   entry["timings"] = {{"load_seconds", load_seconds},
                       {"train_seconds", result.train_seconds},
-                      {"samples_per_second", result.samples_per_second}};
+                      {"samples_per_second", result.samples_per_second},
+                      {"peak_rss_bytes", result.peak_rss_bytes}};
   if (result.skipped_single_row_batches > 0) entry["skipped_single_row_batches"] = result.skipped_single_row_batches;
   entry["history"] = std::move(history);
   return entry;

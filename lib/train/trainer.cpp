@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/random.h"
+#include "core/resources.h"
 #include "kernels/gather.h"
 #include "kernels/loss.h"
 #include "optim/optimizer.h"
@@ -164,6 +165,7 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
       result.diverged_epoch = training.epochs;
     }
   }
+  result.peak_rss_bytes = peak_resident_bytes();
   return result;
 }
 

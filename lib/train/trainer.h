@@ -44,6 +44,7 @@ struct RunResult {
   std::size_t skipped_single_row_batches = 0;
   std::size_t trainable_parameters = 0;
   std::size_t non_trainable_parameters = 0;
+  std::size_t peak_rss_bytes = 0;  // of the whole process, at the end of this run (data loading included)
 };
 
 struct TrainingRecipe {

@@ -51,6 +51,7 @@ TEST_CASE("results.json has every key of the contract") {
     CHECK(run["timings"]["load_seconds"] == 0.01);
     CHECK(run["timings"]["train_seconds"].is_number());
     CHECK(run["timings"]["samples_per_second"].get<double>() > 0);
+    CHECK(run["timings"]["peak_rss_bytes"].get<double>() > 1e6);
     REQUIRE(run["history"].size() == 5);
     for (const char* key : {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"})
       CHECK(run["history"][0].contains(key));
