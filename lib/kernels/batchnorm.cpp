@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "kernels/parallel.h"
 
@@ -13,13 +14,23 @@ namespace {
 // contiguous run of `feature_chunk` values, so the row-major data is read sequentially.
 constexpr std::size_t feature_chunk = 64;
 
-// Calls body(first_feature, width) for consecutive chunks of this thread's block of features.
+// Calls body(first_feature, width) for each chunk of features, whole chunks per thread. A full chunk's width
+// is passed as a compile-time constant: the inner loops then have a fixed trip count, are fully unrolled and
+// keep their accumulators in registers. With a run-time width, the per-row loop set-up cost more than the
+// arithmetic (the forward pass ran 4x slower).
 template <class Body>
 void for_each_feature_chunk(std::size_t rows, std::size_t features, Body&& body) {
-  // Per element: three passes, with conversions to and from double.
-  parallel_for_blocks(features, 16 * rows, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t chunk = begin; chunk < end; chunk += feature_chunk)
-      body(chunk, std::min(feature_chunk, end - chunk));
+  const std::size_t chunks = (features + feature_chunk - 1) / feature_chunk;
+  // Per element: up to three passes, with conversions to and from double.
+  parallel_for_blocks(chunks, 16 * rows * feature_chunk, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t chunk = begin; chunk < end; ++chunk) {
+      const std::size_t first = chunk * feature_chunk;
+      const std::size_t width = std::min(feature_chunk, features - first);
+      if (width == feature_chunk)
+        body(first, std::integral_constant<std::size_t, feature_chunk>{});
+      else
+        body(first, width);
+    }
   });
 }
 
@@ -28,7 +39,7 @@ void for_each_feature_chunk(std::size_t rows, std::size_t features, Body&& body)
 template <class T>
 void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                              T epsilon, const BatchNormTrainOutputs<T>& out) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
     double sum[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {
       const T* row = x + i * features + first;
@@ -73,7 +84,7 @@ void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features,
 template <class T>
 void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                                  const T* running_mean, const T* running_variance, T epsilon, T* y) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
     T scale[feature_chunk];
     T shift[feature_chunk];
     for (std::size_t j = 0; j < width; ++j) {
@@ -94,7 +105,7 @@ void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t featu
 template <class T>
 void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
                         std::size_t features, T* dx, T* dgamma, T* dbeta) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
     double sum_dy[feature_chunk] = {};
     double sum_dy_x_hat[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {
