@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/aligned.h"
+
 namespace bnrun::data {
 
 struct CsvOptions {
@@ -30,15 +32,18 @@ struct CsvTable {
   std::vector<std::string> feature_names;  // in the order of the features matrix columns
   std::string target_name;
   std::size_t rows = 0;
-  std::vector<float> features;            // rows x feature_names.size(), row-major
+  AlignedVector<float> features;          // rows x feature_names.size(), row-major; moves into nn::Matrix
   std::vector<std::string> targets;       // raw target cell text per row (quotes removed, unescaped, trimmed)
   std::vector<std::size_t> line_numbers;  // 1-based physical line where each data row starts
 };
 
 // Reads and parses the file at `path`. Throws bnrun::UserError for anything wrong with the file.
+//
+// Large texts without quotes are parsed by kernels::thread_count() threads, each taking a run of whole lines.
+// The result, and the error if there is one (the first in the file), are the same for any thread count.
 CsvTable read_csv(const std::string& path, const CsvOptions& options);
 
-// Parses CSV text already in memory; `path` is only used in messages.
+// Parses CSV text already in memory, in parallel as read_csv does; `path` is only used in messages.
 CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOptions& options);
 
 }  // namespace bnrun::data

@@ -59,7 +59,7 @@ std::vector<std::int32_t> encode_labels(const CsvTable& table, const std::vector
 
 // Reorders the rows of a (rows × width) matrix in place so that row i becomes the old row order[i], following
 // the permutation's cycles with one row of scratch.
-void permute_rows(std::vector<float>& values, std::vector<std::int32_t>& labels, std::size_t width,
+void permute_rows(AlignedVector<float>& values, std::vector<std::int32_t>& labels, std::size_t width,
                   const std::vector<std::size_t>& order) {
   std::vector<bool> placed(order.size(), false);
   std::vector<float> scratch(width);

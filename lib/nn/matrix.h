@@ -1,8 +1,11 @@
 // A dense row-major matrix: the only tensor type bnrun needs (an MLP's activations are rows × features).
+// Its storage is cache-line aligned (core/aligned.h says why).
 #pragma once
 
 #include <cstddef>
 #include <vector>
+
+#include "core/aligned.h"
 
 namespace bnrun::nn {
 
@@ -10,7 +13,7 @@ template <class T>
 struct Matrix {
   std::size_t rows = 0;
   std::size_t cols = 0;
-  std::vector<T> values;
+  AlignedVector<T> values;
 
   Matrix() = default;
   Matrix(std::size_t rows_, std::size_t cols_) : rows(rows_), cols(cols_), values(rows_ * cols_) {}

@@ -1,19 +1,23 @@
 #include "data/csv.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/parallel.h"
 
 using bnrun::UserError;
 using bnrun::data::CsvOptions;
@@ -74,6 +78,107 @@ class TempFile {
   std::filesystem::path path_;
 };
 
+// Makes the reader use `threads` threads even on tiny texts (no minimum work per thread) while it lives.
+class ForcedThreads {
+ public:
+  explicit ForcedThreads(int threads) : previous_minimum_work_(bnrun::kernels::minimum_parallel_work()) {
+    bnrun::kernels::set_thread_count(threads);
+    bnrun::kernels::set_minimum_parallel_work(1);
+  }
+  ~ForcedThreads() {
+    bnrun::kernels::set_thread_count(0);
+    bnrun::kernels::set_minimum_parallel_work(previous_minimum_work_);
+  }
+  ForcedThreads(const ForcedThreads&) = delete;
+  ForcedThreads& operator=(const ForcedThreads&) = delete;
+
+ private:
+  std::size_t previous_minimum_work_;
+};
+
+CsvTable parse_with_threads(std::string_view text, int threads, const std::string& target = "y") {
+  const ForcedThreads forced(threads);
+  return parse(text, target);
+}
+
+std::string error_with_threads(std::string_view text, int threads, const std::string& target = "y") {
+  const ForcedThreads forced(threads);
+  return error_for(text, target);
+}
+
+// Everything parse_csv gives for `text` with `threads` threads, as text: the table (features as bit patterns,
+// so that -0 and 0 differ) or the error message. Equal outcomes mean byte-identical results.
+std::string outcome_with_threads(std::string_view text, int threads) {
+  const ForcedThreads forced(threads);
+  try {
+    const CsvTable table = parse(text, "y");
+    std::string out = "rows " + std::to_string(table.rows) + "\n";
+    for (const float value : table.features) {
+      std::uint32_t bits = 0;
+      std::memcpy(&bits, &value, sizeof bits);
+      out += std::to_string(bits) + ",";
+    }
+    for (std::size_t i = 0; i < table.rows; ++i) {
+      out += "\n" + std::to_string(table.line_numbers[i]) + ":" + table.targets[i];
+    }
+    return out;
+  } catch (const UserError& error) {
+    return std::string("error: ") + error.what();
+  }
+}
+
+// `text` with CR and LF spelled out, for test messages.
+std::string quoted_bytes(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) out += c == '\r' ? "\\r" : c == '\n' ? "\\n" : std::string(1, c);
+  return out + "\"";
+}
+
+void check_same_table(const CsvTable& actual, const CsvTable& expected) {
+  CHECK(actual.feature_names == expected.feature_names);
+  CHECK(actual.target_name == expected.target_name);
+  REQUIRE(actual.rows == expected.rows);
+  REQUIRE(actual.features.size() == expected.features.size());
+  CHECK(std::memcmp(actual.features.data(), expected.features.data(), actual.features.size() * sizeof(float)) == 0);
+  CHECK(actual.targets == expected.targets);
+  CHECK(actual.line_numbers == expected.line_numbers);
+}
+
+// Rows of random numbers in varied formats, the target first. Line ends mix LF, CRLF and lone CR, and some
+// cells are padded, so both the fast path and the general path read rows, in every chunk.
+std::string varied_text(int rows, int columns, unsigned seed) {
+  std::mt19937 random(seed);
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
+  static constexpr const char* kLineEnds[] = {"\n", "\n", "\n", "\r\n", "\r"};
+  std::string text = "y";
+  for (int c = 0; c < columns; ++c) text += ",f" + std::to_string(c);
+  for (int r = 0; r < rows; ++r) {
+    text += kLineEnds[pick(5)];
+    text += "class" + std::to_string(pick(4));
+    for (int c = 0; c < columns; ++c) {
+      std::string cell;
+      switch (pick(5)) {
+        case 0:
+          cell = std::to_string(pick(256));
+          break;
+        case 1:
+          cell = "-" + std::to_string(pick(1000)) + "." + std::to_string(pick(1000));
+          break;
+        case 2:
+          cell = std::to_string(pick(100)) + "e-" + std::to_string(pick(9));
+          break;
+        case 3:
+          cell = "-0";
+          break;
+        default:
+          cell = std::string(static_cast<std::size_t>(1 + pick(18)), static_cast<char>('1' + pick(9)));
+      }
+      text += "," + (pick(10) == 0 ? " " + cell + "\t" : cell);
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 TEST_CASE("a simple file is read into features, targets and line numbers", "[csv]") {
@@ -82,7 +187,7 @@ TEST_CASE("a simple file is read into features, targets and line numbers", "[csv
   CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
   CHECK(table.target_name == "y");
   CHECK(table.rows == 2);
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f, 3.5f, -4.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 3.5f, -4.0f});
   CHECK(table.targets == std::vector<std::string>{"cat", "dog"});
   CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
 }
@@ -90,26 +195,26 @@ TEST_CASE("a simple file is read into features, targets and line numbers", "[csv
 TEST_CASE("a file without a final newline is read completely", "[csv]") {
   const CsvTable table = parse("a,y\n1,p\n2,q", "y");
   CHECK(table.rows == 2);
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
   CHECK(table.targets == std::vector<std::string>{"p", "q"});
 }
 
 TEST_CASE("feature_columns selects a subset of columns in the order given", "[csv]") {
   const CsvTable table = parse("a,b,c,y\n1,2,3,t\n4,5,6,u\n", options_for("y", {"c", "a"}));
   CHECK(table.feature_names == std::vector<std::string>{"c", "a"});
-  CHECK(table.features == std::vector<float>{3.0f, 1.0f, 6.0f, 4.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{3.0f, 1.0f, 6.0f, 4.0f});
 }
 
 TEST_CASE("unused columns are not parsed as numbers", "[csv]") {
   const CsvTable table = parse("id,a,y\nrow-one,1,t\n,2,u\n", options_for("y", {"a"}));
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
 }
 
 TEST_CASE("the target column may be in the middle", "[csv]") {
   const CsvTable table = parse("a,label,b\n1,x,2\n3,y,4\n", "label");
   CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
   CHECK(table.target_name == "label");
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f, 3.0f, 4.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 3.0f, 4.0f});
   CHECK(table.targets == std::vector<std::string>{"x", "y"});
 }
 
@@ -126,7 +231,7 @@ TEST_CASE("quoted header names are unquoted", "[csv]") {
 
 TEST_CASE("a quoted numeric cell is parsed as a number", "[csv]") {
   const CsvTable table = parse("a,b,y\n\"1.25\", \" 7 \" ,t\n", "y");
-  CHECK(table.features == std::vector<float>{1.25f, 7.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.25f, 7.0f});
 }
 
 TEST_CASE("a quoted field may contain the delimiter and a newline", "[csv]") {
@@ -142,14 +247,14 @@ TEST_CASE("errors after a multi-line quoted field report the right physical line
 
 TEST_CASE("CRLF line endings are accepted", "[csv]") {
   const CsvTable table = parse("a,y\r\n1,t\r\n2,u\r\n", "y");
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
   CHECK(table.targets == std::vector<std::string>{"t", "u"});
   CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
 }
 
 TEST_CASE("lone CR line endings are accepted", "[csv]") {
   const CsvTable table = parse("a,y\r1,t\r2,u\r", "y");
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
   CHECK(table.targets == std::vector<std::string>{"t", "u"});
   CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
 }
@@ -300,7 +405,7 @@ TEST_CASE("wide rows of mixed number formats read the same with and without padd
   }
   plain += "\n";
   padded += "\r\n";
-  std::vector<float> expected;
+  bnrun::AlignedVector<float> expected;
   for (int r = 0; r < kRows; ++r) {
     plain += "class" + std::to_string(r % 3);
     padded += " class" + std::to_string(r % 3) + " ";
@@ -335,7 +440,7 @@ TEST_CASE("a number at the very end of the text is read whatever its length", "[
     const CsvTable table = parse("y,a\nt," + number, "y");
     double expected = 0.0;
     std::from_chars(number.data(), number.data() + number.size(), expected);
-    CHECK(table.features == std::vector<float>{static_cast<float>(expected)});
+    CHECK(table.features == bnrun::AlignedVector<float>{static_cast<float>(expected)});
   }
 }
 
@@ -410,7 +515,7 @@ TEST_CASE("a character after a closing quote is an error", "[csv]") {
         "data.csv:2:1: unexpected character '2' after the closing quote in column 'a' (expected the delimiter "
         "',' or the end of the line)");
   // Spaces after the closing quote are padding, not content.
-  CHECK(parse("a,y\n\"1\"  ,t\n").features == std::vector<float>{1.0f});
+  CHECK(parse("a,y\n\"1\"  ,t\n").features == bnrun::AlignedVector<float>{1.0f});
 }
 
 TEST_CASE("a quote inside an unquoted field is an error", "[csv]") {
@@ -430,7 +535,7 @@ TEST_CASE("a NUL byte is an error naming its line", "[csv]") {
 TEST_CASE("a semicolon delimiter is supported", "[csv]") {
   const CsvTable table = parse("a;b;y\n1.5;2;\"x;z\"\n", options_for("y", {}, ';'));
   CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
-  CHECK(table.features == std::vector<float>{1.5f, 2.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.5f, 2.0f});
   CHECK(table.targets == std::vector<std::string>{"x;z"});
   // A comma is then ordinary text, so a decimal comma is not a number.
   CHECK(error_for("a;b;y\n1,5;2;t\n", options_for("y", {}, ';')) ==
@@ -439,7 +544,7 @@ TEST_CASE("a semicolon delimiter is supported", "[csv]") {
 
 TEST_CASE("a tab delimiter is supported and tabs are then not trimmed", "[csv]") {
   const CsvTable table = parse("a\tb\ty\n 1 \t2\t\"x\ty\"\n", options_for("y", {}, '\t'));
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
   CHECK(table.targets == std::vector<std::string>{"x\ty"});
   CHECK(error_for("a\ty\n1\t\tt\n", options_for("y", {}, '\t')) ==
         "data.csv:2:3: row has 3 fields but the header has 2");
@@ -515,7 +620,7 @@ TEST_CASE("read_csv reads a real file", "[csv]") {
   const CsvTable table = read_csv(file.path(), options_for("y"));
   CHECK(table.path == file.path());
   CHECK(table.rows == 2);
-  CHECK(table.features == std::vector<float>{1.0f, 2.0f, 3.0f, 4.0f});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 3.0f, 4.0f});
   CHECK(table.targets == std::vector<std::string>{"x", "y"});
   CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
 }
@@ -523,4 +628,197 @@ TEST_CASE("read_csv reads a real file", "[csv]") {
 TEST_CASE("read_csv errors carry the path and position", "[csv]") {
   const TempFile file("a,y\n1,t\nbad,u\n");
   CHECK_THROWS_WITH(read_csv(file.path(), options_for("y")), file.path() + ":3:1: column 'a' is not a number: \"bad\"");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading in parallel: the text is cut into one chunk per thread at line starts. Whatever the cut, the outcome
+// must be the serial reader's, byte for byte, errors included.
+
+TEST_CASE("a file parsed by two threads gives the same table as one thread", "[csv]") {
+  const std::string text = varied_text(400, 30, 11) + "\n";
+  const CsvTable serial = parse_with_threads(text, 1);
+  REQUIRE(serial.rows == 400);
+  check_same_table(parse_with_threads(text, 2), serial);
+}
+
+TEST_CASE("any number of threads gives the same table, even with chunks that hold no line", "[csv]") {
+  // More threads than this machine has cores, and than the short text has lines: some chunks are empty.
+  for (const std::string& text : {varied_text(60, 7, 3), varied_text(5, 2, 4) + "\r\n\n  \n", "a,y\n1,t"s}) {
+    const CsvTable serial = parse_with_threads(text, 1);
+    for (int threads = 2; threads <= 9; ++threads) {
+      INFO("threads: " << threads);
+      check_same_table(parse_with_threads(text, threads), serial);
+    }
+  }
+}
+
+TEST_CASE("line numbers count CRLF once and a lone CR as a line end in every chunk", "[csv]") {
+  for (const std::string last_line_end : {"", "\r", "\n", "\r\n"}) {
+    const std::string text = "a,y\r\n1,t\r2,u\r\n3,v\n4,w\r5,x\r\n6,z\r7,q\n8,r" + last_line_end;
+    for (int threads = 1; threads <= 6; ++threads) {
+      INFO("threads: " << threads << ", last line end: " << quoted_bytes(last_line_end));
+      const CsvTable table = parse_with_threads(text, threads);
+      CHECK(table.line_numbers == std::vector<std::size_t>{2, 3, 4, 5, 6, 7, 8, 9});
+      CHECK(table.features == bnrun::AlignedVector<float>{1, 2, 3, 4, 5, 6, 7, 8});
+    }
+  }
+}
+
+TEST_CASE("a file with quotes is read the same by any number of threads", "[csv]") {
+  // A quoted field may hold line breaks, so a cut at a line start could fall inside it. Every other row has
+  // one here, so most places a cut could go are inside quotes.
+  std::string text = "a,y\n";
+  for (int i = 0; i < 50; ++i) text += std::to_string(i) + (i % 2 == 1 ? ",\"two\nlines, \"\"quoted\"\"\"\n" : ",t\n");
+  const CsvTable serial = parse_with_threads(text, 1);
+  REQUIRE(serial.rows == 50);
+  CHECK(serial.line_numbers.back() == 2 + 49 + 24);  // after 24 rows of two lines
+  for (int threads = 2; threads <= 5; ++threads) check_same_table(parse_with_threads(text, threads), serial);
+}
+
+TEST_CASE("a long quoted field across the middle of a file is one cell for any number of threads", "[csv]") {
+  // Every place the text would be cut at falls inside the quotes, far from either quote mark.
+  std::string text = "a,y\n1,t\n2,\"";
+  for (int line = 0; line < 40; ++line) text += "a line of text inside one quoted cell\n";
+  text += "\"\n";
+  for (int row = 3; row < 10; ++row) text += std::to_string(row) + ",t\n";
+  const CsvTable serial = parse_with_threads(text, 1);
+  REQUIRE(serial.rows == 9);
+  CHECK(serial.line_numbers.back() == 50);  // the quote closes on line 43
+  for (int threads = 2; threads <= 5; ++threads) {
+    INFO("threads: " << threads);
+    check_same_table(parse_with_threads(text, threads), serial);
+  }
+}
+
+TEST_CASE("an error in the second half of a file is reported as one thread reports it", "[csv]") {
+  std::string text = "a,b,y\n";
+  for (int i = 0; i < 200; ++i) text += i == 150 ? "1,oops,t\n" : std::to_string(i) + ",2,t\n";
+  const std::string expected = "data.csv:152:2: column 'b' is not a number: \"oops\"";
+  CHECK(error_with_threads(text, 1) == expected);
+  CHECK(error_with_threads(text, 2) == expected);
+  CHECK(error_with_threads(text, 5) == expected);
+}
+
+TEST_CASE("with errors in both halves of a file, the earlier one is reported", "[csv]") {
+  std::string text = "a,b,y\n";
+  for (int i = 0; i < 200; ++i) {
+    if (i == 40) {
+      text += "1,2\n";  // too few fields
+    } else if (i == 170) {
+      text += "1,nan,t\n";
+    } else {
+      text += std::to_string(i) + ",2,t\n";
+    }
+  }
+  const std::string expected = "data.csv:42:3: row has 2 fields but the header has 3; the first missing column is 'y'";
+  for (int threads = 1; threads <= 6; ++threads) {
+    INFO("threads: " << threads);
+    CHECK(error_with_threads(text, threads) == expected);
+  }
+}
+
+TEST_CASE("a blank line before more data is an error wherever the chunks are cut", "[csv]") {
+  // A chunk that ends in blank lines cannot see that data follows; the blank line must still be reported,
+  // and before an error on a later line in another chunk.
+  const std::string blank_line_error = ":1: blank line (blank lines are only allowed at the end of the file)";
+  for (int blank_before = 2; blank_before <= 9; ++blank_before) {  // the blank line's number once inserted
+    for (const bool bad_last_row : {false, true}) {
+      std::string text = "a,y\n";
+      for (int line = 2; line <= 9; ++line) {
+        if (line == blank_before) text += " \r\n";
+        text += line == 9 && bad_last_row ? "x,t\n" : std::to_string(line) + ",t\n";
+      }
+      INFO(text);
+      const std::string expected = "data.csv:" + std::to_string(blank_before) + blank_line_error;
+      for (int threads = 1; threads <= 8; ++threads) {
+        INFO("threads: " << threads);
+        CHECK(error_with_threads(text, threads) == expected);
+      }
+    }
+  }
+}
+
+TEST_CASE("blank lines at the end of the file are ignored by every chunk", "[csv]") {
+  const std::string text = "a,y\n1,t\n2,u\n3,v\n\n  \r\n\t\n\r\n\n \r";
+  for (int threads = 1; threads <= 8; ++threads) {
+    INFO("threads: " << threads);
+    const CsvTable table = parse_with_threads(text, threads);
+    CHECK(table.rows == 3);
+    CHECK(table.line_numbers == std::vector<std::size_t>{2, 3, 4});
+  }
+}
+
+TEST_CASE("randomly damaged files give the same table or error with one thread and with several", "[csv]") {
+  // Damage of every kind the reader rejects, at random places, so that errors fall in every chunk and in
+  // several chunks at once.
+  static constexpr char kDamage[] = ",\n\r \t\"x.-e\0";
+  constexpr std::string_view kDamageBytes(kDamage, sizeof kDamage - 1);
+  std::mt19937 random(99);
+  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
+  int parsed = 0;
+  for (int round = 0; round < 100; ++round) {
+    std::string text =
+        varied_text(8 + static_cast<int>(pick(30)), 1 + static_cast<int>(pick(4)), static_cast<unsigned>(round));
+    const std::size_t header_end = text.find_first_of("\r\n");
+    const std::size_t damage_count = pick(4);
+    for (std::size_t k = 0; k < damage_count; ++k) {
+      const std::size_t at = header_end + 1 + pick(text.size() - header_end - 1);
+      if (pick(2) == 0) {
+        text[at] = kDamageBytes[pick(kDamageBytes.size())];
+      } else {
+        text.insert(at, 1, kDamageBytes[pick(kDamageBytes.size())]);
+      }
+    }
+    const std::string serial = outcome_with_threads(text, 1);
+    parsed += serial.rfind("error", 0) != 0;
+    for (const int threads : {2, 3}) {
+      INFO("threads: " << threads << ", text: " << text);
+      REQUIRE(outcome_with_threads(text, threads) == serial);
+    }
+  }
+  CHECK(parsed > 15);  // the damage must leave enough files intact to compare tables, not just errors
+}
+
+TEST_CASE("a file big enough to split by default is read the same with one and two threads", "[csv]") {
+  // No forcing here: over a megabyte, two threads are worth it at the default minimum work per thread.
+  const TempFile file(varied_text(2000, 60, 21));
+  bnrun::kernels::set_thread_count(1);
+  const CsvTable serial = read_csv(file.path(), options_for("y"));
+  bnrun::kernels::set_thread_count(2);
+  const CsvTable parallel = read_csv(file.path(), options_for("y"));
+  bnrun::kernels::set_thread_count(0);
+  REQUIRE(serial.rows == 2000);
+  check_same_table(parallel, serial);
+}
+
+TEST_CASE("read_csv of an empty file says that it is empty", "[csv]") {
+  // An empty file cannot be mapped into memory; it is read instead.
+  const TempFile file("");
+  CHECK_THROWS_WITH(read_csv(file.path(), options_for("y")),
+                    file.path() + ": the file is empty (expected a header line)");
+}
+
+TEST_CASE("read_csv reads a pipe, whose size is not known in advance", "[csv]") {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("bnrun_test_csv_fifo_" + std::to_string(::getpid()));
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  // More than the reader's first 64 KiB buffer, so that it has to grow.
+  const std::string text = varied_text(3000, 10, 5);
+  std::thread writer([&] {
+    std::ofstream out(path, std::ios::binary);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  });
+  CsvTable table;
+  try {
+    table = read_csv(path.string(), options_for("y"));
+  } catch (...) {
+    writer.join();
+    std::filesystem::remove(path);
+    throw;
+  }
+  writer.join();
+  std::filesystem::remove(path);
+  CHECK(table.rows == 3000);
+  check_same_table(table, parse(text, "y"));
+  CHECK(table.path == path.string());
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,7 @@ struct GradientComparison {
 
 // Perturbs each entry of `values` by ±step, evaluates `loss`, and compares (L+ − L−)/(2·step) with `analytic`.
 // Relative error |a − n| / max(|a|, |n|); entries where both are below `negligible` are compared absolutely.
-inline GradientComparison compare_with_finite_differences(std::vector<double>& values,
-                                                          const std::vector<double>& analytic,
+inline GradientComparison compare_with_finite_differences(std::span<double> values, std::span<const double> analytic,
                                                           const std::function<double()>& loss, double step = 1e-5,
                                                           double negligible = 1e-9) {
   GradientComparison result;

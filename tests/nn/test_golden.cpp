@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,7 @@ std::vector<double> flatten(const json& value) {
   return result;
 }
 
-void check_close(const std::vector<double>& actual, const std::vector<double>& expected, const std::string& what) {
+void check_close(std::span<const double> actual, const std::vector<double>& expected, const std::string& what) {
   REQUIRE(actual.size() == expected.size());
   for (std::size_t i = 0; i < actual.size(); ++i) {
     INFO(what << "[" << i << "]");
@@ -70,7 +71,8 @@ Model<double> golden_model(const json& golden, bnrun::nn::RunningVariance runnin
 
 Matrix<double> golden_inputs(const json& golden) {
   Matrix<double> x(6, 4);
-  x.values = flatten(golden["x"]);
+  const auto values = flatten(golden["x"]);
+  x.values.assign(values.begin(), values.end());
   return x;
 }
 
