@@ -78,7 +78,8 @@ int run_training(const Options& options) {
   auto last_progress = std::chrono::steady_clock::now();
   bnrun::train::ExperimentObserver observer;
   observer.on_variant_start = [&](bnrun::config::Variant variant) {
-    spdlog::info("training {} for {} epochs", bnrun::config::variant_name(variant), config.training.epochs);
+    spdlog::info("training {} for {} epoch{}", bnrun::config::variant_name(variant), config.training.epochs,
+                 config.training.epochs == 1 ? "" : "s");
   };
   observer.on_epoch = [&](bnrun::config::Variant variant, const bnrun::train::EpochRecord& record) {
     const auto now = std::chrono::steady_clock::now();

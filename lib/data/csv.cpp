@@ -29,6 +29,13 @@
 #include <emmintrin.h>
 #endif
 
+// The fast path for rows of short integers compresses the digits of 64 bytes at a time (AVX-512 VBMI2) and
+// picks cell ends by bit position (BMI2). Without them such rows take the portable fast path.
+#if defined(__AVX512BW__) && defined(__AVX512VBMI2__) && defined(__BMI2__)
+#define BNRUN_CSV_SHORT_INTEGER_BLOCKS 1
+#include <immintrin.h>
+#endif
+
 namespace bnrun::data {
 namespace {
 
@@ -517,7 +524,17 @@ struct ColumnLayout {
   std::vector<std::int32_t> role;  // per header column: index into the feature row, kTargetColumn or kUnusedColumn
   std::vector<std::string> feature_names;
   std::size_t target_index = 0;
+  bool features_are_the_other_columns = false;  // every column but the target is a feature, in file order
 };
+
+bool are_the_other_columns_in_order(const ColumnLayout& layout) {
+  for (std::size_t i = 0; i < layout.role.size(); ++i) {
+    if (i == layout.target_index) continue;
+    const auto feature_index = static_cast<std::int32_t>(i < layout.target_index ? i : i - 1);
+    if (layout.role[i] != feature_index) return false;
+  }
+  return true;
+}
 
 std::vector<std::string> read_header(Tokenizer& tokenizer, std::vector<Field>& fields, const Diagnostics& diagnostics) {
   if (!tokenizer.next_record(fields)) diagnostics.fail_file("the file is empty (expected a header line)");
@@ -582,6 +599,7 @@ ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& 
       diagnostics.fail_file("no feature columns: the header has only the target column " +
                             name_in_quotes(options.target_column));
     }
+    layout.features_are_the_other_columns = true;
     return layout;
   }
   for (const std::string& name : options.feature_columns) {
@@ -598,6 +616,7 @@ ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& 
     }
     add_feature(column_index);
   }
+  layout.features_are_the_other_columns = are_the_other_columns_in_order(layout);
   return layout;
 }
 
@@ -804,35 +823,285 @@ class CellEndFinder {
   std::uint64_t mask_ = 0;
 };
 
+// Marks, by the top bit of their byte, the bytes of `chunk` equal to `byte`. The lowest mark is exact; a borrow
+// can only add false marks above a true one.
+inline std::uint64_t bytes_equal_to(std::uint64_t chunk, char byte) {
+  constexpr std::uint64_t kLowBits = 0x0101010101010101;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080;
+  const std::uint64_t zero_where_equal = chunk ^ (kLowBits * static_cast<unsigned char>(byte));
+  return (zero_where_equal - kLowBits) & ~zero_where_equal & kHighBits;
+}
+
+// The first `length` (1..8) bytes of `chunk` moved to the top, with '0's filled in below: they read as digits
+// with leading zeros if the cell is all digits.
+inline std::uint64_t as_eight_digits(std::uint64_t chunk, std::size_t length) {
+  const auto shift = static_cast<unsigned>(8 * (8 - length));
+  return (chunk << shift) | (kZeroDigits & ~(~std::uint64_t{0} << shift));
+}
+
+// The value parse_float() gives a cell of 1 to 8 characters, the first `length` bytes of `chunk` (loaded
+// little-endian; the bytes after the cell are ignored), for cells it can take in a few steps without a branch
+// per character: -?digits with at most one decimal point among them, as parse_plain_decimal() reads them.
+inline bool short_plain_decimal_value(std::uint64_t chunk, std::size_t length, float& value) {
+  // The sign is applied by a multiplication, not a branch that would mispredict on cells of random sign;
+  // it is exact and makes "-0" -0.0.
+  static constexpr float kSigns[] = {1.0f, -1.0f};
+  const bool negative = static_cast<char>(chunk & 0xFF) == '-';
+  chunk >>= 8 * static_cast<unsigned>(negative);
+  length -= static_cast<std::size_t>(negative);
+  if (length == 0) return false;  // "-"
+  std::uint64_t digits = as_eight_digits(chunk, length);
+  if (non_digit_bytes(digits) == 0) {
+    // An integer of up to 8 digits: converting it straight to float rounds as via the (exact) double.
+    value = static_cast<float>(eight_digits_value(digits)) * kSigns[negative];
+    return true;
+  }
+  // Take the decimal point out, and read the rest as an integer divided by a power of ten, as
+  // parse_plain_decimal() does. (The '0's filled in below the cell are no points.)
+  const std::uint64_t points = bytes_equal_to(digits, '.');
+  if (points == 0 || length == 1) return false;  // not a plain decimal, or "." alone
+  const auto point_byte = static_cast<unsigned>(std::countr_zero(points)) / 8;
+  const std::uint64_t below_point = (std::uint64_t{1} << (8 * point_byte)) - 1;
+  const std::uint64_t after_point = ~below_point << 8;  // the characters after the point stay where they are
+  // The bytes before the point move up one, over it, and a '0' fills the lowest byte.
+  digits = ((digits & below_point) << 8) | (digits & after_point) | (kZeroDigits & 0xFF);
+  if (non_digit_bytes(digits) != 0) return false;
+  const std::size_t fraction_digits = 7 - point_byte;
+  const double magnitude = static_cast<double>(eight_digits_value(digits)) / kExactPowersOfTen[fraction_digits];
+  value = static_cast<float>(magnitude) * kSigns[negative];
+  return true;
+}
+
 // Value of a number cell [p, cell_end) without padding, as parse_float() would give it; false if it has no
-// such value. Integers of up to eight digits, the bulk of pixel-like data, take one branch-free step;
-// `text_end` bounds the 8-byte read that needs.
+// such value. Cells of up to eight characters, the bulk of numeric data, take a few branch-free steps: first
+// the fewest, for unsigned integers (with the sign steps in front, pixel data read cell by cell took 16%
+// longer), then those for a sign and a decimal point. `text_end` bounds the 8-byte read they need.
 inline bool parse_number_cell(const char* p, const char* cell_end, const char* text_end, float& value) {
   if constexpr (std::endian::native == std::endian::little) {
     const auto length = static_cast<std::size_t>(cell_end - p);
     if (length - 1 < 8 && text_end - p >= 8) {  // 1..8 characters (an empty cell wraps around)
       std::uint64_t chunk = 0;
       std::memcpy(&chunk, p, sizeof chunk);
-      // The cell's characters moved to the top and the bytes below filled with '0' read as eight digits if the
-      // cell is an integer.
-      const auto shift = static_cast<unsigned>(8 * (8 - length));
-      const std::uint64_t digits = (chunk << shift) | (kZeroDigits & ~(~std::uint64_t{0} << shift));
+      const std::uint64_t digits = as_eight_digits(chunk, length);
       if (non_digit_bytes(digits) == 0) {
         value = static_cast<float>(eight_digits_value(digits));  // exact in a double, so rounds the same
         return true;
       }
+      if (short_plain_decimal_value(chunk, length, value)) return true;
     }
   }
   return parse_float(std::string_view(p, static_cast<std::size_t>(cell_end - p)), value) == NumberStatus::ok;
 }
 
-// The fast path, for the common record shape: one line, no quotes, no padding to trim, every feature a valid
-// number, a target that is not empty. Returns false, leaving the tokenizer where it was and nothing committed,
-// for any other record; the general path then reads it, and reports the precise error if there is one. It
-// accepts only what the general path accepts, with the same values.
-bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, RowWriter& rows) {
+// A target cell the fast paths can take as it is: not empty, and no padding to trim.
+bool is_plain_target(std::string_view target, const Tokenizer& tokenizer) {
+  return !target.empty() && !tokenizer.is_padding(target.front()) && !tokenizer.is_padding(target.back());
+}
+
+#if defined(BNRUN_CSV_SHORT_INTEGER_BLOCKS)
+// Cells of short integers, 64 bytes at a time.
+//
+// Pixel-like data is rows of hundreds of cells "0" to "255". Read cell by cell, each costs a scan, a branch on
+// its length and a conversion. Here a 64-byte block is classified at once: every byte that is neither a digit
+// nor a minus sign ends a cell, and the digits one, two and three places before the cell ends are gathered
+// side by side (one compress per digit place) and turned into floats 16 at a time. Only cells of an optional
+// '-' and 1 to 3 ASCII digits, separated by the delimiter, are taken; anything else (a '+', a decimal point,
+// padding, a quote, an empty cell, a longer number) sends the whole row back to the cell-by-cell fast path, so
+// results and errors stay as they were. Such integers are exact in a float, as parse_float() gives them.
+
+// The 64 bytes from `block` on, with the bytes outside [low, high) read as 0. A masked load does not touch the
+// bytes it leaves out, so the block may start before `low` or run past `high`; that is also why the addresses
+// are integers rather than pointers.
+inline __m512i load_block_within(std::uintptr_t block, std::uintptr_t low, std::uintptr_t high) {
+  auto bytes_below = [block](std::uintptr_t limit) -> std::uint64_t {
+    if (limit <= block) return 0;
+    return _bzhi_u64(~std::uint64_t{0}, static_cast<unsigned>(std::min<std::uintptr_t>(limit - block, 64)));
+  };
+  return _mm512_maskz_loadu_epi8(bytes_below(high) & ~bytes_below(low), reinterpret_cast<const void*>(block));
+}
+
+// A block of cell text seen from each of its 64 bytes: what the byte itself and the bytes up to four places
+// before it are. Bit i of a mask (or byte i of a vector) is about block byte i; bytes outside the cells read
+// as 0, neither digit nor sign.
+struct ShortIntegerBlock {
+  static constexpr std::size_t kDigitPlaces = 4;  // the byte itself and the three digits before a cell end
+  static constexpr std::size_t kSignPlaces = 5;   // a cell's end and its sign are at most 4 bytes apart: "-255,"
+
+  // [back]: about the byte `back` places before. (A plain array: std::array drops the vector's alignment.)
+  __m512i digit_value[kDigitPlaces];  // the byte minus '0'
+  std::array<std::uint64_t, kDigitPlaces> is_digit{};
+  std::array<std::uint64_t, kSignPlaces> is_minus{};
+  std::uint64_t is_delimiter = 0;
+
+  // `minus_before` is is_minus[0] of the block before, if this one continues it.
+  ShortIntegerBlock(std::uintptr_t block, std::uintptr_t low, std::uintptr_t high, char delimiter,
+                    std::uint64_t minus_before) {
+    const __m512i zero_char = _mm512_set1_epi8('0');
+    const __m512i ten = _mm512_set1_epi8(10);
+    for (std::size_t back = 0; back < kDigitPlaces; ++back) {
+      const __m512i bytes = load_block_within(block - back, low, high);
+      if (back == 0) {
+        is_delimiter = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(delimiter));
+        is_minus[0] = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('-'));
+      }
+      digit_value[back] = _mm512_sub_epi8(bytes, zero_char);
+      is_digit[back] = _mm512_cmplt_epu8_mask(digit_value[back], ten);
+    }
+    // Signs are rare enough to shift in from the masks rather than compare each shifted load again.
+    for (std::size_t back = 1; back < kSignPlaces; ++back) {
+      is_minus[back] = (is_minus[0] << back) | (minus_before >> (64 - back));
+    }
+  }
+
+  // False if no cell in the block has a sign, the common case, which needs no more sign work.
+  bool has_signs() const { return is_minus[0] != 0 || is_minus[kSignPlaces - 1] != 0; }
+
+  std::uint64_t cell_ends() const { return ~(is_digit[0] | is_minus[0]); }
+
+  // Among `cell_bytes`, a byte that breaks the cell format: a fourth digit in a row, or a minus sign that does
+  // not start its cell.
+  bool has_misplaced_byte(std::uint64_t cell_bytes) const {
+    const std::uint64_t fourth_digit = is_digit[0] & is_digit[1] & is_digit[2] & is_digit[3];
+    const std::uint64_t minus_inside = is_minus[0] & (is_digit[1] | is_minus[1]);
+    return ((fourth_digit | minus_inside) & cell_bytes) != 0;
+  }
+
+  // Marks the cell ends whose cell is negative: those with a minus just before their one, two or three digits.
+  std::uint64_t negative_cell_ends() const {
+    const std::uint64_t two_digits = is_digit[1] & is_digit[2];
+    return (is_digit[1] & is_minus[2]) | (two_digits & is_minus[3]) | (two_digits & is_digit[3] & is_minus[4]);
+  }
+
+  // The ones, tens and hundreds digits of the cells ending at `ends`, side by side in the low bytes (0 where a
+  // cell has no such digit).
+  __m512i ones(std::uint64_t ends) const { return _mm512_maskz_compress_epi8(ends, digit_value[1]); }
+  __m512i tens(std::uint64_t ends) const {
+    return _mm512_maskz_compress_epi8(ends, _mm512_maskz_mov_epi8(is_digit[2], digit_value[2]));
+  }
+  __m512i hundreds(std::uint64_t ends) const {
+    return _mm512_maskz_compress_epi8(ends, _mm512_maskz_mov_epi8(is_digit[2] & is_digit[3], digit_value[3]));
+  }
+};
+
+// The lowest `count` (>= 1) set bits of `bits`, or all of them if there are fewer.
+inline std::uint64_t lowest_set_bits(std::uint64_t bits, std::size_t count) {
+  if (count >= static_cast<std::size_t>(std::popcount(bits))) return bits;
+  const std::uint64_t last = _pdep_u64(std::uint64_t{1} << (count - 1), bits);
+  return bits & ((last << 1) - 1);
+}
+
+// GCC 12 warns that the "undefined" vectors some AVX-512 intrinsics start from are used uninitialized (GCC bug
+// 105593, fixed in GCC 13); they are not.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+// Stores the values of `count` (<= 32) cells as floats: their ones, tens and hundreds digits side by side in the
+// low bytes, and bit i of `negative` set if cell i has a minus sign. The sign is set by flipping the sign bit,
+// so "-0" gives -0.0 as parse_float() does.
+inline void store_short_integers(__m512i ones, __m512i tens, __m512i hundreds, std::uint32_t negative, unsigned count,
+                                 float* out) {
+  auto widen = [](__m512i bytes) { return _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes)); };
+  const __m512i values =
+      _mm512_add_epi16(widen(ones), _mm512_add_epi16(_mm512_mullo_epi16(widen(tens), _mm512_set1_epi16(10)),
+                                                     _mm512_mullo_epi16(widen(hundreds), _mm512_set1_epi16(100))));
+  const __m512i sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  auto store_16 = [&](__m256i values_16, unsigned n, std::uint32_t negative_16, float* to) {
+    const __m512i magnitudes = _mm512_castps_si512(_mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(values_16)));
+    const __m512i signed_values =
+        _mm512_mask_xor_epi32(magnitudes, static_cast<__mmask16>(negative_16), magnitudes, sign_bit);
+    _mm512_mask_storeu_ps(to, static_cast<__mmask16>(_bzhi_u32(0xFFFF, n)), _mm512_castsi512_ps(signed_values));
+  };
+  store_16(_mm512_castsi512_si256(values), std::min(count, 16u), negative, out);
+  if (count > 16) store_16(_mm512_extracti64x4_epi64(values, 1), count - 16, negative >> 16, out + 16);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// Reads the `count` (>= 1) cells from `first` on into out[0, count). Returns the byte that ends the last cell
+// (`end` if the text ends it), or nullptr if a cell is not a short integer or a cell but the last is not
+// followed by the delimiter. Reads only [first, end).
+const char* read_short_integer_cells(const char* const first, const char* const end, std::size_t count, char delimiter,
+                                     float* out) {
+  const auto low = reinterpret_cast<std::uintptr_t>(first);
+  const auto high = reinterpret_cast<std::uintptr_t>(end);
+  std::uint64_t minus_before = 0;
+  for (std::uintptr_t block_start = low;; block_start += 64) {
+    const ShortIntegerBlock block(block_start, low, high, delimiter, minus_before);
+    minus_before = block.is_minus[0];
+    const std::uint64_t taken = lowest_set_bits(block.cell_ends(), count);  // the ends of the cells read here
+    if (taken == 0) return nullptr;                                         // 64 digits or signs in a row
+    const auto taken_count = static_cast<unsigned>(std::popcount(taken));
+    const bool last_block = taken_count == count;
+    const auto last_end = static_cast<unsigned>(63 - std::countl_zero(taken));
+    // Bytes of the cells read here, and of one running on into the next block if the row goes on.
+    const std::uint64_t cell_bytes = last_block ? _bzhi_u64(~std::uint64_t{0}, last_end) : ~std::uint64_t{0};
+
+    if ((taken & ~block.is_digit[1]) != 0) return nullptr;  // a cell that is empty or ends in its sign
+    if (block.has_misplaced_byte(cell_bytes)) return nullptr;
+    std::uint64_t ends_between_cells = taken & ~block.is_delimiter;
+    if (last_block) ends_between_cells &= ~(std::uint64_t{1} << last_end);  // the caller judges the last end
+    if (ends_between_cells != 0) return nullptr;
+
+    // The cells are not empty, so no two ends are adjacent: at most 32 of them in a block.
+    const auto negative =
+        block.has_signs() ? static_cast<std::uint32_t>(_pext_u64(block.negative_cell_ends(), taken)) : 0u;
+    store_short_integers(block.ones(taken), block.tens(taken), block.hundreds(taken), negative, taken_count, out);
+    if (last_block) return first + (block_start - low) + last_end;
+    out += taken_count;
+    count -= taken_count;
+  }
+}
+
+// The fast path for a row of short integers (see above) and a target, when the features are all the other
+// columns in file order. Same contract as append_simple_row().
+bool append_short_integer_row(Tokenizer& tokenizer, const ColumnLayout& layout, RowWriter& rows) {
   const std::string_view rest = tokenizer.rest();
-  if (rest.empty()) return false;  // no row to make room for: a chunk's slice may be full
+  const char* const begin = rest.data();
+  const char* const end = begin + rest.size();
+  const char delimiter = tokenizer.delimiter();
+  const std::size_t cells_before_target = layout.target_index;
+  const std::size_t cells_after_target = layout.header.size() - layout.target_index - 1;
+  float* const row = rows.next_row_features();
+
+  const char* target_start = begin;
+  if (cells_before_target > 0) {
+    const char* const cells_end = read_short_integer_cells(begin, end, cells_before_target, delimiter, row);
+    if (cells_end == nullptr || cells_end == end || *cells_end != delimiter) return false;
+    target_start = cells_end + 1;
+  }
+  const char* const target_end = tokenizer.scan_unquoted(target_start, end);
+  const std::string_view target(target_start, static_cast<std::size_t>(target_end - target_start));
+  if (!is_plain_target(target, tokenizer)) return false;
+  const char* record_end = target_end;
+  if (cells_after_target > 0) {
+    if (target_end == end || *target_end != delimiter) return false;
+    record_end =
+        read_short_integer_cells(target_end + 1, end, cells_after_target, delimiter, row + cells_before_target);
+    if (record_end == nullptr) return false;
+  }
+  // Anything but a line end here is a quote, a NUL, or a delimiter starting one cell too many.
+  if (record_end != end && *record_end != '\n' && *record_end != '\r') return false;
+
+  rows.commit(target, tokenizer.line());
+  tokenizer.finish_simple_record(static_cast<std::size_t>(record_end - begin));
+  return true;
+}
+
+// Whether rows of this layout may take append_short_integer_row(): a delimiter that is a digit or '-' would read
+// as part of a number.
+bool short_integer_rows_possible(const ColumnLayout& layout, char delimiter) {
+  return layout.features_are_the_other_columns && !is_digit(delimiter) && delimiter != '-';
+}
+#endif
+
+// The fast path, cell by cell, for any layout and any number format.
+bool append_simple_row_by_cells(Tokenizer& tokenizer, const ColumnLayout& layout, RowWriter& rows) {
+  const std::string_view rest = tokenizer.rest();
   const char* const begin = rest.data();
   const char* const end = begin + rest.size();
   const char delimiter = tokenizer.delimiter();
@@ -847,7 +1116,7 @@ bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, RowWrit
     if (role >= 0) return parse_number_cell(cell_start, cell_end, end, row[role]);
     if (role == kTargetColumn) {
       target = std::string_view(cell_start, static_cast<std::size_t>(cell_end - cell_start));
-      return !target.empty() && !tokenizer.is_padding(target.front()) && !tokenizer.is_padding(target.back());
+      return is_plain_target(target, tokenizer);
     }
     return true;
   };
@@ -871,12 +1140,63 @@ bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, RowWrit
   return true;
 }
 
+// Whether to try the short-integer fast path on the next row. The rows of a file tend to look alike, and on
+// rows it cannot take (short rows of decimals, say) the attempt costs about a tenth of the row's time. So after
+// it fails, it sits out a number of rows that doubles with each failure in a row, up to kMaxRowsSkipped, and is
+// back on every row once it succeeds. Which fast path reads a row never changes the result.
+class ShortIntegerRowsHint {
+ public:
+  bool worth_trying() {
+    if (rows_to_skip_ == 0) return true;
+    --rows_to_skip_;
+    return false;
+  }
+
+  void record(bool succeeded) {
+    if (succeeded) {
+      skip_after_failure_ = 1;
+      return;
+    }
+    rows_to_skip_ = skip_after_failure_;
+    skip_after_failure_ = std::min(2 * skip_after_failure_, kMaxRowsSkipped);
+  }
+
+ private:
+  static constexpr std::size_t kMaxRowsSkipped = 256;
+  std::size_t rows_to_skip_ = 0;
+  std::size_t skip_after_failure_ = 1;
+};
+
+// What a reader keeps from one row to the next: the general path's fields, and the fast paths' hint.
+struct RowScratch {
+  std::vector<Field> fields;
+  ShortIntegerRowsHint short_integer_rows;
+};
+
+// The fast path, for the common record shape: one line, no quotes, no padding to trim, every feature a valid
+// number, a target that is not empty. Returns false, leaving the tokenizer where it was and nothing committed,
+// for any other record; the general path then reads it, and reports the precise error if there is one. It
+// accepts only what the general path accepts, with the same values.
+bool append_simple_row(Tokenizer& tokenizer, const ColumnLayout& layout, ShortIntegerRowsHint& hint, RowWriter& rows) {
+  if (tokenizer.rest().empty()) return false;  // no row to make room for: a chunk's slice may be full
+#if defined(BNRUN_CSV_SHORT_INTEGER_BLOCKS)
+  if (short_integer_rows_possible(layout, tokenizer.delimiter()) && hint.worth_trying()) {
+    const bool read = append_short_integer_row(tokenizer, layout, rows);
+    hint.record(read);
+    if (read) return true;
+  }
+#else
+  (void)hint;
+#endif
+  return append_simple_row_by_cells(tokenizer, layout, rows);
+}
+
 // Appends the next data record to `rows`; false at the end of the data.
-bool append_next_row(Tokenizer& tokenizer, std::vector<Field>& fields, const ColumnLayout& layout,
+bool append_next_row(Tokenizer& tokenizer, RowScratch& scratch, const ColumnLayout& layout,
                      const Diagnostics& diagnostics, RowWriter& rows) {
-  if (append_simple_row(tokenizer, layout, rows)) return true;
-  if (!tokenizer.next_record(fields)) return false;
-  append_general_row(fields, layout, diagnostics, rows);
+  if (append_simple_row(tokenizer, layout, scratch.short_integer_rows, rows)) return true;
+  if (!tokenizer.next_record(scratch.fields)) return false;
+  append_general_row(scratch.fields, layout, diagnostics, rows);
   return true;
 }
 
@@ -917,12 +1237,12 @@ void reserve_rows(CsvTable& table, const ColumnLayout& layout, std::size_t first
 }
 
 // Reads the records left in `tokenizer` one after the other, appending them to the table.
-void read_rows_serially(Tokenizer& tokenizer, std::vector<Field>& fields, const ColumnLayout& layout,
+void read_rows_serially(Tokenizer& tokenizer, RowScratch& scratch, const ColumnLayout& layout,
                         const Diagnostics& diagnostics, std::size_t first_row_bytes, CsvTable& table) {
   reserve_rows(table, layout, first_row_bytes, tokenizer.size() - tokenizer.position());
   const std::size_t width = layout.feature_names.size();
   RowWriter rows = RowWriter::appending(table, width);
-  while (append_next_row(tokenizer, fields, layout, diagnostics, rows)) {
+  while (append_next_row(tokenizer, scratch, layout, diagnostics, rows)) {
   }
   set_row_count(table, width, rows.end_of_written_rows());
 }
@@ -1071,8 +1391,8 @@ void read_chunk(Chunk& chunk, const ColumnLayout& layout, const Diagnostics& dia
   try {
     Tokenizer tokenizer(chunk.text, delimiter, diagnostics, chunk.first_line);
     RowWriter rows = RowWriter::into_slice(table, layout.feature_names.size(), chunk.first_row, chunk.lines);
-    std::vector<Field> fields;
-    while (append_next_row(tokenizer, fields, layout, diagnostics, rows)) {
+    RowScratch scratch;
+    while (append_next_row(tokenizer, scratch, layout, diagnostics, rows)) {
     }
     chunk.rows = rows.rows_written();
   } catch (...) {
@@ -1235,8 +1555,9 @@ CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOpti
   text = skip_utf8_bom(text);
 
   Tokenizer tokenizer(text, options.delimiter, diagnostics);
-  std::vector<Field> fields;
-  const ColumnLayout layout = resolve_columns(read_header(tokenizer, fields, diagnostics), options, diagnostics);
+  RowScratch scratch;
+  const ColumnLayout layout =
+      resolve_columns(read_header(tokenizer, scratch.fields, diagnostics), options, diagnostics);
   diagnostics.set_column_names(&layout.header);
 
   CsvTable table;
@@ -1248,13 +1569,13 @@ CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOpti
   const std::size_t width = layout.feature_names.size();
   const std::size_t first_row_start = tokenizer.position();
   RowWriter first_row = RowWriter::appending(table, width);
-  if (!append_next_row(tokenizer, fields, layout, diagnostics, first_row)) {
+  if (!append_next_row(tokenizer, scratch, layout, diagnostics, first_row)) {
     diagnostics.fail_file("the file has a header but no data rows");
   }
   set_row_count(table, width, first_row.end_of_written_rows());
 
   if (!read_rows_in_parallel(tokenizer, layout, diagnostics, table)) {
-    read_rows_serially(tokenizer, fields, layout, diagnostics, tokenizer.position() - first_row_start, table);
+    read_rows_serially(tokenizer, scratch, layout, diagnostics, tokenizer.position() - first_row_start, table);
   }
   return table;
 }
