@@ -927,7 +927,8 @@ struct ShortIntegerBlock {
   static constexpr std::size_t kDigitPlaces = 4;  // the byte itself and the three digits before a cell end
   static constexpr std::size_t kSignPlaces = 5;   // a cell's end and its sign are at most 4 bytes apart: "-255,"
 
-  // [back]: about the byte `back` places before. (A plain array: std::array drops the vector's alignment.)
+  // [back]: about the byte `back` places before. (A plain array: as a template argument, __m512i would lose its
+  // vector attributes.)
   __m512i digit_value[kDigitPlaces];  // the byte minus '0'
   std::array<std::uint64_t, kDigitPlaces> is_digit{};
   std::array<std::uint64_t, kSignPlaces> is_minus{};
@@ -953,7 +954,8 @@ struct ShortIntegerBlock {
     }
   }
 
-  // False if no cell in the block has a sign, the common case, which needs no more sign work.
+  // False if no cell ending in the block has a sign, the common case, which needs no more sign work. (The last
+  // is_minus holds the signs of the block before that reach into this one.)
   bool has_signs() const { return is_minus[0] != 0 || is_minus[kSignPlaces - 1] != 0; }
 
   std::uint64_t cell_ends() const { return ~(is_digit[0] | is_minus[0]); }
