@@ -29,6 +29,7 @@
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "report/table.h"
 #include "train/trainer.h"
 
 namespace {
@@ -170,13 +171,7 @@ std::string verdict(bool met) {
   return met ? "met" : "MISSED";
 }
 std::string thousands(double value) {
-  std::string digits = fmt::format("{:.0f}", value);
-  std::string result;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) result += ',';
-    result += digits[i];
-  }
-  return result;
+  return bnrun::report::with_thousands(static_cast<std::size_t>(value + 0.5));
 }
 
 void progress(const std::string& what) {
