@@ -42,6 +42,15 @@ struct TemporaryCsv {
   ~TemporaryCsv() { std::remove(path.c_str()); }
 };
 
+// One file with target column "y", split with the given test fraction.
+DatasetConfig single_file(const TemporaryCsv& csv, double test_fraction) {
+  DatasetConfig dataset;
+  dataset.path = csv.path;
+  dataset.target = "y";
+  dataset.test_fraction = test_fraction;
+  return dataset;
+}
+
 }  // namespace
 
 TEST_CASE("a single file is split into test (ceil of the fraction) and training, validation last, as Keras") {
@@ -88,30 +97,20 @@ TEST_CASE("standardization is fit on the training rows only") {
 
 TEST_CASE("a constant feature is left unscaled instead of dividing by zero") {
   TemporaryCsv csv("a,b,y\n1,5,0\n2,5,1\n3,5,0\n4,5,1\n5,5,0\n6,5,1\n", "constant");
-  DatasetConfig dataset;
-  dataset.path = csv.path;
-  dataset.target = "y";
-  dataset.test_fraction = 0.3;
-  const auto data = prepare_data(dataset, 1);
+  const auto data = prepare_data(single_file(csv, 0.3), 1);
   for (std::size_t i = 0; i < data.train.rows(); ++i) CHECK(data.train.features(i, 1) == 0.0f);
 }
 
 TEST_CASE("integer labels are ordered numerically, not as text") {
   TemporaryCsv csv("x,y\n1,10\n2,2\n3,10\n4,2\n5,1\n6,1\n7,10\n8,2\n9,1\n", "numeric_labels");
-  DatasetConfig dataset;
-  dataset.path = csv.path;
-  dataset.target = "y";
-  dataset.test_fraction = 0.3;
+  DatasetConfig dataset = single_file(csv, 0.3);
   dataset.stratify = true;
   CHECK(prepare_data(dataset, 1).class_names == std::vector<std::string>{"1", "2", "10"});
 }
 
 TEST_CASE("a target with one class is rejected") {
   TemporaryCsv csv("x,y\n1,a\n2,a\n3,a\n", "one_class");
-  DatasetConfig dataset;
-  dataset.path = csv.path;
-  dataset.target = "y";
-  CHECK_THROWS_WITH(prepare_data(dataset, 1), Contains("column 'y' has only one class (\"a\")"));
+  CHECK_THROWS_WITH(prepare_data(single_file(csv, 0.2), 1), Contains("column 'y' has only one class (\"a\")"));
 }
 
 TEST_CASE("a test-file class that training never saw is rejected with its line") {
