@@ -1,0 +1,2 @@
+// placeholder: replaced by the module it names
+#pragma once
