@@ -1,5 +1,6 @@
 // bnrun's command line: parses arguments, calls the library, maps errors to exit codes (0 ok, 1 internal error,
-// 2 bad usage, config or data, or a diverged run). Everything it prints about a run comes from lib/report.
+// 2 bad usage, config or data, or a run that failed or diverged). Everything it prints about runs comes from
+// lib/report and lib/study; the progress display lives here because only the command line knows about terminals.
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -7,16 +8,23 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "config/load.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "modelio/model_file.h"
+#include "modelio/predict.h"
 #include "nn/model.h"
+#include "report/atomic_file.h"
 #include "report/results.h"
 #include "report/table.h"
-#include "train/experiment.h"
+#include "study/compare.h"
+#include "study/outputs.h"
+#include "study/plan.h"
+#include "study/runner.h"
 
 namespace {
 
@@ -28,11 +36,27 @@ struct Options {
   std::string config_path;
   std::string output_directory;
   std::vector<std::string> overrides;
-  std::string variant = "";
+  std::vector<std::string> sweeps;
+  std::string seeds;
+  std::string variant;
   int threads = 0;
+  int jobs = 1;
+  bool dry_run = false;
+  bool overwrite = false;
+  bool resume = false;
+  bool save_model = false;
+  std::string init_from;
   bool quiet = false;
   bool verbose = false;
   std::string log_level;
+  std::string command_line;
+};
+
+struct ModelOptions {
+  std::string model_path;
+  std::string data_path;
+  std::string output_path;
+  bool json = false;
 };
 
 void configure_logging(const Options& options) {
@@ -45,94 +69,249 @@ void configure_logging(const Options& options) {
   if (!options.log_level.empty()) spdlog::set_level(spdlog::level::from_str(options.log_level));
 }
 
-bnrun::config::Config load(const Options& options) {
-  std::vector<std::string> overrides = options.overrides;
-  if (options.variant == "bn") overrides.push_back("experiment.variants=[\"bn\"]");
-  if (options.variant == "no_bn") overrides.push_back("experiment.variants=[\"no_bn\"]");
-  if (options.variant == "both") overrides.push_back("experiment.variants=[\"bn\",\"no_bn\"]");
-  return bnrun::config::load_config(options.config_path, overrides);
+void require_config(const Options& options) {
+  if (options.config_path.empty()) throw bnrun::UserError("--config FILE is required (see bnrun --help)");
 }
 
-bnrun::data::PreparedData load_data(const bnrun::config::Config& config) {
-  const auto& dataset = config.dataset;
-  spdlog::debug("reading {}",
-                dataset.has_separate_test_file() ? dataset.train_path + " and " + dataset.test_path : dataset.path);
-  bnrun::data::PreparedData data = bnrun::data::prepare_data(dataset, config.training.seed);
-  bnrun::config::check_against_data(config, data.class_names.size());
-  std::string classes;
-  for (std::size_t k = 0; k < data.class_names.size(); ++k)
-    classes += fmt::format("{}{}={}", k == 0 ? "" : ", ", data.class_names[k], k);
-  spdlog::info("{} classes: {}", data.class_names.size(), classes);
-  return data;
+bnrun::study::Plan plan(const Options& options) {
+  require_config(options);
+  bnrun::study::PlanRequest request;
+  request.config_path = options.config_path;
+  request.overrides = options.overrides;
+  if (options.variant == "bn") request.overrides.push_back("experiment.variants=[\"bn\"]");
+  if (options.variant == "no_bn") request.overrides.push_back("experiment.variants=[\"no_bn\"]");
+  if (options.variant == "both") request.overrides.push_back("experiment.variants=[\"bn\",\"no_bn\"]");
+  request.sweeps = options.sweeps;
+  request.seeds = options.seeds;
+  return bnrun::study::make_plan(request);
+}
+
+std::string format_duration(double seconds) {
+  const auto whole = static_cast<long long>(seconds + 0.5);
+  if (whole < 60) return fmt::format("{} s", whole);
+  if (whole < 3600) return fmt::format("{}:{:02} min", whole / 60, whole % 60);
+  return fmt::format("{}:{:02}:{:02} h", whole / 3600, (whole / 60) % 60, whole % 60);
+}
+
+// The live status line on a terminal (run k/N, epoch, loss, ETA), redrawn at most ten times a second; log lines
+// clear it first. Without a terminal there is no live line, only log lines. All calls come serialized from the
+// runner.
+class Progress {
+ public:
+  Progress(const bnrun::study::Plan& plan, bool live) : plan_(plan), live_(live), start_(Clock::now()) {
+    for (const auto& run : plan.runs)
+      total_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.variants.size());
+  }
+  ~Progress() { clear(); }
+
+  void epoch(const bnrun::study::PlannedRun& run, bnrun::config::Variant variant,
+             const bnrun::train::EpochRecord& record) {
+    ++done_epochs_;
+    const bool due = Clock::now() - last_draw_ > std::chrono::milliseconds(100);
+    const std::string validation =
+        record.validation ? fmt::format(", val acc {:.4f}", record.validation->accuracy) : "";
+    spdlog::debug("{}{} epoch {}/{}: loss {:.4f}, acc {:.4f}{}", run_prefix(run), bnrun::config::variant_name(variant),
+                  record.epoch, run.config.training.epochs, record.train_loss, record.train_accuracy, validation);
+    if (!live_ || !due) return;
+    status_ = fmt::format("{}{} epoch {}/{} · loss {:.4f}{}", run_prefix(run), bnrun::config::variant_name(variant),
+                          record.epoch, run.config.training.epochs, record.train_loss, eta());
+    draw();
+  }
+
+  void variant_end(const bnrun::study::PlannedRun& run, const bnrun::train::VariantRun& variant_run) {
+    // Epochs a run did not need (early stopping, divergence) count as done for the ETA.
+    done_epochs_ += run.config.training.epochs - static_cast<std::int64_t>(variant_run.result.history.size());
+    if (variant_run.result.skipped_single_row_batches > 0)
+      log(spdlog::level::warn,
+          fmt::format("{}{}: skipped the trailing batch of one row in each epoch ({} in all): BatchNorm needs 2 or "
+                      "more rows",
+                      run_prefix(run), bnrun::config::variant_name(variant_run.variant),
+                      variant_run.result.skipped_single_row_batches));
+  }
+
+  void run_end(const bnrun::study::PlannedRun& run, const bnrun::study::RunOutcome& outcome) {
+    ++finished_runs_;
+    if (outcome.state == bnrun::study::RunState::resumed)
+      done_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.variants.size());
+    if (!plan_.is_study) return;
+    std::string text = fmt::format("run {}/{} {}: ", run.index, plan_.runs.size(), run.folder);
+    if (outcome.state == bnrun::study::RunState::failed) {
+      log(spdlog::level::warn, text + "failed: " + outcome.error);
+      return;
+    }
+    std::vector<std::string> parts;
+    for (const auto& entry : outcome.result["runs"]) {
+      const bool ok = entry["test"].is_object();
+      parts.push_back(fmt::format("{} {}", entry["variant"].get<std::string>(),
+                                  ok ? fmt::format("{:.4f}", entry["test"]["accuracy"].get<double>())
+                                     : entry["status"].get<std::string>()));
+    }
+    text += fmt::format("test accuracy {}", fmt::join(parts, ", "));
+    if (outcome.state == bnrun::study::RunState::resumed) text += " (finished earlier, kept)";
+    log(spdlog::level::info, text + eta());
+  }
+
+  void clear() {
+    if (!drawn_) return;
+    fmt::print(stderr, "\r\x1b[K");
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  std::string run_prefix(const bnrun::study::PlannedRun& run) const {
+    return plan_.is_study ? fmt::format("[run {}/{}] ", run.index, plan_.runs.size()) : "";
+  }
+
+  std::string eta() const {
+    if (done_epochs_ <= 0 || done_epochs_ >= total_epochs_) return "";
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double remaining =
+        elapsed / static_cast<double>(done_epochs_) * static_cast<double>(total_epochs_ - done_epochs_);
+    return elapsed > 1.0 ? fmt::format(" · ETA {}", format_duration(remaining)) : "";
+  }
+
+  void log(spdlog::level::level_enum level, const std::string& text) {
+    clear();
+    spdlog::log(level, "{}", text);
+    if (live_ && !status_.empty()) draw();
+  }
+
+  void draw() {
+    fmt::print(stderr, "\r\x1b[K{}", status_);
+    std::fflush(stderr);
+    drawn_ = true;
+    last_draw_ = Clock::now();
+  }
+
+  const bnrun::study::Plan& plan_;
+  bool live_;
+  Clock::time_point start_;
+  Clock::time_point last_draw_{};
+  std::int64_t total_epochs_ = 0;
+  std::int64_t done_epochs_ = 0;
+  std::size_t finished_runs_ = 0;
+  std::string status_;
+  bool drawn_ = false;
+};
+
+bool has_problem(const bnrun::study::RunOutcome& outcome) {
+  if (outcome.state == bnrun::study::RunState::failed) return true;
+  for (const auto& entry : outcome.result["runs"])
+    if (entry["status"] != "ok") return true;
+  return false;
 }
 
 int run_training(const Options& options) {
-  const auto config = load(options);
-  const auto load_start = std::chrono::steady_clock::now();
-  const auto data = load_data(config);
-  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-  if (!options.output_directory.empty()) bnrun::report::prepare_output_folder(options.output_directory);
-
-  // Progress: epoch lines on a terminal every few seconds (long runs), at debug level otherwise.
-  const bool terminal = ::isatty(STDERR_FILENO) != 0;
-  auto last_progress = std::chrono::steady_clock::now();
-  bnrun::train::ExperimentObserver observer;
-  observer.on_variant_start = [&](bnrun::config::Variant variant) {
-    spdlog::info("training {} for {} epoch{}", bnrun::config::variant_name(variant), config.training.epochs,
-                 config.training.epochs == 1 ? "" : "s");
-  };
-  observer.on_epoch = [&](bnrun::config::Variant variant, const bnrun::train::EpochRecord& record) {
-    const auto now = std::chrono::steady_clock::now();
-    const bool due = terminal && now - last_progress > std::chrono::seconds(2);
-    if (due) last_progress = now;
-    const std::string validation = record.validation ? fmt::format(", val loss {:.4f}, val acc {:.4f}",
-                                                                   record.validation->loss, record.validation->accuracy)
-                                                     : "";
-    spdlog::log(due ? spdlog::level::info : spdlog::level::debug,
-                "{} epoch {}/{}: loss {:.4f}, acc {:.4f}{} ({:.0f} ms)", bnrun::config::variant_name(variant),
-                record.epoch, config.training.epochs, record.train_loss, record.train_accuracy, validation,
-                record.seconds * 1000.0);
-  };
-  observer.on_variant_end = [&](const bnrun::train::VariantRun& run) {
-    if (run.result.skipped_single_row_batches > 0)
-      spdlog::warn(
-          "{}: skipped the trailing batch of one row in each epoch ({} in all): BatchNorm needs 2 or more rows",
-          bnrun::config::variant_name(run.variant), run.result.skipped_single_row_batches);
-  };
-  const auto runs = bnrun::train::run_experiment(config, data, observer);
-
-  const bnrun::report::ExperimentReport report{
-      config, data, runs,
-      bnrun::report::current_environment(bnrun::kernels::thread_count(), bnrun::kernels::matmul_backend_description()),
-      load_seconds};
-  if (!options.output_directory.empty()) {
-    bnrun::report::write_results(options.output_directory, report);
-    spdlog::info("wrote {}/results.json", options.output_directory);
+  const auto study_plan = plan(options);
+  if (options.dry_run) {
+    fmt::print("{}", bnrun::study::plan_table(study_plan));
+    return exit_ok;
   }
-  fmt::print("{}", bnrun::report::comparison_table(report));
+  if (options.output_directory.empty() && (options.save_model || options.resume || options.overwrite))
+    throw bnrun::UserError(fmt::format("{} needs --output DIR",
+                                       options.save_model ? "--save-model" : options.resume ? "--resume" : "--overwrite"));
+  if (options.resume && options.overwrite) throw bnrun::UserError("--resume and --overwrite exclude each other");
+
+  const bool output = !options.output_directory.empty();
+  const bool folder_existed = output && std::filesystem::exists(options.output_directory);
+  if (output) {
+    if (options.resume) bnrun::study::check_resumable(study_plan, options.output_directory);
+    bnrun::study::prepare_output_folder(options.output_directory, options.overwrite, options.resume);
+  }
+  if (!study_plan.is_study) {
+    const auto& config = study_plan.runs.front().config;
+    std::vector<std::string_view> variants;
+    for (const auto variant : config.experiment.variants) variants.push_back(bnrun::config::variant_name(variant));
+    spdlog::info("training {} for {} epoch{}", fmt::join(variants, " and "), config.training.epochs,
+                 config.training.epochs == 1 ? "" : "s");
+  } else {
+    spdlog::info("{} runs, {} at a time", study_plan.runs.size(), std::min<std::size_t>(options.jobs, study_plan.runs.size()));
+  }
+
+  Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
+  bnrun::study::RunnerObserver observer;
+  observer.on_epoch = [&](const auto& run, auto variant, const auto& record) { progress.epoch(run, variant, record); };
+  observer.on_variant_end = [&](const auto& run, const auto& variant_run) { progress.variant_end(run, variant_run); };
+  observer.on_run_end = [&](const auto& run, const auto& outcome) { progress.run_end(run, outcome); };
+  bnrun::study::RunnerOptions runner_options;
+  runner_options.jobs = options.jobs;
+  runner_options.threads = options.threads;
+  runner_options.output_directory = options.output_directory;
+  runner_options.resume = options.resume;
+  runner_options.save_models = options.save_model;
+  runner_options.init_from = options.init_from;
+  const auto outcomes = bnrun::study::run_plan(study_plan, runner_options, observer);
+  progress.clear();
+
+  if (!study_plan.is_study) {
+    const auto& outcome = outcomes.front();
+    if (outcome.state == bnrun::study::RunState::failed) {
+      // Nothing half-written: a run that could not start leaves no output folder behind.
+      if (output && !folder_existed) std::filesystem::remove_all(options.output_directory);
+      throw bnrun::UserError(outcome.error);
+    }
+  }
+  const auto environment = bnrun::report::current_environment(bnrun::kernels::thread_count(),
+                                                              bnrun::kernels::matmul_backend_description());
+  if (output) {
+    bnrun::study::write_study_outputs(options.output_directory, study_plan, outcomes, environment,
+                                      options.command_line);
+    spdlog::info("wrote {}/{}", options.output_directory, study_plan.is_study ? "summary.json and report.md" : "results.json");
+  }
+  if (!study_plan.is_study) {
+    const auto& classes = outcomes.front().result["data"]["classes"];
+    std::vector<std::string> mapping;
+    for (std::size_t k = 0; k < classes.size(); ++k)
+      mapping.push_back(fmt::format("{}={}", classes[k].get<std::string>(), k));
+    spdlog::info("{} classes: {}", classes.size(), fmt::join(mapping, ", "));
+  }
+  if (study_plan.is_study) {
+    const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
+    fmt::print("{}", bnrun::study::study_table(study_plan, outcomes, groups));
+  } else {
+    fmt::print("{}", bnrun::report::comparison_table(outcomes.front().result));
+  }
   std::fflush(stdout);
+
   int code = exit_ok;
-  for (const auto& run : runs)
-    if (run.result.status == bnrun::train::RunStatus::diverged) {
-      fmt::print(
-          stderr,
-          "error: {} diverged at epoch {} (the loss is not finite); try a smaller training.optimizer.learning_rate\n",
-          bnrun::config::variant_name(run.variant), run.result.diverged_epoch);
+  if (!study_plan.is_study) {
+    for (const auto& entry : outcomes.front().result["runs"])
+      if (entry["status"] == "diverged") {
+        fmt::print(stderr,
+                   "error: {} diverged at epoch {} (the loss or the weights are not finite); try a smaller "
+                   "training.optimizer.learning_rate\n",
+                   entry["variant"].get<std::string>(), entry["diverged_epoch"].dump());
+        code = exit_user_error;
+      }
+  } else {
+    const auto problems = std::count_if(outcomes.begin(), outcomes.end(), has_problem);
+    if (problems > 0) {
+      fmt::print(stderr, "error: {} of {} runs failed or diverged (listed above)\n", problems, outcomes.size());
       code = exit_user_error;
     }
+  }
   return code;
 }
 
 int run_validate(const Options& options) {
-  const auto config = load(options);
-  fmt::print("{}\n", bnrun::config::to_json(config).dump(2));
-  spdlog::info("{}: config is valid", options.config_path);
+  const auto study_plan = plan(options);
+  fmt::print("{}\n", bnrun::config::to_json(study_plan.runs.front().config).dump(2));
+  if (study_plan.is_study)
+    spdlog::info("{}: config is valid; {} runs (the config above is run 1; see --dry-run)", options.config_path,
+                 study_plan.runs.size());
+  else
+    spdlog::info("{}: config is valid", options.config_path);
   return exit_ok;
 }
 
 int run_summary(const Options& options) {
-  const auto config = load(options);
-  const auto data = load_data(config);
+  const auto study_plan = plan(options);
+  const auto& config = study_plan.runs.front().config;
+  const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
+  bnrun::config::check_against_data(config, data.class_names.size());
   for (const auto variant : config.experiment.variants) {
     const auto spec = bnrun::config::model_spec(config, data.feature_names.size(), variant);
     const bnrun::nn::Model<float> model(spec, config.training.seed);
@@ -143,28 +322,84 @@ int run_summary(const Options& options) {
   return exit_ok;
 }
 
+int run_predict(const ModelOptions& options) {
+  const auto file = bnrun::modelio::read_model_file(options.model_path);
+  auto model = bnrun::modelio::build_model(file);
+  const auto predictions = bnrun::modelio::predict_csv(*model, file, options.data_path);
+  const std::string text = bnrun::modelio::predictions_csv(predictions);
+  if (options.output_path.empty()) {
+    fmt::print("{}", text);
+  } else {
+    bnrun::report::write_file_atomically(options.output_path, text);
+    spdlog::info("wrote {} predictions to {}", predictions.predicted.size(), options.output_path);
+  }
+  return exit_ok;
+}
+
+int run_eval(const ModelOptions& options) {
+  const auto file = bnrun::modelio::read_model_file(options.model_path);
+  auto model = bnrun::modelio::build_model(file);
+  const auto evaluation = bnrun::modelio::evaluate_csv(*model, file, options.data_path);
+  if (options.json) {
+    fmt::print("{}\n", nlohmann::ordered_json{{"model", options.model_path},
+                                               {"data", options.data_path},
+                                               {"accuracy", evaluation.accuracy},
+                                               {"loss", evaluation.loss}}
+                           .dump());
+  } else {
+    fmt::print("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n", options.model_path,
+               file.metadata.variant, file.metadata.seed, options.data_path, evaluation.accuracy, evaluation.loss);
+  }
+  return exit_ok;
+}
+
+int run_compare(const std::vector<std::string>& paths) {
+  fmt::print("{}", bnrun::study::comparison_across_runs(bnrun::study::read_compared_runs(paths)));
+  return exit_ok;
+}
+
+std::string quoted_command_line(int argc, char** argv) {
+  std::string text;
+  for (int i = 0; i < argc; ++i) {
+    std::string argument = i == 0 ? "bnrun" : argv[i];
+    const bool plain = !argument.empty() && argument.find_first_of(" \t\"'[]{}$*?;&|<>()\\") == std::string::npos;
+    if (!plain) {
+      std::string escaped = "'";
+      for (const char c : argument) escaped += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      argument = escaped + "'";
+    }
+    text += (i == 0 ? "" : " ") + argument;
+  }
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "bnrun: train an MLP with and without BatchNorm from one JSON config, from the same seed, and compare them.\n"
-      "Prints a table (test accuracy and loss, best validation accuracy, epochs, time) on stdout, logs on stderr.\n"
-      "Exit codes: 0 ok, 2 bad command line / config / data or a diverged run, 1 internal error.",
+      "bnrun: train an MLP with and without BatchNorm from one JSON config, from the same seed, and compare them;\n"
+      "over many seeds and sweeps of any config key when asked. Prints a table on stdout, logs on stderr.\n"
+      "Exit codes: 0 ok, 2 bad command line / config / data, or a run that failed or diverged; 1 internal error.",
       "bnrun"};
   app.set_version_flag("--version", BNRUN_VERSION);
   app.footer(
       "\nExamples:\n"
       "  bnrun -c configs/iris_bn.json                         train bn and no_bn, print the comparison\n"
-      "  bnrun -c configs/iris_bn.json -o out/iris             ... and write out/iris/results.json\n"
+      "  bnrun -c configs/iris_bn.json -o out/iris             ... and write results.json, report.md, plots\n"
+      "  bnrun -c configs/iris_bn.json --seeds 10 -o out/seeds mean ± std over 10 seeds, paired bn - no_bn\n"
+      "  bnrun -c configs/iris_bn.json --sweep training.batch_size=8,32 --sweep training.optimizer.learning_rate=0.001,0.01 \\\n"
+      "        --seeds 5 -j 2 -o out/grid                      a 2 × 2 grid, 5 seeds each, two runs at a time\n"
       "  bnrun -c configs/iris_bn.json --set training.seed=7 --set model.layers[1].momentum=0.9\n"
+      "  bnrun -c configs/iris_bn.json -o out/m --save-model   ... then: bnrun eval --model out/m/model_bn.json --data out/m/test.csv\n"
+      "  bnrun compare out/iris out/grid                       one table, only the settings that differ\n"
       "  bnrun validate -c configs/iris_bn.json                print the resolved config\n"
       "  bnrun summary -c configs/iris_bn.json                 layer table with parameter counts");
   Options options;
   app.add_option("-c,--config", options.config_path, "JSON experiment config (see configs/ and docs/CONFIG.md)")
-      ->type_name("FILE")
-      ->required();
+      ->type_name("FILE");
   app.add_option("-o,--output", options.output_directory,
-                 "folder for results.json and history_<variant>.csv (created if needed)")
+                 "folder for the results: results.json, history, report.md, plots/; with seeds or a sweep one "
+                 "folder per run plus summary.json, summary.csv")
       ->type_name("DIR");
   app.add_option("-s,--set", options.overrides,
                  "override a config key, e.g. --set training.batch_size=64 --set model.layers[1].momentum=0.9")
@@ -172,20 +407,67 @@ int main(int argc, char** argv) {
       ->take_last()
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--sweep", options.sweeps,
+                 "run every value of a config key, e.g. --sweep training.batch_size=8,16,32; repeat for a grid "
+                 "(the product); adds to the config's \"sweep\" section")
+      ->type_name("KEY=V1,V2,...")
+      ->take_last()
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--seeds", options.seeds,
+                 "run each setting with N seeds (training.seed, +1, ...) or the listed ones (1,5,9); reports mean ± "
+                 "std and the paired bn - no_bn difference with a 95 % interval")
+      ->type_name("N|S1,S2,...");
+  app.add_option("-j,--jobs", options.jobs, "train this many runs at once; they share the threads (default 1)")
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--dry-run", options.dry_run, "list the runs a sweep or seed list expands to; train nothing");
+  app.add_flag("--overwrite", options.overwrite, "replace the results in an existing --output folder");
+  app.add_flag("--resume", options.resume, "keep the finished runs in --output and run only the missing ones");
+  app.add_flag("--save-model", options.save_model,
+               "also write model_<variant>.json (weights, BN statistics, scaler, labels) and the test rows (test.csv)");
+  app.add_option("--init-from", options.init_from,
+                 "start every variant from the weights in this model file instead of the seeded initialization")
+      ->type_name("MODEL");
   app.add_option("--variant", options.variant,
                  "which networks to train: bn (as written), no_bn (BatchNorm removed), both")
       ->check(CLI::IsMember({"bn", "no_bn", "both"}));
-  app.add_option("-t,--threads", options.threads, "OpenMP threads (default: all cores); results do not depend on it")
+  app.add_option("-t,--threads", options.threads,
+                 "threads in all (default: every core); results do not depend on it")
       ->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", options.quiet, "print only the result table and errors");
   app.add_flag("-v,--verbose", options.verbose, "log every epoch");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
   auto* validate =
       app.add_subcommand("validate", "check a config and print it with every default filled in; trains nothing");
   auto* summary = app.add_subcommand("summary", "print each variant's layers, output shapes and parameter counts");
-  validate->fallthrough();
-  summary->fallthrough();
+  ModelOptions model_options;
+  auto* predict = app.add_subcommand("predict", "predict a CSV's rows with a saved model (--save-model)");
+  predict->add_option("-m,--model", model_options.model_path, "model file written by --save-model")
+      ->type_name("MODEL")
+      ->required();
+  predict->add_option("-d,--data", model_options.data_path, "CSV with the model's feature columns (by name)")
+      ->type_name("CSV")
+      ->required();
+  predict->add_option("-o,--output", model_options.output_path,
+                      "write the predictions here (default: stdout): row,predicted,p_<class>...")
+      ->type_name("CSV");
+  ModelOptions eval_options;
+  auto* eval = app.add_subcommand("eval", "test accuracy and loss of a saved model on a labelled CSV");
+  eval->add_option("-m,--model", eval_options.model_path, "model file written by --save-model")
+      ->type_name("MODEL")
+      ->required();
+  eval->add_option("-d,--data", eval_options.data_path, "CSV with the feature columns and the target column")
+      ->type_name("CSV")
+      ->required();
+  eval->add_flag("--json", eval_options.json, "print {\"accuracy\", \"loss\"} as JSON with full precision");
+  std::vector<std::string> compare_paths;
+  auto* compare = app.add_subcommand("compare", "one table across finished runs, showing the settings that differ");
+  compare->add_option("paths", compare_paths, "output folders (or results files) of earlier runs")
+      ->type_name("DIR")
+      ->required();
+  for (auto* subcommand : {validate, summary, predict, eval, compare}) subcommand->fallthrough();
   app.require_subcommand(0, 1);
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
     return fmt::format("error: {} (see bnrun --help)\n", error.what());
@@ -197,12 +479,16 @@ int main(int argc, char** argv) {
     const int code = app.exit(error);
     return code == 0 ? exit_ok : exit_user_error;
   }
+  options.command_line = quoted_command_line(argc, argv);
 
   try {
     configure_logging(options);
     bnrun::kernels::set_thread_count(options.threads);
     if (validate->parsed()) return run_validate(options);
     if (summary->parsed()) return run_summary(options);
+    if (predict->parsed()) return run_predict(model_options);
+    if (eval->parsed()) return run_eval(eval_options);
+    if (compare->parsed()) return run_compare(compare_paths);
     return run_training(options);
   } catch (const bnrun::UserError& error) {
     fmt::print(stderr, "error: {}\n", error.what());

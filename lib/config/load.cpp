@@ -22,10 +22,11 @@ struct PathSegment {
   bool is_index = false;
 };
 
-std::vector<PathSegment> parse_key_path(const std::string& path, const std::string& assignment) {
+std::vector<PathSegment> parse_key_path(const std::string& path, const std::string& assignment,
+                                        std::string_view origin) {
   std::vector<PathSegment> segments;
   std::size_t i = 0;
-  auto fail = [&](const std::string& problem) { return UserError(fmt::format("--set {}: {}", assignment, problem)); };
+  auto fail = [&](const std::string& problem) { return UserError(fmt::format("{} {}: {}", origin, assignment, problem)); };
   while (i < path.size()) {
     if (path[i] == '[') {
       const std::size_t close = path.find(']', i);
@@ -110,32 +111,25 @@ json parse_json_text(const std::string& text, const std::string& source) {
   }
 }
 
-void apply_override(json& document, const std::string& assignment) {
-  const std::size_t equals = assignment.find('=');
-  if (equals == std::string::npos || equals == 0)
-    throw UserError(fmt::format("--set {}: expected key.path=value", assignment));
-  const std::string path = assignment.substr(0, equals);
-  const std::string text = assignment.substr(equals + 1);
-  json value = json::parse(text, nullptr, false);
-  if (value.is_discarded()) value = text;
-
+void set_value(json& document, const std::string& key_path, json value, std::string_view origin) {
+  const std::string assignment = fmt::format("{}={}", key_path, value.is_string() ? value.get<std::string>() : value.dump());
   json* node = &document;
   std::string walked;
-  for (const PathSegment& segment : parse_key_path(path, assignment)) {
+  for (const PathSegment& segment : parse_key_path(key_path, assignment, origin)) {
     if (segment.is_index) {
       if (!node->is_array())
-        throw UserError(
-            fmt::format("--set {}: {} is not an array", assignment, walked.empty() ? "the config" : walked));
+        throw UserError(fmt::format("{} {}: {} is not an array", origin, assignment,
+                                    walked.empty() ? "the config" : walked));
       if (segment.index >= node->size())
-        throw UserError(fmt::format("--set {}: {} has {} entries (indices 0 to {})", assignment, walked, node->size(),
-                                    node->empty() ? 0 : node->size() - 1));
+        throw UserError(fmt::format("{} {}: {} has {} entries (indices 0 to {})", origin, assignment, walked,
+                                    node->size(), node->empty() ? 0 : node->size() - 1));
       node = &(*node)[segment.index];
       walked += fmt::format("[{}]", segment.index);
     } else {
       if (node->is_null()) *node = json::object();
       if (!node->is_object())
-        throw UserError(
-            fmt::format("--set {}: {} is not an object", assignment, walked.empty() ? "the config" : walked));
+        throw UserError(fmt::format("{} {}: {} is not an object", origin, assignment,
+                                    walked.empty() ? "the config" : walked));
       node = &(*node)[segment.key];
       walked += walked.empty() ? segment.key : "." + segment.key;
     }
@@ -143,24 +137,43 @@ void apply_override(json& document, const std::string& assignment) {
   *node = std::move(value);
 }
 
-Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  json document = parse_json_text(read_file(path), path);
-  for (const auto& assignment : overrides) {
-    apply_override(document, assignment);
-    make_data_paths_absolute(document, assignment);
+void apply_override(json& document, const std::string& assignment, std::string_view origin) {
+  const std::size_t equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw UserError(fmt::format("{} {}: expected key.path=value", origin, assignment));
+  const std::string text = assignment.substr(equals + 1);
+  json value = json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;
+  set_value(document, assignment.substr(0, equals), std::move(value), origin);
+}
+
+json read_config_document(const std::string& path) {
+  return parse_json_text(read_file(path), path);
+}
+
+Config resolve_config(json document, const std::string& path, const std::vector<Override>& overrides) {
+  for (const auto& override_ : overrides) {
+    apply_override(document, override_.assignment, override_.origin);
+    if (override_.from_command_line()) make_data_paths_absolute(document, override_.assignment);
   }
   const std::filesystem::path file(path);
   try {
     return parse_config(document, file.parent_path().string(), file.stem().string());
   } catch (const ConfigError& error) {
-    // Say where a bad value came from when the command line set it.
-    for (const auto& assignment : overrides) {
-      const std::string key = assignment.substr(0, assignment.find('='));
+    // Say where a bad value came from when an override set it (the last one to set it wins, as it was applied last).
+    for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
+      const std::string key = it->assignment.substr(0, it->assignment.find('='));
       if (error.key_path().rfind(key, 0) == 0)
-        throw UserError(fmt::format("{}: {} (from --set {})", path, error.what(), assignment));
+        throw UserError(fmt::format("{}: {} (from {} {})", path, error.what(), it->origin, it->assignment));
     }
     throw UserError(fmt::format("{}: {}", path, error.what()));
   }
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::vector<Override> tagged;
+  for (const auto& assignment : overrides) tagged.push_back({assignment, "--set"});
+  return resolve_config(read_config_document(path), path, tagged);
 }
 
 }  // namespace bnrun::config

@@ -5,7 +5,8 @@
 namespace bnrun::kernels {
 
 namespace {
-int configured_threads = 0;
+// Per calling thread: concurrent runs (bnrun -j) each get their share of the cores.
+thread_local int configured_threads = 0;
 // About 20 µs of vectorized arithmetic: well above the cost of an OpenMP fork/join on an idle machine.
 std::size_t minimum_work = std::size_t{1} << 18;
 }  // namespace

@@ -9,7 +9,8 @@
 
 namespace bnrun::kernels {
 
-// Sets the number of threads the kernels use (>= 1). 0 means the OpenMP default (OMP_NUM_THREADS or cores).
+// Sets the number of threads the kernels called from this thread use (>= 1); each thread that runs training
+// sets its own (a new thread starts with the default). 0 means the OpenMP default (OMP_NUM_THREADS or cores).
 void set_thread_count(int threads);
 int thread_count();
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <optional>
 
 namespace bnrun::report {
 
@@ -14,29 +15,40 @@ std::string format_seconds(double seconds) {
   return fmt::format("{:.1f} min", seconds / 60.0);
 }
 
-// A column-aligned table: numbers right-aligned, the columns listed in `left_aligned` (text) left-aligned.
-std::string align(const std::vector<std::vector<std::string>>& rows, const std::vector<std::size_t>& left_aligned) {
+}  // namespace
+
+namespace {
+
+// Characters in UTF-8 text: every byte but the continuation bytes (10xxxxxx).
+std::size_t display_width(const std::string& text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+}  // namespace
+
+std::string align_columns(const std::vector<std::vector<std::string>>& rows,
+                          const std::vector<std::size_t>& left_aligned) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows)
     for (std::size_t c = 0; c < row.size(); ++c) {
       if (widths.size() <= c) widths.push_back(0);
-      widths[c] = std::max(widths[c], row[c].size());
+      widths[c] = std::max(widths[c], display_width(row[c]));
     }
   std::string text;
   for (const auto& row : rows) {
     std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) {
       const bool left = std::find(left_aligned.begin(), left_aligned.end(), c) != left_aligned.end();
+      const std::string padding(widths[c] - display_width(row[c]), ' ');
       line += c == 0 ? "" : "   ";
-      line += left ? fmt::format("{:<{}}", row[c], widths[c]) : fmt::format("{:>{}}", row[c], widths[c]);
+      line += left ? row[c] + padding : padding + row[c];
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     text += line + "\n";
   }
   return text;
 }
-
-}  // namespace
 
 std::string with_thousands(std::size_t value) {
   const std::string digits = std::to_string(value);
@@ -48,37 +60,46 @@ std::string with_thousands(std::size_t value) {
   return result;
 }
 
-std::string comparison_table(const ExperimentReport& report) {
-  const data::PreparedData& data = report.data;
-  std::string text =
-      fmt::format("{}: {} train / {} validation / {} test rows, {} features, {} classes; seed {}, {} thread{}\n\n",
-                  report.config.name, data.train.rows(), data.validation.rows(), data.test.rows(),
-                  data.feature_names.size(), data.class_names.size(), report.config.training.seed,
-                  report.environment.threads, report.environment.threads == 1 ? "" : "s");
+std::string comparison_table(const nlohmann::ordered_json& results) {
+  const auto& data = results["data"];
+  const auto& config = results["config"];
+  const int threads = results["environment"]["threads"].get<int>();
+  const auto test_rows = data["test_rows"].get<std::size_t>();
+  std::string text = fmt::format(
+      "{}: {} train / {} validation / {} test rows, {} features, {} classes; seed {}, {} thread{}\n\n",
+      config["name"].get<std::string>(), data["train_rows"].get<std::size_t>(),
+      data["validation_rows"].get<std::size_t>(), test_rows, data["features"].size(), data["classes"].size(),
+      config["training"]["seed"].get<std::uint64_t>(), threads, threads == 1 ? "" : "s");
   std::vector<std::vector<std::string>> rows = {
       {"variant", "test acc", "test loss", "best val acc", "epochs", "params", "train time"}};
-  for (const auto& run : report.runs) {
-    const train::RunResult& result = run.result;
-    const auto best = best_validation_accuracy(result);
-    const std::string status =
-        result.status == train::RunStatus::ok ? "" : fmt::format("diverged@{}", result.diverged_epoch);
-    rows.push_back({std::string(config::variant_name(run.variant)),
-                    result.test ? fmt::format("{:.4f}", result.test->accuracy) : status,
-                    result.test ? fmt::format("{:.4f}", result.test->loss) : "-",
-                    best ? fmt::format("{:.4f}", *best) : "-", std::to_string(result.history.size()),
-                    with_thousands(result.trainable_parameters + result.non_trainable_parameters),
-                    format_seconds(result.train_seconds)});
+  const nlohmann::ordered_json* bn = nullptr;
+  const nlohmann::ordered_json* no_bn = nullptr;
+  auto number = [](const nlohmann::ordered_json& object, const char* key) -> std::optional<double> {
+    if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
+    return object[key].get<double>();
+  };
+  for (const auto& run : results["runs"]) {
+    const std::string variant = run["variant"].get<std::string>();
+    const std::string status = run["status"].get<std::string>();
+    const auto accuracy = number(run["test"], "accuracy");
+    const auto loss = number(run["test"], "loss");
+    const auto best = number(run, "best_val_accuracy");
+    const std::string problem = status == "diverged" ? fmt::format("diverged@{}", run["diverged_epoch"].dump()) : status;
+    const auto& parameters = run["parameters"];
+    rows.push_back({variant, accuracy ? fmt::format("{:.4f}", *accuracy) : problem,
+                    loss ? fmt::format("{:.4f}", *loss) : "-", best ? fmt::format("{:.4f}", *best) : "-",
+                    run["epochs_completed"].dump(),
+                    with_thousands(parameters["trainable"].get<std::size_t>() +
+                                   parameters["non_trainable"].get<std::size_t>()),
+                    format_seconds(run["timings"]["train_seconds"].get<double>())});
+    if (accuracy) (variant == "bn" ? bn : no_bn) = &run;
   }
-  text += align(rows, {0});
-  const train::VariantRun* bn = nullptr;
-  const train::VariantRun* no_bn = nullptr;
-  for (const auto& run : report.runs) (run.variant == config::Variant::bn ? bn : no_bn) = &run;
-  if (bn && no_bn && bn->result.test && no_bn->result.test) {
-    const double difference = bn->result.test->accuracy - no_bn->result.test->accuracy;
-    const double per_row = 1.0 / static_cast<double>(data.test.rows());
-    text +=
-        fmt::format("\nbn - no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n", difference,
-                    difference / per_row, data.test.rows(), bn->result.test->loss - no_bn->result.test->loss);
+  text += align_columns(rows, {0});
+  if (bn && no_bn && test_rows > 0) {
+    const double difference = (*bn)["test"]["accuracy"].get<double>() - (*no_bn)["test"]["accuracy"].get<double>();
+    const double loss_difference = (*bn)["test"]["loss"].get<double>() - (*no_bn)["test"]["loss"].get<double>();
+    text += fmt::format("\nbn - no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n",
+                        difference, difference * static_cast<double>(test_rows), test_rows, loss_difference);
   }
   return text;
 }
@@ -96,7 +117,7 @@ std::string summary_table(const std::string& title, const std::vector<nn::LayerS
     trainable += layer.trainable;
     non_trainable += layer.non_trainable;
   }
-  std::string text = title + "\n" + align(rows, {0, 1, 5});
+  std::string text = title + "\n" + align_columns(rows, {0, 1, 5});
   text +=
       fmt::format("total params: {}  (trainable: {}, non-trainable: {})\n", with_thousands(trainable + non_trainable),
                   with_thousands(trainable), with_thousands(non_trainable));

@@ -9,11 +9,17 @@
 
 namespace bnrun::report {
 
-// Header line (data and setup), the aligned comparison table, and the BN − no BN difference when both ran.
-std::string comparison_table(const ExperimentReport& report);
+// Header line (data and setup), the aligned comparison table, and the BN − no BN difference when both ran, from a
+// results document (results_json).
+std::string comparison_table(const nlohmann::ordered_json& results);
 
 // Layer, output shape, parameters (trainable / non-trainable), and totals, as Keras' model.summary().
 std::string summary_table(const std::string& title, const std::vector<nn::LayerSummary>& layers, std::size_t inputs);
+
+// Rows of cells as aligned columns (three spaces apart): numbers right-aligned, the columns listed in
+// `left_aligned` left-aligned. Widths count characters, not bytes, so "±" and "−" line up.
+std::string align_columns(const std::vector<std::vector<std::string>>& rows,
+                          const std::vector<std::size_t>& left_aligned);
 
 // 12345 → "12,345".
 std::string with_thousands(std::size_t value);

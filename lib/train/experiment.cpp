@@ -3,12 +3,16 @@
 namespace bnrun::train {
 
 std::vector<VariantRun> run_experiment(const config::Config& config, const data::PreparedData& data,
-                                       const ExperimentObserver& observer) {
+                                       const ExperimentObserver& observer, const ExperimentOptions& options) {
   std::vector<VariantRun> runs;
   for (const config::Variant variant : config.experiment.variants) {
     if (observer.on_variant_start) observer.on_variant_start(variant);
-    TrainingRecipe recipe{config::model_spec(config, data.feature_names.size(), variant), config.training,
-                          config::effective_loss(config)};
+    TrainingRecipe recipe;
+    recipe.model = config::model_spec(config, data.feature_names.size(), variant);
+    recipe.training = config.training;
+    recipe.loss = config::effective_loss(config);
+    recipe.keep_model = options.keep_models;
+    recipe.initialize = options.initialize;
     VariantRun run;
     run.variant = variant;
     run.seed = config.training.seed;

@@ -23,7 +23,12 @@ struct ExperimentObserver {
   std::function<void(const VariantRun&)> on_variant_end;
 };
 
+struct ExperimentOptions {
+  bool keep_models = false;                          // each RunResult::model holds the trained model
+  std::function<void(nn::Model<float>&)> initialize;  // replaces the seeded initial weights (--init-from)
+};
+
 std::vector<VariantRun> run_experiment(const config::Config& config, const data::PreparedData& data,
-                                       const ExperimentObserver& observer = {});
+                                       const ExperimentObserver& observer = {}, const ExperimentOptions& options = {});
 
 }  // namespace bnrun::train

@@ -183,4 +183,113 @@ case_variant_option_runs_one_network() {
   ! grep -qE '^bn ' stdout.txt || fail "bn ran"
 }
 
+# --- studies: seeds, sweeps, run folders, model files, compare ---
+
+iris_config() { printf '%s' "$source_dir/configs/iris_bn.json"; }
+
+case_seeds_print_mean_std_and_paired_difference() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=5 --seeds 3 -o out >stdout.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  grep -qE '^bn +3 +0\.[0-9]{4} ± 0\.[0-9]{4}' stdout.txt || fail "no mean ± std row for bn: $(cat stdout.txt)"
+  grep -qE '^no_bn +3 ' stdout.txt || fail "no row for no_bn: $(cat stdout.txt)"
+  grep -q 'bn - no_bn, paired over 3 seeds: test accuracy [+-]0\.[0-9]* \[' stdout.txt ||
+    fail "no paired difference: $(cat stdout.txt)"
+  for file in summary.json summary.csv report.md plots/learning_curves.svg 001_seed=42/config.json \
+    001_seed=42/history.csv 001_seed=42/result.json 003_seed=44/result.json; do
+    [ -s "out/$file" ] || fail "missing out/$file: $(ls -R out)"
+  done
+  [ "$(grep -c '' out/summary.csv)" -eq 7 ] || fail "summary.csv should have a header and 6 rows"
+  grep -q '](plots/learning_curves.svg)' out/report.md || fail "report.md does not link the plot"
+  grep -q '<svg' out/plots/learning_curves.svg || fail "not an SVG"
+  [ -z "$(find out -name '*.tmp*')" ] || fail "temporary files left"
+}
+
+case_sweep_dry_run_lists_the_grid_and_trains_nothing() {
+  "$bnrun" -c "$(iris_config)" --sweep training.batch_size=8,32 --sweep model.layers[1].momentum=0.9,0.99 \
+    --seeds 2 -j 2 --dry-run -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '8 runs' stdout.txt || fail "$(cat stdout.txt)"
+  grep -q '008_batch_size=32_momentum=0.99_seed=43' stdout.txt || fail "$(cat stdout.txt)"
+  [ ! -e out ] || fail "--dry-run wrote files"
+}
+
+case_two_key_sweep_runs_two_at_a_time() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=3 --sweep training.batch_size=8,32 \
+    --sweep training.optimizer.learning_rate=0.001,0.01 -j 2 -o out >stdout.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  grep -qE '^batch_size +learning_rate +n +bn test acc +no_bn test acc' stdout.txt || fail "$(cat stdout.txt)"
+  [ "$(ls -d out/0*/ | wc -l)" -eq 4 ] || fail "expected 4 run folders: $(ls out)"
+  for file in plots/sweep_batch_size.svg plots/sweep_learning_rate.svg; do [ -s "out/$file" ] || fail "no $file"; done
+}
+
+case_a_failed_run_does_not_stop_the_study() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=2 --sweep dataset.target=species,sepal_length -o out \
+    >stdout.txt 2>stderr.txt
+  local code=$?
+  [ "$code" -eq 2 ] || fail "exit code $code, expected 2"
+  [ -s out/001_target=species/result.json ] || fail "the good run did not finish"
+  grep -q 'run 2 (002_target=sepal_length) failed: ' stdout.txt || fail "$(cat stdout.txt)"
+  grep -q '^error: 1 of 2 runs failed or diverged' stderr.txt || fail "$(cat stderr.txt)"
+  grep -q ',failed,' out/summary.csv || fail "summary.csv lacks the failure"
+}
+
+case_existing_output_needs_overwrite_or_resume() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o out >/dev/null 2>&1 || fail "first run failed"
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o out >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "a second run into the same folder was not refused"
+  grep -q 'already holds results; add --overwrite' stderr.txt || fail "$(cat stderr.txt)"
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o out --overwrite >/dev/null 2>stderr.txt ||
+    fail "--overwrite failed: $(cat stderr.txt)"
+}
+
+case_resume_runs_only_the_missing_runs() {
+  "$bnrun" -c "$(iris_config)" --set training.epochs=2 --seeds 3 -o out >/dev/null 2>&1 || fail "first run failed"
+  rm -r out/002_seed=43
+  "$bnrun" -c "$(iris_config)" --set training.epochs=2 --seeds 3 -o out --resume >stdout.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  [ "$(grep -c 'finished earlier, kept' stderr.txt)" -eq 2 ] || fail "$(cat stderr.txt)"
+  [ -s out/002_seed=43/result.json ] || fail "the missing run was not run"
+}
+
+case_saved_model_reproduces_the_test_accuracy() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=20 -o out --save-model >/dev/null 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  for variant in bn no_bn; do
+    "$bnrun" eval --json --model "out/model_$variant.json" --data out/test.csv >eval.txt 2>stderr.txt ||
+      fail "eval failed: $(cat stderr.txt)"
+    local accuracy loss expected_accuracy expected_loss
+    accuracy=$(grep -oE '"accuracy":[^,}]*' eval.txt | cut -d: -f2)
+    loss=$(grep -oE '"loss":[^,}]*' eval.txt | cut -d: -f2)
+    # results.json lists bn first: take the variant's "test" block.
+    expected_accuracy=$(grep -A30 "\"variant\": \"$variant\"" out/results.json | grep -m1 -oE '"accuracy": [^,}]*' |
+      cut -d' ' -f2)
+    expected_loss=$(grep -A30 "\"variant\": \"$variant\"" out/results.json | grep -m1 -oE '"loss": [^,}]*' |
+      cut -d' ' -f2)
+    [ -n "$accuracy" ] && [ "$accuracy" = "$expected_accuracy" ] ||
+      fail "$variant accuracy $accuracy != $expected_accuracy"
+    [ "$loss" = "$expected_loss" ] || fail "$variant loss $loss != $expected_loss"
+  done
+  "$bnrun" predict --model out/model_bn.json --data out/test.csv -o preds.csv 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(grep -c '' preds.csv)" -eq 31 ] || fail "expected a header and 30 predictions"
+  head -1 preds.csv | grep -q '^row,predicted,p_setosa,p_versicolor,p_virginica$' || fail "$(head -1 preds.csv)"
+}
+
+case_init_from_a_model_of_another_shape_is_refused() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=1 -o saved --save-model >/dev/null 2>&1 || fail "training failed"
+  expect_error "dense_1" -- -c "$(iris_config)" --set model.layers[0].units=7 --init-from saved/model_bn.json
+}
+
+case_save_model_needs_output() {
+  "$bnrun" -c "$(iris_config)" --save-model >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "not refused"
+  grep -qx 'error: --save-model needs --output DIR' stderr.txt || fail "$(cat stderr.txt)"
+}
+
+case_compare_shows_the_settings_that_differ() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o a >/dev/null 2>&1 || fail "run a failed"
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --set training.batch_size=4 -o b >/dev/null 2>&1 || fail "run b failed"
+  "$bnrun" compare a b >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q 'settings that differ: training.batch_size' stdout.txt || fail "$(cat stdout.txt)"
+  [ "$(grep -cE '^(a|b) ' stdout.txt)" -eq 4 ] || fail "expected 4 rows: $(cat stdout.txt)"
+}
+
 "case_$name"

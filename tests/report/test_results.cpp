@@ -93,7 +93,7 @@ TEST_CASE("an output path that is a file is refused before training") {
 
 TEST_CASE("the comparison table lists both variants and their difference") {
   const SmokeRun smoke;
-  const std::string table = bnrun::report::comparison_table(smoke.report());
+  const std::string table = bnrun::report::comparison_table(bnrun::report::results_json(smoke.report()));
   CHECK_THAT(table, Contains("variant   test acc   test loss"));
   CHECK_THAT(table, Contains("\nbn "));
   CHECK_THAT(table, Contains("\nno_bn "));

@@ -1,0 +1,178 @@
+#include "study/figures.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace bnrun::study {
+
+namespace {
+
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+
+int variant_color(const std::string& variant, const std::vector<std::string>& variants) {
+  return static_cast<int>(std::find(variants.begin(), variants.end(), variant) - variants.begin());
+}
+
+plot::Series band_series(const std::string& label, const Band& band, int color, bool dashed) {
+  plot::Series series;
+  series.label = label;
+  series.x = band.x;
+  series.y = band.mean;
+  series.band_low = band.low;
+  series.band_high = band.high;
+  series.color = color;
+  series.dashed = dashed;
+  series.markers = band.x.size() == 1;
+  return series;
+}
+
+std::string seeds_note(std::size_t seeds) {
+  return seeds > 1 ? fmt::format(" (mean of {} seeds, band: min–max)", seeds) : "";
+}
+
+NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcome>& outcomes,
+                                   const GroupSummary& group, const std::string& file) {
+  const auto variants = plan_variants(plan);
+  const std::string settings = settings_label(plan, group.settings);
+  plot::Figure figure;
+  figure.title = fmt::format("{}{}: learning curves{}", plan.runs.front().config.name,
+                             settings.empty() ? "" : " [" + settings + "]", seeds_note(group.seeds.size()));
+  plot::Panel loss{"loss", "epoch", "loss", false, {}, std::nullopt, std::nullopt, {}};
+  plot::Panel accuracy{"accuracy", "epoch", "accuracy", false, {}, std::nullopt, std::nullopt, {}};
+  for (const auto& curves : group_curves(plan, outcomes, group)) {
+    const int color = variant_color(curves.variant, variants);
+    loss.series.push_back(band_series(curves.variant + " train", curves.train_loss, color, false));
+    accuracy.series.push_back(band_series(curves.variant + " train", curves.train_accuracy, color, false));
+    if (!curves.val_loss.x.empty()) {
+      loss.series.push_back(band_series(curves.variant + " validation", curves.val_loss, color, true));
+      accuracy.series.push_back(band_series(curves.variant + " validation", curves.val_accuracy, color, true));
+    }
+  }
+  figure.panels = {std::move(loss), std::move(accuracy)};
+  return {file, fmt::format("Learning curves{}", settings.empty() ? "" : " for " + settings), std::move(figure)};
+}
+
+bool all_numbers(const std::vector<nlohmann::json>& values) {
+  return std::all_of(values.begin(), values.end(), [](const nlohmann::json& v) { return v.is_number(); });
+}
+
+// Test accuracy and loss against one swept key; the other keys' values split the lines.
+NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& groups, std::size_t axis_index) {
+  const SweepAxis& axis = plan.axes[axis_index];
+  const auto variants = plan_variants(plan);
+  const bool numeric = all_numbers(axis.values);
+  bool log_x = false;
+  if (numeric) {
+    double low = std::numeric_limits<double>::infinity(), high = 0.0;
+    bool positive = true;
+    for (const auto& value : axis.values) {
+      const double x = value.get<double>();
+      positive = positive && x > 0.0;
+      low = std::min(low, x);
+      high = std::max(high, x);
+    }
+    log_x = positive && high / low >= 20.0;
+  }
+  auto x_of = [&](const nlohmann::json& value) {
+    if (numeric) return value.get<double>();
+    return static_cast<double>(std::find(axis.values.begin(), axis.values.end(), value) - axis.values.begin());
+  };
+
+  // Lines: one per (variant, values of the other axes).
+  struct Line {
+    std::string label;
+    int color = 0;
+    bool dashed = false;
+    std::vector<std::pair<double, const GroupSummary*>> points;
+  };
+  std::vector<Line> lines;
+  std::vector<std::string> others;  // the other axes' settings, one entry per distinct combination
+  for (const auto& group : groups) {
+    std::vector<Setting> other_settings;
+    for (std::size_t a = 0; a < group.settings.size(); ++a)
+      if (a != axis_index) other_settings.push_back(group.settings[a]);
+    const std::string other = settings_label(plan, other_settings);
+    auto found = std::find(others.begin(), others.end(), other);
+    if (found == others.end()) found = others.insert(others.end(), other);
+    const auto other_index = static_cast<std::size_t>(found - others.begin());
+    for (const auto& variant : group.variants) {
+      const std::string label = other.empty() ? variant.variant : variant.variant + ", " + other;
+      auto line = std::find_if(lines.begin(), lines.end(), [&](const Line& l) { return l.label == label; });
+      if (line == lines.end()) {
+        const int variant_index = variant_color(variant.variant, variants);
+        // Colour by the other settings when there are several, dash no_bn; otherwise colour by variant.
+        const bool several = plan.axes.size() > 1;
+        line = lines.insert(lines.end(), Line{label, several ? static_cast<int>(other_index) : variant_index,
+                                              several && variant_index % 2 == 1, {}});
+      }
+      line->points.push_back({x_of(group.settings[axis_index].value), &group});
+    }
+  }
+
+  auto panel_for = [&](const std::string& title, bool accuracy) {
+    plot::Panel panel{title, axis.key_path, title, log_x, {}, std::nullopt, std::nullopt, {}};
+    if (!numeric)
+      for (const auto& value : axis.values) panel.x_categories.push_back(value_text(value));
+    for (const auto& line : lines) {
+      plot::Series series;
+      series.label = line.label;
+      series.color = line.color;
+      series.dashed = line.dashed;
+      series.markers = true;
+      auto points = line.points;
+      std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (const auto& [x, group] : points) {
+        const std::string variant_name = line.label.substr(0, line.label.find(','));
+        const auto variant = std::find_if(group->variants.begin(), group->variants.end(),
+                                          [&](const VariantSummary& v) { return v.variant == variant_name; });
+        const stats::Summary& summary = accuracy ? variant->accuracy_summary : variant->loss_summary;
+        series.x.push_back(x);
+        series.y.push_back(summary.n > 0 ? summary.mean : not_a_number);
+        series.band_low.push_back(summary.n > 0 ? summary.min : not_a_number);
+        series.band_high.push_back(summary.n > 0 ? summary.max : not_a_number);
+      }
+      panel.series.push_back(std::move(series));
+    }
+    return panel;
+  };
+  plot::Figure figure;
+  figure.title = fmt::format("{}: test results against {}{}", plan.runs.front().config.name, axis.key_path,
+                             seeds_note(plan.seeds.size()));
+  figure.panels = {panel_for("test accuracy", true), panel_for("test loss", false)};
+  return {fmt::format("plots/sweep_{}.svg", axis.short_name),
+          fmt::format("Test accuracy and loss against {}", axis.key_path), std::move(figure)};
+}
+
+}  // namespace
+
+std::string settings_label(const Plan& plan, const std::vector<Setting>& settings, const std::string& separator) {
+  std::string label;
+  for (const auto& setting : settings) {
+    const auto axis = std::find_if(plan.axes.begin(), plan.axes.end(),
+                                   [&](const SweepAxis& a) { return a.key_path == setting.key_path; });
+    const std::string name = axis == plan.axes.end() ? setting.key_path : axis->short_name;
+    label += fmt::format("{}{}={}", label.empty() ? "" : separator, name, value_text(setting.value));
+  }
+  return label;
+}
+
+std::vector<NamedFigure> study_figures(const Plan& plan, const std::vector<RunOutcome>& outcomes,
+                                       const std::vector<GroupSummary>& groups) {
+  std::vector<NamedFigure> figures;
+  for (const auto& group : groups) {
+    std::string file = "plots/learning_curves.svg";
+    if (groups.size() > 1) {
+      std::string slug;
+      for (const char c : settings_label(plan, group.settings, "_"))
+        slug += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '_' || c == '-' ? c : '-';
+      file = fmt::format("plots/learning_curves_{:03}_{}.svg", group.group + 1, slug.substr(0, 80));
+    }
+    figures.push_back(learning_curves_figure(plan, outcomes, group, file));
+  }
+  for (std::size_t a = 0; a < plan.axes.size(); ++a) figures.push_back(sweep_figure(plan, groups, a));
+  return figures;
+}
+
+}  // namespace bnrun::study

@@ -1,0 +1,389 @@
+#include "study/outputs.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "report/atomic_file.h"
+#include "report/table.h"
+
+namespace bnrun::study {
+
+namespace {
+
+using nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+constexpr const char* marker_file = ".bnrun";
+
+std::string mean_std(const stats::Summary& summary) {
+  if (summary.n == 0) return "-";
+  if (summary.n == 1) return fmt::format("{:.4f}", summary.mean);
+  return fmt::format("{:.4f} ± {:.4f}", summary.mean, summary.std);
+}
+
+std::string fixed(double value) {
+  return std::isfinite(value) ? fmt::format("{:.4f}", value) : "-";
+}
+
+std::string interval(const std::optional<stats::PairedDifference>& difference) {
+  if (!difference || difference->n == 0) return "-";
+  if (difference->n < 2) return fmt::format("{:+.4f} (1 seed)", difference->mean);
+  return fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", difference->mean, difference->ci_low, difference->ci_high);
+}
+
+ordered_json number_or_null(double value) {
+  return std::isfinite(value) ? ordered_json(value) : ordered_json(nullptr);
+}
+
+ordered_json summary_object(const stats::Summary& summary) {
+  return {{"n", summary.n},
+          {"mean", number_or_null(summary.mean)},
+          {"std", number_or_null(summary.std)},
+          {"min", number_or_null(summary.min)},
+          {"max", number_or_null(summary.max)}};
+}
+
+ordered_json difference_object(const std::optional<stats::PairedDifference>& difference) {
+  if (!difference) return nullptr;
+  return {{"n", difference->n},
+          {"mean", number_or_null(difference->mean)},
+          {"std", number_or_null(difference->std)},
+          {"ci_low", number_or_null(difference->ci_low)},
+          {"ci_high", number_or_null(difference->ci_high)},
+          {"confidence", difference->confidence},
+          {"excludes_zero", difference->n >= 2 && difference->excludes_zero()}};
+}
+
+ordered_json settings_object(const std::vector<Setting>& settings) {
+  ordered_json object = ordered_json::object();
+  for (const auto& setting : settings) object[setting.key_path] = setting.value;
+  return object;
+}
+
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string number_cell(const ordered_json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return "";
+  return fmt::format("{}", object[key].get<double>());
+}
+
+// The lines under the table: runs that failed, diverged or were interrupted.
+std::string problems(const Plan& plan, const std::vector<RunOutcome>& outcomes) {
+  std::string text;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const PlannedRun& run = plan.runs[i];
+    const std::string name = plan.is_study ? fmt::format("run {} ({})", run.index, run.folder) : "the run";
+    if (outcomes[i].state == RunState::failed) {
+      text += fmt::format("{} failed: {}\n", name, outcomes[i].error);
+      continue;
+    }
+    for (const auto& entry : outcomes[i].result["runs"]) {
+      const std::string status = entry.value("status", "");
+      if (status == "diverged")
+        text += fmt::format("{}: {} diverged at epoch {}\n", name, entry.value("variant", ""),
+                            entry.value("diverged_epoch", std::int64_t{0}));
+      else if (status != "ok")
+        text += fmt::format("{}: {} {}\n", name, entry.value("variant", ""), status);
+    }
+  }
+  return text;
+}
+
+std::string seeds_text(const std::vector<std::uint64_t>& seeds) {
+  if (seeds.size() == 1) return fmt::format("seed {}", seeds[0]);
+  bool consecutive = true;
+  for (std::size_t i = 1; i < seeds.size(); ++i) consecutive = consecutive && seeds[i] == seeds[i - 1] + 1;
+  if (consecutive) return fmt::format("{} seeds ({}–{})", seeds.size(), seeds.front(), seeds.back());
+  return fmt::format("{} seeds ({})", seeds.size(), fmt::join(seeds, ", "));
+}
+
+std::string difference_sentence(const GroupSummary& group) {
+  const auto& accuracy = group.accuracy_difference;
+  const auto& loss = group.loss_difference;
+  if (!accuracy || accuracy->n == 0) return "";
+  std::string text = fmt::format("bn - no_bn, paired over {} seed{}: test accuracy {}, test loss {}", accuracy->n,
+                                 accuracy->n == 1 ? "" : "s", interval(accuracy), interval(loss));
+  if (accuracy->n >= 2)
+    text += fmt::format("\n  (brackets: 95 % interval; for accuracy it {} 0)",
+                        accuracy->excludes_zero() ? "excludes" : "includes");
+  return text + "\n";
+}
+
+}  // namespace
+
+std::string plan_table(const Plan& plan) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"run"};
+  if (plan.is_study) header.push_back("folder");
+  for (const auto& axis : plan.axes) header.push_back(axis.key_path);
+  header.push_back("seed");
+  rows.push_back(header);
+  for (const auto& run : plan.runs) {
+    std::vector<std::string> row = {std::to_string(run.index)};
+    if (plan.is_study) row.push_back(run.folder);
+    for (const auto& setting : run.settings) row.push_back(value_text(setting.value));
+    row.push_back(std::to_string(run.seed));
+    rows.push_back(row);
+  }
+  std::vector<std::size_t> left(header.size());
+  for (std::size_t c = 0; c < left.size(); ++c) left[c] = c;
+  std::string variants;
+  for (const auto& variant : plan_variants(plan)) variants += (variants.empty() ? "" : ", ") + variant;
+  return fmt::format("{}: {} run{} × variants {} ({}); nothing trained (--dry-run)\n\n",
+                     plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", variants,
+                     seeds_text(plan.seeds)) +
+         report::align_columns(rows, left);
+}
+
+std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcomes,
+                        const std::vector<GroupSummary>& groups) {
+  const std::size_t failed = static_cast<std::size_t>(std::count_if(
+      outcomes.begin(), outcomes.end(), [](const RunOutcome& outcome) { return outcome.state == RunState::failed; }));
+  std::string text = fmt::format("{}: {} run{}, {}{}{}\n\n", plan.runs.front().config.name, plan.runs.size(),
+                                 plan.runs.size() == 1 ? "" : "s",
+                                 plan.axes.empty() ? "" : fmt::format("{} settings × ", groups.size()),
+                                 seeds_text(plan.seeds), failed > 0 ? fmt::format(", {} failed", failed) : "");
+  if (groups.size() == 1) {
+    const GroupSummary& group = groups.front();
+    std::vector<std::vector<std::string>> rows = {
+        {"variant", "n", "test accuracy", "min", "max", "test loss", "min", "max"}};
+    for (const auto& variant : group.variants)
+      rows.push_back({variant.variant, std::to_string(variant.accuracy_summary.n), mean_std(variant.accuracy_summary),
+                      fixed(variant.accuracy_summary.min), fixed(variant.accuracy_summary.max),
+                      mean_std(variant.loss_summary), fixed(variant.loss_summary.min),
+                      fixed(variant.loss_summary.max)});
+    text += report::align_columns(rows, {0});
+    const std::string sentence = difference_sentence(group);
+    if (!sentence.empty()) text += "\n" + sentence;
+  } else {
+    const auto variants = plan_variants(plan);
+    const bool paired = groups.front().accuracy_difference.has_value();
+    std::vector<std::string> header;
+    for (const auto& axis : plan.axes) header.push_back(axis.short_name);
+    header.push_back("n");
+    for (const auto& variant : variants) header.push_back(variant + " test acc");
+    if (paired) header.push_back("bn - no_bn acc [95 % CI]");
+    std::vector<std::vector<std::string>> rows = {header};
+    for (const auto& group : groups) {
+      std::vector<std::string> row;
+      for (const auto& setting : group.settings) row.push_back(value_text(setting.value));
+      row.push_back(std::to_string(group.seeds.size()));
+      for (const auto& variant : group.variants) row.push_back(mean_std(variant.accuracy_summary));
+      if (paired) row.push_back(interval(group.accuracy_difference));
+      rows.push_back(row);
+    }
+    std::vector<std::size_t> left;
+    for (std::size_t a = 0; a < plan.axes.size(); ++a)
+      if (!std::all_of(plan.axes[a].values.begin(), plan.axes[a].values.end(),
+                       [](const nlohmann::json& value) { return value.is_number(); }))
+        left.push_back(a);
+    text += report::align_columns(rows, left);
+    text += "\n(mean ± std over seeds; brackets: paired 95 % interval of bn - no_bn)\n";
+  }
+  const std::string trouble = problems(plan, outcomes);
+  if (!trouble.empty()) text += "\n" + trouble;
+  return text;
+}
+
+ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outcomes,
+                          const std::vector<GroupSummary>& groups, const report::Environment& environment) {
+  ordered_json sweep = ordered_json::array();
+  for (const auto& axis : plan.axes) sweep.push_back({{"key", axis.key_path}, {"values", axis.values}});
+  ordered_json runs = ordered_json::array();
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const PlannedRun& run = plan.runs[i];
+    const ordered_json identity = {
+        {"run", run.index}, {"folder", run.folder}, {"settings", settings_object(run.settings)}};
+    if (outcomes[i].state == RunState::failed) {
+      for (const auto& variant : plan_variants(plan)) {
+        ordered_json entry = identity;
+        entry.update({{"variant", variant},
+                      {"seed", run.seed},
+                      {"status", "failed"},
+                      {"error", outcomes[i].error},
+                      {"test", nullptr}});
+        runs.push_back(std::move(entry));
+      }
+      continue;
+    }
+    for (const auto& variant_entry : outcomes[i].result["runs"]) {
+      ordered_json entry = identity;
+      for (const auto& [key, value] : variant_entry.items()) entry[key] = value;
+      runs.push_back(std::move(entry));
+    }
+  }
+  ordered_json group_list = ordered_json::array();
+  for (const auto& group : groups) {
+    ordered_json variants = ordered_json::object();
+    for (const auto& variant : group.variants)
+      variants[variant.variant] = {{"ok", variant.ok},
+                                   {"diverged", variant.diverged},
+                                   {"interrupted", variant.interrupted},
+                                   {"failed", variant.failed},
+                                   {"test_accuracy", summary_object(variant.accuracy_summary)},
+                                   {"test_loss", summary_object(variant.loss_summary)}};
+    group_list.push_back({{"settings", settings_object(group.settings)},
+                          {"seeds", group.seeds},
+                          {"variants", std::move(variants)},
+                          {"bn_minus_no_bn",
+                           {{"test_accuracy", difference_object(group.accuracy_difference)},
+                            {"test_loss", difference_object(group.loss_difference)}}}});
+  }
+  return {{"bnrun_version", BNRUN_VERSION},
+          {"config", config::to_json(plan.runs.front().config)},
+          {"study",
+           {{"config_path", plan.config_path}, {"sweep", std::move(sweep)}, {"seeds", plan.seeds},
+            {"run_count", plan.runs.size()}}},
+          {"environment",
+           {{"threads", environment.threads}, {"compiler", environment.compiler}, {"blas", environment.blas}}},
+          {"runs", std::move(runs)},
+          {"groups", std::move(group_list)}};
+}
+
+std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcomes) {
+  std::string text = "run,folder";
+  for (const auto& axis : plan.axes) text += "," + csv_cell(axis.key_path);
+  text += ",seed,variant,status,test_accuracy,test_loss,best_val_accuracy,epochs_completed,train_seconds,error\n";
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const PlannedRun& run = plan.runs[i];
+    std::string prefix = fmt::format("{},{}", run.index, csv_cell(run.folder));
+    for (const auto& setting : run.settings) prefix += "," + csv_cell(value_text(setting.value));
+    prefix += fmt::format(",{}", run.seed);
+    if (outcomes[i].state == RunState::failed) {
+      for (const auto& variant : plan_variants(plan))
+        text += fmt::format("{},{},failed,,,,,,{}\n", prefix, variant, csv_cell(outcomes[i].error));
+      continue;
+    }
+    for (const auto& entry : outcomes[i].result["runs"]) {
+      const ordered_json test = entry.contains("test") ? entry["test"] : ordered_json(nullptr);
+      const ordered_json timings = entry.contains("timings") ? entry["timings"] : ordered_json(nullptr);
+      text += fmt::format("{},{},{},{},{},{},{},{},\n", prefix, entry.value("variant", ""), entry.value("status", ""),
+                          number_cell(test, "accuracy"), number_cell(test, "loss"),
+                          number_cell(entry, "best_val_accuracy"), number_cell(entry, "epochs_completed"),
+                          number_cell(timings, "train_seconds"));
+    }
+  }
+  return text;
+}
+
+std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& outcomes,
+                            const std::vector<GroupSummary>& groups, const std::vector<NamedFigure>& figures,
+                            const std::string& command_line) {
+  const config::Config& first = plan.runs.front().config;
+  std::string text = fmt::format("# {}: {} run{}\n\n", first.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s");
+  if (!first.description.empty()) text += first.description + "\n\n";
+  text += fmt::format("Made by bnrun {} from `{}`: `{}`\n\n", BNRUN_VERSION, plan.config_path, command_line);
+  if (!plan.axes.empty()) {
+    text += "Swept:\n\n";
+    for (const auto& axis : plan.axes) {
+      std::vector<std::string> values;
+      for (const auto& value : axis.values) values.push_back(value_text(value));
+      text += fmt::format("- `{}`: {}\n", axis.key_path, fmt::join(values, ", "));
+    }
+    text += "\n";
+  }
+  text += fmt::format("Each setting ran with {} and every variant; the test figures are mean ± std (n − 1) "
+                      "over the seeds that finished.\n\n## Test results\n\n",
+                      seeds_text(plan.seeds));
+  const std::string settings_header = plan.axes.empty() ? "" : "settings | ";
+  const std::string settings_rule = plan.axes.empty() ? "" : "---|";
+  text += fmt::format("| {}variant | n | test accuracy | min | max | test loss | min | max |\n", settings_header);
+  text += fmt::format("|{}---|--:|--:|--:|--:|--:|--:|--:|\n", settings_rule);
+  for (const auto& group : groups) {
+    const std::string settings = plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ";
+    for (const auto& variant : group.variants)
+      text += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} |\n", settings, variant.variant,
+                          variant.accuracy_summary.n, mean_std(variant.accuracy_summary),
+                          fixed(variant.accuracy_summary.min), fixed(variant.accuracy_summary.max),
+                          mean_std(variant.loss_summary), fixed(variant.loss_summary.min),
+                          fixed(variant.loss_summary.max));
+  }
+  if (groups.front().accuracy_difference) {
+    text += "\n## bn − no_bn, paired by seed\n\nThe difference of each seed's bn and no_bn results (same initial "
+            "Dense weights, splits and batches), with its 95 % Student-t interval.\n\n";
+    text += fmt::format("| {}n | test accuracy | 95 % interval | test loss | 95 % interval |\n", settings_header);
+    text += fmt::format("|{}--:|--:|--:|--:|--:|\n", settings_rule);
+    for (const auto& group : groups) {
+      const auto& accuracy = *group.accuracy_difference;
+      const auto& loss = *group.loss_difference;
+      auto bounds = [](const stats::PairedDifference& d) {
+        return d.n >= 2 ? fmt::format("[{:+.4f}, {:+.4f}]", d.ci_low, d.ci_high) : std::string("-");
+      };
+      text += fmt::format("| {}{} | {} | {} | {} | {} |\n",
+                          plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ", accuracy.n,
+                          accuracy.n > 0 ? fmt::format("{:+.4f}", accuracy.mean) : "-", bounds(accuracy),
+                          loss.n > 0 ? fmt::format("{:+.4f}", loss.mean) : "-", bounds(loss));
+    }
+  }
+  const std::string trouble = problems(plan, outcomes);
+  if (!trouble.empty()) {
+    text += "\n## Runs without a test result\n\n";
+    std::size_t start = 0;
+    while (start < trouble.size()) {
+      const std::size_t end = trouble.find('\n', start);
+      text += "- " + trouble.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+  }
+  text += "\n## Plots\n\n";
+  for (const auto& figure : figures) text += fmt::format("### {}\n\n![{}]({})\n\n", figure.caption, figure.caption, figure.file);
+  if (plan.is_study)
+    text += "Per-run files: each run's folder holds `config.json` (resolved), `history.csv` and `result.json`; "
+            "`summary.csv` and `summary.json` list every run.\n";
+  return text;
+}
+
+void prepare_output_folder(const std::string& directory, bool overwrite, bool resume) {
+  std::error_code error;
+  const fs::path folder(directory);
+  if (fs::exists(folder, error) && fs::is_directory(folder, error) && !fs::is_empty(folder, error)) {
+    const bool ours = fs::exists(folder / marker_file, error);
+    if (resume) {
+      if (!ours)
+        throw UserError(fmt::format("{}: --resume needs a folder bnrun wrote (it has no {} file)", directory,
+                                    marker_file));
+    } else if (overwrite) {
+      if (!ours)
+        throw UserError(fmt::format("{}: the folder holds files bnrun did not write; not deleting them with "
+                                    "--overwrite (choose another --output)",
+                                    directory));
+      for (const auto& entry : fs::directory_iterator(folder, error)) fs::remove_all(entry.path(), error);
+      if (error) throw UserError(fmt::format("{}: cannot empty the folder: {}", directory, error.message()));
+    } else {
+      throw UserError(fmt::format("{}: the --output folder already holds results; add --overwrite to replace them "
+                                  "or --resume to finish the runs that are missing",
+                                  directory));
+    }
+  }
+  report::prepare_output_folder(directory);
+  report::write_file_atomically((folder / marker_file).string(), "This folder was written by bnrun.\n");
+}
+
+void write_study_outputs(const std::string& directory, const Plan& plan, const std::vector<RunOutcome>& outcomes,
+                         const report::Environment& environment, const std::string& command_line) {
+  const fs::path folder(directory);
+  const auto groups = summarize_groups(plan, outcomes);
+  const auto figures = study_figures(plan, outcomes, groups);
+  std::error_code error;
+  fs::create_directories(folder / "plots", error);
+  if (error) throw UserError(fmt::format("{}: cannot create the plots folder: {}", directory, error.message()));
+  for (const auto& figure : figures)
+    report::write_file_atomically((folder / figure.file).string(), plot::render_svg(figure.figure));
+  report::write_file_atomically((folder / "report.md").string(),
+                                report_markdown(plan, outcomes, groups, figures, command_line));
+  if (!plan.is_study) return;
+  report::write_file_atomically((folder / "summary.csv").string(), summary_csv(plan, outcomes));
+  report::write_file_atomically((folder / "summary.json").string(),
+                                summary_json(plan, outcomes, groups, environment).dump(2) + "\n");
+}
+
+}  // namespace bnrun::study

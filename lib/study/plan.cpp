@@ -1,0 +1,249 @@
+#include "study/plan.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace bnrun::study {
+
+namespace {
+
+using nlohmann::json;
+
+// The last key of a path without array indices: "model.layers[1].momentum" → "momentum".
+std::string last_key(const std::string& key_path) {
+  const std::size_t dot = key_path.rfind('.');
+  return dot == std::string::npos ? key_path : key_path.substr(dot + 1);
+}
+
+void name_axes(std::vector<SweepAxis>& axes) {
+  for (auto& axis : axes) {
+    axis.short_name = last_key(axis.key_path);
+    const auto same = std::count_if(axes.begin(), axes.end(),
+                                    [&](const SweepAxis& other) { return last_key(other.key_path) == axis.short_name; });
+    if (same > 1) axis.short_name = axis.key_path;
+  }
+}
+
+// Characters that are safe in a folder name on every system; anything else becomes '-'.
+std::string folder_safe(const std::string& text) {
+  std::string safe;
+  for (const char c : text.substr(0, 48)) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                      c == '_' || c == '-' || c == '+' || c == '=';
+    safe += keep ? c : '-';
+  }
+  return safe;
+}
+
+std::vector<std::uint64_t> parse_seed_list(const std::string& text, const std::string& source) {
+  std::vector<std::uint64_t> seeds;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    std::uint64_t seed = 0;
+    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), seed);
+    if (item.empty() || error != std::errc() || end != item.data() + item.size())
+      throw UserError(fmt::format("{}: expected a count or a comma-separated list of seeds, got \"{}\"", source, text));
+    seeds.push_back(seed);
+  }
+  return seeds;
+}
+
+std::vector<std::uint64_t> seeds_from_count(std::int64_t count, std::uint64_t base, const std::string& source) {
+  if (count < 1 || count > 100000)
+    throw UserError(fmt::format("{}: the number of seeds must be between 1 and 100000, got {}", source, count));
+  std::vector<std::uint64_t> seeds;
+  for (std::int64_t i = 0; i < count; ++i) seeds.push_back(base + static_cast<std::uint64_t>(i));
+  return seeds;
+}
+
+void check_unique_seeds(const std::vector<std::uint64_t>& seeds, const std::string& source) {
+  auto sorted = seeds;
+  std::sort(sorted.begin(), sorted.end());
+  const auto repeated = std::adjacent_find(sorted.begin(), sorted.end());
+  if (repeated != sorted.end()) throw UserError(fmt::format("{}: seed {} is listed twice", source, *repeated));
+}
+
+// The config's "sweep" section in the order the file writes it (nlohmann::json sorts keys; ordered_json keeps
+// them), as axes.
+std::vector<SweepAxis> config_sweep_axes(const json& document, const std::string& path) {
+  std::vector<SweepAxis> axes;
+  if (!document.contains("sweep")) return axes;
+  const json& sweep = document["sweep"];
+  if (!sweep.is_object()) throw UserError(fmt::format("{}: sweep: expected an object {{\"key.path\": [values]}}", path));
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  const auto ordered = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+  std::vector<std::string> keys;
+  if (!ordered.is_discarded() && ordered.contains("sweep") && ordered["sweep"].is_object())
+    for (const auto& [key, value] : ordered["sweep"].items()) keys.push_back(key);
+  for (const auto& [key, value] : sweep.items())
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  for (const auto& key : keys) {
+    const json& values = sweep[key];
+    if (!values.is_array() || values.empty())
+      throw UserError(fmt::format("{}: sweep.{}: expected a non-empty array of values", path, key));
+    axes.push_back({key, "", std::vector<json>(values.begin(), values.end()), "sweep"});
+  }
+  return axes;
+}
+
+}  // namespace
+
+std::string value_text(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+std::vector<json> parse_sweep_values(const std::string& text, const std::string& assignment) {
+  std::vector<std::string> pieces(1);
+  int depth = 0;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '\\' && i + 1 < text.size()) {
+        pieces.back() += c;
+        pieces.back() += text[++i];
+        continue;
+      }
+      if (c == '"') quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      pieces.emplace_back();
+      continue;
+    }
+    pieces.back() += c;
+  }
+  if (quoted || depth != 0) throw UserError(fmt::format("--sweep {}: unbalanced quotes or brackets", assignment));
+  std::vector<json> values;
+  for (const auto& piece : pieces) {
+    if (piece.empty()) throw UserError(fmt::format("--sweep {}: empty value in the list", assignment));
+    json value = json::parse(piece, nullptr, false);
+    values.push_back(value.is_discarded() ? json(piece) : std::move(value));
+  }
+  return values;
+}
+
+Plan make_plan(const PlanRequest& request) {
+  Plan plan;
+  plan.config_path = request.config_path;
+  json document = config::read_config_document(request.config_path);
+  const std::string& path = request.config_path;
+
+  // The study keys are read here and removed: a run's config is a single point of the grid.
+  std::vector<SweepAxis> axes = config_sweep_axes(document, path);
+  const std::size_t config_axes = axes.size();
+  document.erase("sweep");
+  std::optional<json> config_seeds;
+  if (document.contains("experiment") && document["experiment"].is_object() &&
+      document["experiment"].contains("seeds")) {
+    config_seeds = document["experiment"]["seeds"];
+    document["experiment"].erase("seeds");
+  }
+
+  for (const auto& assignment : request.sweeps) {
+    const std::size_t equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0)
+      throw UserError(fmt::format("--sweep {}: expected key.path=v1,v2,...", assignment));
+    SweepAxis axis{assignment.substr(0, equals), "", parse_sweep_values(assignment.substr(equals + 1), assignment),
+                   "--sweep"};
+    const auto existing = std::find_if(axes.begin(), axes.end(),
+                                       [&](const SweepAxis& other) { return other.key_path == axis.key_path; });
+    if (existing == axes.end()) {
+      axes.push_back(std::move(axis));
+    } else if (existing - axes.begin() < static_cast<std::ptrdiff_t>(config_axes)) {
+      existing->values = std::move(axis.values);  // the command line wins over the config's sweep section
+      existing->origin = "--sweep";
+    } else {
+      throw UserError(fmt::format("--sweep {}: {} is swept twice on the command line", assignment, axis.key_path));
+    }
+  }
+  name_axes(axes);
+
+  std::vector<config::Override> overrides;
+  for (const auto& assignment : request.overrides) overrides.push_back({assignment, "--set"});
+  // The base config (overrides applied, no sweep): its training.seed is where a seed count starts.
+  const config::Config base = config::resolve_config(document, path, overrides);
+
+  const bool seeds_requested = !request.seeds.empty() || config_seeds.has_value();
+  if (!request.seeds.empty()) {
+    const bool is_list = request.seeds.find(',') != std::string::npos;
+    const auto listed = parse_seed_list(request.seeds, "--seeds");
+    plan.seeds = is_list ? listed
+                         : seeds_from_count(static_cast<std::int64_t>(std::min<std::uint64_t>(listed[0], 1u << 30)),
+                                            base.training.seed, "--seeds");
+    check_unique_seeds(plan.seeds, "--seeds");
+  } else if (config_seeds) {
+    const std::string source = fmt::format("{}: experiment.seeds", path);
+    if (config_seeds->is_number_integer()) {
+      plan.seeds = seeds_from_count(config_seeds->get<std::int64_t>(), base.training.seed, source);
+    } else if (config_seeds->is_array() && !config_seeds->empty() &&
+               std::all_of(config_seeds->begin(), config_seeds->end(),
+                           [](const json& seed) { return seed.is_number_unsigned(); })) {
+      plan.seeds = config_seeds->get<std::vector<std::uint64_t>>();
+    } else {
+      throw UserError(fmt::format("{}: expected a count (integer ≥ 1) or a non-empty list of seeds (integers ≥ 0)",
+                                  source));
+    }
+    check_unique_seeds(plan.seeds, source);
+  } else {
+    plan.seeds = {base.training.seed};
+  }
+  for (const auto& axis : axes)
+    if (axis.key_path == "training.seed" && seeds_requested)
+      throw UserError("training.seed is both swept and set by --seeds / experiment.seeds: use one of them");
+
+  plan.is_study = !axes.empty() || seeds_requested;
+  plan.axes = axes;
+
+  std::size_t points = 1;
+  for (const auto& axis : axes) points *= axis.values.size();
+  const std::size_t total = points * plan.seeds.size();
+  if (total > 100000) throw UserError(fmt::format("the study has {} runs; at most 100000 are allowed", total));
+  const int index_width = std::max<int>(3, static_cast<int>(std::to_string(total).size()));
+  plan.group_count = points;
+
+  for (std::size_t point = 0; point < points; ++point) {
+    // Mixed-radix digits of `point`, the first axis varying slowest.
+    std::vector<Setting> settings(axes.size());
+    std::size_t rest = point;
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      settings[a] = {axes[a].key_path, axes[a].values[rest % axes[a].values.size()]};
+      rest /= axes[a].values.size();
+    }
+    for (const std::uint64_t seed : plan.seeds) {
+      PlannedRun run;
+      run.index = plan.runs.size() + 1;
+      run.settings = settings;
+      run.seed = seed;
+      run.group = point;
+      std::vector<config::Override> run_overrides = overrides;
+      std::string folder = fmt::format("{:0{}}", run.index, index_width);
+      for (std::size_t a = 0; a < axes.size(); ++a) {
+        run_overrides.push_back({fmt::format("{}={}", axes[a].key_path, settings[a].value.dump()), axes[a].origin});
+        folder += fmt::format("_{}={}", folder_safe(axes[a].short_name), folder_safe(value_text(settings[a].value)));
+      }
+      if (seeds_requested) {
+        run_overrides.push_back({fmt::format("training.seed={}", seed), "--seeds"});
+        folder += fmt::format("_seed={}", seed);
+      }
+      run.config = config::resolve_config(document, path, run_overrides);
+      run.folder = folder;
+      plan.runs.push_back(std::move(run));
+    }
+  }
+  return plan;
+}
+
+}  // namespace bnrun::study

@@ -1,0 +1,224 @@
+#include "study/runner.h"
+
+#include <fmt/format.h>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "core/error.h"
+#include "data/dataset.h"
+#include "kernels/gemm.h"
+#include "kernels/parallel.h"
+#include "modelio/model_file.h"
+#include "modelio/predict.h"
+#include "report/atomic_file.h"
+#include "report/results.h"
+
+namespace bnrun::study {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+std::optional<ordered_json> read_result(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto document = ordered_json::parse(text.str(), nullptr, false);
+  if (document.is_discarded() || !document.is_object() || !document.contains("config")) return std::nullopt;
+  return document;
+}
+
+fs::path result_file(const Plan& plan, const PlannedRun& run, const std::string& output_directory) {
+  return fs::path(run_directory(plan, run, output_directory)) / (plan.is_study ? "result.json" : "results.json");
+}
+
+// history.csv of a run folder: the per-variant history tables, one after the other, with a variant column first.
+std::string combined_history_csv(const std::vector<train::VariantRun>& runs) {
+  std::string text;
+  for (const auto& run : runs) {
+    std::istringstream lines(report::history_csv(run.result));
+    std::string line;
+    bool header = true;
+    while (std::getline(lines, line)) {
+      if (header) {
+        if (text.empty()) text += "variant," + line + "\n";
+        header = false;
+        continue;
+      }
+      text += fmt::format("{},{}\n", config::variant_name(run.variant), line);
+    }
+  }
+  return text;
+}
+
+ordered_json settings_json(const PlannedRun& run) {
+  ordered_json settings = ordered_json::object();
+  for (const auto& setting : run.settings) settings[setting.key_path] = setting.value;
+  return settings;
+}
+
+void save_models(const fs::path& directory, const PlannedRun& run, const data::PreparedData& data,
+                 const std::vector<train::VariantRun>& runs) {
+  for (const auto& variant_run : runs) {
+    if (!variant_run.result.model) continue;
+    modelio::ModelMetadata metadata;
+    metadata.variant = std::string(config::variant_name(variant_run.variant));
+    metadata.seed = run.seed;
+    metadata.loss = config::effective_loss(run.config);
+    metadata.feature_names = data.feature_names;
+    metadata.target = run.config.dataset.target;
+    metadata.class_names = data.class_names;
+    if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
+    const auto spec = config::model_spec(run.config, data.feature_names.size(), variant_run.variant);
+    modelio::save_model((directory / fmt::format("model_{}.json", metadata.variant)).string(), spec,
+                        *variant_run.result.model, metadata);
+  }
+  report::write_file_atomically((directory / "test.csv").string(),
+                                modelio::split_csv(data.feature_names, run.config.dataset.target, data.class_names,
+                                                   data.unscaled_test_features, data.test.labels));
+}
+
+RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options, int threads,
+                   const std::optional<modelio::ModelFile>& initial_model, const RunnerObserver& observer,
+                   std::mutex& observer_mutex) {
+  RunOutcome outcome;
+  const config::Config& config = run.config;
+  const auto load_start = std::chrono::steady_clock::now();
+  data::PrepareOptions prepare_options;
+  prepare_options.keep_unscaled_test = options.save_models;
+  const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
+  config::check_against_data(config, data.class_names.size());
+  const double load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+
+  train::ExperimentObserver experiment_observer;
+  if (observer.on_epoch)
+    experiment_observer.on_epoch = [&](config::Variant variant, const train::EpochRecord& record) {
+      const std::lock_guard lock(observer_mutex);
+      observer.on_epoch(run, variant, record);
+    };
+  if (observer.on_variant_end)
+    experiment_observer.on_variant_end = [&](const train::VariantRun& variant_run) {
+      const std::lock_guard lock(observer_mutex);
+      observer.on_variant_end(run, variant_run);
+    };
+  train::ExperimentOptions experiment_options;
+  experiment_options.keep_models = options.save_models;
+  if (initial_model)
+    experiment_options.initialize = [&](nn::Model<float>& model) { modelio::initialize_from(*initial_model, model); };
+  const auto runs = train::run_experiment(config, data, experiment_observer, experiment_options);
+
+  const report::ExperimentReport report{
+      config, data, runs, report::current_environment(threads, kernels::matmul_backend_description()), load_seconds};
+  outcome.result = report::results_json(report);
+  if (plan.is_study) {
+    ordered_json with_run = {{"run", {{"index", run.index}, {"folder", run.folder}, {"settings", settings_json(run)}}}};
+    with_run.update(outcome.result);
+    outcome.result = std::move(with_run);
+  }
+  outcome.state = RunState::finished;
+
+  if (!options.output_directory.empty()) {
+    const fs::path directory = run_directory(plan, run, options.output_directory);
+    std::error_code error;
+    fs::create_directories(directory, error);
+    if (error) throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
+    report::write_file_atomically((directory / "config.json").string(), config::to_json(config).dump(2) + "\n");
+    if (options.save_models) save_models(directory, run, data, runs);
+    if (plan.is_study) {
+      report::write_file_atomically((directory / "history.csv").string(), combined_history_csv(runs));
+      // Last: its presence means the run finished and its folder is complete.
+      report::write_file_atomically((directory / "result.json").string(), outcome.result.dump(2) + "\n");
+    } else {
+      report::write_results(directory.string(), report);
+    }
+  }
+  return outcome;
+}
+
+}  // namespace
+
+std::string run_directory(const Plan& plan, const PlannedRun& run, const std::string& output_directory) {
+  return plan.is_study ? (fs::path(output_directory) / run.folder).string() : output_directory;
+}
+
+void check_resumable(const Plan& plan, const std::string& output_directory) {
+  for (const auto& run : plan.runs) {
+    const fs::path file = result_file(plan, run, output_directory);
+    const auto document = read_result(file);
+    if (!document) continue;
+    if ((*document)["config"] != config::to_json(run.config))
+      throw UserError(fmt::format("{}: holds a run of a different config than run {} would be; use --overwrite to "
+                                  "start the study again",
+                                  file.parent_path().string(), run.index));
+  }
+}
+
+std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer) {
+  std::vector<RunOutcome> outcomes(plan.runs.size());
+  std::optional<modelio::ModelFile> initial_model;
+  if (!options.init_from.empty()) initial_model = modelio::read_model_file(options.init_from);
+
+  const int budget = options.threads > 0 ? options.threads : kernels::thread_count();
+  const int workers = std::max(1, std::min<int>(options.jobs, static_cast<int>(plan.runs.size())));
+  const int threads_per_run = std::max(1, budget / workers);
+  std::atomic<std::size_t> next{0};
+  std::mutex observer_mutex;
+
+  auto work = [&] {
+    kernels::set_thread_count(threads_per_run);
+    for (std::size_t i = next++; i < plan.runs.size(); i = next++) {
+      const PlannedRun& run = plan.runs[i];
+      RunOutcome& outcome = outcomes[i];
+      if (options.resume && !options.output_directory.empty()) {
+        if (auto document = read_result(result_file(plan, run, options.output_directory))) {
+          outcome.state = RunState::resumed;
+          outcome.result = std::move(*document);
+          const std::lock_guard lock(observer_mutex);
+          if (observer.on_run_end) observer.on_run_end(run, outcome);
+          continue;
+        }
+      }
+      {
+        const std::lock_guard lock(observer_mutex);
+        if (observer.on_run_start) observer.on_run_start(run);
+      }
+      try {
+        outcome = execute(plan, run, options, threads_per_run, initial_model, observer, observer_mutex);
+      } catch (const UserError& error) {
+        outcome.state = RunState::failed;
+        outcome.error = error.what();
+      } catch (const std::bad_alloc&) {
+        outcome.state = RunState::failed;
+        outcome.error = "out of memory";
+      } catch (const std::exception& error) {
+        outcome.state = RunState::failed;
+        outcome.error = fmt::format("internal error: {}", error.what());
+      }
+      const std::lock_guard lock(observer_mutex);
+      if (observer.on_run_end) observer.on_run_end(run, outcome);
+    }
+  };
+
+  if (workers == 1) {
+    const int previous = kernels::thread_count();
+    work();
+    kernels::set_thread_count(previous);
+  } else {
+    std::vector<std::thread> threads;
+    for (int w = 0; w < workers; ++w) threads.emplace_back(work);
+    for (auto& thread : threads) thread.join();
+  }
+  return outcomes;
+}
+
+}  // namespace bnrun::study

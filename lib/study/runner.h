@@ -1,0 +1,51 @@
+// Runs a plan: each run prepares its data (the split depends on the seed), trains every variant and, with an
+// output folder, writes its files as soon as it finishes — so a study stopped half-way keeps its finished runs and
+// --resume picks up the rest. With jobs > 1, that many runs train at once and share the thread budget; a run that
+// fails (bad data for one sweep value, say) is recorded and the others go on.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "study/plan.h"
+#include "train/experiment.h"
+
+namespace bnrun::study {
+
+enum class RunState { finished, failed, resumed };
+
+struct RunOutcome {
+  RunState state = RunState::failed;
+  std::string error;               // when failed: a one-line message
+  nlohmann::ordered_json result;   // finished or resumed: the run's results document (results.json contract)
+};
+
+struct RunnerOptions {
+  int jobs = 1;
+  int threads = 0;               // the whole budget (0: every core); each of the `jobs` runs gets its share
+  std::string output_directory;  // empty: write nothing
+  bool resume = false;           // reuse the runs whose folder already holds a result for the same config
+  bool save_models = false;      // model_<variant>.json and test.csv beside each result
+  std::string init_from;         // a model file every variant starts from (modelio::initialize_from)
+};
+
+// Called from the threads that train; the runner serializes the calls, so they need no locking of their own.
+struct RunnerObserver {
+  std::function<void(const PlannedRun&)> on_run_start;
+  std::function<void(const PlannedRun&, config::Variant, const train::EpochRecord&)> on_epoch;
+  std::function<void(const PlannedRun&, const train::VariantRun&)> on_variant_end;
+  std::function<void(const PlannedRun&, const RunOutcome&)> on_run_end;
+};
+
+// Where a run's files go: its own folder in a study, the output folder itself for a single run.
+std::string run_directory(const Plan& plan, const PlannedRun& run, const std::string& output_directory);
+
+// Checks, before anything trains, that every finished run folder holds the config the plan would run (a
+// resumed study must not mix settings). Throws UserError naming the folder.
+void check_resumable(const Plan& plan, const std::string& output_directory);
+
+std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer = {});
+
+}  // namespace bnrun::study

@@ -1,0 +1,244 @@
+// Running a plan (jobs, failures, folders, resume) and what its results add up to (groups, paired differences,
+// summary files, comparison across runs).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "study/aggregate.h"
+#include "study/compare.h"
+#include "study/outputs.h"
+#include "study/plan.h"
+#include "study/runner.h"
+#include "tests/study/study_fixtures.h"
+
+using bnrun::study::make_plan;
+using bnrun::study::PlanRequest;
+using bnrun::study::RunOutcome;
+using bnrun::study::RunState;
+using bnrun::study::testing::TemporaryStudy;
+using Catch::Matchers::Contains;
+using nlohmann::ordered_json;
+
+namespace {
+
+bnrun::study::Plan plan_for(const TemporaryStudy& study, const std::string& seeds,
+                            const std::vector<std::string>& sweeps = {}) {
+  PlanRequest request;
+  request.config_path = study.config_path();
+  request.seeds = seeds;
+  request.sweeps = sweeps;
+  return make_plan(request);
+}
+
+double test_accuracy(const RunOutcome& outcome, std::size_t variant) {
+  return outcome.result["runs"][variant]["test"]["accuracy"].get<double>();
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A finished run's outcome with the given test accuracies for bn and no_bn.
+RunOutcome synthetic_outcome(double bn_accuracy, double no_bn_accuracy) {
+  RunOutcome outcome;
+  outcome.state = RunState::finished;
+  outcome.result = {{"config", ordered_json::object()}, {"runs", ordered_json::array()}};
+  for (const auto& [variant, accuracy] : {std::pair{"bn", bn_accuracy}, std::pair{"no_bn", no_bn_accuracy}})
+    outcome.result["runs"].push_back(
+        {{"variant", variant},
+         {"status", "ok"},
+         {"test", {{"accuracy", accuracy}, {"loss", 1.0 - accuracy}}},
+         {"history", {{{"epoch", 1}, {"train_loss", accuracy}, {"train_accuracy", accuracy}}}}});
+  return outcome;
+}
+
+}  // namespace
+
+TEST_CASE("two runs at a time give exactly the results of one at a time", "[study]") {
+  const TemporaryStudy study("runner_jobs");
+  const auto plan = plan_for(study, "3");
+  bnrun::study::RunnerOptions one_job;
+  bnrun::study::RunnerOptions two_jobs;
+  two_jobs.jobs = 2;
+  const auto serial = bnrun::study::run_plan(plan, one_job);
+  const auto parallel = bnrun::study::run_plan(plan, two_jobs);
+  REQUIRE(serial.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    REQUIRE(serial[i].state == RunState::finished);
+    REQUIRE(parallel[i].state == RunState::finished);
+    const auto& serial_history = serial[i].result["runs"][0]["history"];
+    const auto& parallel_history = parallel[i].result["runs"][0]["history"];
+    REQUIRE(serial_history.size() == parallel_history.size());
+    for (std::size_t e = 0; e < serial_history.size(); ++e)
+      CHECK(serial_history[e]["train_loss"] == parallel_history[e]["train_loss"]);
+    CHECK(test_accuracy(serial[i], 0) == test_accuracy(parallel[i], 0));
+    CHECK(test_accuracy(serial[i], 1) == test_accuracy(parallel[i], 1));
+    CHECK(serial[i].result["runs"][0]["test"]["loss"] == parallel[i].result["runs"][0]["test"]["loss"]);
+  }
+  // Different seeds really are different runs.
+  CHECK(serial[0].result["runs"][0]["test"]["loss"] != serial[1].result["runs"][0]["test"]["loss"]);
+}
+
+TEST_CASE("a run that fails does not stop the others", "[study]") {
+  const TemporaryStudy study("runner_failure");
+  // A 3-unit softmax cannot fit a target with 35 distinct values: that run fails once its data is read.
+  const auto plan = plan_for(study, "", {"dataset.target=species,sepal_length"});
+  bnrun::study::RunnerOptions options;
+  options.jobs = 2;
+  const auto outcomes = bnrun::study::run_plan(plan, options);
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0].state == RunState::finished);
+  CHECK(outcomes[1].state == RunState::failed);
+  CHECK_THAT(outcomes[1].error, Contains("classes"));
+}
+
+TEST_CASE("each run's folder holds its resolved config, history and result; --resume skips finished runs",
+          "[study]") {
+  const TemporaryStudy study("runner_folders");
+  const auto plan = plan_for(study, "2");
+  const auto output = (study.folder() / "out").string();
+  bnrun::study::prepare_output_folder(output, false, false);
+  bnrun::study::RunnerOptions options;
+  options.output_directory = output;
+  const auto first = bnrun::study::run_plan(plan, options);
+  for (const auto& run : plan.runs) {
+    const auto folder = study.folder() / "out" / run.folder;
+    CHECK(std::filesystem::exists(folder / "config.json"));
+    CHECK(std::filesystem::exists(folder / "result.json"));
+    const std::string history = read_text(folder / "history.csv");
+    CHECK(history.rfind("variant,epoch,train_loss", 0) == 0);
+    CHECK_THAT(history, Contains("\nno_bn,3,"));
+  }
+  // Lose the second run, resume: only it trains again, and it comes out the same.
+  std::filesystem::remove_all(study.folder() / "out" / plan.runs[1].folder);
+  options.resume = true;
+  std::vector<std::size_t> started;
+  bnrun::study::RunnerObserver observer;
+  observer.on_run_start = [&](const bnrun::study::PlannedRun& run) { started.push_back(run.index); };
+  bnrun::study::check_resumable(plan, output);
+  const auto resumed = bnrun::study::run_plan(plan, options, observer);
+  CHECK(started == std::vector<std::size_t>{2});
+  CHECK(resumed[0].state == RunState::resumed);
+  CHECK(resumed[1].state == RunState::finished);
+  CHECK(test_accuracy(resumed[0], 0) == test_accuracy(first[0], 0));
+  CHECK(resumed[1].result["runs"][1]["test"]["loss"] == first[1].result["runs"][1]["test"]["loss"]);
+}
+
+TEST_CASE("resuming into a folder of a different config is refused", "[study]") {
+  const TemporaryStudy study("runner_resume_mismatch");
+  const auto output = (study.folder() / "out").string();
+  bnrun::study::prepare_output_folder(output, false, false);
+  bnrun::study::RunnerOptions options;
+  options.output_directory = output;
+  bnrun::study::run_plan(plan_for(study, "1"), options);
+  PlanRequest changed;
+  changed.config_path = study.config_path();
+  changed.seeds = "1";
+  changed.overrides = {"training.epochs=4"};
+  CHECK_THROWS_WITH(bnrun::study::check_resumable(make_plan(changed), output),
+                    Contains("holds a run of a different config"));
+}
+
+TEST_CASE("an output folder with results is kept unless --overwrite, which empties only bnrun's folders",
+          "[study]") {
+  const TemporaryStudy study("outputs_overwrite");
+  const auto output = study.folder() / "out";
+  bnrun::study::prepare_output_folder(output.string(), false, false);
+  std::ofstream(output / "result.json") << "{}";
+  CHECK_THROWS_WITH(bnrun::study::prepare_output_folder(output.string(), false, false),
+                    Contains("add --overwrite to replace them or --resume"));
+  bnrun::study::prepare_output_folder(output.string(), true, false);
+  CHECK_FALSE(std::filesystem::exists(output / "result.json"));
+  const auto foreign = study.folder() / "foreign";
+  std::filesystem::create_directories(foreign);
+  std::ofstream(foreign / "thesis.tex") << "precious";
+  CHECK_THROWS_WITH(bnrun::study::prepare_output_folder(foreign.string(), true, false),
+                    Contains("holds files bnrun did not write"));
+  CHECK(std::filesystem::exists(foreign / "thesis.tex"));
+}
+
+TEST_CASE("groups report mean, std, min and max per variant and the paired difference with a t interval",
+          "[study]") {
+  const TemporaryStudy study("aggregate_groups");
+  const auto plan = plan_for(study, "4");
+  // bn − no_bn per seed: 0.1, 0.0, 0.1, 0.2 → mean 0.1, std sqrt(0.02/3), t(0.975, 3) = 3.182446305284263.
+  const std::vector<RunOutcome> outcomes = {synthetic_outcome(0.9, 0.8), synthetic_outcome(0.8, 0.8),
+                                            synthetic_outcome(1.0, 0.9), synthetic_outcome(0.9, 0.7)};
+  const auto groups = bnrun::study::summarize_groups(plan, outcomes);
+  REQUIRE(groups.size() == 1);
+  const auto& bn = groups[0].variants[0];
+  CHECK(bn.variant == "bn");
+  CHECK(bn.accuracy_summary.n == 4);
+  CHECK(bn.accuracy_summary.mean == Approx(0.9).epsilon(1e-12));
+  CHECK(bn.accuracy_summary.std == Approx(std::sqrt(0.02 / 3)).epsilon(1e-12));
+  CHECK(bn.accuracy_summary.min == 0.8);
+  CHECK(bn.accuracy_summary.max == 1.0);
+  REQUIRE(groups[0].accuracy_difference);
+  const auto& difference = *groups[0].accuracy_difference;
+  CHECK(difference.n == 4);
+  CHECK(difference.mean == Approx(0.1).epsilon(1e-12));
+  const double half_width = 3.182446305284263 * std::sqrt(0.02 / 3) / 2.0;
+  CHECK(difference.ci_low == Approx(0.1 - half_width).epsilon(1e-9));
+  CHECK(difference.ci_high == Approx(0.1 + half_width).epsilon(1e-9));
+  const std::string table = bnrun::study::study_table(plan, outcomes, groups);
+  CHECK_THAT(table, Contains("0.9000 ± 0.0816"));
+  CHECK_THAT(table, Contains("paired over 4 seeds"));
+}
+
+TEST_CASE("a failed seed leaves that seed out of the statistics and is listed", "[study]") {
+  const TemporaryStudy study("aggregate_failed");
+  const auto plan = plan_for(study, "3");
+  RunOutcome failed;
+  failed.state = RunState::failed;
+  failed.error = "data.csv:3:2: not a number";
+  const std::vector<RunOutcome> outcomes = {synthetic_outcome(0.9, 0.8), failed, synthetic_outcome(1.0, 0.9)};
+  const auto groups = bnrun::study::summarize_groups(plan, outcomes);
+  CHECK(groups[0].variants[0].accuracy_summary.n == 2);
+  CHECK(groups[0].variants[0].failed == 1);
+  CHECK(groups[0].accuracy_difference->n == 2);
+  CHECK_THAT(bnrun::study::study_table(plan, outcomes, groups), Contains("failed: data.csv:3:2: not a number"));
+  const std::string csv = bnrun::study::summary_csv(plan, outcomes);
+  CHECK_THAT(csv, Contains("2,002_seed=11,11,bn,failed,,,,,,data.csv:3:2: not a number\n"));
+}
+
+TEST_CASE("summary.csv has one row per run and variant with the swept values", "[study]") {
+  const TemporaryStudy study("outputs_csv");
+  const auto plan = plan_for(study, "", {"training.batch_size=8,16"});
+  const std::vector<RunOutcome> outcomes = {synthetic_outcome(0.9, 0.8), synthetic_outcome(0.7, 0.6)};
+  const std::string csv = bnrun::study::summary_csv(plan, outcomes);
+  CHECK(csv.rfind("run,folder,training.batch_size,seed,variant,status,test_accuracy,test_loss,", 0) == 0);
+  CHECK_THAT(csv, Contains("\n2,002_batch_size=16,16,10,no_bn,ok,0.6,0.4,"));
+  const auto groups = bnrun::study::summarize_groups(plan, outcomes);
+  const auto summary = bnrun::study::summary_json(plan, outcomes, groups, {});
+  CHECK(summary["runs"].size() == 4);
+  CHECK(summary["runs"][3]["settings"]["training.batch_size"] == 16);
+  CHECK(summary["groups"][1]["variants"]["bn"]["test_accuracy"]["mean"] == 0.7);
+  const auto figures = bnrun::study::study_figures(plan, outcomes, groups);
+  REQUIRE(figures.size() == 3);  // two learning-curve figures and one sweep plot
+  CHECK(figures[2].file == "plots/sweep_batch_size.svg");
+  const std::string report = bnrun::study::report_markdown(plan, outcomes, groups, figures, "bnrun ...");
+  CHECK_THAT(report, Contains("![Test accuracy and loss against training.batch_size](plots/sweep_batch_size.svg)"));
+}
+
+TEST_CASE("compare shows only the config settings that differ", "[study]") {
+  const TemporaryStudy study("compare_runs");
+  const auto plan = plan_for(study, "", {"training.batch_size=8,16"});
+  const auto output = (study.folder() / "out").string();
+  bnrun::study::prepare_output_folder(output, false, false);
+  bnrun::study::RunnerOptions options;
+  options.output_directory = output;
+  bnrun::study::run_plan(plan, options);
+  const auto runs = bnrun::study::read_compared_runs({output});
+  REQUIRE(runs.size() == 2);
+  CHECK(bnrun::study::differing_keys(runs) == std::vector<std::string>{"training.batch_size"});
+  const std::string table = bnrun::study::comparison_across_runs(runs);
+  CHECK_THAT(table, Contains("settings that differ: training.batch_size"));
+  CHECK_THROWS_WITH(bnrun::study::read_compared_runs({(study.folder() / "nothing").string()}),
+                    Contains("no such file or folder"));
+}
