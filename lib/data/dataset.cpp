@@ -178,12 +178,6 @@ Standardizer fit_standardizer(const nn::Matrix<float>& features) {
   return result;
 }
 
-void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) {
-  for (std::size_t i = 0; i < features.rows; ++i)
-    for (std::size_t j = 0; j < features.cols; ++j)
-      features(i, j) = static_cast<float>((features(i, j) - standardizer.mean[j]) / standardizer.scale[j]);
-}
-
 // Splits `train_rows` (in order) into training and the trailing validation part, as Keras' validation_split.
 void split_validation(const std::vector<std::size_t>& train_rows, double fraction, std::vector<std::size_t>& train,
                       std::vector<std::size_t>& validation) {
@@ -206,7 +200,14 @@ void require_every_class_in_training(const Split& train, const std::vector<std::
 
 }  // namespace
 
-PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed) {
+void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) {
+  for (std::size_t i = 0; i < features.rows; ++i)
+    for (std::size_t j = 0; j < features.cols; ++j)
+      features(i, j) = static_cast<float>((features(i, j) - standardizer.mean[j]) / standardizer.scale[j]);
+}
+
+PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed,
+                          const PrepareOptions& prepare_options) {
   const CsvOptions options{dataset.delimiter, dataset.target, dataset.features};
   PreparedData result;
   std::vector<std::size_t> train_part, validation_part;
@@ -252,6 +253,7 @@ PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t se
     require_every_class_in_training(result.train, result.class_names, path);
   }
   if (result.train.rows() == 0) throw UserError("dataset: no rows are left for training after the splits");
+  if (prepare_options.keep_unscaled_test) result.unscaled_test_features = result.test.features;
   if (dataset.standardize) {
     result.standardizer = fit_standardizer(result.train.features);
     standardize(result.train.features, result.standardizer);

@@ -37,8 +37,20 @@ struct PreparedData {
   Split validation;  // may be empty
   Split test;
   Standardizer standardizer;  // empty when dataset.standardize is false
+  // The test rows as read, before standardization (same order as test.features); empty unless asked for.
+  nn::Matrix<float> unscaled_test_features;
 };
 
-PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed);
+struct PrepareOptions {
+  // Keep the test features as read, so the test split can be written out and evaluated again from a file
+  // (standardizing them then gives test.features bit for bit).
+  bool keep_unscaled_test = false;
+};
+
+PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options = {});
+
+// x ← (x − mean) / scale per column, in double, rounded once to float. Training and every later use of a saved
+// model (predict, eval) go through this one function, so the same rows always give the same floats.
+void standardize(nn::Matrix<float>& features, const Standardizer& standardizer);
 
 }  // namespace bnrun::data

@@ -1,1 +1,458 @@
-// placeholder
+#include "modelio/model_file.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "config/json_reader.h"
+#include "config/load.h"
+#include "core/error.h"
+#include "core/names.h"
+#include "nn/batchnorm.h"
+#include "nn/dense.h"
+#include "report/atomic_file.h"
+
+namespace bnrun::modelio {
+
+namespace {
+
+using config::ConfigError;
+using config::ObjectReader;
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr std::string_view format_tag = "bnrun-model";
+// The widest layer a config allows, and the bound on the input width too: it keeps a corrupt number from
+// turning into a huge allocation.
+constexpr std::int64_t max_layer_width = 1'000'000;
+
+constexpr std::array<std::pair<nn::RunningVariance, std::string_view>, 2> running_variance_table = {{
+    {nn::RunningVariance::biased, "biased"},
+    {nn::RunningVariance::unbiased, "unbiased"},
+}};
+
+// One tensor of a built model, with the key and shape it has in a model file.
+struct TensorSlot {
+  std::string layer;
+  std::string key;
+  std::vector<std::size_t> shape;
+  std::vector<float>* values;
+  bool required_to_initialize;  // Dense weights must come from the file; BatchNorm ones may keep their defaults
+};
+
+// The model's tensors in layer order. The layers are asked for their tensors directly rather than through
+// parameters()/state(), whose names ("moving_mean") follow Keras rather than this file format.
+std::vector<TensorSlot> tensor_slots(nn::Model<float>& model) {
+  std::vector<TensorSlot> slots;
+  for (const auto& layer : model.layers()) {
+    const std::string& name = layer->name();
+    if (auto* dense = dynamic_cast<nn::Dense<float>*>(layer.get())) {
+      slots.push_back({name, "kernel", {dense->input_width(), dense->output_width()}, &dense->kernel(), true});
+      if (!dense->bias().empty()) slots.push_back({name, "bias", {dense->bias().size()}, &dense->bias(), true});
+    } else if (auto* batchnorm = dynamic_cast<nn::BatchNorm<float>*>(layer.get())) {
+      const std::pair<const char*, std::vector<float>*> tensors[] = {
+          {"gamma", &batchnorm->gamma()},
+          {"beta", &batchnorm->beta()},
+          {"running_mean", &batchnorm->running_mean()},
+          {"running_variance", &batchnorm->running_variance()}};
+      for (const auto& [key, values] : tensors)
+        if (!values->empty()) slots.push_back({name, key, {values->size()}, values, false});
+    }
+  }
+  return slots;
+}
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+const StoredTensor* find_tensor(const StoredWeights& weights, const std::string& layer, const std::string& key) {
+  const auto stored_layer = weights.find(layer);
+  if (stored_layer == weights.end()) return nullptr;
+  const auto stored = stored_layer->second.find(key);
+  return stored == stored_layer->second.end() ? nullptr : &stored->second;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writing.
+
+ordered_json layer_json(const nn::LayerSpec& layer) {
+  if (const auto* dense = std::get_if<nn::DenseSpec>(&layer))
+    return {{"type", "dense"},
+            {"units", dense->units},
+            {"activation", kernels::activation_name(dense->activation)},
+            {"initializer", nn::initializer_name(dense->initializer)},
+            {"use_bias", dense->use_bias}};
+  if (const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer))
+    return {{"type", "batchnorm"},
+            {"momentum", batchnorm->momentum},
+            {"epsilon", batchnorm->epsilon},
+            {"center", batchnorm->center},
+            {"scale", batchnorm->scale},
+            {"running_variance", name_in(running_variance_table, batchnorm->running_variance)}};
+  return {{"type", "activation"},
+          {"activation", kernels::activation_name(std::get<nn::ActivationSpec>(layer).activation)}};
+}
+
+// Each float widened to double, which nlohmann writes in the shortest text that reads back as that double.
+ordered_json numbers_json(const float* values, std::size_t count) {
+  ordered_json numbers = ordered_json::array();
+  for (std::size_t i = 0; i < count; ++i) numbers.push_back(static_cast<double>(values[i]));
+  return numbers;
+}
+
+ordered_json weights_json(const std::string& path, nn::Model<float>& model) {
+  ordered_json weights = ordered_json::object();
+  for (const TensorSlot& slot : tensor_slots(model)) {
+    const std::vector<float>& values = *slot.values;
+    const auto not_finite = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
+    if (not_finite != values.end())
+      throw UserError(fmt::format("{}: cannot save the model: {}/{} holds {} (the run diverged)", path, slot.layer,
+                                  slot.key, *not_finite));
+    ordered_json tensor;
+    if (slot.shape.size() == 2) {
+      tensor = ordered_json::array();
+      for (std::size_t row = 0; row < slot.shape[0]; ++row)
+        tensor.push_back(numbers_json(values.data() + row * slot.shape[1], slot.shape[1]));
+    } else {
+      tensor = numbers_json(values.data(), values.size());
+    }
+    weights[slot.layer][slot.key] = std::move(tensor);
+  }
+  return weights;
+}
+
+// Two-space indentation, except that an array or object holding no arrays or objects stays on one line: a
+// 784 × 256 kernel takes 784 lines rather than 200,000, and each layer of the architecture one line.
+void append_json(std::string& out, const ordered_json& value, const std::string& indent) {
+  const bool is_flat =
+      !value.is_structured() || value.empty() ||
+      std::none_of(value.begin(), value.end(), [](const ordered_json& e) { return e.is_structured(); });
+  if (is_flat) {
+    out += value.dump();
+    return;
+  }
+  const std::string inner = indent + "  ";
+  out += value.is_object() ? "{\n" : "[\n";
+  for (auto item = value.begin(); item != value.end(); ++item) {
+    if (item != value.begin()) out += ",\n";
+    out += inner;
+    if (value.is_object()) out += ordered_json(item.key()).dump() + ": ";
+    append_json(out, item.value(), inner);
+  }
+  out += "\n" + indent + (value.is_object() ? "}" : "]");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading. Problems are ConfigErrors carrying the key path; read_model_file adds the file name.
+
+std::string read_text(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw UserError(fmt::format("{}: is a directory, not a model file", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(fmt::format("{}: cannot open model file: {}", path, std::strerror(errno)));
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::string required_choice(ObjectReader& reader, std::string_view key, const std::vector<std::string_view>& choices) {
+  reader.required(key);  // in a model file every key is written out: missing is an error, not a default
+  return reader.choice_or(key, "", choices);
+}
+
+bool required_boolean(ObjectReader& reader, std::string_view key) {
+  reader.required(key);
+  return reader.boolean_or(key, false);
+}
+
+double required_number(ObjectReader& reader, std::string_view key, const ObjectReader::Range& range) {
+  reader.required(key);
+  return reader.number_or(key, 0.0, range);
+}
+
+std::vector<std::string> required_string_list(ObjectReader& reader, std::string_view key) {
+  reader.required(key);
+  return reader.string_list_or(key, {});
+}
+
+const json& required_array(ObjectReader& reader, std::string_view key) {
+  const json& value = reader.required(key);
+  if (!value.is_array())
+    throw ConfigError(reader.path_of(key), fmt::format("expected an array, got {}", config::describe_value(value)));
+  return value;
+}
+
+double read_number(const json& value, const std::string& path) {
+  if (!value.is_number() || !std::isfinite(value.get<double>()))
+    throw ConfigError(path, fmt::format("expected a finite number, got {}", config::describe_value(value)));
+  return value.get<double>();
+}
+
+float read_float(const json& value, const std::string& path) {
+  const double number = read_number(value, path);
+  if (std::fabs(number) > static_cast<double>(std::numeric_limits<float>::max()))
+    throw ConfigError(path, fmt::format("{} is beyond the float range", config::describe_value(value)));
+  return static_cast<float>(number);
+}
+
+std::vector<double> read_numbers(const json& value, const std::string& path, std::size_t expected_length) {
+  if (!value.is_array())
+    throw ConfigError(path, fmt::format("expected an array of numbers, got {}", config::describe_value(value)));
+  if (value.size() != expected_length)
+    throw ConfigError(path,
+                      fmt::format("expected {} numbers (one per feature), got {}", expected_length, value.size()));
+  std::vector<double> numbers;
+  for (std::size_t i = 0; i < value.size(); ++i)
+    numbers.push_back(read_number(value[i], fmt::format("{}[{}]", path, i)));
+  return numbers;
+}
+
+nn::LayerSpec read_layer(const json& value, const std::string& path) {
+  ObjectReader reader(value, path);
+  const std::string type = required_choice(reader, "type", {"dense", "batchnorm", "activation"});
+  nn::LayerSpec result;
+  if (type == "dense") {
+    nn::DenseSpec dense;
+    dense.units = static_cast<std::size_t>(reader.required_integer("units", 1, max_layer_width));
+    dense.activation =
+        *kernels::activation_from_name(required_choice(reader, "activation", kernels::activation_names()));
+    dense.initializer = *nn::initializer_from_name(required_choice(reader, "initializer", nn::initializer_names()));
+    dense.use_bias = required_boolean(reader, "use_bias");
+    result = dense;
+  } else if (type == "batchnorm") {
+    nn::BatchNormSpec batchnorm;
+    batchnorm.momentum = required_number(reader, "momentum", {0.0, 1.0, true, true, "in [0, 1]"});
+    batchnorm.epsilon = required_number(reader, "epsilon", config::positive());
+    batchnorm.center = required_boolean(reader, "center");
+    batchnorm.scale = required_boolean(reader, "scale");
+    batchnorm.running_variance = *value_in(
+        running_variance_table, required_choice(reader, "running_variance", names_in(running_variance_table)));
+    result = batchnorm;
+  } else {
+    result = nn::ActivationSpec{
+        *kernels::activation_from_name(required_choice(reader, "activation", kernels::activation_names()))};
+  }
+  reader.finish();
+  return result;
+}
+
+std::optional<data::Standardizer> read_scaler(const json& value, std::size_t inputs) {
+  if (value.is_null()) return std::nullopt;
+  ObjectReader reader(value, "scaler");
+  data::Standardizer scaler;
+  scaler.mean = read_numbers(reader.required("mean"), "scaler.mean", inputs);
+  scaler.scale = read_numbers(reader.required("scale"), "scaler.scale", inputs);
+  for (std::size_t j = 0; j < inputs; ++j)
+    if (scaler.scale[j] <= 0.0)
+      throw ConfigError(fmt::format("scaler.scale[{}]", j), fmt::format("expected > 0, got {}", scaler.scale[j]));
+  reader.finish();
+  return scaler;
+}
+
+// A vector, or a matrix as an array of equally long rows.
+StoredTensor read_tensor(const json& value, const std::string& path) {
+  if (!value.is_array())
+    throw ConfigError(path, fmt::format("expected an array of numbers, got {}", config::describe_value(value)));
+  StoredTensor tensor;
+  if (value.empty() || !value.front().is_array()) {
+    tensor.shape = {value.size()};
+    for (std::size_t i = 0; i < value.size(); ++i)
+      tensor.values.push_back(read_float(value[i], fmt::format("{}[{}]", path, i)));
+    return tensor;
+  }
+  const std::size_t columns = value.front().size();
+  tensor.shape = {value.size(), columns};
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const json& row = value[i];
+    const std::string row_path = fmt::format("{}[{}]", path, i);
+    if (!row.is_array())
+      throw ConfigError(row_path,
+                        fmt::format("expected a row (an array of numbers), got {}", config::describe_value(row)));
+    if (row.size() != columns)
+      throw ConfigError(row_path, fmt::format("has {} numbers but row 0 has {}", row.size(), columns));
+    for (std::size_t j = 0; j < columns; ++j)
+      tensor.values.push_back(read_float(row[j], fmt::format("{}[{}]", row_path, j)));
+  }
+  return tensor;
+}
+
+StoredWeights read_weights(const json& value) {
+  ObjectReader weights_reader(value, "weights");
+  StoredWeights weights;
+  for (const auto& [layer, tensors] : value.items()) {
+    const std::string layer_path = weights_reader.path_of(layer);
+    ObjectReader layer_reader(tensors, layer_path);
+    for (const auto& [key, tensor] : tensors.items())
+      weights[layer][key] = read_tensor(tensor, layer_reader.path_of(key));
+  }
+  return weights;
+}
+
+// One of `values`, named in the file by name_of(value).
+template <class Enum, std::size_t N, class NameOf>
+Enum required_enum(ObjectReader& reader, std::string_view key, const std::array<Enum, N>& values, NameOf name_of) {
+  std::vector<std::string_view> names;
+  for (const Enum value : values) names.push_back(name_of(value));
+  const std::string chosen = required_choice(reader, key, names);
+  return values[static_cast<std::size_t>(std::find(names.begin(), names.end(), chosen) - names.begin())];
+}
+
+void read_document(const json& document, ModelFile& file) {
+  ObjectReader reader(document, "");
+  if (!reader.has("format")) throw ConfigError("format", "missing: this is not a bnrun model file");
+  const std::string format = reader.required_string("format");
+  if (format != format_tag)
+    throw ConfigError("format",
+                      fmt::format("expected \"{}\", got \"{}\": this is not a bnrun model file", format_tag, format));
+  const std::int64_t version = reader.required_integer("format_version", 1);
+  if (version > model_format_version)
+    throw ConfigError("format_version", fmt::format("{} is newer than this bnrun reads ({}); use a newer bnrun",
+                                                    version, model_format_version));
+  file.bnrun_version = reader.required_string("bnrun_version");
+
+  ModelMetadata& metadata = file.metadata;
+  metadata.variant =
+      required_enum(reader, "variant", std::array{config::Variant::bn, config::Variant::no_bn}, config::variant_name);
+  metadata.seed = static_cast<std::uint64_t>(reader.required_integer("seed", 0));
+  metadata.loss = required_enum(
+      reader, "loss", std::array{config::Loss::sparse_categorical_crossentropy, config::Loss::binary_crossentropy},
+      config::loss_name);
+
+  file.spec.inputs = static_cast<std::size_t>(reader.required_integer("inputs", 1, max_layer_width));
+  const json& layers = required_array(reader, "layers");
+  if (layers.empty()) throw ConfigError("layers", "expected at least one layer");
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    file.spec.layers.push_back(read_layer(layers[i], fmt::format("layers[{}]", i)));
+
+  metadata.feature_names = required_string_list(reader, "features");
+  if (metadata.feature_names.size() != file.spec.inputs)
+    throw ConfigError("features",
+                      fmt::format("{} names for {} inputs", metadata.feature_names.size(), file.spec.inputs));
+  metadata.target = reader.required_string("target");
+  metadata.class_names = required_string_list(reader, "classes");
+  metadata.scaler = read_scaler(reader.required("scaler"), file.spec.inputs);
+  file.tensors = read_weights(reader.required("weights"));
+  reader.finish();
+}
+
+// The classes and the loss must fit the output layer, or predictions would index past the class names.
+void check_output(const ModelFile& file, const nn::Model<float>& model) {
+  const ModelMetadata& metadata = file.metadata;
+  if (metadata.loss == config::Loss::binary_crossentropy) {
+    if (model.output_activation() != nn::Activation::sigmoid || model.output_width() != 1)
+      throw ConfigError("loss", "binary_crossentropy needs an output layer of one sigmoid unit");
+    if (metadata.class_names.size() != 2)
+      throw ConfigError("classes",
+                        fmt::format("a sigmoid output needs exactly 2 classes, got {}", metadata.class_names.size()));
+    return;
+  }
+  if (model.output_activation() != nn::Activation::softmax)
+    throw ConfigError("loss", "sparse_categorical_crossentropy needs a softmax output layer");
+  if (metadata.class_names.size() != model.output_width() || metadata.class_names.size() < 2)
+    throw ConfigError("classes", fmt::format("{} classes for an output layer of {} units", metadata.class_names.size(),
+                                             model.output_width()));
+}
+
+}  // namespace
+
+void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<float>& model,
+                const ModelMetadata& metadata) {
+  ordered_json layers = ordered_json::array();
+  for (const auto& layer : spec.layers) layers.push_back(layer_json(layer));
+  ordered_json scaler = nullptr;
+  if (metadata.scaler) scaler = {{"mean", metadata.scaler->mean}, {"scale", metadata.scaler->scale}};
+  const ordered_json document = {{"format", format_tag},
+                                 {"format_version", model_format_version},
+                                 {"bnrun_version", BNRUN_VERSION},
+                                 {"variant", config::variant_name(metadata.variant)},
+                                 {"seed", metadata.seed},
+                                 {"loss", config::loss_name(metadata.loss)},
+                                 {"inputs", spec.inputs},
+                                 {"layers", std::move(layers)},
+                                 {"features", metadata.feature_names},
+                                 {"target", metadata.target},
+                                 {"classes", metadata.class_names},
+                                 {"scaler", std::move(scaler)},
+                                 {"weights", weights_json(path, model)}};
+  std::string text;
+  try {
+    append_json(text, document, "");
+  } catch (const ordered_json::type_error&) {
+    throw UserError(fmt::format("{}: cannot save the model: a feature, target or class name is not valid UTF-8", path));
+  }
+  text += '\n';
+  report::write_file_atomically(path, text);
+}
+
+ModelFile read_model_file(const std::string& path) {
+  const json document = config::parse_json_text(read_text(path), path);
+  ModelFile file;
+  file.path = path;
+  try {
+    read_document(document, file);
+    check_output(file, *build_model(file));
+  } catch (const ConfigError& error) {
+    throw UserError(fmt::format("{}: {}", path, error.what()));
+  }
+  return file;
+}
+
+std::unique_ptr<nn::Model<float>> build_model(const ModelFile& file) {
+  auto model = std::make_unique<nn::Model<float>>(file.spec, file.metadata.seed);
+  const std::vector<TensorSlot> slots = tensor_slots(*model);
+  for (const TensorSlot& slot : slots) {
+    const StoredTensor* stored = find_tensor(file.tensors, slot.layer, slot.key);
+    if (!stored)
+      throw UserError(fmt::format("{}: weights.{}.{}: missing (expected shape {})", file.path, slot.layer, slot.key,
+                                  shape_text(slot.shape)));
+    if (stored->shape != slot.shape)
+      throw UserError(fmt::format("{}: weights.{}.{}: expected shape {}, found {}", file.path, slot.layer, slot.key,
+                                  shape_text(slot.shape), shape_text(stored->shape)));
+    std::copy(stored->values.begin(), stored->values.end(), slot.values->begin());
+  }
+  std::set<std::string> layers_with_weights;
+  std::set<std::pair<std::string, std::string>> known_tensors;
+  for (const TensorSlot& slot : slots) {
+    layers_with_weights.insert(slot.layer);
+    known_tensors.insert({slot.layer, slot.key});
+  }
+  for (const auto& [layer, tensors] : file.tensors) {
+    if (layers_with_weights.count(layer) == 0)
+      throw UserError(
+          fmt::format("{}: weights.{}: the architecture has no layer with weights of that name", file.path, layer));
+    for (const auto& entry : tensors)
+      if (known_tensors.count({layer, entry.first}) == 0)
+        throw UserError(fmt::format("{}: weights.{}.{}: the architecture's {} has no such tensor", file.path, layer,
+                                    entry.first, layer));
+  }
+  return model;
+}
+
+void initialize_from(const ModelFile& file, nn::Model<float>& model) {
+  for (const TensorSlot& slot : tensor_slots(model)) {
+    const StoredTensor* stored = find_tensor(file.tensors, slot.layer, slot.key);
+    if (!stored) {
+      if (!slot.required_to_initialize) continue;
+      throw UserError(fmt::format("{}: weights.{}.{}: missing; the model being initialized needs it (shape {})",
+                                  file.path, slot.layer, slot.key, shape_text(slot.shape)));
+    }
+    if (stored->shape != slot.shape)
+      throw UserError(fmt::format("{}: weights.{}.{}: the model being initialized needs shape {}, the file has {}",
+                                  file.path, slot.layer, slot.key, shape_text(slot.shape), shape_text(stored->shape)));
+    std::copy(stored->values.begin(), stored->values.end(), slot.values->begin());
+  }
+}
+
+}  // namespace bnrun::modelio

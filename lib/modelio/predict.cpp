@@ -1,1 +1,164 @@
-// placeholder
+#include "modelio/predict.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string_view>
+
+#include "core/error.h"
+#include "data/csv.h"
+#include "data/dataset.h"
+
+namespace bnrun::modelio {
+
+namespace {
+
+// As train::evaluate: the batch size can change a GEMM's summation order, so predictions use the same batches
+// as the evaluation whose accuracy they must agree with.
+constexpr std::size_t batch_rows = 4096;
+
+data::CsvTable read_model_columns(const ModelFile& file, const std::string& csv_path) {
+  data::CsvOptions options;
+  options.target_column = file.metadata.target;
+  options.feature_columns = file.metadata.feature_names;
+  return data::read_csv(csv_path, options);
+}
+
+// The table's features as the model's input: standardized by the same function, with the same numbers, as the
+// training run's rows.
+nn::Matrix<float> model_input(data::CsvTable&& table, const ModelFile& file) {
+  nn::Matrix<float> features;
+  features.rows = table.rows;
+  features.cols = table.feature_names.size();
+  features.values = std::move(table.features);
+  if (file.metadata.scaler) data::standardize(features, *file.metadata.scaler);
+  return features;
+}
+
+std::vector<std::int32_t> class_indices(const data::CsvTable& table, const std::vector<std::string>& class_names) {
+  std::map<std::string, std::int32_t, std::less<>> index;
+  for (std::size_t k = 0; k < class_names.size(); ++k) index[class_names[k]] = static_cast<std::int32_t>(k);
+  std::vector<std::int32_t> labels(table.rows);
+  for (std::size_t i = 0; i < table.rows; ++i) {
+    const auto found = index.find(table.targets[i]);
+    if (found == index.end())
+      throw UserError(fmt::format("{}:{}: class \"{}\" of column '{}' is not one the model knows ({})", table.path,
+                                  table.line_numbers[i], table.targets[i], table.target_name,
+                                  fmt::join(class_names, ", ")));
+    labels[i] = found->second;
+  }
+  return labels;
+}
+
+// The rule train::evaluate counts accuracy with: a positive logit for a sigmoid output, else the first largest.
+std::int32_t predicted_class(const float* logits, std::size_t width) {
+  if (width == 1) return logits[0] > 0.0f ? 1 : 0;
+  std::size_t best = 0;
+  for (std::size_t j = 1; j < width; ++j)
+    if (logits[j] > logits[best]) best = j;
+  return static_cast<std::int32_t>(best);
+}
+
+// RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled.
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+template <class T>
+std::string shortest_text(T value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+// How read_csv turns a cell into a float: the nearest double, rejected above the float range, then rounded.
+bool reads_back_as(const std::string& text, float value) {
+  double parsed = 0.0;
+  std::from_chars(text.data(), text.data() + text.size(), parsed);
+  return std::fabs(parsed) <= static_cast<double>(std::numeric_limits<float>::max()) &&
+         std::bit_cast<std::uint32_t>(static_cast<float>(parsed)) == std::bit_cast<std::uint32_t>(value);
+}
+
+// The shortest float text usually reads back through a double unchanged, but not always: FLT_MAX prints as
+// 3.4028235e+38, which as a double lies above FLT_MAX and is rejected. The float's exact double then does.
+std::string feature_text(float value) {
+  std::string text = shortest_text(value);
+  return reads_back_as(text, value) ? text : shortest_text(static_cast<double>(value));
+}
+
+}  // namespace
+
+Predictions predict_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path) {
+  const nn::Matrix<float> features = model_input(read_model_columns(file, csv_path), file);
+  Predictions result;
+  result.class_names = file.metadata.class_names;
+  result.predicted.resize(features.rows);
+  result.probabilities.reshape(features.rows, result.class_names.size());
+  nn::Matrix<float> batch;
+  for (std::size_t start = 0; start < features.rows; start += batch_rows) {
+    const std::size_t count = std::min(batch_rows, features.rows - start);
+    batch.reshape(count, features.cols);
+    std::copy_n(features.row(start), count * features.cols, batch.data());
+    nn::Matrix<float> outputs = model.forward(batch, nn::Mode::inference);
+    for (std::size_t i = 0; i < count; ++i) result.predicted[start + i] = predicted_class(outputs.row(i), outputs.cols);
+    model.to_probabilities(outputs);
+    for (std::size_t i = 0; i < count; ++i) {
+      float* probabilities = result.probabilities.row(start + i);
+      if (outputs.cols == 1) {
+        probabilities[0] = 1.0f - outputs(i, 0);
+        probabilities[1] = outputs(i, 0);
+      } else {
+        std::copy_n(outputs.row(i), outputs.cols, probabilities);
+      }
+    }
+  }
+  return result;
+}
+
+std::string predictions_csv(const Predictions& predictions) {
+  std::string text = "row,predicted";
+  for (const auto& name : predictions.class_names) text += "," + csv_field("p_" + name);
+  text += '\n';
+  for (std::size_t i = 0; i < predictions.predicted.size(); ++i) {
+    text += fmt::format("{},{}", i + 1,
+                        csv_field(predictions.class_names[static_cast<std::size_t>(predictions.predicted[i])]));
+    for (std::size_t k = 0; k < predictions.probabilities.cols; ++k)
+      text += "," + shortest_text(predictions.probabilities(i, k));
+    text += '\n';
+  }
+  return text;
+}
+
+train::Evaluation evaluate_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path) {
+  data::CsvTable table = read_model_columns(file, csv_path);
+  if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
+  data::Split split;
+  split.labels = class_indices(table, file.metadata.class_names);
+  split.features = model_input(std::move(table), file);
+  return train::evaluate(model, split, file.metadata.loss);
+}
+
+std::string split_csv(const std::vector<std::string>& feature_names, const std::string& target,
+                      const std::vector<std::string>& class_names, const nn::Matrix<float>& features,
+                      const std::vector<std::int32_t>& labels) {
+  std::string text;
+  for (const auto& name : feature_names) text += csv_field(name) + ",";
+  text += csv_field(target) + "\n";
+  for (std::size_t i = 0; i < features.rows; ++i) {
+    for (std::size_t j = 0; j < features.cols; ++j) text += feature_text(features(i, j)) + ",";
+    text += csv_field(class_names[static_cast<std::size_t>(labels[i])]) + "\n";
+  }
+  return text;
+}
+
+}  // namespace bnrun::modelio

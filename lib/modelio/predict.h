@@ -1,2 +1,46 @@
-// placeholder: replaced by the module it names
+// Using a saved model on a CSV file — predictions and evaluation — and the CSV texts going in and out.
+//
+// Rows are prepared exactly as the training run prepared its own: the model's feature columns are read by name
+// with data::read_csv (in the model's order; other columns are ignored), standardized with the stored scaler by
+// data::standardize, and run through the model in inference mode in the same 4096-row batches as
+// train::evaluate. So the run's test rows, written by split_csv and evaluated with evaluate_csv, give the run's
+// test loss and accuracy exactly, not approximately.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "modelio/model_file.h"
+#include "nn/matrix.h"
+#include "nn/model.h"
+#include "train/trainer.h"
+
+namespace bnrun::modelio {
+
+struct Predictions {
+  std::vector<std::string> class_names;
+  std::vector<std::int32_t> predicted;  // class index per row, decided as train::evaluate decides accuracy
+  nn::Matrix<float> probabilities;      // rows × classes; a sigmoid output p gives the two columns 1 − p, p
+};
+
+// Throws UserError naming the file for a missing feature column or a malformed row. The file must have the
+// model's target column (its values are not used): read_csv cannot yet read a file without one.
+Predictions predict_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path);
+
+// "row,predicted,p_<class>,..." then one line per row: the 1-based data row number, the predicted class name
+// and each probability as the shortest text that reads back as the same float. Fields are quoted per RFC 4180
+// when they hold a comma, a quote or a line break.
+std::string predictions_csv(const Predictions& predictions);
+
+// Inference-mode loss and accuracy on the file's rows, by train::evaluate with the model's loss. The target
+// column is required; a label the model does not know is a UserError naming the file and line.
+train::Evaluation evaluate_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path);
+
+// A split as CSV that read_csv reads back unchanged: a header of the feature names and the target, then per row
+// each feature as the shortest text that read_csv turns into the same float, and the label's class name.
+std::string split_csv(const std::vector<std::string>& feature_names, const std::string& target,
+                      const std::vector<std::string>& class_names, const nn::Matrix<float>& features,
+                      const std::vector<std::int32_t>& labels);
+
+}  // namespace bnrun::modelio

@@ -95,6 +95,17 @@ TEST_CASE("standardization is fit on the training rows only") {
   CHECK(std::abs(test_sum / static_cast<double>(data.test.rows())) > 1e-4);
 }
 
+TEST_CASE("the test rows kept unscaled standardize to the test split bit for bit, and are kept only on request") {
+  const auto data = prepare_data(iris(), 42, {true});
+  REQUIRE(data.unscaled_test_features.rows == data.test.rows());
+  CHECK(data.unscaled_test_features(0, 0) != data.test.features(0, 0));
+  CHECK(data.unscaled_test_features(0, 0) > 4.0f);  // a sepal length in cm, as in the file
+  auto standardized = data.unscaled_test_features;
+  bnrun::data::standardize(standardized, data.standardizer);
+  CHECK(standardized.values == data.test.features.values);
+  CHECK(prepare_data(iris(), 42).unscaled_test_features.size() == 0);
+}
+
 TEST_CASE("a constant feature is left unscaled instead of dividing by zero") {
   TemporaryCsv csv("a,b,y\n1,5,0\n2,5,1\n3,5,0\n4,5,1\n5,5,0\n6,5,1\n", "constant");
   const auto data = prepare_data(single_file(csv, 0.3), 1);
