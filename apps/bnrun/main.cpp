@@ -348,7 +348,7 @@ int run_eval(const ModelOptions& options) {
                            .dump());
   } else {
     fmt::print("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n", options.model_path,
-               file.metadata.variant, file.metadata.seed, options.data_path, evaluation.accuracy, evaluation.loss);
+               bnrun::config::variant_name(file.metadata.variant), file.metadata.seed, options.data_path, evaluation.accuracy, evaluation.loss);
   }
   return exit_ok;
 }

@@ -580,12 +580,16 @@ ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& 
   const auto& names = layout.header;
   layout.role.assign(names.size(), kUnusedColumn);
 
-  layout.target_index = find_column(names, options.target_column);
-  if (layout.target_index == names.size()) {
+  // No target column asked for (predicting unlabelled rows): target_index points past the header, so no
+  // column takes the target role, every target is empty, and the short-integer fast path (which expects a
+  // target cell) is not used.
+  const bool has_target = !options.target_column.empty();
+  layout.target_index = has_target ? find_column(names, options.target_column) : names.size();
+  if (has_target && layout.target_index == names.size()) {
     diagnostics.fail_file("target column " + name_in_quotes(options.target_column) +
                           " is not in the header; the columns are: " + list_columns(names));
   }
-  layout.role[layout.target_index] = kTargetColumn;
+  if (has_target) layout.role[layout.target_index] = kTargetColumn;
 
   auto add_feature = [&](std::size_t column_index) {
     layout.role[column_index] = static_cast<std::int32_t>(layout.feature_names.size());
@@ -599,7 +603,7 @@ ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& 
       diagnostics.fail_file("no feature columns: the header has only the target column " +
                             name_in_quotes(options.target_column));
     }
-    layout.features_are_the_other_columns = true;
+    layout.features_are_the_other_columns = has_target;
     return layout;
   }
   for (const std::string& name : options.feature_columns) {
@@ -616,7 +620,7 @@ ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& 
     }
     add_feature(column_index);
   }
-  layout.features_are_the_other_columns = are_the_other_columns_in_order(layout);
+  layout.features_are_the_other_columns = has_target && are_the_other_columns_in_order(layout);
   return layout;
 }
 

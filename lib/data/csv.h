@@ -23,7 +23,7 @@ namespace bnrun::data {
 
 struct CsvOptions {
   char delimiter = ',';
-  std::string target_column;                 // required: name of the label column
+  std::string target_column;                 // name of the label column; empty: none (targets are then empty)
   std::vector<std::string> feature_columns;  // empty = all columns except the target, in file order
 };
 

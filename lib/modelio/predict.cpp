@@ -21,9 +21,10 @@ namespace {
 // as the evaluation whose accuracy they must agree with.
 constexpr std::size_t batch_rows = 4096;
 
-data::CsvTable read_model_columns(const ModelFile& file, const std::string& csv_path) {
+// The model's feature columns, by name; the target column too when `with_target` (evaluation).
+data::CsvTable read_model_columns(const ModelFile& file, const std::string& csv_path, bool with_target) {
   data::CsvOptions options;
-  options.target_column = file.metadata.target;
+  if (with_target) options.target_column = file.metadata.target;
   options.feature_columns = file.metadata.feature_names;
   return data::read_csv(csv_path, options);
 }
@@ -99,7 +100,7 @@ std::string feature_text(float value) {
 }  // namespace
 
 Predictions predict_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path) {
-  const nn::Matrix<float> features = model_input(read_model_columns(file, csv_path), file);
+  const nn::Matrix<float> features = model_input(read_model_columns(file, csv_path, false), file);
   Predictions result;
   result.class_names = file.metadata.class_names;
   result.predicted.resize(features.rows);
@@ -140,7 +141,7 @@ std::string predictions_csv(const Predictions& predictions) {
 }
 
 train::Evaluation evaluate_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path) {
-  data::CsvTable table = read_model_columns(file, csv_path);
+  data::CsvTable table = read_model_columns(file, csv_path, true);
   if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
   data::Split split;
   split.labels = class_indices(table, file.metadata.class_names);

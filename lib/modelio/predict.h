@@ -24,8 +24,8 @@ struct Predictions {
   nn::Matrix<float> probabilities;      // rows × classes; a sigmoid output p gives the two columns 1 − p, p
 };
 
-// Throws UserError naming the file for a missing feature column or a malformed row. The file must have the
-// model's target column (its values are not used): read_csv cannot yet read a file without one.
+// Reads the model's feature columns by name (other columns, the target included, are ignored). Throws
+// UserError naming the file for a missing feature column or a malformed row.
 Predictions predict_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path);
 
 // "row,predicted,p_<class>,..." then one line per row: the 1-based data row number, the predicted class name

@@ -71,7 +71,7 @@ void save_models(const fs::path& directory, const PlannedRun& run, const data::P
   for (const auto& variant_run : runs) {
     if (!variant_run.result.model) continue;
     modelio::ModelMetadata metadata;
-    metadata.variant = std::string(config::variant_name(variant_run.variant));
+    metadata.variant = variant_run.variant;
     metadata.seed = run.seed;
     metadata.loss = config::effective_loss(run.config);
     metadata.feature_names = data.feature_names;
@@ -79,7 +79,7 @@ void save_models(const fs::path& directory, const PlannedRun& run, const data::P
     metadata.class_names = data.class_names;
     if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
     const auto spec = config::model_spec(run.config, data.feature_names.size(), variant_run.variant);
-    modelio::save_model((directory / fmt::format("model_{}.json", metadata.variant)).string(), spec,
+    modelio::save_model((directory / fmt::format("model_{}.json", config::variant_name(variant_run.variant))).string(), spec,
                         *variant_run.result.model, metadata);
   }
   report::write_file_atomically((directory / "test.csv").string(),

@@ -271,6 +271,11 @@ case_saved_model_reproduces_the_test_accuracy() {
   "$bnrun" predict --model out/model_bn.json --data out/test.csv -o preds.csv 2>stderr.txt || fail "$(cat stderr.txt)"
   [ "$(grep -c '' preds.csv)" -eq 31 ] || fail "expected a header and 30 predictions"
   head -1 preds.csv | grep -q '^row,predicted,p_setosa,p_versicolor,p_virginica$' || fail "$(head -1 preds.csv)"
+  # Unlabelled rows: the target column is not needed to predict.
+  cut -d, -f1-4 out/test.csv >unlabelled.csv
+  "$bnrun" predict --model out/model_bn.json --data unlabelled.csv >unlabelled_preds.csv 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  cmp -s preds.csv unlabelled_preds.csv || fail "predictions differ without the target column"
 }
 
 case_init_from_a_model_of_another_shape_is_refused() {

@@ -211,6 +211,19 @@ TEST_CASE("unused columns are not parsed as numbers", "[csv]") {
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
 }
 
+TEST_CASE("without a target column every column is a feature and the targets are empty", "[csv]") {
+  const CsvTable table = parse("a,b\n1,2\n30,40\n", "");
+  CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
+  CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 30.0f, 40.0f});
+  CHECK(table.targets == std::vector<std::string>{"", ""});
+  const CsvTable selected = parse("a,species,b\n1,x,2\n", options_for("", {"b", "a"}));
+  CHECK(selected.features == bnrun::AlignedVector<float>{2.0f, 1.0f});
+  for (const int threads : {1, 2}) {
+    const CsvTable parallel = parse_with_threads("a,b\n1,2\n3,4\n5,6\n7,8\n", threads, "");
+    CHECK(parallel.features == bnrun::AlignedVector<float>{1, 2, 3, 4, 5, 6, 7, 8});
+  }
+}
+
 TEST_CASE("the target column may be in the middle", "[csv]") {
   const CsvTable table = parse("a,label,b\n1,x,2\n3,y,4\n", "label");
   CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
