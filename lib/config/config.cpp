@@ -162,6 +162,42 @@ optim::OptimizerSettings parse_optimizer(const json& document) {
   return result;
 }
 
+Schedule parse_schedule(const json& document) {
+  ObjectReader reader(document, "training.schedule");
+  if (!reader.has("type")) reader.required("type");  // throws "is required but missing"
+  const std::string type = reader.choice_or("type", "", {"constant", "step", "cosine"});
+  Schedule result;
+  if (type == "step") {
+    StepSchedule step;
+    step.every_epochs = reader.required_integer("every_epochs", 1, max_epochs);
+    step.factor = reader.number_or("factor", step.factor, {0.0, 1.0, false, true, "in (0, 1]"});
+    result = step;
+  } else if (type == "cosine") {
+    CosineSchedule cosine;
+    cosine.min_learning_rate = reader.number_or("min_learning_rate", cosine.min_learning_rate, non_negative());
+    result = cosine;
+  }
+  reader.finish();
+  return result;
+}
+
+constexpr Monitor monitors[] = {Monitor::val_loss, Monitor::val_accuracy, Monitor::train_loss, Monitor::train_accuracy};
+
+EarlyStoppingConfig parse_early_stopping(const json& document) {
+  ObjectReader reader(document, "training.early_stopping");
+  EarlyStoppingConfig early_stopping;
+  std::vector<std::string_view> monitor_names;
+  for (const Monitor monitor : monitors) monitor_names.push_back(monitor_name(monitor));
+  const std::string monitor = reader.choice_or("monitor", monitor_name(early_stopping.monitor), monitor_names);
+  for (const Monitor candidate : monitors)
+    if (monitor_name(candidate) == monitor) early_stopping.monitor = candidate;
+  early_stopping.patience = reader.integer_or("patience", early_stopping.patience, 1, max_epochs);
+  early_stopping.min_delta = reader.number_or("min_delta", early_stopping.min_delta, non_negative());
+  early_stopping.restore_best = reader.boolean_or("restore_best", early_stopping.restore_best);
+  reader.finish();
+  return early_stopping;
+}
+
 TrainingConfig parse_training(const json& document) {
   ObjectReader reader(document, "training");
   TrainingConfig training;
@@ -175,6 +211,10 @@ TrainingConfig parse_training(const json& document) {
   training.shuffle = reader.boolean_or("shuffle", training.shuffle);
   training.l2 = reader.number_or("l2", training.l2, non_negative());
   if (const auto* optimizer = reader.optional("optimizer")) training.optimizer = parse_optimizer(*optimizer);
+  if (const auto* schedule = reader.optional("schedule")) training.schedule = parse_schedule(*schedule);
+  // null is accepted as "off", so that --set training.early_stopping=null can switch off a configured one.
+  if (const auto* early_stopping = reader.optional("early_stopping"); early_stopping && !early_stopping->is_null())
+    training.early_stopping = parse_early_stopping(*early_stopping);
   reader.finish();
   return training;
 }
@@ -213,6 +253,19 @@ void check_consistency(const Config& config) {
     throw ConfigError("training.loss", "sparse_categorical_crossentropy needs a softmax output layer");
   if (config.training.loss == Loss::binary_crossentropy && ending != nn::Activation::sigmoid)
     throw ConfigError("training.loss", "binary_crossentropy needs a sigmoid output layer with one unit");
+  const auto& early_stopping = config.training.early_stopping;
+  if (early_stopping && monitors_validation(early_stopping->monitor) && config.dataset.validation_fraction == 0.0)
+    throw ConfigError("training.early_stopping.monitor",
+                      fmt::format("\"{}\" needs validation data: set dataset.validation_fraction above 0, or monitor "
+                                  "\"train_loss\" or \"train_accuracy\"",
+                                  monitor_name(early_stopping->monitor)));
+  const auto* cosine = std::get_if<CosineSchedule>(&config.training.schedule);
+  const double learning_rate = optim::learning_rate_of(config.training.optimizer);
+  if (cosine && cosine->min_learning_rate > learning_rate)
+    throw ConfigError("training.schedule.min_learning_rate",
+                      fmt::format("is {}, above training.optimizer.learning_rate {}: a cosine schedule decays from "
+                                  "the learning rate down to this minimum",
+                                  cosine->min_learning_rate, learning_rate));
 }
 
 ordered_json layer_to_json(const nn::LayerSpec& layer) {
@@ -245,6 +298,22 @@ ordered_json optimizer_to_json(const optim::OptimizerSettings& settings) {
       {"name", "sgd"}, {"learning_rate", sgd.learning_rate}, {"momentum", sgd.momentum}, {"nesterov", sgd.nesterov}};
 }
 
+ordered_json schedule_to_json(const Schedule& schedule) {
+  if (const auto* step = std::get_if<StepSchedule>(&schedule))
+    return {{"type", "step"}, {"every_epochs", step->every_epochs}, {"factor", step->factor}};
+  if (const auto* cosine = std::get_if<CosineSchedule>(&schedule))
+    return {{"type", "cosine"}, {"min_learning_rate", cosine->min_learning_rate}};
+  return {{"type", "constant"}};
+}
+
+ordered_json early_stopping_to_json(const std::optional<EarlyStoppingConfig>& early_stopping) {
+  if (!early_stopping) return nullptr;
+  return {{"monitor", monitor_name(early_stopping->monitor)},
+          {"patience", early_stopping->patience},
+          {"min_delta", early_stopping->min_delta},
+          {"restore_best", early_stopping->restore_best}};
+}
+
 }  // namespace
 
 std::string_view variant_name(Variant variant) {
@@ -253,6 +322,24 @@ std::string_view variant_name(Variant variant) {
 
 std::string_view loss_name(Loss loss) {
   return loss == Loss::binary_crossentropy ? "binary_crossentropy" : "sparse_categorical_crossentropy";
+}
+
+std::string_view monitor_name(Monitor monitor) {
+  switch (monitor) {
+    case Monitor::val_loss:
+      return "val_loss";
+    case Monitor::val_accuracy:
+      return "val_accuracy";
+    case Monitor::train_loss:
+      return "train_loss";
+    case Monitor::train_accuracy:
+      return "train_accuracy";
+  }
+  return "val_loss";
+}
+
+bool monitors_validation(Monitor monitor) {
+  return monitor == Monitor::val_loss || monitor == Monitor::val_accuracy;
 }
 
 Config parse_config(const json& document, const std::string& base_directory, const std::string& default_name) {
@@ -299,7 +386,9 @@ ordered_json to_json(const Config& config) {
                            {"loss", loss_name(effective_loss(config))},
                            {"shuffle", t.shuffle},
                            {"l2", t.l2},
-                           {"optimizer", optimizer_to_json(t.optimizer)}};
+                           {"optimizer", optimizer_to_json(t.optimizer)},
+                           {"schedule", schedule_to_json(t.schedule)},
+                           {"early_stopping", early_stopping_to_json(t.early_stopping)}};
   ordered_json variants = ordered_json::array();
   for (const Variant variant : config.experiment.variants) variants.push_back(variant_name(variant));
 

@@ -6,7 +6,8 @@
 //   dataset   { path | train + test, target, features, delimiter, standardize, test_fraction,
 //               validation_fraction, stratify, shuffle }
 //   model     { layers: [ {type: dense|batchnorm|activation, ...} ] }
-//   training  { epochs, batch_size, seed, loss, shuffle, l2, optimizer {name: adam|sgd, ...} }
+//   training  { epochs, batch_size, seed, loss, shuffle, l2, optimizer {name: adam|sgd, ...},
+//               schedule {type: constant|step|cosine, ...}, early_stopping {monitor, patience, ...} }
 //   experiment{ variants: ["bn", "no_bn"] }
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "nn/spec.h"
@@ -40,6 +42,33 @@ struct DatasetConfig {
 
 enum class Loss { sparse_categorical_crossentropy, binary_crossentropy };
 
+// What early stopping watches. The validation metrics need validation rows (dataset.validation_fraction > 0).
+enum class Monitor { val_loss, val_accuracy, train_loss, train_accuracy };
+
+// Keras' EarlyStopping: an epoch improves when the monitored value beats the best so far by more than
+// min_delta (lower for losses, higher for accuracies); training stops after `patience` epochs without one.
+// restore_best is Keras' restore_best_weights, except that the best epoch's model is also put back when the
+// epoch limit comes first (Keras restores only when it stops early).
+struct EarlyStoppingConfig {
+  Monitor monitor = Monitor::val_loss;
+  std::int64_t patience = 10;
+  double min_delta = 0.0;
+  bool restore_best = false;
+};
+
+// Learning-rate schedules, applied per epoch (not per batch) to the optimizer's learning_rate lr; e = 1, 2, ….
+struct ConstantSchedule {};
+// lr·factor^floor((e − 1) / every_epochs)
+struct StepSchedule {
+  std::int64_t every_epochs = 1;
+  double factor = 0.1;
+};
+// min + (lr − min)·(1 + cos(π·(e − 1) / epochs)) / 2: lr in the first epoch, close to min in the last.
+struct CosineSchedule {
+  double min_learning_rate = 0.0;
+};
+using Schedule = std::variant<ConstantSchedule, StepSchedule, CosineSchedule>;
+
 struct TrainingConfig {
   std::int64_t epochs = 10;
   std::int64_t batch_size = 32;
@@ -48,6 +77,8 @@ struct TrainingConfig {
   bool shuffle = true;       // reshuffle the training rows every epoch
   double l2 = 0.0;           // λ·ΣW² on Dense kernels, as Keras' kernel_regularizer=l2(λ)
   optim::OptimizerSettings optimizer = optim::AdamSettings{};
+  Schedule schedule = ConstantSchedule{};
+  std::optional<EarlyStoppingConfig> early_stopping;  // unset: train all epochs
 };
 
 enum class Variant { bn, no_bn };
@@ -67,6 +98,9 @@ struct Config {
 
 std::string_view variant_name(Variant variant);
 std::string_view loss_name(Loss loss);
+std::string_view monitor_name(Monitor monitor);
+// val_loss and val_accuracy: they need validation rows.
+bool monitors_validation(Monitor monitor);
 
 // Validates `document` and fills in defaults. Relative data paths are resolved against `base_directory`.
 // `default_name` is used when the config has no "name". Throws ConfigError naming the key path.

@@ -65,6 +65,9 @@ class Adam final : public Optimizer<T> {
     });
   }
 
+  void set_learning_rate(double learning_rate) override { settings_.learning_rate = learning_rate; }
+  double learning_rate() const override { return settings_.learning_rate; }
+
  private:
   AdamSettings settings_;
   std::vector<std::vector<T>> first_moment_, second_moment_;
@@ -91,6 +94,9 @@ class Sgd final : public Optimizer<T> {
       }
     });
   }
+
+  void set_learning_rate(double learning_rate) override { settings_.learning_rate = learning_rate; }
+  double learning_rate() const override { return settings_.learning_rate; }
 
  private:
   SgdSettings settings_;

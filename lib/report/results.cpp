@@ -1,6 +1,7 @@
 #include "report/results.h"
 
 #include <fmt/format.h>
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
@@ -12,9 +13,26 @@ namespace {
 
 using nlohmann::ordered_json;
 
+// A diverged epoch's NaN or infinite loss becomes null: JSON has no NaN, and a script should see "no value".
+ordered_json finite_or_null(double value) {
+  return std::isfinite(value) ? ordered_json(value) : ordered_json(nullptr);
+}
+
 ordered_json evaluation_json(const std::optional<train::Evaluation>& evaluation) {
   if (!evaluation) return nullptr;
-  return {{"accuracy", evaluation->accuracy}, {"loss", evaluation->loss}};
+  return {{"accuracy", finite_or_null(evaluation->accuracy)}, {"loss", finite_or_null(evaluation->loss)}};
+}
+
+std::string_view status_name(train::RunStatus status) {
+  switch (status) {
+    case train::RunStatus::ok:
+      return "ok";
+    case train::RunStatus::diverged:
+      return "diverged";
+    case train::RunStatus::interrupted:
+      return "interrupted";
+  }
+  return "ok";
 }
 
 ordered_json run_json(const train::VariantRun& run, double load_seconds) {
@@ -23,17 +41,20 @@ ordered_json run_json(const train::VariantRun& run, double load_seconds) {
   for (const auto& epoch : result.history) {
     history.push_back(
         {{"epoch", epoch.epoch},
-         {"train_loss", epoch.train_loss},
-         {"train_accuracy", epoch.train_accuracy},
-         {"val_loss", epoch.validation ? ordered_json(epoch.validation->loss) : ordered_json(nullptr)},
-         {"val_accuracy", epoch.validation ? ordered_json(epoch.validation->accuracy) : ordered_json(nullptr)},
-         {"seconds", epoch.seconds}});
+         {"train_loss", finite_or_null(epoch.train_loss)},
+         {"train_accuracy", finite_or_null(epoch.train_accuracy)},
+         {"val_loss", epoch.validation ? finite_or_null(epoch.validation->loss) : ordered_json(nullptr)},
+         {"val_accuracy", epoch.validation ? finite_or_null(epoch.validation->accuracy) : ordered_json(nullptr)},
+         {"seconds", epoch.seconds},
+         {"learning_rate", epoch.learning_rate}});
   }
   const auto best = best_validation_accuracy(result);
-  ordered_json entry = {{"variant", config::variant_name(run.variant)},
-                        {"seed", run.seed},
-                        {"status", result.status == train::RunStatus::ok ? "ok" : "diverged"}};
+  ordered_json entry = {
+      {"variant", config::variant_name(run.variant)}, {"seed", run.seed}, {"status", status_name(result.status)}};
   if (result.status == train::RunStatus::diverged) entry["diverged_epoch"] = result.diverged_epoch;
+  entry["stopped_epoch"] = result.stopped_epoch;
+  entry["best_epoch"] = result.best_epoch;
+  entry["restored_best"] = result.restored_best;
   entry["test"] = evaluation_json(result.test);
   entry["best_val_accuracy"] = best ? ordered_json(*best) : ordered_json(nullptr);
   entry["epochs_completed"] = result.history.size();
@@ -96,12 +117,14 @@ ordered_json results_json(const ExperimentReport& report) {
 }
 
 std::string history_csv(const train::RunResult& result) {
-  std::string text = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
+  // learning_rate is last so that the older columns, which scripts may read by position, keep their places.
+  std::string text = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,learning_rate\n";
   for (const auto& epoch : result.history) {
     text +=
-        fmt::format("{},{},{},{},{},{}\n", epoch.epoch, format_number(epoch.train_loss),
+        fmt::format("{},{},{},{},{},{},{}\n", epoch.epoch, format_number(epoch.train_loss),
                     format_number(epoch.train_accuracy), epoch.validation ? format_number(epoch.validation->loss) : "",
-                    epoch.validation ? format_number(epoch.validation->accuracy) : "", format_number(epoch.seconds));
+                    epoch.validation ? format_number(epoch.validation->accuracy) : "", format_number(epoch.seconds),
+                    format_number(epoch.learning_rate));
   }
   return text;
 }

@@ -1,8 +1,12 @@
 #include "train/trainer.h"
 
+#include <fmt/format.h>
 #include <chrono>
 #include <cmath>
+#include <limits>
+#include <numbers>
 
+#include "core/error.h"
 #include "core/random.h"
 #include "core/resources.h"
 #include "kernels/gather.h"
@@ -72,6 +76,41 @@ void add_l2_gradient(const std::vector<nn::Parameter<float>>& parameters, double
   }
 }
 
+// Every number the model holds: trainable parameters, then running statistics.
+std::vector<std::vector<float>*> model_tensors(nn::Model<float>& model) {
+  std::vector<std::vector<float>*> tensors;
+  for (const auto& parameter : model.parameters()) tensors.push_back(parameter.values);
+  for (const auto& tensor : model.state()) tensors.push_back(tensor.values);
+  return tensors;
+}
+
+bool all_finite(const std::vector<std::vector<float>*>& tensors) {
+  for (const auto* tensor : tensors)
+    for (const float value : *tensor)
+      if (!std::isfinite(value)) return false;
+  return true;
+}
+
+void save(const std::vector<std::vector<float>*>& tensors, std::vector<std::vector<float>>& saved) {
+  saved.resize(tensors.size());
+  for (std::size_t i = 0; i < tensors.size(); ++i) saved[i].assign(tensors[i]->begin(), tensors[i]->end());
+}
+
+// Copies into the existing storage: the optimizer and the layers keep pointers to it.
+void restore(const std::vector<std::vector<float>*>& tensors, const std::vector<std::vector<float>>& saved) {
+  for (std::size_t i = 0; i < tensors.size(); ++i) std::copy(saved[i].begin(), saved[i].end(), tensors[i]->begin());
+}
+
+// The config checks validation_fraction; this catches a fraction so small that it leaves no rows.
+void require_monitored_data(const config::TrainingConfig& training, const data::PreparedData& data) {
+  if (training.early_stopping && config::monitors_validation(training.early_stopping->monitor) &&
+      data.validation.rows() == 0)
+    throw UserError(
+        fmt::format("training.early_stopping.monitor: \"{}\" needs validation rows, but the validation "
+                    "split is empty; raise dataset.validation_fraction",
+                    config::monitor_name(training.early_stopping->monitor)));
+}
+
 }  // namespace
 
 Evaluation evaluate(nn::Model<float>& model, const data::Split& split, config::Loss loss) {
@@ -91,13 +130,67 @@ Evaluation evaluate(nn::Model<float>& model, const data::Split& split, config::L
   return {total_loss / rows, static_cast<double>(correct) / rows};
 }
 
+EarlyStopping::EarlyStopping(const config::EarlyStoppingConfig& settings)
+    : higher_is_better_(settings.monitor == config::Monitor::val_accuracy ||
+                        settings.monitor == config::Monitor::train_accuracy),
+      patience_(settings.patience),
+      min_delta_(settings.min_delta) {}
+
+bool EarlyStopping::update(double value) {
+  ++epochs_seen_;
+  const bool improved =
+      !std::isnan(value) && (!best_ || (higher_is_better_ ? value - min_delta_ > *best_ : value + min_delta_ < *best_));
+  if (improved) {
+    best_ = value;
+    best_epoch_ = epochs_seen_;
+    epochs_without_improvement_ = 0;
+  } else {
+    ++epochs_without_improvement_;
+  }
+  return improved;
+}
+
+double monitored_value(config::Monitor monitor, const EpochRecord& record) {
+  const double missing = std::numeric_limits<double>::quiet_NaN();
+  switch (monitor) {
+    case config::Monitor::val_loss:
+      return record.validation ? record.validation->loss : missing;
+    case config::Monitor::val_accuracy:
+      return record.validation ? record.validation->accuracy : missing;
+    case config::Monitor::train_loss:
+      return record.train_loss;
+    case config::Monitor::train_accuracy:
+      return record.train_accuracy;
+  }
+  return missing;
+}
+
+double scheduled_learning_rate(const config::TrainingConfig& training, std::int64_t epoch) {
+  const double base = optim::learning_rate_of(training.optimizer);
+  if (const auto* step = std::get_if<config::StepSchedule>(&training.schedule))
+    return base * std::pow(step->factor, static_cast<double>((epoch - 1) / step->every_epochs));
+  if (const auto* cosine = std::get_if<config::CosineSchedule>(&training.schedule)) {
+    // lr − (lr − min)·(1 − cos)/2 rather than min + (lr − min)·(1 + cos)/2: equal, but exactly lr in epoch 1.
+    const double angle = std::numbers::pi * static_cast<double>(epoch - 1) / static_cast<double>(training.epochs);
+    return base - (base - cosine->min_learning_rate) * (1.0 - std::cos(angle)) / 2.0;
+  }
+  return base;
+}
+
 RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData& data, const EpochObserver& on_epoch) {
   const config::TrainingConfig& training = recipe.training;
-  nn::Model<float> model(recipe.model, training.seed);
+  require_monitored_data(training, data);
+  auto model = std::make_shared<nn::Model<float>>(recipe.model, training.seed);
+  if (recipe.initialize) recipe.initialize(*model);
   auto optimizer = optim::make_optimizer<float>(training.optimizer);
-  const auto parameters = model.parameters();
+  const auto parameters = model->parameters();
+  const auto tensors = model_tensors(*model);
   const bool skip_single_rows = nn::has_batchnorm(recipe.model);
   Random shuffle_random = Random::stream(training.seed, "shuffle");
+  std::optional<EarlyStopping> early_stopping;
+  if (training.early_stopping) early_stopping.emplace(*training.early_stopping);
+  const bool restore_best = training.early_stopping && training.early_stopping->restore_best;
+  std::vector<std::vector<float>> best_model;
 
   const data::Split& train = data.train;
   const auto batch_size = static_cast<std::size_t>(training.batch_size);
@@ -107,7 +200,7 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
   std::vector<std::int32_t> batch_labels;
 
   RunResult result;
-  for (const auto& layer : model.summary()) {
+  for (const auto& layer : model->summary()) {
     result.trainable_parameters += layer.trainable;
     result.non_trainable_parameters += layer.non_trainable;
   }
@@ -115,56 +208,85 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
   const auto run_start = Clock::now();
   for (std::int64_t epoch = 1; epoch <= training.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
+    const double learning_rate = scheduled_learning_rate(training, epoch);
+    optimizer->set_learning_rate(learning_rate);
     if (training.shuffle) shuffle_random.shuffle(order);
     double loss_sum = 0.0;
     std::size_t correct = 0;
     std::size_t seen = 0;
+    bool interrupted = false;
     for (std::size_t start = 0; start < order.size(); start += batch_size) {
+      if (recipe.should_stop && recipe.should_stop()) {
+        interrupted = true;
+        break;
+      }
       const std::size_t count = std::min(batch_size, order.size() - start);
       if (count == 1 && skip_single_rows) {
         ++result.skipped_single_row_batches;
         continue;
       }
       gather_rows(train, order.data() + start, count, batch, batch_labels);
-      const Matrix<float>& logits = model.forward(batch, nn::Mode::train);
+      const Matrix<float>& logits = model->forward(batch, nn::Mode::train);
       const double loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient);
       correct += count_correct(recipe.loss, logits, batch_labels.data());
       loss_sum += loss * static_cast<double>(count);
       seen += count;
       if (!std::isfinite(loss)) break;
-      model.backward(batch, logits_gradient);
+      model->backward(batch, logits_gradient);
       if (training.l2 > 0.0) add_l2_gradient(parameters, training.l2);
       optimizer->step(parameters);
     }
     samples_trained += seen;
+    if (interrupted) {
+      result.status = RunStatus::interrupted;
+      result.stopped_epoch = epoch;
+      break;
+    }
     EpochRecord record;
     record.epoch = epoch;
     record.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
     record.train_accuracy = seen > 0 ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
-    if (std::isfinite(record.train_loss) && data.validation.rows() > 0)
-      record.validation = evaluate(model, data.validation, recipe.loss);
+    record.learning_rate = learning_rate;
+    const bool model_finite = all_finite(tensors);
+    if (std::isfinite(record.train_loss) && model_finite && data.validation.rows() > 0)
+      record.validation = evaluate(*model, data.validation, recipe.loss);
     record.seconds = seconds_since(epoch_start);
     result.history.push_back(record);
     if (on_epoch) on_epoch(record);
     const bool validation_diverged = record.validation && !std::isfinite(record.validation->loss);
-    if (!std::isfinite(record.train_loss) || validation_diverged) {
+    if (!std::isfinite(record.train_loss) || !model_finite || validation_diverged) {
       result.status = RunStatus::diverged;
       result.diverged_epoch = epoch;
       break;
+    }
+    if (early_stopping) {
+      if (early_stopping->update(monitored_value(training.early_stopping->monitor, record)) && restore_best)
+        save(tensors, best_model);
+      if (early_stopping->should_stop()) {
+        result.stopped_epoch = epoch;
+        break;
+      }
     }
   }
   result.train_seconds = seconds_since(run_start);
   result.samples_per_second =
       result.train_seconds > 0 ? static_cast<double>(samples_trained) / result.train_seconds : 0.0;
+  if (early_stopping) result.best_epoch = early_stopping->best_epoch();
+  if (result.status == RunStatus::ok && restore_best && result.best_epoch > 0 &&
+      result.best_epoch < result.history.back().epoch) {
+    restore(tensors, best_model);
+    result.restored_best = true;
+  }
   if (result.status == RunStatus::ok) {
-    const Evaluation test = evaluate(model, data.test, recipe.loss);
+    const Evaluation test = evaluate(*model, data.test, recipe.loss);
     if (std::isfinite(test.loss)) {
       result.test = test;
     } else {
       result.status = RunStatus::diverged;
-      result.diverged_epoch = training.epochs;
+      result.diverged_epoch = result.history.back().epoch;
     }
   }
+  if (recipe.keep_model) result.model = std::move(model);
   result.peak_rss_bytes = peak_resident_bytes();
   return result;
 }

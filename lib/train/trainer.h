@@ -5,11 +5,18 @@
 // forward passes during the epoch, averaged over rows, as Keras reports them; with BatchNorm they use batch
 // statistics, so they differ from an inference-mode evaluation of the same rows (Keras #7265).
 // A trailing batch of one row is skipped when the model has BatchNorm (its variance would be zero).
-// A non-finite training loss stops the run with status "diverged" at that epoch.
+//
+// Controls between epochs, in this order, as Keras' callbacks: the learning-rate schedule sets the epoch's rate
+// before it starts; after it, a non-finite training or validation loss, or a non-finite number anywhere in the
+// model (weights or BatchNorm running statistics), ends the run as "diverged" at that epoch (Keras'
+// TerminateOnNaN, which looks at the loss only: a NaN weight behind a relu can leave the loss finite); then early
+// stopping looks at its monitored value. The caller's should_stop is asked before every batch, so an interrupt
+// is honoured within one batch.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -30,14 +37,21 @@ struct EpochRecord {
   double train_accuracy = 0.0;
   std::optional<Evaluation> validation;
   double seconds = 0.0;
+  double learning_rate = 0.0;  // the scheduled rate this epoch trained with
 };
 
-enum class RunStatus { ok, diverged };
+// interrupted: the caller's should_stop returned true; the epochs completed before it are kept.
+enum class RunStatus { ok, diverged, interrupted };
 
 struct RunResult {
   RunStatus status = RunStatus::ok;
   std::int64_t diverged_epoch = 0;  // when status is diverged
-  std::optional<Evaluation> test;   // absent when the run diverged
+  // The epoch in which training stopped before the epoch limit: by early stopping (the last epoch in history)
+  // or by an interrupt (the epoch under way, not in history). 0 when training ran to the limit or diverged.
+  std::int64_t stopped_epoch = 0;
+  std::int64_t best_epoch = 0;     // the epoch early stopping judged best; 0 when early stopping is off
+  bool restored_best = false;      // the final model is best_epoch's, not the last epoch's (restore_best)
+  std::optional<Evaluation> test;  // of the final model; absent when the run diverged or was interrupted
   std::vector<EpochRecord> history;
   double train_seconds = 0.0;
   double samples_per_second = 0.0;
@@ -45,18 +59,52 @@ struct RunResult {
   std::size_t trainable_parameters = 0;
   std::size_t non_trainable_parameters = 0;
   std::size_t peak_rss_bytes = 0;  // of the whole process, at the end of this run (data loading included)
+  // The final model (the restored one when restored_best), whatever the status; set only with keep_model.
+  std::shared_ptr<nn::Model<float>> model;
 };
 
 struct TrainingRecipe {
   nn::ModelSpec model;
   config::TrainingConfig training;
   config::Loss loss = config::Loss::sparse_categorical_crossentropy;
+  // Called once on the freshly built model, before training (e.g. to load weights from a model file).
+  std::function<void(nn::Model<float>&)> initialize = {};
+  bool keep_model = false;  // hand the trained model back in RunResult::model
+  // Asked before every batch; true ends the run as interrupted (e.g. on Ctrl-C).
+  std::function<bool()> should_stop = {};
 };
 
 using EpochObserver = std::function<void(const EpochRecord&)>;
 
+// Keras' EarlyStopping decision, fed one monitored value per epoch. NaN never improves.
+class EarlyStopping {
+ public:
+  explicit EarlyStopping(const config::EarlyStoppingConfig& settings);
+  // Records the next epoch's value; true when it beats the best so far by more than min_delta.
+  bool update(double value);
+  // `patience` epochs in a row without improvement.
+  bool should_stop() const { return epochs_without_improvement_ >= patience_; }
+  std::int64_t best_epoch() const { return best_epoch_; }
+
+ private:
+  bool higher_is_better_;
+  std::int64_t patience_;
+  double min_delta_;
+  std::optional<double> best_;
+  std::int64_t epochs_seen_ = 0;
+  std::int64_t best_epoch_ = 0;
+  std::int64_t epochs_without_improvement_ = 0;
+};
+
+// The value `monitor` names in an epoch's record; NaN when the record has no validation for a val_* monitor.
+double monitored_value(config::Monitor monitor, const EpochRecord& record);
+
+// The learning rate of epoch `epoch` (1-based) under training.schedule, from the optimizer's learning_rate.
+double scheduled_learning_rate(const config::TrainingConfig& training, std::int64_t epoch);
+
 // Builds the model from `recipe.model` with `recipe.training.seed`, trains it on data.train (validating on
-// data.validation after each epoch when it has rows) and evaluates it on data.test.
+// data.validation after each epoch when it has rows) and evaluates the final model on data.test. Throws
+// UserError when early stopping monitors a validation metric and data.validation has no rows.
 RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData& data,
                          const EpochObserver& on_epoch = {});
 

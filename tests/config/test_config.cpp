@@ -70,6 +70,84 @@ TEST_CASE("the resolved config reads back as the same config") {
   CHECK(bnrun::config::to_json(again) == bnrun::config::to_json(config));
 }
 
+TEST_CASE("the resolved config writes out the schedule and early stopping with every default", "[controls]") {
+  json document = minimal_document();
+  CHECK(bnrun::config::to_json(parse(document))["training"]["schedule"] == json{{"type", "constant"}});
+  CHECK(bnrun::config::to_json(parse(document))["training"]["early_stopping"].is_null());
+  apply_override(document, "dataset.validation_fraction=0.1");
+  for (const std::string schedule : {R"({"type":"step","every_epochs":3})", R"({"type":"cosine"})"}) {
+    apply_override(document, "training.schedule=" + schedule);
+    apply_override(document, "training.early_stopping={}");
+    const Config config = parse(document);
+    const json resolved = json::parse(bnrun::config::to_json(config).dump());
+    const Config again = parse_config(resolved, "", "ignored");
+    CHECK(bnrun::config::to_json(again) == bnrun::config::to_json(config));
+    CHECK(resolved["training"]["early_stopping"] ==
+          json::parse(R"({"monitor":"val_loss","patience":10,"min_delta":0.0,"restore_best":false})"));
+  }
+  const json resolved = json::parse(bnrun::config::to_json(parse(document)).dump());
+  CHECK(resolved["training"]["schedule"] == json::parse(R"({"type":"cosine","min_learning_rate":0.0})"));
+  apply_override(document, "training.schedule={\"type\":\"step\",\"every_epochs\":3}");
+  CHECK(bnrun::config::to_json(parse(document))["training"]["schedule"]["factor"] == 0.1);
+}
+
+TEST_CASE("early stopping and schedule settings are read with their types", "[controls]") {
+  json document = minimal_document();
+  apply_override(document, "dataset.validation_fraction=0.1");
+  apply_override(
+      document,
+      R"(training.early_stopping={"monitor":"val_accuracy","patience":3,"min_delta":0.01,"restore_best":true})");
+  apply_override(document, R"(training.schedule={"type":"step","every_epochs":5,"factor":0.5})");
+  const Config config = parse(document);
+  REQUIRE(config.training.early_stopping.has_value());
+  CHECK(config.training.early_stopping->monitor == bnrun::config::Monitor::val_accuracy);
+  CHECK(config.training.early_stopping->patience == 3);
+  CHECK(config.training.early_stopping->min_delta == 0.01);
+  CHECK(config.training.early_stopping->restore_best);
+  const auto& step = std::get<bnrun::config::StepSchedule>(config.training.schedule);
+  CHECK(step.every_epochs == 5);
+  CHECK(step.factor == 0.5);
+  apply_override(document, "training.early_stopping=null");
+  CHECK_FALSE(parse(document).training.early_stopping.has_value());
+}
+
+TEST_CASE("mistakes in early stopping and schedules name their key", "[controls]") {
+  CHECK(error_after("training.early_stopping={\"monitor\":\"train_loss\",\"patiense\":3}") ==
+        "training.early_stopping.patiense: unknown key (did you mean \"patience\"?)");
+  CHECK(error_after("training.early_stopping={\"monitor\":\"train_loss\",\"patience\":0}") ==
+        "training.early_stopping.patience: expected an integer in [1, 1000000], got 0");
+  CHECK(error_after("training.early_stopping={\"monitor\":\"train_loss\",\"min_delta\":-1}") ==
+        "training.early_stopping.min_delta: expected a number >= 0, got -1");
+  CHECK_THAT(error_after("training.early_stopping={\"monitor\":\"loss\"}"),
+             Contains("training.early_stopping.monitor: expected one of \"val_loss\", \"val_accuracy\""));
+  CHECK(error_after("training.schedule={\"type\":\"step\",\"every_epochs\":2,\"factor\":0}") ==
+        "training.schedule.factor: expected a number in (0, 1], got 0");
+  CHECK(error_after("training.schedule={\"type\":\"step\"}") ==
+        "training.schedule.every_epochs: is required but missing");
+  CHECK(error_after("training.schedule={\"type\":\"cosine\",\"every_epochs\":2}") ==
+        "training.schedule.every_epochs: unknown key (known keys here: \"min_learning_rate\", \"type\")");
+  CHECK(error_after("training.schedule={\"every_epochs\":2}") == "training.schedule.type: is required but missing");
+  CHECK_THAT(error_after("training.schedule={\"type\":\"cosine\",\"min_learning_rate\":0.5}"),
+             Contains("training.schedule.min_learning_rate: is 0.5, above training.optimizer.learning_rate 0.001"));
+}
+
+TEST_CASE("a validation monitor without a validation split is a config error", "[controls]") {
+  CHECK(error_after("training.early_stopping={}") ==
+        "training.early_stopping.monitor: \"val_loss\" needs validation data: set dataset.validation_fraction "
+        "above 0, or monitor \"train_loss\" or \"train_accuracy\"");
+  CHECK_THAT(error_after("training.early_stopping={\"monitor\":\"val_accuracy\"}"),
+             Contains("\"val_accuracy\" needs validation data"));
+  json document = minimal_document();
+  apply_override(document, "training.early_stopping={\"monitor\":\"train_accuracy\"}");
+  CHECK_NOTHROW(parse(document));
+  // Separate train and test files take their validation rows from the fraction too.
+  document["dataset"] = json::parse(R"({"train": "a.csv", "test": "b.csv", "target": "species"})");
+  apply_override(document, "training.early_stopping={}");
+  CHECK_THROWS_WITH(parse(document), Contains("training.early_stopping.monitor"));
+  apply_override(document, "dataset.validation_fraction=0.2");
+  CHECK_NOTHROW(parse(document));
+}
+
 TEST_CASE("unknown keys are rejected with their path and the closest known key") {
   CHECK_THAT(error_after("dataset.test_fration=0.3"),
              Contains("dataset.test_fration: unknown key (did you mean \"test_fraction\"?)"));

@@ -53,8 +53,13 @@ TEST_CASE("results.json has every key of the contract") {
     CHECK(run["timings"]["samples_per_second"].get<double>() > 0);
     CHECK(run["timings"]["peak_rss_bytes"].get<double>() > 1e6);
     REQUIRE(run["history"].size() == 5);
-    for (const char* key : {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"})
+    for (const char* key :
+         {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate"})
       CHECK(run["history"][0].contains(key));
+    CHECK(run["history"][0]["learning_rate"] == 0.01);
+    CHECK(run["stopped_epoch"] == 0);
+    CHECK(run["best_epoch"] == 0);
+    CHECK(run["restored_best"] == false);
   }
   CHECK(results["runs"][0]["variant"] == "bn");
   CHECK(results["runs"][1]["variant"] == "no_bn");
@@ -63,10 +68,11 @@ TEST_CASE("results.json has every key of the contract") {
 
 TEST_CASE("history CSV has one row per epoch and empty validation cells without validation") {
   bnrun::train::RunResult result;
-  result.history.push_back({1, 0.5, 0.75, std::nullopt, 0.25});
-  result.history.push_back({2, 0.25, 1.0, bnrun::train::Evaluation{0.125, 0.5}, 0.5});
+  result.history.push_back({1, 0.5, 0.75, std::nullopt, 0.25, 0.01});
+  result.history.push_back({2, 0.25, 1.0, bnrun::train::Evaluation{0.125, 0.5}, 0.5, 0.001});
   CHECK(bnrun::report::history_csv(result) ==
-        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.5,0.75,,,0.25\n2,0.25,1,0.125,0.5,0.5\n");
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,learning_rate\n"
+        "1,0.5,0.75,,,0.25,0.01\n2,0.25,1,0.125,0.5,0.5,0.001\n");
 }
 
 TEST_CASE("write_results leaves complete files and no temporary ones") {
