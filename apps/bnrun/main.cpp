@@ -70,7 +70,7 @@ void configure_logging(const Options& options) {
 }
 
 void require_config(const Options& options) {
-  if (options.config_path.empty()) throw bnrun::UserError("--config FILE is required (see bnrun --help)");
+  if (options.config_path.empty()) throw bnrun::UserError("--config is required: bnrun --config FILE (see bnrun --help)");
 }
 
 bnrun::study::Plan plan(const Options& options) {
@@ -116,6 +116,12 @@ class Progress {
     status_ = fmt::format("{}{} epoch {}/{} · loss {:.4f}{}", run_prefix(run), bnrun::config::variant_name(variant),
                           record.epoch, run.config.training.epochs, record.train_loss, eta());
     draw();
+  }
+
+  void variant_start(const bnrun::study::PlannedRun& run, bnrun::config::Variant variant) {
+    if (!plan_.is_study)
+      log(spdlog::level::info, fmt::format("training {} for {} epoch{}", bnrun::config::variant_name(variant),
+                                           run.config.training.epochs, run.config.training.epochs == 1 ? "" : "s"));
   }
 
   void variant_end(const bnrun::study::PlannedRun& run, const bnrun::train::VariantRun& variant_run) {
@@ -215,25 +221,21 @@ int run_training(const Options& options) {
                                        options.save_model ? "--save-model" : options.resume ? "--resume" : "--overwrite"));
   if (options.resume && options.overwrite) throw bnrun::UserError("--resume and --overwrite exclude each other");
 
+  if (!options.init_from.empty()) bnrun::study::check_init_from(study_plan, options.init_from);
   const bool output = !options.output_directory.empty();
   const bool folder_existed = output && std::filesystem::exists(options.output_directory);
   if (output) {
     if (options.resume) bnrun::study::check_resumable(study_plan, options.output_directory);
     bnrun::study::prepare_output_folder(options.output_directory, options.overwrite, options.resume);
   }
-  if (!study_plan.is_study) {
-    const auto& config = study_plan.runs.front().config;
-    std::vector<std::string_view> variants;
-    for (const auto variant : config.experiment.variants) variants.push_back(bnrun::config::variant_name(variant));
-    spdlog::info("training {} for {} epoch{}", fmt::join(variants, " and "), config.training.epochs,
-                 config.training.epochs == 1 ? "" : "s");
-  } else {
-    spdlog::info("{} runs, {} at a time", study_plan.runs.size(), std::min<std::size_t>(options.jobs, study_plan.runs.size()));
-  }
+  if (study_plan.is_study)
+    spdlog::info("{} runs, {} at a time", study_plan.runs.size(),
+                 std::min<std::size_t>(static_cast<std::size_t>(options.jobs), study_plan.runs.size()));
 
   Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
   bnrun::study::RunnerObserver observer;
   observer.on_epoch = [&](const auto& run, auto variant, const auto& record) { progress.epoch(run, variant, record); };
+  observer.on_variant_start = [&](const auto& run, auto variant) { progress.variant_start(run, variant); };
   observer.on_variant_end = [&](const auto& run, const auto& variant_run) { progress.variant_end(run, variant_run); };
   observer.on_run_end = [&](const auto& run, const auto& outcome) { progress.run_end(run, outcome); };
   bnrun::study::RunnerOptions runner_options;

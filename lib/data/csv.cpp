@@ -1447,7 +1447,6 @@ void validate_options(const CsvOptions& options, const Diagnostics& diagnostics)
   if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
     diagnostics.fail_file("invalid CSV delimiter " + describe_byte(d) + " (it cannot be a quote, a line break or NUL)");
   }
-  if (options.target_column.empty()) diagnostics.fail_file("no target column given");
 }
 
 std::string_view skip_utf8_bom(std::string_view text) {
@@ -1569,7 +1568,7 @@ CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOpti
   CsvTable table;
   table.path = path;
   table.feature_names = layout.feature_names;
-  table.target_name = layout.header[layout.target_index];
+  table.target_name = layout.target_index < layout.header.size() ? layout.header[layout.target_index] : "";
 
   // The first data row is read alone: it tells whether there is any data, and its size estimates the rest.
   const std::size_t width = layout.feature_names.size();

@@ -101,6 +101,11 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
 
   train::ExperimentObserver experiment_observer;
+  if (observer.on_variant_start)
+    experiment_observer.on_variant_start = [&](config::Variant variant) {
+      const std::lock_guard lock(observer_mutex);
+      observer.on_variant_start(run, variant);
+    };
   if (observer.on_epoch)
     experiment_observer.on_epoch = [&](config::Variant variant, const train::EpochRecord& record) {
       const std::lock_guard lock(observer_mutex);
@@ -161,6 +166,16 @@ void check_resumable(const Plan& plan, const std::string& output_directory) {
                                   "start the study again",
                                   file.parent_path().string(), run.index));
   }
+}
+
+void check_init_from(const Plan& plan, const std::string& model_path) {
+  const modelio::ModelFile file = modelio::read_model_file(model_path);
+  for (const auto& run : plan.runs)
+    for (const auto variant : run.config.experiment.variants) {
+      // The data's width is not known before it is read; the file's is what the model must match anyway.
+      nn::Model<float> model(config::model_spec(run.config, file.spec.inputs, variant), run.seed);
+      modelio::initialize_from(file, model);
+    }
 }
 
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer) {

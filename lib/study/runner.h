@@ -34,6 +34,7 @@ struct RunnerOptions {
 // Called from the threads that train; the runner serializes the calls, so they need no locking of their own.
 struct RunnerObserver {
   std::function<void(const PlannedRun&)> on_run_start;
+  std::function<void(const PlannedRun&, config::Variant)> on_variant_start;  // after the run's data is read
   std::function<void(const PlannedRun&, config::Variant, const train::EpochRecord&)> on_epoch;
   std::function<void(const PlannedRun&, const train::VariantRun&)> on_variant_end;
   std::function<void(const PlannedRun&, const RunOutcome&)> on_run_end;
@@ -45,6 +46,10 @@ std::string run_directory(const Plan& plan, const PlannedRun& run, const std::st
 // Checks, before anything trains, that every finished run folder holds the config the plan would run (a
 // resumed study must not mix settings). Throws UserError naming the folder.
 void check_resumable(const Plan& plan, const std::string& output_directory);
+
+// Checks, before anything trains, that the model file given to --init-from fits every run's variants (Dense
+// shapes by layer name). Throws UserError naming the file, layer and shapes.
+void check_init_from(const Plan& plan, const std::string& model_path);
 
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer = {});
 

@@ -212,7 +212,7 @@ TEST_CASE("tick labels show the step's decimals and no floating-point noise", "[
   CHECK(tick_label(-0.0, 1) == "0");
 }
 
-TEST_CASE("tick labels turn scientific outside [0.001, 100000)", "[plot]") {
+TEST_CASE("tick labels turn scientific below 0.001 and from 100000 up", "[plot]") {
   CHECK(tick_label(100000, 50000) == "1e+05");
   CHECK(tick_label(150000, 50000) == "1.5e+05");
   CHECK(tick_label(0.00025, 0.00005) == "2.5e-04");
@@ -379,7 +379,7 @@ TEST_CASE("a single x value and a constant y get a padded range, not a division 
   CHECK_THAT(constant, !Contains("nan"));
 }
 
-TEST_CASE("a fixed y range sets the ticks; an automatic one is padded around the data", "[plot]") {
+TEST_CASE("a fixed y range sets the ticks and an automatic one is padded around the data", "[plot]") {
   Panel fixed = panel_with({line("bn", {1, 2, 3}, {0.5, 0.6, 0.7})});
   fixed.y_min = 0;
   fixed.y_max = 1;

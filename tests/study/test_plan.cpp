@@ -38,7 +38,7 @@ TEST_CASE("without seeds or a sweep the plan is one run in the single-run layout
   CHECK(plan.runs[0].config.training.seed == 10);
 }
 
-TEST_CASE("--seeds N runs the seeds training.seed to training.seed + N - 1", "[study]") {
+TEST_CASE("a seed count N runs the seeds training.seed to training.seed + N - 1", "[study]") {
   const TemporaryStudy study("plan_seeds");
   auto request = request_for(study);
   request.seeds = "4";
@@ -54,7 +54,7 @@ TEST_CASE("--seeds N runs the seeds training.seed to training.seed + N - 1", "[s
   CHECK(plan.runs[1].folder == "002_seed=11");
 }
 
-TEST_CASE("--seeds with a list uses the listed seeds and refuses repeats", "[study]") {
+TEST_CASE("a seed list uses the listed seeds and refuses repeats", "[study]") {
   const TemporaryStudy study("plan_seed_list");
   auto request = request_for(study);
   request.seeds = "7,3,99";
