@@ -70,7 +70,8 @@ void configure_logging(const Options& options) {
 }
 
 void require_config(const Options& options) {
-  if (options.config_path.empty()) throw bnrun::UserError("--config is required: bnrun --config FILE (see bnrun --help)");
+  if (options.config_path.empty())
+    throw bnrun::UserError("--config is required: bnrun --config FILE (see bnrun --help)");
 }
 
 bnrun::study::Plan plan(const Options& options) {
@@ -118,6 +119,14 @@ class Progress {
     draw();
   }
 
+  void data_ready(const bnrun::study::PlannedRun&, const bnrun::data::PreparedData& data) {
+    if (plan_.is_study) return;
+    std::vector<std::string> mapping;
+    for (std::size_t k = 0; k < data.class_names.size(); ++k)
+      mapping.push_back(fmt::format("{}={}", data.class_names[k], k));
+    log(spdlog::level::info, fmt::format("{} classes: {}", data.class_names.size(), fmt::join(mapping, ", ")));
+  }
+
   void variant_start(const bnrun::study::PlannedRun& run, bnrun::config::Variant variant) {
     if (!plan_.is_study)
       log(spdlog::level::info, fmt::format("training {} for {} epoch{}", bnrun::config::variant_name(variant),
@@ -137,6 +146,7 @@ class Progress {
 
   void run_end(const bnrun::study::PlannedRun& run, const bnrun::study::RunOutcome& outcome) {
     ++finished_runs_;
+    if (finished_runs_ == plan_.runs.size()) status_.clear();  // nothing left to show
     if (outcome.state == bnrun::study::RunState::resumed)
       done_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.variants.size());
     if (!plan_.is_study) return;
@@ -148,9 +158,9 @@ class Progress {
     std::vector<std::string> parts;
     for (const auto& entry : outcome.result["runs"]) {
       const bool ok = entry["test"].is_object();
-      parts.push_back(fmt::format("{} {}", entry["variant"].get<std::string>(),
-                                  ok ? fmt::format("{:.4f}", entry["test"]["accuracy"].get<double>())
-                                     : entry["status"].get<std::string>()));
+      parts.push_back(fmt::format(
+          "{} {}", entry["variant"].get<std::string>(),
+          ok ? fmt::format("{:.4f}", entry["test"]["accuracy"].get<double>()) : entry["status"].get<std::string>()));
     }
     text += fmt::format("test accuracy {}", fmt::join(parts, ", "));
     if (outcome.state == bnrun::study::RunState::resumed) text += " (finished earlier, kept)";
@@ -217,8 +227,9 @@ int run_training(const Options& options) {
     return exit_ok;
   }
   if (options.output_directory.empty() && (options.save_model || options.resume || options.overwrite))
-    throw bnrun::UserError(fmt::format("{} needs --output DIR",
-                                       options.save_model ? "--save-model" : options.resume ? "--resume" : "--overwrite"));
+    throw bnrun::UserError(fmt::format("{} needs --output DIR", options.save_model ? "--save-model"
+                                                                : options.resume   ? "--resume"
+                                                                                   : "--overwrite"));
   if (options.resume && options.overwrite) throw bnrun::UserError("--resume and --overwrite exclude each other");
 
   if (!options.init_from.empty()) bnrun::study::check_init_from(study_plan, options.init_from);
@@ -235,6 +246,7 @@ int run_training(const Options& options) {
   Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
   bnrun::study::RunnerObserver observer;
   observer.on_epoch = [&](const auto& run, auto variant, const auto& record) { progress.epoch(run, variant, record); };
+  observer.on_data_ready = [&](const auto& run, const auto& data) { progress.data_ready(run, data); };
   observer.on_variant_start = [&](const auto& run, auto variant) { progress.variant_start(run, variant); };
   observer.on_variant_end = [&](const auto& run, const auto& variant_run) { progress.variant_end(run, variant_run); };
   observer.on_run_end = [&](const auto& run, const auto& outcome) { progress.run_end(run, outcome); };
@@ -256,19 +268,13 @@ int run_training(const Options& options) {
       throw bnrun::UserError(outcome.error);
     }
   }
-  const auto environment = bnrun::report::current_environment(bnrun::kernels::thread_count(),
-                                                              bnrun::kernels::matmul_backend_description());
+  const auto environment =
+      bnrun::report::current_environment(bnrun::kernels::thread_count(), bnrun::kernels::matmul_backend_description());
   if (output) {
     bnrun::study::write_study_outputs(options.output_directory, study_plan, outcomes, environment,
                                       options.command_line);
-    spdlog::info("wrote {}/{}", options.output_directory, study_plan.is_study ? "summary.json and report.md" : "results.json");
-  }
-  if (!study_plan.is_study) {
-    const auto& classes = outcomes.front().result["data"]["classes"];
-    std::vector<std::string> mapping;
-    for (std::size_t k = 0; k < classes.size(); ++k)
-      mapping.push_back(fmt::format("{}={}", classes[k].get<std::string>(), k));
-    spdlog::info("{} classes: {}", classes.size(), fmt::join(mapping, ", "));
+    spdlog::info("wrote {}/{}", options.output_directory,
+                 study_plan.is_study ? "summary.json and report.md" : "results.json");
   }
   if (study_plan.is_study) {
     const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
@@ -344,13 +350,14 @@ int run_eval(const ModelOptions& options) {
   const auto evaluation = bnrun::modelio::evaluate_csv(*model, file, options.data_path);
   if (options.json) {
     fmt::print("{}\n", nlohmann::ordered_json{{"model", options.model_path},
-                                               {"data", options.data_path},
-                                               {"accuracy", evaluation.accuracy},
-                                               {"loss", evaluation.loss}}
+                                              {"data", options.data_path},
+                                              {"accuracy", evaluation.accuracy},
+                                              {"loss", evaluation.loss}}
                            .dump());
   } else {
     fmt::print("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n", options.model_path,
-               bnrun::config::variant_name(file.metadata.variant), file.metadata.seed, options.data_path, evaluation.accuracy, evaluation.loss);
+               bnrun::config::variant_name(file.metadata.variant), file.metadata.seed, options.data_path,
+               evaluation.accuracy, evaluation.loss);
   }
   return exit_ok;
 }
@@ -389,10 +396,12 @@ int main(int argc, char** argv) {
       "  bnrun -c configs/iris_bn.json                         train bn and no_bn, print the comparison\n"
       "  bnrun -c configs/iris_bn.json -o out/iris             ... and write results.json, report.md, plots\n"
       "  bnrun -c configs/iris_bn.json --seeds 10 -o out/seeds mean ± std over 10 seeds, paired bn - no_bn\n"
-      "  bnrun -c configs/iris_bn.json --sweep training.batch_size=8,32 --sweep training.optimizer.learning_rate=0.001,0.01 \\\n"
+      "  bnrun -c configs/iris_bn.json --sweep training.batch_size=8,32 --sweep "
+      "training.optimizer.learning_rate=0.001,0.01 \\\n"
       "        --seeds 5 -j 2 -o out/grid                      a 2 × 2 grid, 5 seeds each, two runs at a time\n"
       "  bnrun -c configs/iris_bn.json --set training.seed=7 --set model.layers[1].momentum=0.9\n"
-      "  bnrun -c configs/iris_bn.json -o out/m --save-model   ... then: bnrun eval --model out/m/model_bn.json --data out/m/test.csv\n"
+      "  bnrun -c configs/iris_bn.json -o out/m --save-model   ... then: bnrun eval --model out/m/model_bn.json --data "
+      "out/m/test.csv\n"
       "  bnrun compare out/iris out/grid                       one table, only the settings that differ\n"
       "  bnrun validate -c configs/iris_bn.json                print the resolved config\n"
       "  bnrun summary -c configs/iris_bn.json                 layer table with parameter counts");
@@ -433,8 +442,7 @@ int main(int argc, char** argv) {
   app.add_option("--variant", options.variant,
                  "which networks to train: bn (as written), no_bn (BatchNorm removed), both")
       ->check(CLI::IsMember({"bn", "no_bn", "both"}));
-  app.add_option("-t,--threads", options.threads,
-                 "threads in all (default: every core); results do not depend on it")
+  app.add_option("-t,--threads", options.threads, "threads in all (default: every core); results do not depend on it")
       ->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", options.quiet, "print only the result table and errors");
   app.add_flag("-v,--verbose", options.verbose, "log every epoch");
@@ -452,8 +460,9 @@ int main(int argc, char** argv) {
   predict->add_option("-d,--data", model_options.data_path, "CSV with the model's feature columns (by name)")
       ->type_name("CSV")
       ->required();
-  predict->add_option("-o,--output", model_options.output_path,
-                      "write the predictions here (default: stdout): row,predicted,p_<class>...")
+  predict
+      ->add_option("-o,--output", model_options.output_path,
+                   "write the predictions here (default: stdout): row,predicted,p_<class>...")
       ->type_name("CSV");
   ModelOptions eval_options;
   auto* eval = app.add_subcommand("eval", "test accuracy and loss of a saved model on a labelled CSV");

@@ -26,7 +26,9 @@ std::vector<PathSegment> parse_key_path(const std::string& path, const std::stri
                                         std::string_view origin) {
   std::vector<PathSegment> segments;
   std::size_t i = 0;
-  auto fail = [&](const std::string& problem) { return UserError(fmt::format("{} {}: {}", origin, assignment, problem)); };
+  auto fail = [&](const std::string& problem) {
+    return UserError(fmt::format("{} {}: {}", origin, assignment, problem));
+  };
   while (i < path.size()) {
     if (path[i] == '[') {
       const std::size_t close = path.find(']', i);
@@ -112,14 +114,15 @@ json parse_json_text(const std::string& text, const std::string& source) {
 }
 
 void set_value(json& document, const std::string& key_path, json value, std::string_view origin) {
-  const std::string assignment = fmt::format("{}={}", key_path, value.is_string() ? value.get<std::string>() : value.dump());
+  const std::string assignment =
+      fmt::format("{}={}", key_path, value.is_string() ? value.get<std::string>() : value.dump());
   json* node = &document;
   std::string walked;
   for (const PathSegment& segment : parse_key_path(key_path, assignment, origin)) {
     if (segment.is_index) {
       if (!node->is_array())
-        throw UserError(fmt::format("{} {}: {} is not an array", origin, assignment,
-                                    walked.empty() ? "the config" : walked));
+        throw UserError(
+            fmt::format("{} {}: {} is not an array", origin, assignment, walked.empty() ? "the config" : walked));
       if (segment.index >= node->size())
         throw UserError(fmt::format("{} {}: {} has {} entries (indices 0 to {})", origin, assignment, walked,
                                     node->size(), node->empty() ? 0 : node->size() - 1));
@@ -128,8 +131,8 @@ void set_value(json& document, const std::string& key_path, json value, std::str
     } else {
       if (node->is_null()) *node = json::object();
       if (!node->is_object())
-        throw UserError(fmt::format("{} {}: {} is not an object", origin, assignment,
-                                    walked.empty() ? "the config" : walked));
+        throw UserError(
+            fmt::format("{} {}: {} is not an object", origin, assignment, walked.empty() ? "the config" : walked));
       node = &(*node)[segment.key];
       walked += walked.empty() ? segment.key : "." + segment.key;
     }

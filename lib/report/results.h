@@ -30,7 +30,8 @@ struct ExperimentReport {
 
 nlohmann::ordered_json results_json(const ExperimentReport& report);
 
-// epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds (validation cells empty without validation).
+// epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,learning_rate (validation cells empty without
+// validation).
 std::string history_csv(const train::RunResult& result);
 
 // The best validation accuracy over the epochs, if there was a validation split.

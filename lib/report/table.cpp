@@ -6,16 +6,12 @@
 
 namespace bnrun::report {
 
-namespace {
-
 std::string format_seconds(double seconds) {
   if (seconds < 0.01) return fmt::format("{:.1f} ms", seconds * 1000.0);
   if (seconds < 1.0) return fmt::format("{:.0f} ms", seconds * 1000.0);
   if (seconds < 120.0) return fmt::format("{:.2f} s", seconds);
   return fmt::format("{:.1f} min", seconds / 60.0);
 }
-
-}  // namespace
 
 namespace {
 
@@ -84,14 +80,14 @@ std::string comparison_table(const nlohmann::ordered_json& results) {
     const auto accuracy = number(run["test"], "accuracy");
     const auto loss = number(run["test"], "loss");
     const auto best = number(run, "best_val_accuracy");
-    const std::string problem = status == "diverged" ? fmt::format("diverged@{}", run["diverged_epoch"].dump()) : status;
+    const std::string problem =
+        status == "diverged" ? fmt::format("diverged@{}", run["diverged_epoch"].dump()) : status;
     const auto& parameters = run["parameters"];
-    rows.push_back({variant, accuracy ? fmt::format("{:.4f}", *accuracy) : problem,
-                    loss ? fmt::format("{:.4f}", *loss) : "-", best ? fmt::format("{:.4f}", *best) : "-",
-                    run["epochs_completed"].dump(),
-                    with_thousands(parameters["trainable"].get<std::size_t>() +
-                                   parameters["non_trainable"].get<std::size_t>()),
-                    format_seconds(run["timings"]["train_seconds"].get<double>())});
+    rows.push_back(
+        {variant, accuracy ? fmt::format("{:.4f}", *accuracy) : problem, loss ? fmt::format("{:.4f}", *loss) : "-",
+         best ? fmt::format("{:.4f}", *best) : "-", run["epochs_completed"].dump(),
+         with_thousands(parameters["trainable"].get<std::size_t>() + parameters["non_trainable"].get<std::size_t>()),
+         format_seconds(run["timings"]["train_seconds"].get<double>())});
     if (accuracy) (variant == "bn" ? bn : no_bn) = &run;
   }
   text += align_columns(rows, {0});

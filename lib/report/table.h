@@ -21,6 +21,9 @@ std::string summary_table(const std::string& title, const std::vector<nn::LayerS
 std::string align_columns(const std::vector<std::vector<std::string>>& rows,
                           const std::vector<std::size_t>& left_aligned);
 
+// A duration for people: "4.6 ms", "230 ms", "12.34 s", "3.5 min".
+std::string format_seconds(double seconds);
+
 // 12345 → "12,345".
 std::string with_thousands(std::size_t value);
 

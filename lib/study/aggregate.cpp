@@ -80,10 +80,14 @@ std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<R
     for (auto& variant : group.variants) {
       const auto* entry = variant_entry(outcomes[i], variant.variant);
       const std::string status = entry ? entry->value("status", "") : "";
-      if (!entry) ++variant.failed;
-      else if (status == "ok") ++variant.ok;
-      else if (status == "diverged") ++variant.diverged;
-      else ++variant.interrupted;
+      if (!entry)
+        ++variant.failed;
+      else if (status == "ok")
+        ++variant.ok;
+      else if (status == "diverged")
+        ++variant.diverged;
+      else
+        ++variant.interrupted;
       const auto* test = entry && entry->contains("test") ? &(*entry)["test"] : nullptr;
       variant.accuracy.push_back(test ? number_at(*test, "accuracy") : not_a_number);
       variant.loss.push_back(test ? number_at(*test, "loss") : not_a_number);

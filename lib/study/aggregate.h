@@ -17,7 +17,7 @@ namespace bnrun::study {
 struct VariantSummary {
   std::string variant;
   std::size_t ok = 0, diverged = 0, interrupted = 0, failed = 0;  // failed: the run did not produce a result
-  std::vector<double> accuracy, loss;  // one per seed, in the group's seed order; NaN without a test result
+  std::vector<double> accuracy, loss;             // one per seed, in the group's seed order; NaN without a test result
   stats::Summary accuracy_summary, loss_summary;  // over the finite values
 };
 

@@ -24,8 +24,8 @@ ordered_json read_document(const fs::path& file) {
   text << in.rdbuf();
   auto document = ordered_json::parse(text.str(), nullptr, false);
   if (document.is_discarded() || !document.is_object() || !document.contains("runs") || !document.contains("config"))
-    throw UserError(fmt::format("{}: not a bnrun results file (expected JSON with \"config\" and \"runs\")",
-                                file.string()));
+    throw UserError(
+        fmt::format("{}: not a bnrun results file (expected JSON with \"config\" and \"runs\")", file.string()));
   return document;
 }
 
@@ -127,7 +127,9 @@ std::string comparison_across_runs(const std::vector<ComparedRun>& runs) {
       row.push_back(number(test, "accuracy", "{:.4f}"));
       row.push_back(number(test, "loss", "{:.4f}"));
       row.push_back(entry.contains("epochs_completed") ? entry["epochs_completed"].dump() : "-");
-      row.push_back(number(timings, "train_seconds", "{:.2f} s"));
+      row.push_back(timings.is_object() && timings.contains("train_seconds") && timings["train_seconds"].is_number()
+                        ? report::format_seconds(timings["train_seconds"].get<double>())
+                        : "-");
       rows.push_back(row);
     }
   }

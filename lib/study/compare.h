@@ -11,8 +11,8 @@
 namespace bnrun::study {
 
 struct ComparedRun {
-  std::string label;                    // the folder (or file) it came from
-  nlohmann::ordered_json result;        // its results document
+  std::string label;              // the folder (or file) it came from
+  nlohmann::ordered_json result;  // its results document
 };
 
 // Reads the runs under each path; throws UserError naming a path that holds no bnrun results.

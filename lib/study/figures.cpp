@@ -32,8 +32,8 @@ std::string seeds_note(std::size_t seeds) {
   return seeds > 1 ? fmt::format(" (mean of {} seeds, band: min–max)", seeds) : "";
 }
 
-NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcome>& outcomes,
-                                   const GroupSummary& group, const std::string& file) {
+NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcome>& outcomes, const GroupSummary& group,
+                                   const std::string& file) {
   const auto variants = plan_variants(plan);
   const std::string settings = settings_label(plan, group.settings);
   plot::Figure figure;
@@ -73,7 +73,8 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
       low = std::min(low, x);
       high = std::max(high, x);
     }
-    log_x = positive && high / low >= 20.0;
+    // Learning rates (1e-4 … 1) and batch sizes (2 … 256) read best on a log axis.
+    log_x = positive && high / low >= 10.0;
   }
   auto x_of = [&](const nlohmann::json& value) {
     if (numeric) return value.get<double>();
@@ -104,8 +105,10 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
         const int variant_index = variant_color(variant.variant, variants);
         // Colour by the other settings when there are several, dash no_bn; otherwise colour by variant.
         const bool several = plan.axes.size() > 1;
-        line = lines.insert(lines.end(), Line{label, several ? static_cast<int>(other_index) : variant_index,
-                                              several && variant_index % 2 == 1, {}});
+        line = lines.insert(
+            lines.end(),
+            Line{
+                label, several ? static_cast<int>(other_index) : variant_index, several && variant_index % 2 == 1, {}});
       }
       line->points.push_back({x_of(group.settings[axis_index].value), &group});
     }
@@ -133,13 +136,20 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
         series.band_low.push_back(summary.n > 0 ? summary.min : not_a_number);
         series.band_high.push_back(summary.n > 0 ? summary.max : not_a_number);
       }
+      // Beyond four lines the bands hide each other and the lines; the spread is in report.md's tables.
+      if (lines.size() > 4) {
+        series.band_low.clear();
+        series.band_high.clear();
+      }
       panel.series.push_back(std::move(series));
     }
     return panel;
   };
   plot::Figure figure;
-  figure.title = fmt::format("{}: test results against {}{}", plan.runs.front().config.name, axis.key_path,
-                             seeds_note(plan.seeds.size()));
+  figure.title =
+      fmt::format("{}: test results against {}{}", plan.runs.front().config.name, axis.key_path,
+                  lines.size() > 4 && plan.seeds.size() > 1 ? fmt::format(" (mean of {} seeds)", plan.seeds.size())
+                                                            : seeds_note(plan.seeds.size()));
   figure.panels = {panel_for("test accuracy", true), panel_for("test loss", false)};
   return {fmt::format("plots/sweep_{}.svg", axis.short_name),
           fmt::format("Test accuracy and loss against {}", axis.key_path), std::move(figure)};

@@ -102,8 +102,8 @@ std::string seeds_text(const std::vector<std::uint64_t>& seeds) {
   if (seeds.size() == 1) return fmt::format("seed {}", seeds[0]);
   bool consecutive = true;
   for (std::size_t i = 1; i < seeds.size(); ++i) consecutive = consecutive && seeds[i] == seeds[i - 1] + 1;
-  if (consecutive) return fmt::format("{} seeds ({}–{})", seeds.size(), seeds.front(), seeds.back());
-  return fmt::format("{} seeds ({})", seeds.size(), fmt::join(seeds, ", "));
+  if (consecutive) return fmt::format("{} seeds {}–{}", seeds.size(), seeds.front(), seeds.back());
+  return fmt::format("{} seeds {}", seeds.size(), fmt::join(seeds, ", "));
 }
 
 std::string difference_sentence(const GroupSummary& group) {
@@ -136,11 +136,10 @@ std::string plan_table(const Plan& plan) {
   }
   std::vector<std::size_t> left(header.size());
   for (std::size_t c = 0; c < left.size(); ++c) left[c] = c;
-  std::string variants;
-  for (const auto& variant : plan_variants(plan)) variants += (variants.empty() ? "" : ", ") + variant;
-  return fmt::format("{}: {} run{} × variants {} ({}); nothing trained (--dry-run)\n\n",
-                     plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", variants,
-                     seeds_text(plan.seeds)) +
+  const std::string grid = plan.axes.empty() ? "" : fmt::format("{} settings × ", plan.group_count);
+  return fmt::format("{}: {} run{} ({}{}), each training {}; nothing trained (--dry-run)\n\n",
+                     plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", grid,
+                     seeds_text(plan.seeds), fmt::join(plan_variants(plan), " and ")) +
          report::align_columns(rows, left);
 }
 
@@ -241,7 +240,9 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
   return {{"bnrun_version", BNRUN_VERSION},
           {"config", config::to_json(plan.runs.front().config)},
           {"study",
-           {{"config_path", plan.config_path}, {"sweep", std::move(sweep)}, {"seeds", plan.seeds},
+           {{"config_path", plan.config_path},
+            {"sweep", std::move(sweep)},
+            {"seeds", plan.seeds},
             {"run_count", plan.runs.size()}}},
           {"environment",
            {{"threads", environment.threads}, {"compiler", environment.compiler}, {"blas", environment.blas}}},
@@ -266,10 +267,10 @@ std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcome
     for (const auto& entry : outcomes[i].result["runs"]) {
       const ordered_json test = entry.contains("test") ? entry["test"] : ordered_json(nullptr);
       const ordered_json timings = entry.contains("timings") ? entry["timings"] : ordered_json(nullptr);
-      text += fmt::format("{},{},{},{},{},{},{},{},\n", prefix, entry.value("variant", ""), entry.value("status", ""),
-                          number_cell(test, "accuracy"), number_cell(test, "loss"),
-                          number_cell(entry, "best_val_accuracy"), number_cell(entry, "epochs_completed"),
-                          number_cell(timings, "train_seconds"));
+      text +=
+          fmt::format("{},{},{},{},{},{},{},{},\n", prefix, entry.value("variant", ""), entry.value("status", ""),
+                      number_cell(test, "accuracy"), number_cell(test, "loss"), number_cell(entry, "best_val_accuracy"),
+                      number_cell(entry, "epochs_completed"), number_cell(timings, "train_seconds"));
     }
   }
   return text;
@@ -291,9 +292,10 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
     }
     text += "\n";
   }
-  text += fmt::format("Each setting ran with {} and every variant; the test figures are mean ± std (n − 1) "
-                      "over the seeds that finished.\n\n## Test results\n\n",
-                      seeds_text(plan.seeds));
+  text += fmt::format(
+      "Each setting ran with {} and every variant; the test figures are mean ± std (n − 1) "
+      "over the seeds that finished.\n\n## Test results\n\n",
+      seeds_text(plan.seeds));
   const std::string settings_header = plan.axes.empty() ? "" : "settings | ";
   const std::string settings_rule = plan.axes.empty() ? "" : "---|";
   text += fmt::format("| {}variant | n | test accuracy | min | max | test loss | min | max |\n", settings_header);
@@ -301,15 +303,15 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
   for (const auto& group : groups) {
     const std::string settings = plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ";
     for (const auto& variant : group.variants)
-      text += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} |\n", settings, variant.variant,
-                          variant.accuracy_summary.n, mean_std(variant.accuracy_summary),
-                          fixed(variant.accuracy_summary.min), fixed(variant.accuracy_summary.max),
-                          mean_std(variant.loss_summary), fixed(variant.loss_summary.min),
-                          fixed(variant.loss_summary.max));
+      text += fmt::format(
+          "| {}{} | {} | {} | {} | {} | {} | {} | {} |\n", settings, variant.variant, variant.accuracy_summary.n,
+          mean_std(variant.accuracy_summary), fixed(variant.accuracy_summary.min), fixed(variant.accuracy_summary.max),
+          mean_std(variant.loss_summary), fixed(variant.loss_summary.min), fixed(variant.loss_summary.max));
   }
   if (groups.front().accuracy_difference) {
-    text += "\n## bn − no_bn, paired by seed\n\nThe difference of each seed's bn and no_bn results (same initial "
-            "Dense weights, splits and batches), with its 95 % Student-t interval.\n\n";
+    text +=
+        "\n## bn − no_bn, paired by seed\n\nThe difference of each seed's bn and no_bn results (same initial "
+        "Dense weights, splits and batches), with its 95 % Student-t interval.\n\n";
     text += fmt::format("| {}n | test accuracy | 95 % interval | test loss | 95 % interval |\n", settings_header);
     text += fmt::format("|{}--:|--:|--:|--:|--:|\n", settings_rule);
     for (const auto& group : groups) {
@@ -335,10 +337,12 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
     }
   }
   text += "\n## Plots\n\n";
-  for (const auto& figure : figures) text += fmt::format("### {}\n\n![{}]({})\n\n", figure.caption, figure.caption, figure.file);
+  for (const auto& figure : figures)
+    text += fmt::format("### {}\n\n![{}]({})\n\n", figure.caption, figure.caption, figure.file);
   if (plan.is_study)
-    text += "Per-run files: each run's folder holds `config.json` (resolved), `history.csv` and `result.json`; "
-            "`summary.csv` and `summary.json` list every run.\n";
+    text +=
+        "Per-run files: each run's folder holds `config.json` (resolved), `history.csv` and `result.json`; "
+        "`summary.csv` and `summary.json` list every run.\n";
   return text;
 }
 
@@ -349,19 +353,21 @@ void prepare_output_folder(const std::string& directory, bool overwrite, bool re
     const bool ours = fs::exists(folder / marker_file, error);
     if (resume) {
       if (!ours)
-        throw UserError(fmt::format("{}: --resume needs a folder bnrun wrote (it has no {} file)", directory,
-                                    marker_file));
+        throw UserError(
+            fmt::format("{}: --resume needs a folder bnrun wrote (it has no {} file)", directory, marker_file));
     } else if (overwrite) {
       if (!ours)
-        throw UserError(fmt::format("{}: the folder holds files bnrun did not write; not deleting them with "
-                                    "--overwrite (choose another --output)",
-                                    directory));
+        throw UserError(
+            fmt::format("{}: the folder holds files bnrun did not write; not deleting them with "
+                        "--overwrite (choose another --output)",
+                        directory));
       for (const auto& entry : fs::directory_iterator(folder, error)) fs::remove_all(entry.path(), error);
       if (error) throw UserError(fmt::format("{}: cannot empty the folder: {}", directory, error.message()));
     } else {
-      throw UserError(fmt::format("{}: the --output folder already holds results; add --overwrite to replace them "
-                                  "or --resume to finish the runs that are missing",
-                                  directory));
+      throw UserError(
+          fmt::format("{}: the --output folder already holds results; add --overwrite to replace them "
+                      "or --resume to finish the runs that are missing",
+                      directory));
     }
   }
   report::prepare_output_folder(directory);

@@ -23,8 +23,8 @@ std::string last_key(const std::string& key_path) {
 void name_axes(std::vector<SweepAxis>& axes) {
   for (auto& axis : axes) {
     axis.short_name = last_key(axis.key_path);
-    const auto same = std::count_if(axes.begin(), axes.end(),
-                                    [&](const SweepAxis& other) { return last_key(other.key_path) == axis.short_name; });
+    const auto same = std::count_if(
+        axes.begin(), axes.end(), [&](const SweepAxis& other) { return last_key(other.key_path) == axis.short_name; });
     if (same > 1) axis.short_name = axis.key_path;
   }
 }
@@ -75,7 +75,8 @@ std::vector<SweepAxis> config_sweep_axes(const json& document, const std::string
   std::vector<SweepAxis> axes;
   if (!document.contains("sweep")) return axes;
   const json& sweep = document["sweep"];
-  if (!sweep.is_object()) throw UserError(fmt::format("{}: sweep: expected an object {{\"key.path\": [values]}}", path));
+  if (!sweep.is_object())
+    throw UserError(fmt::format("{}: sweep: expected an object {{\"key.path\": [values]}}", path));
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
@@ -158,8 +159,8 @@ Plan make_plan(const PlanRequest& request) {
       throw UserError(fmt::format("--sweep {}: expected key.path=v1,v2,...", assignment));
     SweepAxis axis{assignment.substr(0, equals), "", parse_sweep_values(assignment.substr(equals + 1), assignment),
                    "--sweep"};
-    const auto existing = std::find_if(axes.begin(), axes.end(),
-                                       [&](const SweepAxis& other) { return other.key_path == axis.key_path; });
+    const auto existing =
+        std::find_if(axes.begin(), axes.end(), [&](const SweepAxis& other) { return other.key_path == axis.key_path; });
     if (existing == axes.end()) {
       axes.push_back(std::move(axis));
     } else if (existing - axes.begin() < static_cast<std::ptrdiff_t>(config_axes)) {
@@ -193,8 +194,8 @@ Plan make_plan(const PlanRequest& request) {
                            [](const json& seed) { return seed.is_number_unsigned(); })) {
       plan.seeds = config_seeds->get<std::vector<std::uint64_t>>();
     } else {
-      throw UserError(fmt::format("{}: expected a count (integer ≥ 1) or a non-empty list of seeds (integers ≥ 0)",
-                                  source));
+      throw UserError(
+          fmt::format("{}: expected a count (integer ≥ 1) or a non-empty list of seeds (integers ≥ 0)", source));
     }
     check_unique_seeds(plan.seeds, source);
   } else {

@@ -22,7 +22,7 @@
 namespace bnrun::study {
 
 struct SweepAxis {
-  std::string key_path;  // e.g. "training.batch_size"
+  std::string key_path;    // e.g. "training.batch_size"
   std::string short_name;  // for folder names and table headers: "batch_size" (more of the path when ambiguous)
   std::vector<nlohmann::json> values;
   std::string origin;  // "sweep" (the config's section) or "--sweep", for messages

@@ -79,8 +79,8 @@ void save_models(const fs::path& directory, const PlannedRun& run, const data::P
     metadata.class_names = data.class_names;
     if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
     const auto spec = config::model_spec(run.config, data.feature_names.size(), variant_run.variant);
-    modelio::save_model((directory / fmt::format("model_{}.json", config::variant_name(variant_run.variant))).string(), spec,
-                        *variant_run.result.model, metadata);
+    modelio::save_model((directory / fmt::format("model_{}.json", config::variant_name(variant_run.variant))).string(),
+                        spec, *variant_run.result.model, metadata);
   }
   report::write_file_atomically((directory / "test.csv").string(),
                                 modelio::split_csv(data.feature_names, run.config.dataset.target, data.class_names,
@@ -97,9 +97,12 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   prepare_options.keep_unscaled_test = options.save_models;
   const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
   config::check_against_data(config, data.class_names.size());
-  const double load_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
 
+  if (observer.on_data_ready) {
+    const std::lock_guard lock(observer_mutex);
+    observer.on_data_ready(run, data);
+  }
   train::ExperimentObserver experiment_observer;
   if (observer.on_variant_start)
     experiment_observer.on_variant_start = [&](config::Variant variant) {
@@ -136,7 +139,8 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
     const fs::path directory = run_directory(plan, run, options.output_directory);
     std::error_code error;
     fs::create_directories(directory, error);
-    if (error) throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
+    if (error)
+      throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
     report::write_file_atomically((directory / "config.json").string(), config::to_json(config).dump(2) + "\n");
     if (options.save_models) save_models(directory, run, data, runs);
     if (plan.is_study) {
@@ -162,9 +166,10 @@ void check_resumable(const Plan& plan, const std::string& output_directory) {
     const auto document = read_result(file);
     if (!document) continue;
     if ((*document)["config"] != config::to_json(run.config))
-      throw UserError(fmt::format("{}: holds a run of a different config than run {} would be; use --overwrite to "
-                                  "start the study again",
-                                  file.parent_path().string(), run.index));
+      throw UserError(
+          fmt::format("{}: holds a run of a different config than run {} would be; use --overwrite to "
+                      "start the study again",
+                      file.parent_path().string(), run.index));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "study/plan.h"
 #include "train/experiment.h"
 
@@ -18,8 +19,8 @@ enum class RunState { finished, failed, resumed };
 
 struct RunOutcome {
   RunState state = RunState::failed;
-  std::string error;               // when failed: a one-line message
-  nlohmann::ordered_json result;   // finished or resumed: the run's results document (results.json contract)
+  std::string error;              // when failed: a one-line message
+  nlohmann::ordered_json result;  // finished or resumed: the run's results document (results.json contract)
 };
 
 struct RunnerOptions {
@@ -34,7 +35,8 @@ struct RunnerOptions {
 // Called from the threads that train; the runner serializes the calls, so they need no locking of their own.
 struct RunnerObserver {
   std::function<void(const PlannedRun&)> on_run_start;
-  std::function<void(const PlannedRun&, config::Variant)> on_variant_start;  // after the run's data is read
+  std::function<void(const PlannedRun&, const data::PreparedData&)> on_data_ready;
+  std::function<void(const PlannedRun&, config::Variant)> on_variant_start;
   std::function<void(const PlannedRun&, config::Variant, const train::EpochRecord&)> on_epoch;
   std::function<void(const PlannedRun&, const train::VariantRun&)> on_variant_end;
   std::function<void(const PlannedRun&, const RunOutcome&)> on_run_end;

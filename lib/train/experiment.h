@@ -24,7 +24,7 @@ struct ExperimentObserver {
 };
 
 struct ExperimentOptions {
-  bool keep_models = false;                          // each RunResult::model holds the trained model
+  bool keep_models = false;                           // each RunResult::model holds the trained model
   std::function<void(nn::Model<float>&)> initialize;  // replaces the seeded initial weights (--init-from)
 };
 

@@ -12,12 +12,12 @@ namespace bnrun::study::testing {
 class TemporaryStudy {
  public:
   explicit TemporaryStudy(const std::string& name, const std::string& extra_top_level_keys = "")
-      : folder_(std::filesystem::temp_directory_path() /
-                ("bnrun_test_" + name + "_" + std::to_string(::getpid()))) {
+      : folder_(std::filesystem::temp_directory_path() / ("bnrun_test_" + name + "_" + std::to_string(::getpid()))) {
     std::filesystem::remove_all(folder_);
     std::filesystem::create_directories(folder_);
     std::ofstream(config_path()) << R"({
-  "dataset": {"path": ")" << BNRUN_SOURCE_DIR << R"(/datasets/iris.csv", "target": "species", "test_fraction": 0.2},
+  "dataset": {"path": ")" << BNRUN_SOURCE_DIR
+                                 << R"(/datasets/iris.csv", "target": "species", "test_fraction": 0.2},
   "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "batchnorm"},
                        {"type": "dense", "units": 3, "activation": "softmax"}]},
   "training": {"epochs": 3, "batch_size": 16, "seed": 10})"

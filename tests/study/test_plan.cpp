@@ -88,7 +88,7 @@ TEST_CASE("a two-key sweep is the product, first key slowest and seeds innermost
 
 TEST_CASE("the config's sweep section keeps its file order and the command line replaces its values", "[study]") {
   const TemporaryStudy study("plan_config_sweep",
-                            R"(, "sweep": {"training.epochs": [1, 2], "training.batch_size": [4, 8]})");
+                             R"(, "sweep": {"training.epochs": [1, 2], "training.batch_size": [4, 8]})");
   auto request = request_for(study);
   auto plan = make_plan(request);
   REQUIRE(plan.axes.size() == 2);

@@ -145,8 +145,7 @@ TEST_CASE("resuming into a folder of a different config is refused", "[study]") 
                     Contains("holds a run of a different config"));
 }
 
-TEST_CASE("an output folder with results is kept unless --overwrite, which empties only bnrun's folders",
-          "[study]") {
+TEST_CASE("an output folder with results is kept unless --overwrite, which empties only bnrun's folders", "[study]") {
   const TemporaryStudy study("outputs_overwrite");
   const auto output = study.folder() / "out";
   bnrun::study::prepare_output_folder(output.string(), false, false);
@@ -163,8 +162,7 @@ TEST_CASE("an output folder with results is kept unless --overwrite, which empti
   CHECK(std::filesystem::exists(foreign / "thesis.tex"));
 }
 
-TEST_CASE("groups report mean, std, min and max per variant and the paired difference with a t interval",
-          "[study]") {
+TEST_CASE("groups report mean, std, min and max per variant and the paired difference with a t interval", "[study]") {
   const TemporaryStudy study("aggregate_groups");
   const auto plan = plan_for(study, "4");
   // bn − no_bn per seed: 0.1, 0.0, 0.1, 0.2 → mean 0.1, std sqrt(0.02/3), t(0.975, 3) = 3.182446305284263.
