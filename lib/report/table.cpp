@@ -91,6 +91,13 @@ std::string comparison_table(const nlohmann::ordered_json& results) {
     if (accuracy) (variant == "bn" ? bn : no_bn) = &run;
   }
   text += align_columns(rows, {0});
+  for (const auto& run : results["runs"]) {
+    const auto stopped = run.value("stopped_epoch", std::int64_t{0});
+    if (stopped > 0 && run["status"] == "ok")
+      text += fmt::format("{}: early stopping ended training at epoch {} (best epoch {}{})\n",
+                          run["variant"].get<std::string>(), stopped, run.value("best_epoch", std::int64_t{0}),
+                          run.value("restored_best", false) ? ", whose weights were restored" : "");
+  }
   if (bn && no_bn && test_rows > 0) {
     const double difference = (*bn)["test"]["accuracy"].get<double>() - (*no_bn)["test"]["accuracy"].get<double>();
     const double loss_difference = (*bn)["test"]["loss"].get<double>() - (*no_bn)["test"]["loss"].get<double>();

@@ -136,7 +136,8 @@ std::string plan_table(const Plan& plan) {
   }
   std::vector<std::size_t> left(header.size());
   for (std::size_t c = 0; c < left.size(); ++c) left[c] = c;
-  const std::string grid = plan.axes.empty() ? "" : fmt::format("{} settings × ", plan.group_count);
+  const std::string grid =
+      plan.axes.empty() ? "" : fmt::format("{} setting{} × ", plan.group_count, plan.group_count == 1 ? "" : "s");
   return fmt::format("{}: {} run{} ({}{}), each training {}; nothing trained (--dry-run)\n\n",
                      plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", grid,
                      seeds_text(plan.seeds), fmt::join(plan_variants(plan), " and ")) +
@@ -147,10 +148,10 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
                         const std::vector<GroupSummary>& groups) {
   const std::size_t failed = static_cast<std::size_t>(std::count_if(
       outcomes.begin(), outcomes.end(), [](const RunOutcome& outcome) { return outcome.state == RunState::failed; }));
-  std::string text = fmt::format("{}: {} run{}, {}{}{}\n\n", plan.runs.front().config.name, plan.runs.size(),
-                                 plan.runs.size() == 1 ? "" : "s",
-                                 plan.axes.empty() ? "" : fmt::format("{} settings × ", groups.size()),
-                                 seeds_text(plan.seeds), failed > 0 ? fmt::format(", {} failed", failed) : "");
+  std::string text = fmt::format(
+      "{}: {} run{}, {}{}{}\n\n", plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
+      plan.axes.empty() ? "" : fmt::format("{} setting{} × ", groups.size(), groups.size() == 1 ? "" : "s"),
+      seeds_text(plan.seeds), failed > 0 ? fmt::format(", {} failed", failed) : "");
   if (groups.size() == 1) {
     const GroupSummary& group = groups.front();
     std::vector<std::vector<std::string>> rows = {
@@ -176,7 +177,11 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
       std::vector<std::string> row;
       for (const auto& setting : group.settings) row.push_back(value_text(setting.value));
       row.push_back(std::to_string(group.seeds.size()));
-      for (const auto& variant : group.variants) row.push_back(mean_std(variant.accuracy_summary));
+      // Fewer results than seeds (a seed diverged or failed): say over how many the figure is.
+      for (const auto& variant : group.variants)
+        row.push_back(variant.accuracy_summary.n > 0 && variant.accuracy_summary.n < group.seeds.size()
+                          ? fmt::format("{} (n={})", mean_std(variant.accuracy_summary), variant.accuracy_summary.n)
+                          : mean_std(variant.accuracy_summary));
       if (paired) row.push_back(interval(group.accuracy_difference));
       rows.push_back(row);
     }

@@ -142,6 +142,15 @@ Plan make_plan(const PlanRequest& request) {
   json document = config::read_config_document(request.config_path);
   const std::string& path = request.config_path;
 
+  // --set may also set the study keys (--set experiment.seeds=5); those overrides apply to the document itself.
+  std::vector<std::string> run_overrides_text;
+  for (const auto& assignment : request.overrides) {
+    const std::string key = assignment.substr(0, assignment.find('='));
+    if (key == "sweep" || key == "experiment.seeds")
+      config::apply_override(document, assignment);
+    else
+      run_overrides_text.push_back(assignment);
+  }
   // The study keys are read here and removed: a run's config is a single point of the grid.
   std::vector<SweepAxis> axes = config_sweep_axes(document, path);
   const std::size_t config_axes = axes.size();
@@ -173,7 +182,7 @@ Plan make_plan(const PlanRequest& request) {
   name_axes(axes);
 
   std::vector<config::Override> overrides;
-  for (const auto& assignment : request.overrides) overrides.push_back({assignment, "--set"});
+  for (const auto& assignment : run_overrides_text) overrides.push_back({assignment, "--set"});
   // The base config (overrides applied, no sweep): its training.seed is where a seed count starts.
   const config::Config base = config::resolve_config(document, path, overrides);
 

@@ -283,6 +283,18 @@ case_init_from_a_model_of_another_shape_is_refused() {
   expect_error "dense_1" -- -c "$(iris_config)" --set model.layers[0].units=7 --init-from saved/model_bn.json
 }
 
+case_init_from_a_saved_model_continues_from_its_weights() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=20 -o saved --save-model >/dev/null 2>&1 || fail "training failed"
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=1 --init-from saved/model_bn.json -o warm >stdout.txt \
+    2>stderr.txt || fail "$(cat stderr.txt)"
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=1 -o cold >/dev/null 2>&1 || fail "cold run failed"
+  # One more epoch from 20 trained epochs is far better than one epoch from the seeded start.
+  local warm cold
+  warm=$(grep -m1 '"train_loss"' warm/results.json | grep -oE '[0-9.]+')
+  cold=$(grep -m1 '"train_loss"' cold/results.json | grep -oE '[0-9.]+')
+  awk -v w="$warm" -v c="$cold" 'BEGIN { exit !(w < c / 2) }' || fail "warm start loss $warm, cold $cold"
+}
+
 case_save_model_needs_output() {
   "$bnrun" -c "$(iris_config)" --save-model >stdout.txt 2>stderr.txt
   [ $? -eq 2 ] || fail "not refused"

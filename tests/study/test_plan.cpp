@@ -154,3 +154,14 @@ TEST_CASE("swept keys are named by their last key unless two share it", "[study]
   request.sweeps = {"model.layers[1].momentum=0.9,0.99"};
   CHECK(make_plan(request).axes[0].short_name == "momentum");
 }
+
+TEST_CASE("a --set override can set experiment.seeds and the sweep section too", "[study]") {
+  const TemporaryStudy study("plan_set_study_keys");
+  auto request = request_for(study);
+  request.overrides = {"experiment.seeds=2", R"(sweep={"training.epochs": [1, 2]})", "training.batch_size=8"};
+  const auto plan = make_plan(request);
+  CHECK(plan.seeds == std::vector<std::uint64_t>{10, 11});
+  REQUIRE(plan.runs.size() == 4);
+  CHECK(plan.runs[3].config.training.epochs == 2);
+  CHECK(plan.runs[3].config.training.batch_size == 8);
+}
