@@ -6,10 +6,15 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
+#include "config/json_reader.h"
 #include "config/load.h"
 #include "core/error.h"
 #include "data/dataset.h"
@@ -31,6 +36,37 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_internal_error = 1;
 constexpr int exit_user_error = 2;
+
+// The first SIGINT or SIGTERM asks the runs to stop after their current batch (results so far are written, with
+// status "interrupted", and bnrun exits 128 + the signal: 130 or 143); a second one ends the process at once.
+std::atomic<int> received_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_stop_signal(int signal_number) {
+  if (received_signal.exchange(signal_number) != 0) {
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
+  }
+}
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+bool stop_requested() {
+  return received_signal.load(std::memory_order_relaxed) != 0;
+}
+
+// Everything bnrun prints on stdout goes through here, so a full disk or a closed pipe is an error (exit 2), not a
+// silently truncated table.
+void print_stdout(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    throw bnrun::UserError(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
+}
 
 struct Options {
   std::string config_path;
@@ -223,7 +259,7 @@ bool has_problem(const bnrun::study::RunOutcome& outcome) {
 int run_training(const Options& options) {
   const auto study_plan = plan(options);
   if (options.dry_run) {
-    fmt::print("{}", bnrun::study::plan_table(study_plan));
+    print_stdout(bnrun::study::plan_table(study_plan));
     return exit_ok;
   }
   if (options.output_directory.empty() && (options.save_model || options.resume || options.overwrite))
@@ -257,6 +293,7 @@ int run_training(const Options& options) {
   runner_options.resume = options.resume;
   runner_options.save_models = options.save_model;
   runner_options.init_from = options.init_from;
+  runner_options.should_stop = stop_requested;
   const auto outcomes = bnrun::study::run_plan(study_plan, runner_options, observer);
   progress.clear();
 
@@ -278,12 +315,20 @@ int run_training(const Options& options) {
   }
   if (study_plan.is_study) {
     const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
-    fmt::print("{}", bnrun::study::study_table(study_plan, outcomes, groups));
+    print_stdout(bnrun::study::study_table(study_plan, outcomes, groups));
   } else {
-    fmt::print("{}", bnrun::report::comparison_table(outcomes.front().result));
+    print_stdout(bnrun::report::comparison_table(outcomes.front().result));
   }
-  std::fflush(stdout);
 
+  if (const int signal_number = received_signal.load()) {
+    fmt::print(stderr, "error: interrupted by {}; the results so far are {}\n",
+               signal_number == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM",
+               !output               ? "above"
+               : study_plan.is_study ? fmt::format("in {} (status \"interrupted\"; --resume finishes the study)",
+                                                   options.output_directory)
+                                     : fmt::format("in {} (status \"interrupted\")", options.output_directory));
+    return 128 + signal_number;
+  }
   int code = exit_ok;
   if (!study_plan.is_study) {
     for (const auto& entry : outcomes.front().result["runs"])
@@ -306,7 +351,7 @@ int run_training(const Options& options) {
 
 int run_validate(const Options& options) {
   const auto study_plan = plan(options);
-  fmt::print("{}\n", bnrun::config::to_json(study_plan.runs.front().config).dump(2));
+  print_stdout(bnrun::config::to_json(study_plan.runs.front().config).dump(2) + "\n");
   if (study_plan.is_study)
     spdlog::info("{}: config is valid; {} runs (the config above is run 1; see --dry-run)", options.config_path,
                  study_plan.runs.size());
@@ -319,13 +364,18 @@ int run_summary(const Options& options) {
   const auto study_plan = plan(options);
   const auto& config = study_plan.runs.front().config;
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
-  bnrun::config::check_against_data(config, data.class_names.size());
+  try {
+    bnrun::config::check_against_data(config, data.class_names.size());
+  } catch (const bnrun::config::ConfigError& error) {
+    throw bnrun::UserError(fmt::format("{}: {}", options.config_path, error.what()));
+  }
   for (const auto variant : config.experiment.variants) {
     const auto spec = bnrun::config::model_spec(config, data.feature_names.size(), variant);
     const bnrun::nn::Model<float> model(spec, config.training.seed);
-    fmt::print("{}\n", bnrun::report::summary_table(
-                           fmt::format("model \"{}\", variant {}", config.name, bnrun::config::variant_name(variant)),
-                           model.summary(), spec.inputs));
+    print_stdout(bnrun::report::summary_table(
+                     fmt::format("model \"{}\", variant {}", config.name, bnrun::config::variant_name(variant)),
+                     model.summary(), spec.inputs) +
+                 "\n");
   }
   return exit_ok;
 }
@@ -336,7 +386,7 @@ int run_predict(const ModelOptions& options) {
   const auto predictions = bnrun::modelio::predict_csv(*model, file, options.data_path);
   const std::string text = bnrun::modelio::predictions_csv(predictions);
   if (options.output_path.empty()) {
-    fmt::print("{}", text);
+    print_stdout(text);
   } else {
     bnrun::report::write_file_atomically(options.output_path, text);
     spdlog::info("wrote {} predictions to {}", predictions.predicted.size(), options.output_path);
@@ -349,21 +399,22 @@ int run_eval(const ModelOptions& options) {
   auto model = bnrun::modelio::build_model(file);
   const auto evaluation = bnrun::modelio::evaluate_csv(*model, file, options.data_path);
   if (options.json) {
-    fmt::print("{}\n", nlohmann::ordered_json{{"model", options.model_path},
-                                              {"data", options.data_path},
-                                              {"accuracy", evaluation.accuracy},
-                                              {"loss", evaluation.loss}}
-                           .dump());
+    print_stdout(nlohmann::ordered_json{{"model", options.model_path},
+                                        {"data", options.data_path},
+                                        {"accuracy", evaluation.accuracy},
+                                        {"loss", evaluation.loss}}
+                     .dump() +
+                 "\n");
   } else {
-    fmt::print("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n", options.model_path,
-               bnrun::config::variant_name(file.metadata.variant), file.metadata.seed, options.data_path,
-               evaluation.accuracy, evaluation.loss);
+    print_stdout(fmt::format("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n",
+                             options.model_path, bnrun::config::variant_name(file.metadata.variant), file.metadata.seed,
+                             options.data_path, evaluation.accuracy, evaluation.loss));
   }
   return exit_ok;
 }
 
 int run_compare(const std::vector<std::string>& paths) {
-  fmt::print("{}", bnrun::study::comparison_across_runs(bnrun::study::read_compared_runs(paths)));
+  print_stdout(bnrun::study::comparison_across_runs(bnrun::study::read_compared_runs(paths)));
   return exit_ok;
 }
 
@@ -494,6 +545,7 @@ int main(int argc, char** argv) {
 
   try {
     configure_logging(options);
+    install_stop_handlers();
     bnrun::kernels::set_thread_count(options.threads);
     if (validate->parsed()) return run_validate(options);
     if (summary->parsed()) return run_summary(options);

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "core/text.h"
 #include "data/csv.h"
 
 namespace bnrun::data {
@@ -20,9 +21,25 @@ bool is_integer_text(const std::string& text, long long& value) {
   return error == std::errc() && stop == end;
 }
 
+// Names and labels go into results.json and model files, which must be valid UTF-8: a file in another encoding
+// (Latin-1, UTF-16) is refused here, naming the line, rather than failing when the results are written.
+void require_utf8_text(const CsvTable& table) {
+  auto check = [&](const std::string& text, const std::string& where) {
+    const std::size_t offset = invalid_utf8_offset(text);
+    if (offset != std::string_view::npos)
+      throw UserError(fmt::format("{}: {} is not valid UTF-8 (byte 0x{:02X} at offset {}); save the file as UTF-8",
+                                  table.path, where, static_cast<unsigned char>(text[offset]), offset));
+  };
+  for (const auto& name : table.feature_names) check(name, "a column name in the header (line 1)");
+  check(table.target_name, "the target column's name (line 1)");
+  for (std::size_t i = 0; i < table.rows; ++i)
+    check(table.targets[i], fmt::format("the {} label on line {}", table.target_name, table.line_numbers[i]));
+}
+
 // Distinct labels in class order: numeric order when all are integers ("2" before "10"), else text order.
 // Classification needs at least two.
 std::vector<std::string> class_names_of(const CsvTable& table) {
+  require_utf8_text(table);
   std::vector<std::string> names(table.targets.begin(), table.targets.end());
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());

@@ -8,7 +8,8 @@
 
 namespace bnrun::report {
 
-// Throws bnrun::UserError naming the path when the file cannot be written.
+// Throws bnrun::UserError naming the path when the file cannot be written. A path that names a device or a pipe
+// (/dev/stdout, /dev/full, a FIFO) is written directly: there is no file to replace.
 void write_file_atomically(const std::string& path, std::string_view content);
 
 }  // namespace bnrun::report

@@ -141,6 +141,9 @@ Plan make_plan(const PlanRequest& request) {
   plan.config_path = request.config_path;
   json document = config::read_config_document(request.config_path);
   const std::string& path = request.config_path;
+  if (!document.is_object())
+    throw UserError(fmt::format("{}: expected a JSON object {{\"dataset\": ..., \"model\": ..., ...}}, got {}", path,
+                                document.type_name()));
 
   // --set may also set the study keys (--set experiment.seeds=5); those overrides apply to the document itself.
   std::vector<std::string> run_overrides_text;

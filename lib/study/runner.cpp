@@ -10,7 +10,9 @@
 #include <sstream>
 #include <thread>
 
+#include "config/json_reader.h"
 #include "core/error.h"
+#include "core/resources.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -18,6 +20,7 @@
 #include "modelio/predict.h"
 #include "report/atomic_file.h"
 #include "report/results.h"
+#include "train/memory.h"
 
 namespace bnrun::study {
 
@@ -33,7 +36,12 @@ std::optional<ordered_json> read_result(const fs::path& file) {
   std::ostringstream text;
   text << in.rdbuf();
   auto document = ordered_json::parse(text.str(), nullptr, false);
-  if (document.is_discarded() || !document.is_object() || !document.contains("config")) return std::nullopt;
+  if (document.is_discarded() || !document.is_object() || !document.contains("config") || !document.contains("runs") ||
+      !document["runs"].is_array())
+    return std::nullopt;
+  // An interrupted run did not finish: --resume runs it again.
+  for (const auto& entry : document["runs"])
+    if (entry.value("status", "") == "interrupted") return std::nullopt;
   return document;
 }
 
@@ -87,6 +95,25 @@ void save_models(const fs::path& directory, const PlannedRun& run, const data::P
                                                    data.unscaled_test_features, data.test.labels));
 }
 
+// Refuses, before the model is built, a network whose training would not fit in the memory left (with the
+// data already loaded), naming the estimate.
+void require_memory(const config::Config& config, std::size_t feature_count, const std::string& config_path) {
+  const std::size_t available = available_memory_bytes();
+  for (const auto variant : config.experiment.variants) {
+    const auto estimate = train::estimate_training_memory(config::model_spec(config, feature_count, variant),
+                                                          static_cast<std::size_t>(config.training.batch_size),
+                                                          config.training.optimizer);
+    if (available > 0 && estimate.total_bytes() > static_cast<double>(available))
+      throw UserError(fmt::format(
+          "{}: model.layers: the {} network needs about {} to train ({:.3g} parameters: {} for weights, gradients and "
+          "optimizer state; "
+          "{} for activations), more than the {} of memory available",
+          config_path, config::variant_name(variant), train::format_bytes(estimate.total_bytes()), estimate.parameters,
+          train::format_bytes(estimate.parameter_bytes), train::format_bytes(estimate.activation_bytes),
+          train::format_bytes(static_cast<double>(available))));
+  }
+}
+
 RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options, int threads,
                    const std::optional<modelio::ModelFile>& initial_model, const RunnerObserver& observer,
                    std::mutex& observer_mutex) {
@@ -96,7 +123,12 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   data::PrepareOptions prepare_options;
   prepare_options.keep_unscaled_test = options.save_models;
   const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
-  config::check_against_data(config, data.class_names.size());
+  try {
+    config::check_against_data(config, data.class_names.size());
+  } catch (const config::ConfigError& error) {
+    throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
+  }
+  require_memory(config, data.feature_names.size(), plan.config_path);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
 
   if (observer.on_data_ready) {
@@ -121,6 +153,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
     };
   train::ExperimentOptions experiment_options;
   experiment_options.keep_models = options.save_models;
+  experiment_options.should_stop = options.should_stop;
   if (initial_model)
     experiment_options.initialize = [&](nn::Model<float>& model) { modelio::initialize_from(*initial_model, model); };
   const auto runs = train::run_experiment(config, data, experiment_observer, experiment_options);
@@ -207,6 +240,11 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
           if (observer.on_run_end) observer.on_run_end(run, outcome);
           continue;
         }
+      }
+      if (options.should_stop && options.should_stop()) {
+        outcome.state = RunState::failed;
+        outcome.error = "not run: interrupted";
+        continue;
       }
       {
         const std::lock_guard lock(observer_mutex);

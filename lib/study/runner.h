@@ -30,6 +30,9 @@ struct RunnerOptions {
   bool resume = false;           // reuse the runs whose folder already holds a result for the same config
   bool save_models = false;      // model_<variant>.json and test.csv beside each result
   std::string init_from;         // a model file every variant starts from (modelio::initialize_from)
+  // Asked before every batch and before each run starts: true interrupts the runs in flight (their results so far
+  // are kept, with status "interrupted") and starts no more (they fail with "not run: interrupted").
+  std::function<bool()> should_stop;
 };
 
 // Called from the threads that train; the runner serializes the calls, so they need no locking of their own.

@@ -13,6 +13,7 @@ std::vector<VariantRun> run_experiment(const config::Config& config, const data:
     recipe.loss = config::effective_loss(config);
     recipe.keep_model = options.keep_models;
     recipe.initialize = options.initialize;
+    recipe.should_stop = options.should_stop;
     VariantRun run;
     run.variant = variant;
     run.seed = config.training.seed;

@@ -26,6 +26,7 @@ struct ExperimentObserver {
 struct ExperimentOptions {
   bool keep_models = false;                           // each RunResult::model holds the trained model
   std::function<void(nn::Model<float>&)> initialize;  // replaces the seeded initial weights (--init-from)
+  std::function<bool()> should_stop;                  // asked before every batch: true interrupts (Ctrl-C)
 };
 
 std::vector<VariantRun> run_experiment(const config::Config& config, const data::PreparedData& data,

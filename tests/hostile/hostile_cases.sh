@@ -1,0 +1,452 @@
+#!/usr/bin/env bash
+# The catalogue of hostile inputs: every bad file, config, value or environment bnrun may meet. Each case asserts
+# the documented exit code (2 unless it says otherwise), a one-line message naming the file and line:column or the
+# key path, no stack trace, and no output files (or, where a run had started, only complete ones).
+#
+#   hostile_cases.sh --list                  prints the case names (CMake registers one ctest per case)
+#   hostile_cases.sh BNRUN SOURCE_DIR CASE   runs one case; exit 0 = pass
+set -u
+
+if [ "${1:-}" = "--list" ]; then
+  grep -oE '^case_[a-z0-9_]+' "$0" | sed 's/^case_//'
+  exit 0
+fi
+
+source "$(dirname "$0")/../cli/common.sh" "$@"
+
+# A data file with the given body after a good header, and the config for it.
+data_with() { { printf 'a,b,species\n'; printf "$@"; } >data.csv; write_config; }
+
+# --- CSV files ---
+
+case_missing_config() { expect_error "nope.json: cannot open config file: No such file or directory" -- -c nope.json; }
+
+case_missing_data_file() {
+  write_config missing.csv
+  expect_error "missing.csv: cannot open" -- -c config.json
+}
+
+case_empty_csv() {
+  : >data.csv
+  write_config
+  expect_error "data.csv: " -- -c config.json
+}
+
+case_header_only_csv() {
+  printf 'a,b,species\n' >data.csv
+  write_config
+  expect_error "data.csv: " -- -c config.json
+}
+
+case_ragged_row() {
+  { good_csv; printf '9,10\n'; } >data.csv
+  write_config
+  expect_error "data.csv:10:" -- -c config.json
+}
+
+case_non_numeric_feature() {
+  { printf 'a,b,species\n1,2,x\n2,oops,y\n'; good_csv | tail -n +2; } >data.csv
+  write_config
+  expect_error "data.csv:3:2:" -- -c config.json
+}
+
+case_nan_feature() {
+  { printf 'a,b,species\n1,nan,x\n'; good_csv | tail -n +2; } >data.csv
+  write_config
+  expect_error "data.csv:2:2:" -- -c config.json
+}
+
+case_missing_target_column() {
+  good_csv | sed 's/species/label/' >data.csv
+  write_config
+  expect_error "species" -- -c config.json
+}
+
+case_unknown_config_key() {
+  good_csv >data.csv
+  write_config
+  expect_error "config.json: training.epoch: unknown key (did you mean \"epochs\"?)" -- -c config.json \
+    --set training.epoch=3
+}
+
+case_wrong_type() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.batch_size: expected an integer" -- -c config.json --set 'training.batch_size="big"'
+}
+
+case_out_of_range() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.epochs: expected an integer in [1, 1000000], got -1 (from --set training.epochs=-1)" -- \
+    -c config.json --set training.epochs=-1
+}
+
+case_json_syntax_error() {
+  printf '{\n  "dataset": {\n    "path": "data.csv",,\n  }\n}\n' >config.json
+  expect_error "config.json:3:24: invalid JSON" -- -c config.json
+}
+
+case_output_width_mismatch() {
+  good_csv >data.csv
+  write_config
+  expect_error "config.json: model.layers[2].units: is 3, but the data has 2 classes" -- -c config.json --set model.layers[2].units=3
+}
+
+case_unknown_option() { expect_error "--frobnicate" -- -c config.json --frobnicate; }
+
+case_config_option_is_required() { expect_error "--config is required" -- ; }
+
+case_output_not_writable() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -c config.json -o /proc/bnrun_cannot_write >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -q "^error: /proc/bnrun_cannot_write: cannot create --output folder" stderr.txt || fail "$(cat stderr.txt)"
+}
+
+case_diverged_run_is_reported() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -q -c config.json -o out --variant no_bn --set 'training.optimizer={"name":"sgd","learning_rate":1e30}' \
+    >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  grep -q "^error: no_bn diverged at epoch 1" stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '"status": "diverged"' out/results.json || fail "results.json does not say diverged"
+  grep -q 'diverged@1' stdout.txt || fail "the table does not say diverged: $(cat stdout.txt)"
+}
+
+
+case_ragged_row_with_too_many_cells() {
+  data_with '1,2,x\n2,3,y\n3,4,x,9\n4,5,y\n'
+  expect_error "data.csv:4:" -- -c config.json
+}
+
+case_quoted_newline_in_a_feature_cell() {
+  data_with '1,2,x\n"2\n5",3,y\n3,4,x\n4,5,y\n'
+  expect_error "data.csv:3:1:" -- -c config.json
+}
+
+case_unterminated_quote() {
+  data_with '1,2,x\n"2,3,y\n3,4,x\n'
+  expect_error "data.csv:3:1: quoted field" -- -c config.json
+}
+
+case_duplicate_column_names() {
+  { printf 'a,a,species\n'; good_csv | tail -n +2; } >data.csv
+  write_config
+  expect_error "data.csv:1:2: duplicate column name 'a'" -- -c config.json
+}
+
+case_infinity_in_a_cell() {
+  data_with '1,inf,x\n2,3,y\n3,4,x\n4,5,y\n'
+  expect_error "data.csv:2:2:" -- -c config.json
+}
+
+case_number_beyond_float_range() {
+  data_with '1,1e400,x\n2,3,y\n3,4,x\n4,5,y\n'
+  expect_error "data.csv:2:2:" -- -c config.json
+}
+
+case_empty_feature_cell() {
+  data_with '1,,x\n2,3,y\n3,4,x\n4,5,y\n'
+  expect_error "data.csv:2:2:" -- -c config.json
+}
+
+case_empty_label_cell() {
+  data_with '1,2,x\n2,3,\n3,4,x\n4,5,y\n'
+  expect_error "data.csv:3:3:" -- -c config.json
+}
+
+case_latin1_bytes_in_a_label() {
+  data_with '1,2,x\n2,3,caf\xe9\n3,4,x\n4,5,y\n5,6,caf\xe9\n6,7,y\n'
+  expect_error "data.csv: the species label on line 3 is not valid UTF-8" -- -c config.json
+}
+
+case_latin1_bytes_in_the_header() {
+  { printf 'a,\xb5m,species\n'; good_csv | tail -n +2; } >data.csv
+  write_config
+  expect_error "data.csv: a column name in the header (line 1) is not valid UTF-8" -- -c config.json
+}
+
+case_nul_byte_in_a_cell() {
+  data_with '1,2,x\n2,3\0,y\n3,4,x\n4,5,y\n'
+  expect_error "data.csv:3:" -- -c config.json
+}
+
+case_utf16_file() {
+  good_csv | iconv -f UTF-8 -t UTF-16 >data.csv
+  write_config
+  expect_error "data.csv:" -- -c config.json
+}
+
+case_a_million_columns_in_one_line() {
+  { printf 'a,b,species\n1,2,x\n'; head -c 2000000 /dev/zero | tr '\0' ','; printf '\n'; } >data.csv
+  write_config
+  expect_error "data.csv:3:" -- -c config.json
+}
+
+case_a_million_column_header() {
+  { seq -s, 1 1000000 | tr -d '\n'; printf ',species\n'; } >data.csv
+  write_config
+  expect_error "data.csv: " -- -c config.json
+}
+
+case_target_with_one_class() {
+  data_with '1,2,x\n2,3,x\n3,4,x\n4,5,x\n'
+  expect_error "data.csv: column 'species' has only one class (\"x\")" -- -c config.json
+}
+
+case_class_in_the_test_file_absent_from_training() {
+  good_csv >train.csv
+  { good_csv; printf '9,9,z\n'; } >test.csv
+  write_config
+  sed -i 's/"path": "data.csv", "target"/"train": "train.csv", "test": "test.csv", "target"/; s/, "test_fraction": 0.25//' \
+    config.json
+  expect_error "test.csv:10: class \"z\" of column 'species' does not occur in the training data" -- -c config.json
+}
+
+case_class_with_no_training_rows_after_the_split() {
+  data_with '1,2,x\n2,3,y\n3,4,x\n4,5,y\n5,6,x\n6,7,y\n7,8,x\n8,9,z\n'
+  expect_error "class \"z\" has no rows in the training split" -- -c config.json --set dataset.test_fraction=0.5 \
+    --set model.layers[2].units=3
+}
+
+case_directory_instead_of_a_data_file() {
+  mkdir data.csv
+  write_config
+  expect_error "data.csv: " -- -c config.json
+}
+
+# --- configs ---
+
+case_config_is_a_directory() {
+  mkdir config.json
+  expect_error "config.json: is a directory" -- -c config.json
+}
+
+case_empty_config_file() {
+  : >config.json
+  expect_error "config.json:1:1: invalid JSON" -- -c config.json
+}
+
+case_config_is_a_json_array() {
+  printf '[1, 2]\n' >config.json
+  expect_error "config.json: " -- -c config.json
+}
+
+case_trailing_garbage_after_the_json() {
+  good_csv >data.csv
+  write_config
+  printf 'oops\n' >>config.json
+  expect_error "config.json:7:1: invalid JSON" -- -c config.json
+}
+
+case_zero_epochs() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.epochs: expected an integer in [1, 1000000], got 0" -- -c config.json --set training.epochs=0
+}
+
+case_zero_batch_size() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.batch_size: " -- -c config.json --set training.batch_size=0
+}
+
+case_negative_batch_size() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.batch_size: " -- -c config.json --set training.batch_size=-8
+}
+
+case_batch_size_one_with_batchnorm() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.batch_size: must be at least 2 when the model has batchnorm layers" -- -c config.json \
+    --set training.batch_size=1
+}
+
+case_zero_units() {
+  good_csv >data.csv
+  write_config
+  expect_error "model.layers[0].units: " -- -c config.json --set model.layers[0].units=0
+}
+
+case_unknown_activation() {
+  good_csv >data.csv
+  write_config
+  expect_error "model.layers[0].activation: " -- -c config.json --set model.layers[0].activation=swish
+}
+
+case_unknown_layer_type() {
+  good_csv >data.csv
+  write_config
+  expect_error "model.layers[1].type: " -- -c config.json --set model.layers[1].type=dropout
+}
+
+case_no_layers() {
+  good_csv >data.csv
+  write_config
+  expect_error "model.layers: " -- -c config.json --set 'model.layers=[]'
+}
+
+case_learning_rate_nan() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.optimizer.learning_rate: " -- -c config.json --set training.optimizer.learning_rate=NaN
+}
+
+case_learning_rate_overflowing_to_infinity() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.optimizer.learning_rate" -- -c config.json --set training.optimizer.learning_rate=1e999
+}
+
+case_test_fraction_of_one() {
+  good_csv >data.csv
+  write_config
+  expect_error "dataset.test_fraction: " -- -c config.json --set dataset.test_fraction=1
+}
+
+case_network_too_large_for_memory() {
+  good_csv >data.csv
+  write_config
+  expect_error "config.json: model.layers: the bn network needs about" -- -c config.json --set model.layers[0].units=1000000 \
+    --set 'model.layers[1]={"type":"dense","units":1000000}'
+}
+
+case_bad_sweep_value() {
+  good_csv >data.csv
+  write_config
+  expect_error "training.batch_size: " -- -c config.json --sweep training.batch_size=8,0
+}
+
+case_zero_seeds() { good_csv >data.csv; write_config; expect_error "--seeds: " -- -c config.json --seeds 0; }
+
+# --- the output ---
+
+case_output_is_a_file() {
+  good_csv >data.csv
+  write_config
+  : >taken
+  "$bnrun" -c config.json -o taken >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -q "^error: taken: " stderr.txt || fail "$(cat stderr.txt)"
+  [ -f taken ] && [ ! -s taken ] || fail "the file was changed"
+}
+
+case_standard_output_on_a_full_disk() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -q -c config.json >/dev/full 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -qx "error: cannot write to standard output: No space left on device" stderr.txt || fail "$(cat stderr.txt)"
+}
+
+case_predictions_to_a_full_disk() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
+  "$bnrun" predict --model model/model_bn.json --data model/test.csv -o /dev/full >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -qx "error: /dev/full: cannot write: No space left on device" stderr.txt || fail "$(cat stderr.txt)"
+  [ -c /dev/full ] || fail "/dev/full is no longer a device"
+}
+
+case_truncated_model_file() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
+  head -c 300 model/model_bn.json >broken.json
+  "$bnrun" eval --model broken.json --data model/test.csv >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  [ "$(grep -c '' stderr.txt)" -eq 1 ] && grep -q '^error: broken.json:' stderr.txt || fail "$(cat stderr.txt)"
+}
+
+case_eval_without_the_target_column() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
+  cut -d, -f1-4 model/test.csv >unlabelled.csv
+  "$bnrun" eval --model model/model_bn.json --data unlabelled.csv >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -q "^error: unlabelled.csv: target column 'species' is not in the header" stderr.txt || fail "$(cat stderr.txt)"
+}
+
+# --- numbers ---
+
+case_constant_feature_trains_through_epsilon() {
+  data_with '1,5,x\n2,5,y\n3,5,x\n4,5,y\n5,5,x\n6,5,y\n7,5,x\n8,5,y\n'
+  "$bnrun" -q -c config.json -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^bn +[01]\.[0-9]{4} +[0-9]+\.[0-9]{4}' stdout.txt || fail "$(cat stdout.txt)"
+  ! grep -qi 'nan' out/results.json || fail "NaN in results.json"
+}
+
+case_huge_feature_values_stay_finite() {
+  data_with '1e30,-1e30,x\n2e30,3e30,y\n3e30,-4e30,x\n4e30,5e30,y\n5e30,1,x\n-6e30,7,y\n7,8e30,x\n8,9,y\n'
+  "$bnrun" -q -c config.json --set dataset.standardize=false -o out >stdout.txt 2>stderr.txt
+  local code=$?
+  # Unscaled 1e30 inputs make the logits overflow: the run must end as diverged (exit 2) or finish with finite
+  # numbers (exit 0) — never crash, never write NaN.
+  [ "$code" -eq 0 ] || [ "$code" -eq 2 ] || fail "exit code $code: $(cat stderr.txt)"
+  ! grep -qiE '\bnan\b|\binf' out/results.json || fail "non-finite number in results.json"
+}
+
+# --- signals ---
+
+# start_long_run: a Fashion-MNIST-sized run (made from iris rows) that takes a few seconds, in the background.
+start_long_run() {
+  { printf 'a,b,c,d,species\n'; for _ in $(seq 2000); do tail -n +2 "$source_dir/datasets/iris.csv"; done; } >big.csv
+  cat >long.json <<JSON
+{"dataset": {"path": "big.csv", "target": "species"},
+ "model": {"layers": [{"type": "dense", "units": 256, "activation": "relu"}, {"type": "batchnorm"},
+                      {"type": "dense", "units": 3, "activation": "softmax"}]},
+ "training": {"epochs": 1000, "batch_size": 32}}
+JSON
+  "$bnrun" -c long.json -o out "$@" >stdout.txt 2>stderr.txt &
+  pid=$!
+  for _ in $(seq 100); do grep -q 'training bn' stderr.txt 2>/dev/null && break; sleep 0.1; done
+  sleep 0.5
+}
+
+expect_interrupted() {  # expect_interrupted SIGNAL EXIT_CODE
+  kill -s "$1" "$pid"
+  wait "$pid"
+  local code=$?
+  [ "$code" -eq "$2" ] || fail "exit code $code, expected $2: $(cat stderr.txt)"
+  grep -q "^error: interrupted by SIG$1" stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '"status": "interrupted"' out/results.json || fail "results.json does not say interrupted"
+  "$bnrun" compare out >/dev/null 2>&1 || fail "results.json is not valid"
+  [ -z "$(find out -name '*.tmp.*')" ] || fail "temporary files left"
+}
+
+case_ctrl_c_writes_the_results_so_far() { start_long_run; expect_interrupted INT 130; }
+
+case_sigterm_writes_the_results_so_far() { start_long_run; expect_interrupted TERM 143; }
+
+case_interrupted_study_resumes() {
+  start_long_run --seeds 3 -j 1
+  kill -s INT "$pid"
+  wait "$pid"
+  [ $? -eq 130 ] || fail "exit code was not 130"
+  grep -q '"status": "interrupted"' out/001_seed=42/result.json || fail "run 1 not marked interrupted"
+  grep -q '"error": "not run: interrupted"' out/summary.json || fail "the runs not started are not listed"
+}
+
+# --- atomic writes ---
+
+case_killed_at_random_moments_never_leaves_a_truncated_file() {
+  local config="$source_dir/configs/iris_bn.json"
+  for attempt in $(seq 15); do
+    rm -rf out
+    "$bnrun" -q -c "$config" --seeds 40 -o out >/dev/null 2>&1 &
+    local pid=$!
+    sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    [ -d out ] || continue
+    for file in $(find out -name 'result.json' -o -name 'summary.json' -o -name 'results.json'); do
+      "$bnrun" compare "$file" >/dev/null 2>compare.txt || fail "attempt $attempt: $file is not complete: $(cat compare.txt)"
+    done
+    for file in $(find out -name 'summary.csv' -o -name 'history.csv'); do
+      [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ] || fail "attempt $attempt: $file is truncated"
+    done
+  done
+}
+
+"case_$name"
