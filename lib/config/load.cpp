@@ -9,6 +9,7 @@
 
 #include "config/json_reader.h"
 #include "core/error.h"
+#include "core/text.h"
 
 namespace bnrun::config {
 
@@ -104,6 +105,11 @@ void make_data_paths_absolute(json& document, const std::string& assignment) {
 }  // namespace
 
 json parse_json_text(const std::string& text, const std::string& source) {
+  constexpr std::size_t max_nesting = 64;
+  const std::size_t too_deep = excessive_json_nesting_offset(text, max_nesting);
+  if (too_deep != std::string::npos)
+    throw UserError(fmt::format("{}:{}: arrays and objects nest more than {} levels deep", source,
+                                line_column_of(text, too_deep), max_nesting));
   try {
     return json::parse(text);
   } catch (const json::parse_error& error) {
@@ -145,6 +151,9 @@ void apply_override(json& document, const std::string& assignment, std::string_v
   if (equals == std::string::npos || equals == 0)
     throw UserError(fmt::format("{} {}: expected key.path=value", origin, assignment));
   const std::string text = assignment.substr(equals + 1);
+  if (excessive_json_nesting_offset(text, 64) != std::string::npos)
+    throw UserError(
+        fmt::format("{} {}: the value nests more than 64 levels deep", origin, assignment.substr(0, equals)));
   json value = json::parse(text, nullptr, false);
   if (value.is_discarded()) value = text;
   set_value(document, assignment.substr(0, equals), std::move(value), origin);

@@ -11,4 +11,9 @@ namespace bnrun {
 // surrogates and code points above U+10FFFF are ill-formed), or npos when the whole text is valid.
 std::size_t invalid_utf8_offset(std::string_view text);
 
+// The byte offset where JSON text opens its (max_depth + 1)-th nested array or object, or npos when it never nests
+// that deep. Checked before parsing: nlohmann::json copies and compares nested values recursively, so a file of
+// 100,000 '[' would overflow the stack long after it parsed; no config or model file nests more than a few levels.
+std::size_t excessive_json_nesting_offset(std::string_view json_text, std::size_t max_depth);
+
 }  // namespace bnrun

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "report/table.h"
 
 namespace bnrun::study {
@@ -22,7 +23,10 @@ ordered_json read_document(const fs::path& file) {
   if (!in) throw UserError(fmt::format("{}: cannot open", file.string()));
   std::ostringstream text;
   text << in.rdbuf();
-  auto document = ordered_json::parse(text.str(), nullptr, false);
+  // A hostile file could nest deeply enough to overflow the recursive walks below; ours nest a few levels.
+  const bool too_deep = excessive_json_nesting_offset(text.str(), 64) != std::string::npos;
+  auto document =
+      too_deep ? ordered_json(ordered_json::value_t::discarded) : ordered_json::parse(text.str(), nullptr, false);
   if (document.is_discarded() || !document.is_object() || !document.contains("runs") || !document.contains("config"))
     throw UserError(
         fmt::format("{}: not a bnrun results file (expected JSON with \"config\" and \"runs\")", file.string()));

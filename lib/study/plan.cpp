@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace bnrun::study {
 
@@ -127,6 +128,8 @@ std::vector<json> parse_sweep_values(const std::string& text, const std::string&
     pieces.back() += c;
   }
   if (quoted || depth != 0) throw UserError(fmt::format("--sweep {}: unbalanced quotes or brackets", assignment));
+  if (excessive_json_nesting_offset(text, 64) != std::string::npos)
+    throw UserError(fmt::format("--sweep {}: a value nests more than 64 levels deep", assignment));
   std::vector<json> values;
   for (const auto& piece : pieces) {
     if (piece.empty()) throw UserError(fmt::format("--sweep {}: empty value in the list", assignment));

@@ -13,6 +13,7 @@
 #include "config/json_reader.h"
 #include "core/error.h"
 #include "core/resources.h"
+#include "core/text.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -35,6 +36,7 @@ std::optional<ordered_json> read_result(const fs::path& file) {
   if (!in) return std::nullopt;
   std::ostringstream text;
   text << in.rdbuf();
+  if (excessive_json_nesting_offset(text.str(), 64) != std::string::npos) return std::nullopt;
   auto document = ordered_json::parse(text.str(), nullptr, false);
   if (document.is_discarded() || !document.is_object() || !document.contains("config") || !document.contains("runs") ||
       !document["runs"].is_array())

@@ -235,6 +235,19 @@ case_config_is_a_json_array() {
   expect_error "config.json: " -- -c config.json
 }
 
+case_deeply_nested_json() {
+  { printf '{"dataset": '; for _ in $(seq 100000); do printf '{"a":'; done; printf '1'; for _ in $(seq 100000); do printf '}'; done
+    printf '}\n'; } >config.json
+  expect_error "config.json:1:" -- -c config.json
+}
+
+case_deeply_nested_override_value() {
+  good_csv >data.csv
+  write_config
+  expect_error "--set training.l2: the value nests more than 64 levels deep" -- -c config.json \
+    --set "training.l2=$(printf '%.0s[' $(seq 100000))"
+}
+
 case_trailing_garbage_after_the_json() {
   good_csv >data.csv
   write_config
