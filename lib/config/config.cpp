@@ -215,6 +215,7 @@ TrainingConfig parse_training(const json& document) {
   // null is accepted as "off", so that --set training.early_stopping=null can switch off a configured one.
   if (const auto* early_stopping = reader.optional("early_stopping"); early_stopping && !early_stopping->is_null())
     training.early_stopping = parse_early_stopping(*early_stopping);
+  training.evaluate_every_steps = reader.integer_or("evaluate_every_steps", 0, 0, std::int64_t{1} << 40);
   reader.finish();
   return training;
 }
@@ -388,7 +389,8 @@ ordered_json to_json(const Config& config) {
                            {"l2", t.l2},
                            {"optimizer", optimizer_to_json(t.optimizer)},
                            {"schedule", schedule_to_json(t.schedule)},
-                           {"early_stopping", early_stopping_to_json(t.early_stopping)}};
+                           {"early_stopping", early_stopping_to_json(t.early_stopping)},
+                           {"evaluate_every_steps", t.evaluate_every_steps}};
   ordered_json variants = ordered_json::array();
   for (const Variant variant : config.experiment.variants) variants.push_back(variant_name(variant));
 

@@ -79,6 +79,9 @@ struct TrainingConfig {
   optim::OptimizerSettings optimizer = optim::AdamSettings{};
   Schedule schedule = ConstantSchedule{};
   std::optional<EarlyStoppingConfig> early_stopping;  // unset: train all epochs
+  // Every this many optimizer steps (and before the first), evaluate the test split and record it: the "test
+  // accuracy against training steps" curve of Ioffe & Szegedy's Figure 1. 0: only at the end.
+  std::int64_t evaluate_every_steps = 0;
 };
 
 enum class Variant { bn, no_bn };

@@ -66,6 +66,15 @@ ordered_json run_json(const train::VariantRun& run, double load_seconds) {
                       {"peak_rss_bytes", result.peak_rss_bytes}};
   if (result.skipped_single_row_batches > 0) entry["skipped_single_row_batches"] = result.skipped_single_row_batches;
   entry["history"] = std::move(history);
+  if (!result.step_history.empty()) {
+    ordered_json steps = ordered_json::array();
+    for (const auto& record : result.step_history)
+      steps.push_back({{"step", record.step},
+                       {"epoch", record.epoch},
+                       {"test_loss", finite_or_null(record.test.loss)},
+                       {"test_accuracy", finite_or_null(record.test.accuracy)}});
+    entry["step_history"] = std::move(steps);
+  }
   return entry;
 }
 

@@ -23,14 +23,16 @@ double number_at(const nlohmann::ordered_json& object, const char* key) {
   return object[key].get<double>();
 }
 
-// Mean, min and max over seeds of one history column, epoch by epoch (seeds that stopped early simply end).
-Band history_band(const std::vector<const nlohmann::ordered_json*>& entries, const char* column) {
+// Mean, min and max over seeds of one column of a per-epoch ("history", x "epoch") or per-step ("step_history",
+// x "step") table, point by point (seeds that stopped early simply end).
+Band history_band(const std::vector<const nlohmann::ordered_json*>& entries, const char* column,
+                  const char* table = "history", const char* x_key = "epoch") {
   std::map<std::int64_t, std::vector<double>> by_epoch;
   for (const auto* entry : entries) {
-    if (!entry->contains("history")) continue;
-    for (const auto& epoch : (*entry)["history"]) {
+    if (!entry->contains(table)) continue;
+    for (const auto& epoch : (*entry)[table]) {
       const double value = number_at(epoch, column);
-      if (std::isfinite(value)) by_epoch[epoch["epoch"].get<std::int64_t>()].push_back(value);
+      if (std::isfinite(value)) by_epoch[epoch[x_key].get<std::int64_t>()].push_back(value);
     }
   }
   Band band;
@@ -118,7 +120,8 @@ std::vector<VariantCurves> group_curves(const Plan& plan, const std::vector<RunO
     for (const std::size_t i : group.runs)
       if (const auto* entry = variant_entry(outcomes[i], variant)) entries.push_back(entry);
     curves.push_back({variant, history_band(entries, "train_loss"), history_band(entries, "val_loss"),
-                      history_band(entries, "train_accuracy"), history_band(entries, "val_accuracy")});
+                      history_band(entries, "train_accuracy"), history_band(entries, "val_accuracy"),
+                      history_band(entries, "test_accuracy", "step_history", "step")});
   }
   return curves;
 }

@@ -43,6 +43,7 @@ struct Band {
 struct VariantCurves {
   std::string variant;
   Band train_loss, val_loss, train_accuracy, val_accuracy;  // val_*: empty without a validation split
+  Band test_accuracy_by_step;  // x = optimizer steps; empty unless training.evaluate_every_steps
 };
 
 // Per-epoch curves of one group, one entry per variant.

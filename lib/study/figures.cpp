@@ -51,6 +51,14 @@ NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcom
     }
   }
   figure.panels = {std::move(loss), std::move(accuracy)};
+  // The paper's Figure 1: test accuracy against optimizer steps, when the run measured it.
+  plot::Panel by_step{
+      "test accuracy during training", "training step", "test accuracy", false, {}, std::nullopt, std::nullopt, {}};
+  for (const auto& curves : group_curves(plan, outcomes, group))
+    if (!curves.test_accuracy_by_step.x.empty())
+      by_step.series.push_back(
+          band_series(curves.variant, curves.test_accuracy_by_step, variant_color(curves.variant, variants), false));
+  if (!by_step.series.empty()) figure.panels.push_back(std::move(by_step));
   return {file, fmt::format("Learning curves{}", settings.empty() ? "" : " for " + settings), std::move(figure)};
 }
 

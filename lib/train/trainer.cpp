@@ -205,7 +205,16 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
     result.non_trainable_parameters += layer.non_trainable;
   }
   std::size_t samples_trained = 0;
+  const auto every = training.evaluate_every_steps;
+  std::int64_t step = 0;
+  double step_evaluation_seconds = 0.0;
+  auto record_step = [&](std::int64_t epoch) {
+    const auto evaluation_start = Clock::now();
+    result.step_history.push_back({step, epoch, evaluate(*model, data.test, recipe.loss)});
+    step_evaluation_seconds += seconds_since(evaluation_start);
+  };
   const auto run_start = Clock::now();
+  if (every > 0) record_step(0);
   for (std::int64_t epoch = 1; epoch <= training.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     const double learning_rate = scheduled_learning_rate(training, epoch);
@@ -235,6 +244,8 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
       model->backward(batch, logits_gradient);
       if (training.l2 > 0.0) add_l2_gradient(parameters, training.l2);
       optimizer->step(parameters);
+      ++step;
+      if (every > 0 && step % every == 0) record_step(epoch);
     }
     samples_trained += seen;
     if (interrupted) {
@@ -268,7 +279,7 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
       }
     }
   }
-  result.train_seconds = seconds_since(run_start);
+  result.train_seconds = seconds_since(run_start) - step_evaluation_seconds;
   result.samples_per_second =
       result.train_seconds > 0 ? static_cast<double>(samples_trained) / result.train_seconds : 0.0;
   if (early_stopping) result.best_epoch = early_stopping->best_epoch();

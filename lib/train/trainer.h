@@ -43,6 +43,13 @@ struct EpochRecord {
 // interrupted: the caller's should_stop returned true; the epochs completed before it are kept.
 enum class RunStatus { ok, diverged, interrupted };
 
+// The test split evaluated during training (training.evaluate_every_steps).
+struct StepRecord {
+  std::int64_t step = 0;   // optimizer steps taken so far (0: the initial model)
+  std::int64_t epoch = 0;  // the epoch under way (0 before training)
+  Evaluation test;
+};
+
 struct RunResult {
   RunStatus status = RunStatus::ok;
   std::int64_t diverged_epoch = 0;  // when status is diverged
@@ -53,7 +60,8 @@ struct RunResult {
   bool restored_best = false;      // the final model is best_epoch's, not the last epoch's (restore_best)
   std::optional<Evaluation> test;  // of the final model; absent when the run diverged or was interrupted
   std::vector<EpochRecord> history;
-  double train_seconds = 0.0;
+  std::vector<StepRecord> step_history;  // empty unless training.evaluate_every_steps > 0
+  double train_seconds = 0.0;            // training only: the evaluations of step_history are not counted
   double samples_per_second = 0.0;
   std::size_t skipped_single_row_batches = 0;
   std::size_t trainable_parameters = 0;

@@ -112,3 +112,28 @@ TEST_CASE("a trailing batch of one row is skipped for batchnorm models only") {
   CHECK(runs[0].result.skipped_single_row_batches == 3);
   CHECK(runs[1].result.skipped_single_row_batches == 0);
 }
+
+TEST_CASE("evaluate_every_steps records the test split at the start and every N steps without changing training") {
+  // 108 training rows in batches of 32: 4 steps per epoch, 12 in 3 epochs; every 5 → steps 0, 5, 10.
+  const auto plain = run({"training.epochs=3"}, 0);
+  const auto measured = run({"training.epochs=3", "training.evaluate_every_steps=5"}, 0);
+  for (std::size_t v = 0; v < plain.size(); ++v) {
+    require_identical(plain[v].result, measured[v].result);
+    const auto& steps = measured[v].result.step_history;
+    REQUIRE(steps.size() == 3);
+    CHECK(steps[0].step == 0);
+    CHECK(steps[0].epoch == 0);
+    CHECK(steps[1].step == 5);
+    CHECK(steps[1].epoch == 2);
+    CHECK(steps[2].step == 10);
+    CHECK(steps[2].epoch == 3);
+    CHECK(plain[v].result.step_history.empty());
+  }
+  const auto every_step = run({"training.epochs=1", "training.evaluate_every_steps=4"}, 0);
+  for (const auto& variant : every_step) {
+    // The last record is the final model: the step count is a multiple of 4, so it equals the test result.
+    REQUIRE(variant.result.step_history.back().step == 4);
+    CHECK(same_bits(variant.result.step_history.back().test.accuracy, variant.result.test->accuracy));
+    CHECK(same_bits(variant.result.step_history.back().test.loss, variant.result.test->loss));
+  }
+}
