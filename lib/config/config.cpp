@@ -83,6 +83,7 @@ nn::LayerSpec parse_layer(const json& document, const std::string& path) {
     dense.activation = read_activation(reader, "activation", "linear");
     std::vector<std::string_view> initializers = nn::initializer_names();
     dense.initializer = *nn::initializer_from_name(reader.choice_or("initializer", "glorot_uniform", initializers));
+    dense.kernel_scale = reader.number_or("kernel_scale", 1.0, positive());
     dense.use_bias = reader.boolean_or("use_bias", true);
     result = dense;
   } else if (type == "batchnorm") {
@@ -275,6 +276,7 @@ ordered_json layer_to_json(const nn::LayerSpec& layer) {
             {"units", dense->units},
             {"activation", kernels::activation_name(dense->activation)},
             {"initializer", nn::initializer_name(dense->initializer)},
+            {"kernel_scale", dense->kernel_scale},
             {"use_bias", dense->use_bias}};
   if (const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer))
     return {{"type", "batchnorm"},

@@ -92,6 +92,7 @@ ordered_json layer_json(const nn::LayerSpec& layer) {
             {"units", dense->units},
             {"activation", kernels::activation_name(dense->activation)},
             {"initializer", nn::initializer_name(dense->initializer)},
+            {"kernel_scale", dense->kernel_scale},
             {"use_bias", dense->use_bias}};
   if (const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer))
     return {{"type", "batchnorm"},
@@ -229,6 +230,8 @@ nn::LayerSpec read_layer(const json& value, const std::string& path) {
     dense.activation =
         *kernels::activation_from_name(required_choice(reader, "activation", kernels::activation_names()));
     dense.initializer = *nn::initializer_from_name(required_choice(reader, "initializer", nn::initializer_names()));
+    // Only the initialization used it: files written before it existed read as 1.
+    dense.kernel_scale = reader.number_or("kernel_scale", 1.0, config::positive());
     dense.use_bias = required_boolean(reader, "use_bias");
     result = dense;
   } else if (type == "batchnorm") {

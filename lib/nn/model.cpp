@@ -37,6 +37,8 @@ Model<T>::Model(const ModelSpec& spec, std::uint64_t seed) : input_width_(spec.i
       auto built = std::make_unique<Dense<T>>(fmt::format("dense_{}", dense_count + 1), width, as_built);
       Random random = Random::stream(seed, "dense", dense_count);
       initialize_kernel(dense->initializer, width, dense->units, random, built->kernel());
+      if (dense->kernel_scale != 1.0)
+        for (T& weight : built->kernel()) weight = static_cast<T>(weight * dense->kernel_scale);
       details_.push_back(fmt::format("{} units, {}", dense->units, kernels::activation_name(dense->activation)));
       layers_.push_back(std::move(built));
       width = dense->units;

@@ -21,6 +21,7 @@ struct DenseSpec {
   Activation activation = Activation::linear;
   Initializer initializer = Initializer::glorot_uniform;
   bool use_bias = true;
+  double kernel_scale = 1.0;  // multiplies the initial kernel: the "initialization scale" experiments
 };
 
 enum class RunningVariance { biased, unbiased };
