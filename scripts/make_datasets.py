@@ -3,7 +3,7 @@
 
 Usage (from the repository root, or any directory)::
 
-    /usr/bin/python3 scripts/make_datasets.py            # write both files
+    /usr/bin/python3 scripts/make_datasets.py            # write every file
     /usr/bin/python3 scripts/make_datasets.py --check    # verify, write nothing
     /usr/bin/python3 scripts/make_datasets.py --iris-source PATH
 
@@ -19,6 +19,11 @@ Files produced (deterministic, byte-identical on every run):
     ``sepal_length,sepal_width,petal_length,petal_width,species``, string
     labels, the same row order, and the numeric fields copied verbatim as text
     (no float round-trip), so the values are exactly those of the source.
+
+``datasets/wine.csv``, ``datasets/breast_cancer.csv``
+    scikit-learn's copies of the UCI wine (178 rows, 13 features, 3 cultivars) and Wisconsin diagnostic breast
+    cancer (569 rows, 30 features, malignant/benign) data, from the same Debian package folder, with snake_case
+    column names, string labels and the numeric fields copied verbatim.
 
 ``datasets/cgpa_iq.csv``
     The 5-row toy table (cgpa, iq, binary target) from the seed notebook
@@ -81,6 +86,40 @@ def make_iris(source_path):
     return to_csv(IRIS_HEADER, rows)
 
 
+WINE_HEADER = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+               "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue",
+               "od280_od315_of_diluted_wines", "proline", "cultivar"]
+
+_CANCER_MEASURES = ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
+                    "concave_points", "symmetry", "fractal_dimension"]
+BREAST_CANCER_HEADER = (["mean_" + m for m in _CANCER_MEASURES] + [m + "_error" for m in _CANCER_MEASURES]
+                        + ["worst_" + m for m in _CANCER_MEASURES] + ["diagnosis"])
+
+
+def make_from_sklearn_csv(source_path, header, expected_classes):
+    """scikit-learn's layout: a first line "n_samples,n_features,class names...", then numeric rows ending in the
+    class index. Numeric fields are copied as written; the class index becomes its name."""
+    with open(source_path, "r", encoding="ascii", newline="") as f:
+        text = f.read()
+    lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip() != ""]
+    head = lines[0].split(",")
+    n_samples, n_features = int(head[0]), int(head[1])
+    class_names = head[2:]
+    if n_features != len(header) - 1 or class_names != expected_classes:
+        raise ValueError("unexpected header in %s: %r" % (source_path, lines[0]))
+    rows = []
+    for ln in lines[1:]:
+        fields = [s.strip() for s in ln.split(",")]
+        if len(fields) != n_features + 1:
+            raise ValueError("bad row in %s: %r" % (source_path, ln))
+        for v in fields[:n_features]:
+            float(v)
+        rows.append(tuple(fields[:n_features]) + (class_names[int(fields[-1])],))
+    if len(rows) != n_samples:
+        raise ValueError("expected %d rows, got %d" % (n_samples, len(rows)))
+    return to_csv(header, rows)
+
+
 def make_cgpa_iq():
     return to_csv(CGPA_IQ_HEADER, CGPA_IQ_ROWS)
 
@@ -95,9 +134,14 @@ def main(argv=None):
                     help="compare with existing files instead of writing")
     args = ap.parse_args(argv)
 
+    sklearn_data = os.path.dirname(args.iris_source)
     outputs = {
         "iris.csv": make_iris(args.iris_source),
         "cgpa_iq.csv": make_cgpa_iq(),
+        "wine.csv": make_from_sklearn_csv(os.path.join(sklearn_data, "wine_data.csv"), WINE_HEADER,
+                                          ["class_0", "class_1", "class_2"]),
+        "breast_cancer.csv": make_from_sklearn_csv(os.path.join(sklearn_data, "breast_cancer.csv"),
+                                                   BREAST_CANCER_HEADER, ["malignant", "benign"]),
     }
     status = 0
     for name, data in outputs.items():
