@@ -23,9 +23,11 @@
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
 #include "nn/model.h"
+#include "plot/svg.h"
 #include "report/atomic_file.h"
 #include "report/results.h"
 #include "report/table.h"
+#include "study/claims.h"
 #include "study/compare.h"
 #include "study/outputs.h"
 #include "study/plan.h"
@@ -413,6 +415,91 @@ int run_eval(const ModelOptions& options) {
   return exit_ok;
 }
 
+struct ClaimsOptions {
+  std::vector<std::string> configs;
+  std::string document = "docs/CLAIMS.md";
+};
+
+// `bnrun claims`: runs each claim config as a study, judges it by the rule in study/claims.h, and writes one
+// markdown document with the verdicts, numbers and plots (copied beside the document, in claims/).
+int run_claims(const Options& options, const ClaimsOptions& claims_options) {
+  namespace fs = std::filesystem;
+  const auto start = std::chrono::steady_clock::now();
+  struct Planned {
+    std::string path;
+    bnrun::study::Plan plan;
+    bnrun::study::Claim claim;
+  };
+  std::vector<Planned> planned;
+  for (const auto& path : claims_options.configs) {  // every config is checked before anything runs
+    bnrun::study::PlanRequest request;
+    request.config_path = path;
+    request.overrides = options.overrides;
+    auto study_plan = bnrun::study::make_plan(request);
+    if (study_plan.claim.is_null()) throw bnrun::UserError(fmt::format("{}: has no \"claim\" section", path));
+    auto claim = bnrun::study::parse_claim(study_plan.claim, path);
+    planned.push_back({path, std::move(study_plan), std::move(claim)});
+  }
+  const std::string output_root = options.output_directory.empty() ? "out/claims" : options.output_directory;
+  const fs::path document(claims_options.document);
+  const fs::path plot_folder = document.parent_path() / "claims";
+  fs::create_directories(plot_folder);
+  const auto environment =
+      bnrun::report::current_environment(bnrun::kernels::thread_count(), bnrun::kernels::matmul_backend_description());
+  std::vector<bnrun::study::ClaimJudgement> judgements;
+  std::string sections;
+  for (const auto& [path, study_plan, claim] : planned) {
+    const std::string stem = fs::path(path).stem().string();
+    const std::string output = (fs::path(output_root) / stem).string();
+    bnrun::study::prepare_output_folder(output, true, false);
+    spdlog::info("{}: {} runs", claim.title, study_plan.runs.size());
+    Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
+    bnrun::study::RunnerObserver observer;
+    observer.on_epoch = [&](const auto& run, auto variant, const auto& record) {
+      progress.epoch(run, variant, record);
+    };
+    bnrun::study::RunnerOptions runner_options;
+    runner_options.jobs = options.jobs;
+    runner_options.threads = options.threads;
+    runner_options.output_directory = output;
+    runner_options.should_stop = stop_requested;
+    const auto outcomes = bnrun::study::run_plan(study_plan, runner_options, observer);
+    progress.clear();
+    if (stop_requested()) break;
+    bnrun::study::write_study_outputs(output, study_plan, outcomes, environment, options.command_line);
+    auto judgement = bnrun::study::judge_claim(claim, study_plan, outcomes);
+    // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.
+    const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
+    std::vector<std::string> plot_files;
+    for (const auto& figure : bnrun::study::study_figures(study_plan, outcomes, groups)) {
+      const bool wanted = study_plan.axes.empty() ? figure.file == "plots/learning_curves.svg"
+                                                  : figure.file.rfind("plots/sweep_", 0) == 0;
+      if (!wanted) continue;
+      const std::string name = fmt::format("{}_{}", stem, fs::path(figure.file).filename().string());
+      bnrun::report::write_file_atomically((plot_folder / name).string(), bnrun::plot::render_svg(figure.figure));
+      plot_files.push_back("claims/" + name);
+    }
+    sections += bnrun::study::claim_markdown(judgement, study_plan, plot_files);
+    spdlog::info("{}: {} ({})", claim.title, bnrun::study::verdict_name(judgement.verdict), judgement.reason);
+    judgements.push_back(std::move(judgement));
+  }
+  if (const int signal_number = received_signal.load()) {
+    fmt::print(stderr, "error: interrupted by {}; {} not written\n",
+               signal_number == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM", claims_options.document);
+    return 128 + signal_number;
+  }
+  const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
+  bnrun::report::write_file_atomically(
+      claims_options.document, bnrun::study::claims_preamble(judgements, "scripts/claims.sh", minutes) + sections);
+  std::vector<std::vector<std::string>> rows = {{"claim", "verdict", "why"}};
+  for (const auto& judgement : judgements)
+    rows.push_back(
+        {judgement.claim.title, std::string(bnrun::study::verdict_name(judgement.verdict)), judgement.reason});
+  print_stdout(bnrun::report::align_columns(rows, {0, 1, 2}));
+  spdlog::info("wrote {} ({:.1f} min)", claims_options.document, minutes);
+  return exit_ok;
+}
+
 int run_compare(const std::vector<std::string>& paths) {
   print_stdout(bnrun::study::comparison_across_runs(bnrun::study::read_compared_runs(paths)));
   return exit_ok;
@@ -529,7 +616,18 @@ int main(int argc, char** argv) {
   compare->add_option("paths", compare_paths, "output folders (or results files) of earlier runs")
       ->type_name("DIR")
       ->required();
-  for (auto* subcommand : {validate, summary, predict, eval, compare}) subcommand->fallthrough();
+  ClaimsOptions claims_options;
+  auto* claims = app.add_subcommand(
+      "claims",
+      "run claim configs (configs/claims/*.json; -o default out/claims) and write a document with the "
+      "numbers, plots and a verdict per claim");
+  claims->add_option("configs", claims_options.configs, "claim configs: studies with a \"claim\" section")
+      ->type_name("CONFIG")
+      ->required();
+  claims
+      ->add_option("--doc", claims_options.document, "the markdown document to write (plots go beside it, in claims/)")
+      ->type_name("FILE");
+  for (auto* subcommand : {validate, summary, predict, eval, compare, claims}) subcommand->fallthrough();
   app.require_subcommand(0, 1);
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
     return fmt::format("error: {} (see bnrun --help)\n", error.what());
@@ -552,6 +650,7 @@ int main(int argc, char** argv) {
     if (predict->parsed()) return run_predict(model_options);
     if (eval->parsed()) return run_eval(eval_options);
     if (compare->parsed()) return run_compare(compare_paths);
+    if (claims->parsed()) return run_claims(options, claims_options);
     return run_training(options);
   } catch (const bnrun::UserError& error) {
     fmt::print(stderr, "error: {}\n", error.what());

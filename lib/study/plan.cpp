@@ -99,7 +99,17 @@ std::vector<SweepAxis> config_sweep_axes(const json& document, const std::string
 }  // namespace
 
 std::string value_text(const json& value) {
+  if (is_labelled_value(value)) return value["label"].get<std::string>();
   return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+bool is_labelled_value(const json& value) {
+  return value.is_object() && value.size() == 2 && value.contains("label") && value["label"].is_string() &&
+         value.contains("value");
+}
+
+const json& unlabelled(const json& value) {
+  return is_labelled_value(value) ? value["value"] : value;
 }
 
 std::vector<json> parse_sweep_values(const std::string& text, const std::string& assignment) {
@@ -161,6 +171,10 @@ Plan make_plan(const PlanRequest& request) {
   std::vector<SweepAxis> axes = config_sweep_axes(document, path);
   const std::size_t config_axes = axes.size();
   document.erase("sweep");
+  if (document.contains("claim")) {
+    plan.claim = document["claim"];
+    document.erase("claim");
+  }
   std::optional<json> config_seeds;
   if (document.contains("experiment") && document["experiment"].is_object() &&
       document["experiment"].contains("seeds")) {
@@ -247,7 +261,8 @@ Plan make_plan(const PlanRequest& request) {
       std::vector<config::Override> run_overrides = overrides;
       std::string folder = fmt::format("{:0{}}", run.index, index_width);
       for (std::size_t a = 0; a < axes.size(); ++a) {
-        run_overrides.push_back({fmt::format("{}={}", axes[a].key_path, settings[a].value.dump()), axes[a].origin});
+        run_overrides.push_back(
+            {fmt::format("{}={}", axes[a].key_path, unlabelled(settings[a].value).dump()), axes[a].origin});
         folder += fmt::format("_{}={}", folder_safe(axes[a].short_name), folder_safe(value_text(settings[a].value)));
       }
       if (seeds_requested) {

@@ -51,6 +51,8 @@ struct Plan {
   // A study (one folder per run, summary files) rather than a single run (results.json): there is a sweep, or
   // seeds were asked for.
   bool is_study = false;
+  // The config's "claim" section, if any (study/claims.h reads it): what the study is meant to decide.
+  nlohmann::json claim;
 };
 
 struct PlanRequest {
@@ -62,11 +64,18 @@ struct PlanRequest {
 
 Plan make_plan(const PlanRequest& request);
 
+// "sweep" values may be written {"label": "3 layers", "value": [...]}: the label names the value in folders,
+// tables and plots (for long values such as whole layer lists); value_text gives the label.
+
 // Splits "v1,v2,[1,2],\"a,b\"" at the commas outside brackets, braces and quotes; each piece is read as JSON,
 // or as a string when it is not JSON ("relu").
 std::vector<nlohmann::json> parse_sweep_values(const std::string& text, const std::string& assignment);
 
-// The value as it appears in folder names and tables: strings bare, numbers as JSON writes them.
+// The value as it appears in folder names and tables: strings bare, numbers as JSON writes them, a labelled
+// value by its label.
 std::string value_text(const nlohmann::json& value);
+bool is_labelled_value(const nlohmann::json& value);
+// The value a labelled value stands for; any other value itself.
+const nlohmann::json& unlabelled(const nlohmann::json& value);
 
 }  // namespace bnrun::study

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "study/aggregate.h"
+#include "study/claims.h"
 #include "study/compare.h"
 #include "study/outputs.h"
 #include "study/plan.h"
@@ -239,4 +240,112 @@ TEST_CASE("compare shows only the config settings that differ", "[study]") {
   CHECK_THAT(table, Contains("settings that differ: training.batch_size"));
   CHECK_THROWS_WITH(bnrun::study::read_compared_runs({(study.folder() / "nothing").string()}),
                     Contains("no such file or folder"));
+}
+
+namespace {
+
+// Outcomes of a plan whose runs give bn and no_bn these test accuracies, run by run.
+std::vector<RunOutcome> outcomes_with(const std::vector<std::pair<double, double>>& accuracies) {
+  std::vector<RunOutcome> outcomes;
+  for (const auto& [bn, no_bn] : accuracies) outcomes.push_back(synthetic_outcome(bn, no_bn));
+  return outcomes;
+}
+
+bnrun::study::Claim accuracy_claim() {
+  return bnrun::study::parse_claim(
+      nlohmann::json::parse(R"({"title": "t", "question": "q", "metric": "test_accuracy", "better": "higher"})"),
+      "c.json");
+}
+
+}  // namespace
+
+TEST_CASE("a claim is supported when BN's interval clears zero in at least half the settings and nowhere loses",
+          "[study][claims]") {
+  const TemporaryStudy study("claims_supported");
+  const auto plan = plan_for(study, "5", {"training.batch_size=8,16"});
+  // Setting 1: bn ahead by 0.1 ± small on every seed; setting 2: no difference at all.
+  const auto outcomes = outcomes_with({{0.9, 0.8},
+                                       {0.91, 0.8},
+                                       {0.92, 0.8},
+                                       {0.9, 0.81},
+                                       {0.93, 0.8},
+                                       {0.8, 0.8},
+                                       {0.81, 0.81},
+                                       {0.82, 0.82},
+                                       {0.8, 0.8},
+                                       {0.83, 0.83}});
+  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
+  CHECK(judgement.verdict == bnrun::study::Verdict::supported);
+  REQUIRE(judgement.settings.size() == 2);
+  CHECK(judgement.settings[0].direction == 1);
+  CHECK(judgement.settings[1].direction == 0);
+  CHECK_THAT(bnrun::study::claim_markdown(judgement, plan, {"claims/x.svg"}), Contains("**Verdict: supported**"));
+}
+
+TEST_CASE("a claim is not supported when BN loses somewhere and wins nowhere, or makes no difference",
+          "[study][claims]") {
+  const TemporaryStudy study("claims_not_supported");
+  const auto plan = plan_for(study, "5");
+  const auto worse = outcomes_with({{0.8, 0.9}, {0.81, 0.9}, {0.8, 0.92}, {0.79, 0.9}, {0.8, 0.91}});
+  CHECK(bnrun::study::judge_claim(accuracy_claim(), plan, worse).verdict == bnrun::study::Verdict::not_supported);
+  const auto same = outcomes_with({{0.9, 0.9}, {0.9, 0.9}, {0.91, 0.91}, {0.9, 0.9}, {0.9, 0.9}});
+  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, same);
+  CHECK(judgement.verdict == bnrun::study::Verdict::not_supported);
+  CHECK_THAT(judgement.reason, Contains("no effect"));
+}
+
+TEST_CASE("a claim is inconclusive with fewer than five seeds or intervals too wide to tell", "[study][claims]") {
+  const TemporaryStudy study("claims_inconclusive");
+  const auto few = bnrun::study::judge_claim(accuracy_claim(), plan_for(study, "4"),
+                                             outcomes_with({{0.9, 0.8}, {0.91, 0.8}, {0.92, 0.8}, {0.9, 0.81}}));
+  CHECK(few.verdict == bnrun::study::Verdict::inconclusive);
+  CHECK_THAT(few.reason, Contains("only 4 seeds"));
+  const auto noisy =
+      bnrun::study::judge_claim(accuracy_claim(), plan_for(study, "5"),
+                                outcomes_with({{0.9, 0.7}, {0.7, 0.9}, {0.95, 0.7}, {0.7, 0.8}, {0.8, 0.8}}));
+  CHECK(noisy.verdict == bnrun::study::Verdict::inconclusive);
+}
+
+TEST_CASE("a diverged run counts as chance accuracy in a claim", "[study][claims]") {
+  const TemporaryStudy study("claims_diverged");
+  const auto plan = plan_for(study, "5");
+  auto outcomes = outcomes_with({{0.9, 0.9}, {0.9, 0.9}, {0.9, 0.9}, {0.9, 0.9}, {0.9, 0.9}});
+  for (auto& outcome : outcomes) {
+    auto& no_bn = outcome.result["runs"][1];
+    no_bn["status"] = "diverged";
+    no_bn["test"] = nullptr;
+    outcome.result["data"] = {{"classes", {"a", "b", "c", "d"}}};
+  }
+  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
+  CHECK(judgement.settings[0].no_bn.mean == Approx(0.25));
+  CHECK(judgement.verdict == bnrun::study::Verdict::supported);
+}
+
+TEST_CASE("claim sections with unknown keys, metrics or directions are refused naming the key", "[study][claims]") {
+  auto error_for = [](const char* text) {
+    try {
+      bnrun::study::parse_claim(nlohmann::json::parse(text), "c.json");
+    } catch (const bnrun::UserError& error) {
+      return std::string(error.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK_THAT(error_for(R"({"title": "t", "question": "q", "metric": "speed", "better": "higher"})"),
+             Contains("c.json: claim.metric: expected one of"));
+  CHECK_THAT(error_for(R"({"title": "t", "question": "q", "metric": "test_loss", "better": "up"})"),
+             Contains("claim.better"));
+  CHECK_THAT(error_for(R"({"title": "t", "question": "q", "metric": "test_loss", "better": "lower", "x": 1})"),
+             Contains("claim.x: unknown key"));
+}
+
+TEST_CASE("a labelled sweep value names the setting and sets the value it stands for", "[study]") {
+  const TemporaryStudy study(
+      "plan_labels",
+      R"(, "sweep": {"model.layers": [{"label": "wide", "value": [{"type": "dense", "units": 64, "activation": "relu"},
+                                                                 {"type": "dense", "units": 3, "activation": "softmax"}]}]})");
+  const auto plan = plan_for(study, "");
+  REQUIRE(plan.runs.size() == 1);
+  CHECK(plan.runs[0].folder == "001_layers=wide");
+  CHECK(std::get<bnrun::nn::DenseSpec>(plan.runs[0].config.layers[0]).units == 64);
+  CHECK(plan.runs[0].config.layers.size() == 2);
 }

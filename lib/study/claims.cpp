@@ -1,0 +1,264 @@
+#include "study/claims.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "study/aggregate.h"
+#include "study/figures.h"
+
+namespace bnrun::study {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+const std::vector<std::string> metrics = {"test_accuracy", "test_loss", "mean_test_accuracy_during_training",
+                                          "generalization_gap"};
+
+bool is_accuracy_metric(const std::string& metric) {
+  return metric != "test_loss";
+}
+
+double number_in(const ordered_json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_number() ? object[key].get<double>()
+                                                                               : not_a_number;
+}
+
+// The metric of one variant's entry in a run's results; NaN when the run has no value for it.
+double metric_of(const std::string& metric, const ordered_json& entry, std::size_t classes) {
+  const bool diverged = entry.value("status", "") == "diverged";
+  if (diverged && is_accuracy_metric(metric) && metric != "generalization_gap")
+    return classes > 0 ? 1.0 / static_cast<double>(classes) : not_a_number;
+  if (metric == "test_accuracy") return entry.contains("test") ? number_in(entry["test"], "accuracy") : not_a_number;
+  if (metric == "test_loss") return entry.contains("test") ? number_in(entry["test"], "loss") : not_a_number;
+  if (metric == "mean_test_accuracy_during_training") {
+    if (!entry.contains("step_history")) return not_a_number;
+    double sum = 0.0;
+    std::size_t count = 0;
+    for (const auto& record : entry["step_history"]) {
+      if (record.value("step", std::int64_t{0}) == 0) continue;
+      sum += number_in(record, "test_accuracy");
+      ++count;
+    }
+    return count > 0 ? sum / static_cast<double>(count) : not_a_number;
+  }
+  // generalization_gap
+  if (!entry.contains("history") || entry["history"].empty()) return not_a_number;
+  const auto& last = entry["history"].back();
+  return number_in(last, "train_accuracy") - number_in(last, "val_accuracy");
+}
+
+std::string signed_number(double value) {
+  return std::isfinite(value) ? fmt::format("{:+.4f}", value) : "-";
+}
+
+std::string mean_std(const stats::Summary& summary) {
+  if (summary.n == 0) return "-";
+  if (summary.n == 1) return fmt::format("{:.4f}", summary.mean);
+  return fmt::format("{:.4f} ± {:.4f}", summary.mean, summary.std);
+}
+
+// "dense 64 relu → batchnorm → dense 3 softmax".
+std::string layers_text(const ordered_json& config) {
+  std::vector<std::string> parts;
+  for (const auto& layer : config["model"]["layers"]) {
+    const std::string type = layer.value("type", "");
+    if (type == "dense") {
+      std::string text = fmt::format("dense {} {}", layer["units"].dump(), layer.value("activation", ""));
+      if (layer.value("kernel_scale", 1.0) != 1.0) text += fmt::format(" (init ×{})", layer["kernel_scale"].dump());
+      parts.push_back(text);
+    } else if (type == "batchnorm") {
+      parts.push_back("BN");
+    } else {
+      parts.push_back(layer.value("activation", "activation"));
+    }
+  }
+  std::string text;
+  for (const auto& part : parts) text += (text.empty() ? "" : " → ") + part;
+  return text;
+}
+
+}  // namespace
+
+std::string_view verdict_name(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::supported:
+      return "supported";
+    case Verdict::not_supported:
+      return "not supported";
+    case Verdict::inconclusive:
+      return "inconclusive";
+  }
+  return "inconclusive";
+}
+
+Claim parse_claim(const json& section, const std::string& config_path) {
+  auto fail = [&](const std::string& key, const std::string& problem) {
+    return UserError(fmt::format("{}: claim.{}: {}", config_path, key, problem));
+  };
+  if (!section.is_object()) throw UserError(fmt::format("{}: claim: expected an object", config_path));
+  for (const auto& [key, value] : section.items())
+    if (key != "title" && key != "question" && key != "metric" && key != "better")
+      throw fail(key, "unknown key (known: title, question, metric, better)");
+  Claim claim;
+  for (const char* key : {"title", "question", "metric", "better"}) {
+    if (!section.contains(key) || !section[key].is_string()) throw fail(key, "expected a string");
+  }
+  claim.title = section["title"].get<std::string>();
+  claim.question = section["question"].get<std::string>();
+  claim.metric = section["metric"].get<std::string>();
+  if (std::find(metrics.begin(), metrics.end(), claim.metric) == metrics.end())
+    throw fail("metric", fmt::format("expected one of {}, got \"{}\"", fmt::join(metrics, ", "), claim.metric));
+  const std::string better = section["better"].get<std::string>();
+  if (better != "higher" && better != "lower")
+    throw fail("better", fmt::format("expected \"higher\" or \"lower\", got \"{}\"", better));
+  claim.higher_is_better = better == "higher";
+  return claim;
+}
+
+ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vector<RunOutcome>& outcomes) {
+  ClaimJudgement judgement;
+  judgement.claim = claim;
+  const double margin = is_accuracy_metric(claim.metric) ? 0.01 : 0.02;
+  std::vector<std::vector<std::size_t>> runs_of_group(plan.group_count);
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) runs_of_group[plan.runs[i].group].push_back(i);
+
+  std::size_t favouring = 0, against = 0, equivalent = 0;
+  for (const auto& runs : runs_of_group) {
+    SettingJudgement setting;
+    setting.settings = plan.runs[runs.front()].settings;
+    std::vector<double> bn, no_bn;
+    for (const std::size_t i : runs) {
+      const auto* bn_entry = variant_entry(outcomes[i], "bn");
+      const auto* no_bn_entry = variant_entry(outcomes[i], "no_bn");
+      const std::size_t classes =
+          outcomes[i].result.contains("data") ? outcomes[i].result["data"]["classes"].size() : 0;
+      bn.push_back(bn_entry ? metric_of(claim.metric, *bn_entry, classes) : not_a_number);
+      no_bn.push_back(no_bn_entry ? metric_of(claim.metric, *no_bn_entry, classes) : not_a_number);
+    }
+    auto finite = [](const std::vector<double>& values) {
+      std::vector<double> kept;
+      for (const double value : values)
+        if (std::isfinite(value)) kept.push_back(value);
+      return kept;
+    };
+    setting.bn = stats::summarize(finite(bn));
+    setting.no_bn = stats::summarize(finite(no_bn));
+    setting.difference = stats::paired_difference(bn, no_bn);
+    const auto& d = setting.difference;
+    if (d.n >= 2) {
+      // On the claimed side of 0: low > 0 when higher is better, high < 0 when lower is better.
+      const double favourable_bound = claim.higher_is_better ? d.ci_low : -d.ci_high;
+      const double unfavourable_bound = claim.higher_is_better ? d.ci_high : -d.ci_low;
+      if (favourable_bound > 0) setting.direction = 1;
+      if (unfavourable_bound < 0) setting.direction = -1;
+      if (d.ci_low >= -margin && d.ci_high <= margin) ++equivalent;
+    }
+    favouring += setting.direction == 1 ? 1 : 0;
+    against += setting.direction == -1 ? 1 : 0;
+    judgement.settings.push_back(std::move(setting));
+  }
+
+  const std::size_t settings = judgement.settings.size();
+  const std::size_t seeds = plan.seeds.size();
+  if (seeds < minimum_seeds_for_a_verdict) {
+    judgement.verdict = Verdict::inconclusive;
+    judgement.reason = fmt::format("only {} seed{}: the rule needs at least {}", seeds, seeds == 1 ? "" : "s",
+                                   minimum_seeds_for_a_verdict);
+  } else if (2 * favouring >= settings && favouring > 0 && against == 0) {
+    judgement.verdict = Verdict::supported;
+    judgement.reason = fmt::format("BN is better in {} of {} setting{} (95 % interval excludes 0) and worse in none",
+                                   favouring, settings, settings == 1 ? "" : "s");
+  } else if (favouring == 0 && against > 0) {
+    judgement.verdict = Verdict::not_supported;
+    judgement.reason =
+        fmt::format("BN is better in no setting and worse in {} of {} (95 % interval excludes 0)", against, settings);
+  } else if (favouring == 0 && equivalent == settings) {
+    judgement.verdict = Verdict::not_supported;
+    judgement.reason = fmt::format(
+        "no effect: in every setting the 95 % interval of bn − no_bn lies within ±{} and includes 0", margin);
+  } else if (favouring == 0 && against == 0) {
+    judgement.verdict = Verdict::inconclusive;
+    judgement.reason = fmt::format(
+        "in no setting does the 95 % interval exclude 0, and not all lie within ±{}: these seeds cannot tell", margin);
+  } else {
+    judgement.verdict = Verdict::inconclusive;
+    judgement.reason = fmt::format(
+        "BN is better in {} and worse in {} of {} settings; the rule needs at least half better and none "
+        "worse, or none better",
+        favouring, against, settings);
+  }
+  return judgement;
+}
+
+std::string claim_markdown(const ClaimJudgement& judgement, const Plan& plan,
+                           const std::vector<std::string>& plot_files) {
+  const Claim& claim = judgement.claim;
+  const ordered_json config = config::to_json(plan.runs.front().config);
+  std::string text = fmt::format("## {}\n\n**Question.** {}\n\n", claim.title, claim.question);
+  const auto& training = config["training"];
+  const auto& optimizer = training["optimizer"];
+  std::string swept;
+  for (const auto& axis : plan.axes) {
+    std::vector<std::string> values;
+    for (const auto& value : axis.values) values.push_back(value_text(value));
+    swept += fmt::format("; swept `{}` over {}", axis.key_path, fmt::join(values, ", "));
+  }
+  text += fmt::format(
+      "**Setup.** `{}`: {} on `{}`; {} (learning rate {}), batch {}, {} epochs{}; {} seeds ({}–{}), bn and no_bn "
+      "paired by seed. Metric: `{}` ({} is better).\n\n",
+      plan.config_path, layers_text(config),
+      config["dataset"].contains("path") ? config["dataset"]["path"].get<std::string>()
+                                         : config["dataset"]["train"].get<std::string>(),
+      optimizer["name"].get<std::string>(), optimizer["learning_rate"].dump(), training["batch_size"].dump(),
+      training["epochs"].dump(), swept, plan.seeds.size(), plan.seeds.front(), plan.seeds.back(), claim.metric,
+      claim.higher_is_better ? "higher" : "lower");
+  const std::string settings_header = plan.axes.empty() ? "" : "setting | ";
+  const std::string settings_rule = plan.axes.empty() ? "" : "---|";
+  text += fmt::format("| {}bn | no_bn | bn − no_bn | 95 % interval | |\n|{}--:|--:|--:|--:|---|\n", settings_header,
+                      settings_rule);
+  for (const auto& setting : judgement.settings) {
+    const auto& d = setting.difference;
+    const std::string interval =
+        d.n >= 2 ? fmt::format("[{}, {}]", signed_number(d.ci_low), signed_number(d.ci_high)) : "-";
+    const std::string mark = setting.direction > 0 ? "BN better" : setting.direction < 0 ? "BN worse" : "";
+    text += fmt::format("| {}{} | {} | {} | {} | {} |\n",
+                        plan.axes.empty() ? "" : settings_label(plan, setting.settings) + " | ", mean_std(setting.bn),
+                        mean_std(setting.no_bn), signed_number(d.mean), interval, mark);
+  }
+  text += "\n";
+  for (const auto& file : plot_files) text += fmt::format("![{}]({})\n\n", claim.title, file);
+  text += fmt::format("**Verdict: {}** — {}.\n\n", verdict_name(judgement.verdict), judgement.reason);
+  return text;
+}
+
+std::string claims_preamble(const std::vector<ClaimJudgement>& judgements, const std::string& command_line,
+                            double minutes) {
+  std::string text = fmt::format(
+      "# What the data say about batch norm's claims\n\n"
+      "The seed notebook claims that batch normalization gives stable learning, faster convergence, higher usable "
+      "learning rates, less sensitivity to initialization, a regularizing effect, good behaviour with sigmoid, tanh "
+      "and ReLU, and trainable deeper networks; Ioffe & Szegedy (2015, Figure 1) show an MLP reaching higher test "
+      "accuracy sooner with BN. Each claim below is one config in `configs/claims/`, run for every setting of its "
+      "sweep with bn and no_bn paired by seed, and judged by a rule fixed before the runs.\n\n"
+      "Reproduce everything on this page (numbers, plots, verdicts) with `{}` ({:.1f} min on 2 cores here).\n\n"
+      "**The rule.** For each setting, d = metric(bn) − metric(no_bn) per seed, with its 95 % Student-t interval. "
+      "A setting favours BN when the whole interval lies on the claimed side of 0, and goes against BN when it lies "
+      "wholly on the other side. *Supported*: at least {} seeds, at least half of the settings favour BN and none "
+      "goes against it. *Not supported*: at least {} seeds, no setting favours BN, and either one goes against it "
+      "or every interval lies within ±0.01 (accuracy) / ±0.02 (loss) of 0. *Inconclusive*: anything else. A "
+      "diverged run counts as chance accuracy (1 / classes).\n\n"
+      "| claim | metric | verdict | why |\n|---|---|---|---|\n",
+      command_line, minutes, minimum_seeds_for_a_verdict, minimum_seeds_for_a_verdict);
+  for (const auto& judgement : judgements)
+    text += fmt::format("| {} | `{}` | **{}** | {} |\n", judgement.claim.title, judgement.claim.metric,
+                        verdict_name(judgement.verdict), judgement.reason);
+  return text + "\n";
+}
+
+}  // namespace bnrun::study

@@ -1,0 +1,72 @@
+// Claims: a study that is meant to decide something. A config's "claim" section names the question, the metric
+// and which direction would support the claim; judge_claim applies one rule, written down before any run:
+//
+//   For each setting (sweep point), d = metric(bn) − metric(no_bn) per seed, paired, with its 95 % Student-t
+//   interval. The setting favours BN when the whole interval lies on the claimed side of 0, and goes against BN
+//   when it lies wholly on the other side.
+//   - supported:     at least 5 seeds, at least half of the settings favour BN, and none goes against it;
+//   - not supported: at least 5 seeds, no setting favours BN, and either one goes against it or every interval
+//                    lies within the practical-equivalence margin (±0.01 accuracy, ±0.02 loss) — no effect;
+//   - inconclusive:  anything else (fewer seeds, mixed results, intervals too wide to say).
+//
+// A run that diverged has no test result; for accuracy metrics it counts as chance (1 / classes) — a network that
+// diverged predicts no better than a guess — and for loss metrics its pair is dropped.
+//
+//   "claim": {"title": "Higher learning rates", "question": "...", "metric": "test_accuracy", "better": "higher"}
+//
+// Metrics: test_accuracy, test_loss, mean_test_accuracy_during_training (the mean of the step_history test
+// accuracies after step 0: the area under the curve, larger when learning is faster; needs
+// training.evaluate_every_steps), generalization_gap (the last epoch's train accuracy − validation accuracy).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "stats/summary.h"
+#include "study/plan.h"
+#include "study/runner.h"
+
+namespace bnrun::study {
+
+struct Claim {
+  std::string title;
+  std::string question;
+  std::string metric;
+  bool higher_is_better = true;
+};
+
+// Reads a plan's claim section; throws UserError naming `config_path` and the key.
+Claim parse_claim(const nlohmann::json& section, const std::string& config_path);
+
+enum class Verdict { supported, not_supported, inconclusive };
+std::string_view verdict_name(Verdict verdict);
+
+struct SettingJudgement {
+  std::vector<Setting> settings;
+  stats::Summary bn, no_bn;            // the metric over seeds
+  stats::PairedDifference difference;  // bn − no_bn
+  int direction = 0;                   // +1 favours BN, −1 goes against it, 0 neither
+};
+
+struct ClaimJudgement {
+  Claim claim;
+  Verdict verdict = Verdict::inconclusive;
+  std::string reason;  // one sentence: which rule decided
+  std::vector<SettingJudgement> settings;
+};
+
+constexpr std::size_t minimum_seeds_for_a_verdict = 5;
+
+ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vector<RunOutcome>& outcomes);
+
+// One section of docs/CLAIMS.md: the question, the setup, the numbers per setting, the plots and the verdict.
+// `plot_files` are paths relative to the document.
+std::string claim_markdown(const ClaimJudgement& judgement, const Plan& plan,
+                           const std::vector<std::string>& plot_files);
+
+// The head of docs/CLAIMS.md: how to reproduce it, the rule, and one line per claim with its verdict.
+std::string claims_preamble(const std::vector<ClaimJudgement>& judgements, const std::string& command_line,
+                            double minutes);
+
+}  // namespace bnrun::study
