@@ -9,6 +9,7 @@
 
 #include "config/json_reader.h"
 #include "core/error.h"
+#include "core/printable.h"
 #include "core/text.h"
 
 namespace bnrun::config {
@@ -80,6 +81,19 @@ std::string parse_problem(const std::string& message) {
   return problem;
 }
 
+// nlohmann reports a number beyond the range of a double ("1e400") as out_of_range error 406, without a position
+// but quoting the number ("[json.exception.out_of_range.406] number overflow parsing '1e400'"): the line and
+// column are where that number first appears.
+std::string number_overflow_message(const std::string& text, const std::string& source, const std::string& what) {
+  const std::size_t prefix_end = what.find("] ");
+  const std::string problem = prefix_end == std::string::npos ? what : what.substr(prefix_end + 2);
+  const std::size_t open = problem.find('\'');
+  const std::size_t close = problem.rfind('\'');
+  const std::size_t byte = open < close ? text.find(problem.substr(open + 1, close - open - 1)) : std::string::npos;
+  const std::string position = byte == std::string::npos ? "" : ":" + line_column_of(text, byte);
+  return fmt::format("{}{}: invalid JSON: {} (beyond the range of a double)", source, position, problem);
+}
+
 std::string read_file(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error))
@@ -116,6 +130,8 @@ json parse_json_text(const std::string& text, const std::string& source) {
     const std::size_t byte = error.byte > 0 ? error.byte - 1 : 0;
     throw UserError(
         fmt::format("{}:{}: invalid JSON: {}", source, line_column_of(text, byte), parse_problem(error.what())));
+  } catch (const json::out_of_range& error) {
+    throw UserError(number_overflow_message(text, source, error.what()));
   }
 }
 
@@ -155,7 +171,12 @@ void apply_override(json& document, const std::string& assignment, std::string_v
     throw UserError(
         fmt::format("{} {}: the value nests more than 64 levels deep", origin, assignment.substr(0, equals)));
   json value = json::parse(text, nullptr, false);
-  if (value.is_discarded()) value = text;
+  if (value.is_discarded()) {
+    // Configs are JSON, and so are the results that repeat them: a string must be UTF-8 (JSON text always is).
+    if (!is_valid_utf8(text))
+      throw UserError(fmt::format("{} {}: the value is not valid UTF-8 text", origin, assignment));
+    value = text;
+  }
   set_value(document, assignment.substr(0, equals), std::move(value), origin);
 }
 

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/printable.h"
 #include "kernels/parallel.h"
 
 #if defined(__SSE2__)
@@ -40,45 +41,10 @@ namespace bnrun::data {
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------
-// Quoting user text in messages. Messages must stay on one line whatever bytes the file holds, so control
-// characters, invalid UTF-8 and Unicode line separators become \xNN, and long text is cut short.
+// Quoting user text in messages: escaped as core/printable.h says, and long text cut short.
 
 constexpr std::size_t kMaxQuotedChars = 40;
 constexpr std::size_t kMaxListedColumns = 10;
-
-// Length of the well-formed, printable UTF-8 sequence starting at text[i], or 0 if there is none.
-std::size_t printable_utf8_length(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  std::size_t length = 0;
-  char32_t code_point = 0;
-  char32_t smallest = 0;  // below this the encoding is overlong
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, code_point = lead & 0x1Fu, smallest = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, code_point = lead & 0x0Fu, smallest = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, code_point = lead & 0x07u, smallest = 0x10000;
-  } else {
-    return 0;
-  }
-  if (length > text.size() - i) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto continuation = static_cast<unsigned char>(text[i + k]);
-    if ((continuation & 0xC0u) != 0x80u) return 0;
-    code_point = (code_point << 6) | (continuation & 0x3Fu);
-  }
-  if (code_point < smallest || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) return 0;
-  // C1 controls (U+0080..U+009F) and the line/paragraph separators could break the line in a terminal or log.
-  if (code_point <= 0x9F || code_point == 0x2028 || code_point == 0x2029) return 0;
-  return length;
-}
-
-void append_hex_escape(std::string& out, unsigned char byte) {
-  constexpr char kHexDigits[] = "0123456789ABCDEF";
-  out += "\\x";
-  out += kHexDigits[byte >> 4];
-  out += kHexDigits[byte & 0x0F];
-}
 
 // Appends `text` with unprintable bytes escaped, stopping after `max_chars` characters. `quote` (if not '\0')
 // and backslash are escaped too, so the result reads unambiguously inside that quote. Returns bytes consumed.

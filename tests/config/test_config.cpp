@@ -242,6 +242,28 @@ TEST_CASE("JSON syntax errors give the line and column") {
   CHECK_THROWS_WITH(parse_json_text("", "empty.json"), Contains("empty.json:1:1: invalid JSON"));
 }
 
+TEST_CASE("a number beyond the range of a double is a JSON error with its line and column") {
+  CHECK_THROWS_WITH(parse_json_text("{\n  \"l2\": 1e400\n}\n", "big.json"),
+                    "big.json:2:9: invalid JSON: number overflow parsing '1e400' (beyond the range of a double)");
+}
+
+TEST_CASE("keys and values with line breaks are reported on one line") {
+  json document = minimal_document();
+  document["dataset"]["a\nb"] = 1;
+  CHECK_THROWS_WITH(parse(document), Catch::Matchers::StartsWith("dataset.a\\x0Ab: unknown key (known keys here:"));
+  // A carriage return, and U+2028 (a line separator in UTF-8).
+  CHECK(error_after("model.layers[0].type=x\r\xE2\x80\xA8y") ==
+        "model.layers[0].type: expected \"dense\", \"batchnorm\" or \"activation\", got \"x\\x0D\\xE2\\x80\\xA8y\"");
+}
+
+TEST_CASE("an override value that is not valid UTF-8 is refused, as JSON cannot hold it") {
+  json document = minimal_document();
+  CHECK_THROWS_WITH(apply_override(document, "dataset.path=caf\xE9.csv"),
+                    "--set dataset.path=caf\\xE9.csv: the value is not valid UTF-8 text");
+  apply_override(document, "dataset.path=caf\xC3\xA9.csv");
+  CHECK(document["dataset"]["path"] == "caf\xC3\xA9.csv");
+}
+
 TEST_CASE("a config file that does not exist is reported with its path") {
   CHECK_THROWS_WITH(bnrun::config::load_config("/nonexistent/x.json", {}),
                     "/nonexistent/x.json: cannot open config file: No such file or directory");
