@@ -210,9 +210,9 @@ std::string claim_markdown(const ClaimJudgement& judgement, const Plan& plan,
     swept += fmt::format("; swept `{}` over {}", axis.key_path, fmt::join(values, ", "));
   }
   text += fmt::format(
-      "**Setup.** `{}`: {} on `{}`; {} (learning rate {}), batch {}, {} epochs{}; {} seeds ({}–{}), bn and no_bn "
+      "**Setup.** `{}`{}: {} on `{}`; {} (learning rate {}), batch {}, {} epochs{}; {} seeds ({}–{}), bn and no_bn "
       "paired by seed. Metric: `{}` ({} is better).\n\n",
-      plan.config_path, layers_text(config),
+      plan.config_path, plan.axes.empty() ? "" : " (its first setting)", layers_text(config),
       config["dataset"].contains("path") ? config["dataset"]["path"].get<std::string>()
                                          : config["dataset"]["train"].get<std::string>(),
       optimizer["name"].get<std::string>(), optimizer["learning_rate"].dump(), training["batch_size"].dump(),
