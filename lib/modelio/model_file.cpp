@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <utility>
+#include <variant>
 
 #include "config/json_reader.h"
 #include "config/load.h"
@@ -368,6 +369,27 @@ void check_output(const ModelFile& file, const nn::Model<float>& model) {
                                              model.output_width()));
 }
 
+// A model file holds every weight of its model, so a Dense layer whose kernel needs more numbers than the whole
+// file stores cannot be complete. It is refused before the model is built, as building allocates every layer
+// first: a 1 KB file with two layers of 1,000,000 units would otherwise ask for 4 TB.
+void check_layers_fit_stored_weights(const ModelFile& file) {
+  std::size_t stored = 0;
+  for (const auto& [layer, tensors] : file.tensors)
+    for (const auto& [key, tensor] : tensors) stored += tensor.values.size();
+  std::size_t width = file.spec.inputs;
+  for (std::size_t i = 0; i < file.spec.layers.size(); ++i) {
+    const auto* dense = std::get_if<nn::DenseSpec>(&file.spec.layers[i]);
+    if (dense == nullptr) continue;
+    const std::size_t kernel_size = width * dense->units;  // both at most max_layer_width: no overflow
+    if (kernel_size > stored)
+      throw ConfigError(fmt::format("layers[{}]", i),
+                        fmt::format("a dense layer of {} units on {} inputs needs {} kernel weights, but the file "
+                                    "stores only {} weights",
+                                    dense->units, width, kernel_size, stored));
+    width = dense->units;
+  }
+}
+
 }  // namespace
 
 void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<float>& model,
@@ -405,6 +427,7 @@ ModelFile read_model_file(const std::string& path) {
   file.path = path;
   try {
     read_document(document, file);
+    check_layers_fit_stored_weights(file);
     check_output(file, *build_model(file));
   } catch (const ConfigError& error) {
     throw UserError(fmt::format("{}: {}", path, error.what()));

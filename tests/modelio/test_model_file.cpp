@@ -344,6 +344,17 @@ TEST_CASE("malformed model files are one-line errors naming the file and the key
   }
 }
 
+TEST_CASE("a model file whose layers need more weights than it stores is refused before the model is built",
+          "[modelio]") {
+  // Built first, these layers would take 4 TB; the file stores the 95 weights of batchnorm_spec().
+  const std::string message = error_after_editing([](json& d) {
+    d["layers"][0]["units"] = 1000000;
+    d["layers"][2]["units"] = 1000000;
+  });
+  CHECK_THAT(message, Contains("edited.json: layers[0]: a dense layer of 1000000 units on 3 inputs needs 3000000 "
+                               "kernel weights, but the file stores only 95 weights"));
+}
+
 TEST_CASE("a model file that is not JSON, or not there, is an error naming it", "[modelio]") {
   const TemporaryFile broken("broken.json", "{\n  \"format\": \"bnrun-model\",\n  \"seed\": ,\n}");
   CHECK_THROWS_WITH(bnrun::modelio::read_model_file(broken.path),
