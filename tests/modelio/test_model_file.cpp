@@ -1,5 +1,6 @@
 // Model files, predict and eval: a saved model computes exactly what the original did, every malformed file is a
 // one-line error naming the file and key, and the run's test rows evaluated from a CSV give the run's numbers.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <bit>
@@ -50,7 +51,8 @@ const std::string iris_config = std::string(BNRUN_SOURCE_DIR) + "/configs/iris_b
 struct TemporaryFile {
   std::string path;
   explicit TemporaryFile(const std::string& name)
-      : path((std::filesystem::temp_directory_path() / ("bnrun_modelio_" + name)).string()) {}
+      : path((std::filesystem::temp_directory_path() / ("bnrun_modelio_" + std::to_string(::getpid()) + "_" + name))
+                 .string()) {}
   TemporaryFile(const std::string& name, const std::string& content) : TemporaryFile(name) { write(content); }
   ~TemporaryFile() { std::remove(path.c_str()); }
   void write(const std::string& content) const { std::ofstream(path, std::ios::binary) << content; }
