@@ -14,7 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "config/json_reader.h"
+#include "core/json_reader.h"
 #include "config/load.h"
 #include "core/error.h"
 #include "data/dataset.h"
@@ -24,7 +24,7 @@
 #include "modelio/predict.h"
 #include "nn/model.h"
 #include "plot/svg.h"
-#include "report/atomic_file.h"
+#include "core/files.h"
 #include "report/results.h"
 #include "report/table.h"
 #include "study/claims.h"
@@ -368,7 +368,7 @@ int run_summary(const Options& options) {
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
   try {
     bnrun::config::check_against_data(config, data.class_names.size());
-  } catch (const bnrun::config::ConfigError& error) {
+  } catch (const bnrun::KeyPathError& error) {
     throw bnrun::UserError(fmt::format("{}: {}", options.config_path, error.what()));
   }
   for (const auto variant : config.experiment.variants) {
@@ -390,7 +390,7 @@ int run_predict(const ModelOptions& options) {
   if (options.output_path.empty()) {
     print_stdout(text);
   } else {
-    bnrun::report::write_file_atomically(options.output_path, text);
+    bnrun::write_file_atomically(options.output_path, text);
     spdlog::info("wrote {} predictions to {}", predictions.predicted.size(), options.output_path);
   }
   return exit_ok;
@@ -476,7 +476,7 @@ int run_claims(const Options& options, const ClaimsOptions& claims_options) {
                                                   : figure.file.rfind("plots/sweep_", 0) == 0;
       if (!wanted) continue;
       const std::string name = fmt::format("{}_{}", stem, fs::path(figure.file).filename().string());
-      bnrun::report::write_file_atomically((plot_folder / name).string(), bnrun::plot::render_svg(figure.figure));
+      bnrun::write_file_atomically((plot_folder / name).string(), bnrun::plot::render_svg(figure.figure));
       plot_files.push_back("claims/" + name);
     }
     sections += bnrun::study::claim_markdown(judgement, study_plan, plot_files);
@@ -489,7 +489,7 @@ int run_claims(const Options& options, const ClaimsOptions& claims_options) {
     return 128 + signal_number;
   }
   const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
-  bnrun::report::write_file_atomically(
+  bnrun::write_file_atomically(
       claims_options.document, bnrun::study::claims_preamble(judgements, "scripts/claims.sh", minutes) + sections);
   std::vector<std::vector<std::string>> rows = {{"claim", "verdict", "why"}};
   for (const auto& judgement : judgements)

@@ -4,7 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "config/json_reader.h"
+#include "core/json_reader.h"
+#include "core/names.h"
 
 namespace bnrun::config {
 
@@ -25,7 +26,7 @@ std::string resolve_path(const std::string& path, const std::string& base_direct
 
 std::string read_path(ObjectReader& reader, std::string_view key, const std::string& base_directory) {
   const std::string value = reader.required_string(key);
-  if (value.empty()) throw ConfigError(reader.path_of(key), "expected a file path, got an empty string");
+  if (value.empty()) throw KeyPathError(reader.path_of(key), "expected a file path, got an empty string");
   return resolve_path(value, base_directory);
 }
 
@@ -35,10 +36,10 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
   const bool single_file = reader.has("path");
   const bool split_files = reader.has("train") || reader.has("test");
   if (single_file && split_files)
-    throw ConfigError("dataset",
+    throw KeyPathError("dataset",
                       "give either \"path\" (one file, split by test_fraction) or \"train\" and \"test\", not both");
   if (!single_file && !split_files)
-    throw ConfigError("dataset", "needs \"path\" (one CSV file) or \"train\" and \"test\" (two CSV files)");
+    throw KeyPathError("dataset", "needs \"path\" (one CSV file) or \"train\" and \"test\" (two CSV files)");
   if (single_file) {
     dataset.path = read_path(reader, "path", base_directory);
     dataset.test_fraction =
@@ -49,14 +50,14 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
     dataset.test_path = read_path(reader, "test", base_directory);
     for (const char* key : {"test_fraction", "stratify"})
       if (reader.has(key))
-        throw ConfigError(reader.path_of(key),
+        throw KeyPathError(reader.path_of(key),
                           "only applies with \"path\"; with separate files the test set is \"test\"");
   }
   dataset.target = reader.required_string("target");
   dataset.features = reader.string_list_or("features", {});
   const std::string delimiter = reader.string_or("delimiter", ",");
   if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r")
-    throw ConfigError(
+    throw KeyPathError(
         reader.path_of("delimiter"),
         fmt::format("expected one character such as \",\" \";\" or \"\\t\", got {}", describe_value(delimiter)));
   dataset.delimiter = delimiter[0];
@@ -99,7 +100,7 @@ nn::LayerSpec parse_layer(const json& document, const std::string& path) {
   } else if (type == "activation") {
     result = nn::ActivationSpec{read_activation(reader, "activation", std::nullopt)};
   } else {
-    throw ConfigError(reader.path_of("type"),
+    throw KeyPathError(reader.path_of("type"),
                       fmt::format("expected \"dense\", \"batchnorm\" or \"activation\", got \"{}\"", type));
   }
   reader.finish();
@@ -125,17 +126,17 @@ std::vector<nn::LayerSpec> parse_layers(const json& document) {
   ObjectReader reader(document, "model");
   const json& list = reader.required("layers");
   if (!list.is_array() || list.empty())
-    throw ConfigError("model.layers",
+    throw KeyPathError("model.layers",
                       fmt::format("expected a non-empty array of layers, got {}", describe_value(list)));
   std::vector<nn::LayerSpec> layers;
   for (std::size_t i = 0; i < list.size(); ++i)
     layers.push_back(parse_layer(list[i], fmt::format("model.layers[{}]", i)));
   reader.finish();
 
-  if (last_dense_index(layers) == layers.size()) throw ConfigError("model.layers", "needs at least one dense layer");
+  if (last_dense_index(layers) == layers.size()) throw KeyPathError("model.layers", "needs at least one dense layer");
   const auto ending = output_activation(layers);
   if (!ending || (*ending != nn::Activation::softmax && *ending != nn::Activation::sigmoid))
-    throw ConfigError(fmt::format("model.layers[{}]", layers.size() - 1),
+    throw KeyPathError(fmt::format("model.layers[{}]", layers.size() - 1),
                       "the model must end in a softmax (one unit per class) or a sigmoid (one unit, two classes): "
                       "set \"activation\" of the last dense layer");
   return layers;
@@ -182,16 +183,11 @@ Schedule parse_schedule(const json& document) {
   return result;
 }
 
-constexpr Monitor monitors[] = {Monitor::val_loss, Monitor::val_accuracy, Monitor::train_loss, Monitor::train_accuracy};
-
 EarlyStoppingConfig parse_early_stopping(const json& document) {
   ObjectReader reader(document, "training.early_stopping");
   EarlyStoppingConfig early_stopping;
-  std::vector<std::string_view> monitor_names;
-  for (const Monitor monitor : monitors) monitor_names.push_back(monitor_name(monitor));
-  const std::string monitor = reader.choice_or("monitor", monitor_name(early_stopping.monitor), monitor_names);
-  for (const Monitor candidate : monitors)
-    if (monitor_name(candidate) == monitor) early_stopping.monitor = candidate;
+  early_stopping.monitor = *value_in(
+      monitor_names, reader.choice_or("monitor", monitor_name(early_stopping.monitor), names_in(monitor_names)));
   early_stopping.patience = reader.integer_or("patience", early_stopping.patience, 1, max_epochs);
   early_stopping.min_delta = reader.number_or("min_delta", early_stopping.min_delta, non_negative());
   early_stopping.restore_best = reader.boolean_or("restore_best", early_stopping.restore_best);
@@ -205,10 +201,9 @@ TrainingConfig parse_training(const json& document) {
   training.epochs = reader.integer_or("epochs", training.epochs, 1, max_epochs);
   training.batch_size = reader.integer_or("batch_size", training.batch_size, 1, max_batch_size);
   training.seed = static_cast<std::uint64_t>(reader.integer_or("seed", static_cast<std::int64_t>(training.seed), 0));
-  const std::string loss =
-      reader.choice_or("loss", "auto", {"auto", "sparse_categorical_crossentropy", "binary_crossentropy"});
-  if (loss == "sparse_categorical_crossentropy") training.loss = Loss::sparse_categorical_crossentropy;
-  if (loss == "binary_crossentropy") training.loss = Loss::binary_crossentropy;
+  std::vector<std::string_view> loss_choices = names_in(loss_names);
+  loss_choices.insert(loss_choices.begin(), "auto");
+  training.loss = value_in(loss_names, reader.choice_or("loss", "auto", loss_choices));
   training.shuffle = reader.boolean_or("shuffle", training.shuffle);
   training.l2 = reader.number_or("l2", training.l2, non_negative());
   if (const auto* optimizer = reader.optional("optimizer")) training.optimizer = parse_optimizer(*optimizer);
@@ -225,15 +220,15 @@ ExperimentConfig parse_experiment(const json& document) {
   ObjectReader reader(document, "experiment");
   ExperimentConfig experiment;
   const auto names = reader.string_list_or("variants", {"bn", "no_bn"});
-  if (names.empty()) throw ConfigError("experiment.variants", "expected at least one of \"bn\", \"no_bn\"");
+  if (names.empty()) throw KeyPathError("experiment.variants", "expected at least one of \"bn\", \"no_bn\"");
   experiment.variants.clear();
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string path = fmt::format("experiment.variants[{}]", i);
     if (names[i] != "bn" && names[i] != "no_bn")
-      throw ConfigError(path, fmt::format("expected \"bn\" or \"no_bn\", got \"{}\"", names[i]));
+      throw KeyPathError(path, fmt::format("expected \"bn\" or \"no_bn\", got \"{}\"", names[i]));
     const Variant variant = names[i] == "bn" ? Variant::bn : Variant::no_bn;
     if (std::find(experiment.variants.begin(), experiment.variants.end(), variant) != experiment.variants.end())
-      throw ConfigError(path, fmt::format("\"{}\" is listed twice", names[i]));
+      throw KeyPathError(path, fmt::format("\"{}\" is listed twice", names[i]));
     experiment.variants.push_back(variant);
   }
   reader.finish();
@@ -248,23 +243,23 @@ bool runs_batchnorm(const Config& config) {
 
 void check_consistency(const Config& config) {
   if (runs_batchnorm(config) && config.training.batch_size < 2)
-    throw ConfigError("training.batch_size",
+    throw KeyPathError("training.batch_size",
                       "must be at least 2 when the model has batchnorm layers (a batch of one row has zero variance)");
   const auto ending = output_activation(config.layers);
   if (config.training.loss == Loss::sparse_categorical_crossentropy && ending != nn::Activation::softmax)
-    throw ConfigError("training.loss", "sparse_categorical_crossentropy needs a softmax output layer");
+    throw KeyPathError("training.loss", "sparse_categorical_crossentropy needs a softmax output layer");
   if (config.training.loss == Loss::binary_crossentropy && ending != nn::Activation::sigmoid)
-    throw ConfigError("training.loss", "binary_crossentropy needs a sigmoid output layer with one unit");
+    throw KeyPathError("training.loss", "binary_crossentropy needs a sigmoid output layer with one unit");
   const auto& early_stopping = config.training.early_stopping;
   if (early_stopping && monitors_validation(early_stopping->monitor) && config.dataset.validation_fraction == 0.0)
-    throw ConfigError("training.early_stopping.monitor",
+    throw KeyPathError("training.early_stopping.monitor",
                       fmt::format("\"{}\" needs validation data: set dataset.validation_fraction above 0, or monitor "
                                   "\"train_loss\" or \"train_accuracy\"",
                                   monitor_name(early_stopping->monitor)));
   const auto* cosine = std::get_if<CosineSchedule>(&config.training.schedule);
   const double learning_rate = optim::learning_rate_of(config.training.optimizer);
   if (cosine && cosine->min_learning_rate > learning_rate)
-    throw ConfigError("training.schedule.min_learning_rate",
+    throw KeyPathError("training.schedule.min_learning_rate",
                       fmt::format("is {}, above training.optimizer.learning_rate {}: a cosine schedule decays from "
                                   "the learning rate down to this minimum",
                                   cosine->min_learning_rate, learning_rate));
@@ -324,21 +319,11 @@ std::string_view variant_name(Variant variant) {
 }
 
 std::string_view loss_name(Loss loss) {
-  return loss == Loss::binary_crossentropy ? "binary_crossentropy" : "sparse_categorical_crossentropy";
+  return name_in(loss_names, loss);
 }
 
 std::string_view monitor_name(Monitor monitor) {
-  switch (monitor) {
-    case Monitor::val_loss:
-      return "val_loss";
-    case Monitor::val_accuracy:
-      return "val_accuracy";
-    case Monitor::train_loss:
-      return "train_loss";
-    case Monitor::train_accuracy:
-      return "train_accuracy";
-  }
-  return "val_loss";
+  return name_in(monitor_names, monitor);
 }
 
 bool monitors_validation(Monitor monitor) {
@@ -418,14 +403,14 @@ void check_against_data(const Config& config, std::size_t class_count) {
   const std::string path = fmt::format("model.layers[{}].units", index);
   if (effective_loss(config) == Loss::binary_crossentropy) {
     if (dense.units != 1)
-      throw ConfigError(path,
+      throw KeyPathError(path,
                         fmt::format("is {}, but a sigmoid output for binary cross-entropy needs 1 unit", dense.units));
     if (class_count != 2)
-      throw ConfigError(path, fmt::format("a sigmoid output needs exactly 2 classes, but the data has {}; "
+      throw KeyPathError(path, fmt::format("a sigmoid output needs exactly 2 classes, but the data has {}; "
                                           "use a softmax layer with {} units",
                                           class_count, class_count));
   } else if (dense.units != class_count) {
-    throw ConfigError(path,
+    throw KeyPathError(path,
                       fmt::format("is {}, but the data has {} classes: the softmax output needs one unit per class",
                                   dense.units, class_count));
   }

@@ -11,10 +11,13 @@
 //   experiment{ variants: ["bn", "no_bn"] }
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -41,9 +44,17 @@ struct DatasetConfig {
 };
 
 enum class Loss { sparse_categorical_crossentropy, binary_crossentropy };
+inline constexpr std::array<std::pair<Loss, std::string_view>, 2> loss_names = {
+    {{Loss::sparse_categorical_crossentropy, "sparse_categorical_crossentropy"},
+     {Loss::binary_crossentropy, "binary_crossentropy"}}};
 
 // What early stopping watches. The validation metrics need validation rows (dataset.validation_fraction > 0).
 enum class Monitor { val_loss, val_accuracy, train_loss, train_accuracy };
+inline constexpr std::array<std::pair<Monitor, std::string_view>, 4> monitor_names = {
+    {{Monitor::val_loss, "val_loss"},
+     {Monitor::val_accuracy, "val_accuracy"},
+     {Monitor::train_loss, "train_loss"},
+     {Monitor::train_accuracy, "train_accuracy"}}};
 
 // Keras' EarlyStopping: an epoch improves when the monitored value beats the best so far by more than
 // min_delta (lower for losses, higher for accuracies); training stops after `patience` epochs without one.
@@ -106,7 +117,7 @@ std::string_view monitor_name(Monitor monitor);
 bool monitors_validation(Monitor monitor);
 
 // Validates `document` and fills in defaults. Relative data paths are resolved against `base_directory`.
-// `default_name` is used when the config has no "name". Throws ConfigError naming the key path.
+// `default_name` is used when the config has no "name". Throws KeyPathError naming the key path.
 Config parse_config(const nlohmann::json& document, const std::string& base_directory, const std::string& default_name);
 
 // The resolved config as JSON, every default written out; parse_config(to_json(c)) == c.

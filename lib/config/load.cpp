@@ -1,14 +1,12 @@
 #include "config/load.h"
 
 #include <fmt/format.h>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "config/json_reader.h"
+#include "core/json_reader.h"
 #include "core/error.h"
+#include "core/files.h"
+#include "core/json_text.h"
 #include "core/printable.h"
 #include "core/text.h"
 
@@ -57,54 +55,6 @@ std::vector<PathSegment> parse_key_path(const std::string& path, const std::stri
   return segments;
 }
 
-std::string line_column_of(const std::string& text, std::size_t byte) {
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("{}:{}", line, column);
-}
-
-// nlohmann's messages start "[json.exception.parse_error.101] parse error at line 3, column 5: "; keep the rest,
-// on one line.
-std::string parse_problem(const std::string& message) {
-  const std::size_t colon = message.find(": ");
-  std::string problem = colon == std::string::npos ? message : message.substr(colon + 2);
-  for (char& c : problem)
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  return problem;
-}
-
-// nlohmann reports a number beyond the range of a double ("1e400") as out_of_range error 406, without a position
-// but quoting the number ("[json.exception.out_of_range.406] number overflow parsing '1e400'"): the line and
-// column are where that number first appears.
-std::string number_overflow_message(const std::string& text, const std::string& source, const std::string& what) {
-  const std::size_t prefix_end = what.find("] ");
-  const std::string problem = prefix_end == std::string::npos ? what : what.substr(prefix_end + 2);
-  const std::size_t open = problem.find('\'');
-  const std::size_t close = problem.rfind('\'');
-  const std::size_t byte = open < close ? text.find(problem.substr(open + 1, close - open - 1)) : std::string::npos;
-  const std::string position = byte == std::string::npos ? "" : ":" + line_column_of(text, byte);
-  return fmt::format("{}{}: invalid JSON: {} (beyond the range of a double)", source, position, problem);
-}
-
-std::string read_file(const std::string& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error))
-    throw UserError(fmt::format("{}: is a directory, not a config file", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(fmt::format("{}: cannot open config file: {}", path, std::strerror(errno)));
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 // Paths in the file are relative to the file; a path typed on the command line is relative to where it was
 // typed, so an overridden data path is made absolute here, before the file's folder is applied.
 void make_data_paths_absolute(json& document, const std::string& assignment) {
@@ -117,23 +67,6 @@ void make_data_paths_absolute(json& document, const std::string& assignment) {
 }
 
 }  // namespace
-
-json parse_json_text(const std::string& text, const std::string& source) {
-  constexpr std::size_t max_nesting = 64;
-  const std::size_t too_deep = excessive_json_nesting_offset(text, max_nesting);
-  if (too_deep != std::string::npos)
-    throw UserError(fmt::format("{}:{}: arrays and objects nest more than {} levels deep", source,
-                                line_column_of(text, too_deep), max_nesting));
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& error) {
-    const std::size_t byte = error.byte > 0 ? error.byte - 1 : 0;
-    throw UserError(
-        fmt::format("{}:{}: invalid JSON: {}", source, line_column_of(text, byte), parse_problem(error.what())));
-  } catch (const json::out_of_range& error) {
-    throw UserError(number_overflow_message(text, source, error.what()));
-  }
-}
 
 void set_value(json& document, const std::string& key_path, json value, std::string_view origin) {
   const std::string assignment =
@@ -167,21 +100,21 @@ void apply_override(json& document, const std::string& assignment, std::string_v
   if (equals == std::string::npos || equals == 0)
     throw UserError(fmt::format("{} {}: expected key.path=value", origin, assignment));
   const std::string text = assignment.substr(equals + 1);
-  if (excessive_json_nesting_offset(text, 64) != std::string::npos)
-    throw UserError(
-        fmt::format("{} {}: the value nests more than 64 levels deep", origin, assignment.substr(0, equals)));
-  json value = json::parse(text, nullptr, false);
-  if (value.is_discarded()) {
+  if (excessive_json_nesting_offset(text, max_json_nesting) != std::string::npos)
+    throw UserError(fmt::format("{} {}: the value nests more than {} levels deep", origin,
+                                assignment.substr(0, equals), max_json_nesting));
+  auto value = json_value_of(text);
+  if (!value) {
     // Configs are JSON, and so are the results that repeat them: a string must be UTF-8 (JSON text always is).
     if (!is_valid_utf8(text))
       throw UserError(fmt::format("{} {}: the value is not valid UTF-8 text", origin, assignment));
     value = text;
   }
-  set_value(document, assignment.substr(0, equals), std::move(value), origin);
+  set_value(document, assignment.substr(0, equals), std::move(*value), origin);
 }
 
 json read_config_document(const std::string& path) {
-  return parse_json_text(read_file(path), path);
+  return parse_json_text(read_file(path, "config file"), path);
 }
 
 Config resolve_config(json document, const std::string& path, const std::vector<Override>& overrides) {
@@ -192,7 +125,7 @@ Config resolve_config(json document, const std::string& path, const std::vector<
   const std::filesystem::path file(path);
   try {
     return parse_config(document, file.parent_path().string(), file.stem().string());
-  } catch (const ConfigError& error) {
+  } catch (const KeyPathError& error) {
     // Say where a bad value came from when an override set it (the last one to set it wins, as it was applied last).
     for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
       const std::string key = it->assignment.substr(0, it->assignment.find('='));

@@ -9,9 +9,6 @@
 
 namespace bnrun::config {
 
-// Parses JSON text; a syntax error becomes a UserError "<source>:<line>:<column>: <problem>".
-nlohmann::json parse_json_text(const std::string& text, const std::string& source);
-
 // An override and where it came from, for messages: "--set" (the default), "--sweep", "--seeds", or "sweep" (the
 // config's own sweep section). Data paths set from the command line are relative to the working folder; those
 // from the config's sweep section, to the config file.

@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include "core/csv_text.h"
+
 #include <string_view>
 
 namespace bnrun {
@@ -59,6 +61,20 @@ std::size_t excessive_json_nesting_offset(std::string_view json_text, std::size_
     }
   }
   return std::string_view::npos;
+}
+
+}  // namespace bnrun
+
+namespace bnrun {
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
 }
 
 }  // namespace bnrun

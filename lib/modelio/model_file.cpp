@@ -15,20 +15,18 @@
 #include <utility>
 #include <variant>
 
-#include "config/json_reader.h"
-#include "config/load.h"
+#include "core/json_reader.h"
 #include "core/error.h"
 #include "core/names.h"
 #include "nn/batchnorm.h"
 #include "nn/dense.h"
-#include "report/atomic_file.h"
+#include "core/files.h"
+#include "core/json_text.h"
 
 namespace bnrun::modelio {
 
 namespace {
 
-using config::ConfigError;
-using config::ObjectReader;
 using nlohmann::json;
 using nlohmann::ordered_json;
 
@@ -156,18 +154,7 @@ void append_json(std::string& out, const ordered_json& value, const std::string&
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Reading. Problems are ConfigErrors carrying the key path; read_model_file adds the file name.
-
-std::string read_text(const std::string& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error))
-    throw UserError(fmt::format("{}: is a directory, not a model file", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(fmt::format("{}: cannot open model file: {}", path, std::strerror(errno)));
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
+// Reading. Problems are KeyPathErrors carrying the key path; read_model_file adds the file name.
 
 std::string required_choice(ObjectReader& reader, std::string_view key, const std::vector<std::string_view>& choices) {
   reader.required(key);  // in a model file every key is written out: missing is an error, not a default
@@ -192,28 +179,28 @@ std::vector<std::string> required_string_list(ObjectReader& reader, std::string_
 const json& required_array(ObjectReader& reader, std::string_view key) {
   const json& value = reader.required(key);
   if (!value.is_array())
-    throw ConfigError(reader.path_of(key), fmt::format("expected an array, got {}", config::describe_value(value)));
+    throw KeyPathError(reader.path_of(key), fmt::format("expected an array, got {}", describe_value(value)));
   return value;
 }
 
 double read_number(const json& value, const std::string& path) {
   if (!value.is_number() || !std::isfinite(value.get<double>()))
-    throw ConfigError(path, fmt::format("expected a finite number, got {}", config::describe_value(value)));
+    throw KeyPathError(path, fmt::format("expected a finite number, got {}", describe_value(value)));
   return value.get<double>();
 }
 
 float read_float(const json& value, const std::string& path) {
   const double number = read_number(value, path);
   if (std::fabs(number) > static_cast<double>(std::numeric_limits<float>::max()))
-    throw ConfigError(path, fmt::format("{} is beyond the float range", config::describe_value(value)));
+    throw KeyPathError(path, fmt::format("{} is beyond the float range", describe_value(value)));
   return static_cast<float>(number);
 }
 
 std::vector<double> read_numbers(const json& value, const std::string& path, std::size_t expected_length) {
   if (!value.is_array())
-    throw ConfigError(path, fmt::format("expected an array of numbers, got {}", config::describe_value(value)));
+    throw KeyPathError(path, fmt::format("expected an array of numbers, got {}", describe_value(value)));
   if (value.size() != expected_length)
-    throw ConfigError(path,
+    throw KeyPathError(path,
                       fmt::format("expected {} numbers (one per feature), got {}", expected_length, value.size()));
   std::vector<double> numbers;
   for (std::size_t i = 0; i < value.size(); ++i)
@@ -232,13 +219,13 @@ nn::LayerSpec read_layer(const json& value, const std::string& path) {
         *kernels::activation_from_name(required_choice(reader, "activation", kernels::activation_names()));
     dense.initializer = *nn::initializer_from_name(required_choice(reader, "initializer", nn::initializer_names()));
     // Only the initialization used it: files written before it existed read as 1.
-    dense.kernel_scale = reader.number_or("kernel_scale", 1.0, config::positive());
+    dense.kernel_scale = reader.number_or("kernel_scale", 1.0, positive());
     dense.use_bias = required_boolean(reader, "use_bias");
     result = dense;
   } else if (type == "batchnorm") {
     nn::BatchNormSpec batchnorm;
     batchnorm.momentum = required_number(reader, "momentum", {0.0, 1.0, true, true, "in [0, 1]"});
-    batchnorm.epsilon = required_number(reader, "epsilon", config::positive());
+    batchnorm.epsilon = required_number(reader, "epsilon", positive());
     batchnorm.center = required_boolean(reader, "center");
     batchnorm.scale = required_boolean(reader, "scale");
     batchnorm.running_variance = *value_in(
@@ -260,7 +247,7 @@ std::optional<data::Standardizer> read_scaler(const json& value, std::size_t inp
   scaler.scale = read_numbers(reader.required("scale"), "scaler.scale", inputs);
   for (std::size_t j = 0; j < inputs; ++j)
     if (scaler.scale[j] <= 0.0)
-      throw ConfigError(fmt::format("scaler.scale[{}]", j), fmt::format("expected > 0, got {}", scaler.scale[j]));
+      throw KeyPathError(fmt::format("scaler.scale[{}]", j), fmt::format("expected > 0, got {}", scaler.scale[j]));
   reader.finish();
   return scaler;
 }
@@ -268,7 +255,7 @@ std::optional<data::Standardizer> read_scaler(const json& value, std::size_t inp
 // A vector, or a matrix as an array of equally long rows.
 StoredTensor read_tensor(const json& value, const std::string& path) {
   if (!value.is_array())
-    throw ConfigError(path, fmt::format("expected an array of numbers, got {}", config::describe_value(value)));
+    throw KeyPathError(path, fmt::format("expected an array of numbers, got {}", describe_value(value)));
   StoredTensor tensor;
   if (value.empty() || !value.front().is_array()) {
     tensor.shape = {value.size()};
@@ -282,10 +269,10 @@ StoredTensor read_tensor(const json& value, const std::string& path) {
     const json& row = value[i];
     const std::string row_path = fmt::format("{}[{}]", path, i);
     if (!row.is_array())
-      throw ConfigError(row_path,
-                        fmt::format("expected a row (an array of numbers), got {}", config::describe_value(row)));
+      throw KeyPathError(row_path,
+                        fmt::format("expected a row (an array of numbers), got {}", describe_value(row)));
     if (row.size() != columns)
-      throw ConfigError(row_path, fmt::format("has {} numbers but row 0 has {}", row.size(), columns));
+      throw KeyPathError(row_path, fmt::format("has {} numbers but row 0 has {}", row.size(), columns));
     for (std::size_t j = 0; j < columns; ++j)
       tensor.values.push_back(read_float(row[j], fmt::format("{}[{}]", row_path, j)));
   }
@@ -315,14 +302,14 @@ Enum required_enum(ObjectReader& reader, std::string_view key, const std::array<
 
 void read_document(const json& document, ModelFile& file) {
   ObjectReader reader(document, "");
-  if (!reader.has("format")) throw ConfigError("format", "missing: this is not a bnrun model file");
+  if (!reader.has("format")) throw KeyPathError("format", "missing: this is not a bnrun model file");
   const std::string format = reader.required_string("format");
   if (format != format_tag)
-    throw ConfigError("format",
+    throw KeyPathError("format",
                       fmt::format("expected \"{}\", got \"{}\": this is not a bnrun model file", format_tag, format));
   const std::int64_t version = reader.required_integer("format_version", 1);
   if (version > model_format_version)
-    throw ConfigError("format_version", fmt::format("{} is newer than this bnrun reads ({}); use a newer bnrun",
+    throw KeyPathError("format_version", fmt::format("{} is newer than this bnrun reads ({}); use a newer bnrun",
                                                     version, model_format_version));
   file.bnrun_version = reader.required_string("bnrun_version");
 
@@ -336,13 +323,13 @@ void read_document(const json& document, ModelFile& file) {
 
   file.spec.inputs = static_cast<std::size_t>(reader.required_integer("inputs", 1, max_layer_width));
   const json& layers = required_array(reader, "layers");
-  if (layers.empty()) throw ConfigError("layers", "expected at least one layer");
+  if (layers.empty()) throw KeyPathError("layers", "expected at least one layer");
   for (std::size_t i = 0; i < layers.size(); ++i)
     file.spec.layers.push_back(read_layer(layers[i], fmt::format("layers[{}]", i)));
 
   metadata.feature_names = required_string_list(reader, "features");
   if (metadata.feature_names.size() != file.spec.inputs)
-    throw ConfigError("features",
+    throw KeyPathError("features",
                       fmt::format("{} names for {} inputs", metadata.feature_names.size(), file.spec.inputs));
   metadata.target = reader.required_string("target");
   metadata.class_names = required_string_list(reader, "classes");
@@ -356,16 +343,16 @@ void check_output(const ModelFile& file, const nn::Model<float>& model) {
   const ModelMetadata& metadata = file.metadata;
   if (metadata.loss == config::Loss::binary_crossentropy) {
     if (model.output_activation() != nn::Activation::sigmoid || model.output_width() != 1)
-      throw ConfigError("loss", "binary_crossentropy needs an output layer of one sigmoid unit");
+      throw KeyPathError("loss", "binary_crossentropy needs an output layer of one sigmoid unit");
     if (metadata.class_names.size() != 2)
-      throw ConfigError("classes",
+      throw KeyPathError("classes",
                         fmt::format("a sigmoid output needs exactly 2 classes, got {}", metadata.class_names.size()));
     return;
   }
   if (model.output_activation() != nn::Activation::softmax)
-    throw ConfigError("loss", "sparse_categorical_crossentropy needs a softmax output layer");
+    throw KeyPathError("loss", "sparse_categorical_crossentropy needs a softmax output layer");
   if (metadata.class_names.size() != model.output_width() || metadata.class_names.size() < 2)
-    throw ConfigError("classes", fmt::format("{} classes for an output layer of {} units", metadata.class_names.size(),
+    throw KeyPathError("classes", fmt::format("{} classes for an output layer of {} units", metadata.class_names.size(),
                                              model.output_width()));
 }
 
@@ -382,7 +369,7 @@ void check_layers_fit_stored_weights(const ModelFile& file) {
     if (dense == nullptr) continue;
     const std::size_t kernel_size = width * dense->units;  // both at most max_layer_width: no overflow
     if (kernel_size > stored)
-      throw ConfigError(fmt::format("layers[{}]", i),
+      throw KeyPathError(fmt::format("layers[{}]", i),
                         fmt::format("a dense layer of {} units on {} inputs needs {} kernel weights, but the file "
                                     "stores only {} weights",
                                     dense->units, width, kernel_size, stored));
@@ -418,18 +405,18 @@ void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<fl
     throw UserError(fmt::format("{}: cannot save the model: a feature, target or class name is not valid UTF-8", path));
   }
   text += '\n';
-  report::write_file_atomically(path, text);
+  write_file_atomically(path, text);
 }
 
 ModelFile read_model_file(const std::string& path) {
-  const json document = config::parse_json_text(read_text(path), path);
+  const json document = parse_json_text(read_file(path, "model file"), path);
   ModelFile file;
   file.path = path;
   try {
     read_document(document, file);
     check_layers_fit_stored_weights(file);
     check_output(file, *build_model(file));
-  } catch (const ConfigError& error) {
+  } catch (const KeyPathError& error) {
     throw UserError(fmt::format("{}: {}", path, error.what()));
   }
   return file;

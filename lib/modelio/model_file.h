@@ -58,7 +58,7 @@ struct ModelFile {
   StoredWeights tensors;
 };
 
-// Writes `model`, built from `spec`, atomically (report::write_file_atomically). Throws UserError naming the path
+// Writes `model`, built from `spec`, atomically (write_file_atomically). Throws UserError naming the path
 // and tensor when a weight is not finite (a diverged model cannot be written as JSON numbers).
 void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<float>& model,
                 const ModelMetadata& metadata);

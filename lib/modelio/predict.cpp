@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/csv_text.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 
@@ -62,17 +63,6 @@ std::int32_t predicted_class(const float* logits, std::size_t width) {
   for (std::size_t j = 1; j < width; ++j)
     if (logits[j] > logits[best]) best = j;
   return static_cast<std::int32_t>(best);
-}
-
-// RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled.
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
 }
 
 template <class T>

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "report/atomic_file.h"
+#include "core/files.h"
 
 namespace bnrun::report {
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/json_reader.h"
 #include "study/aggregate.h"
 #include "study/figures.h"
 
@@ -98,27 +99,21 @@ std::string_view verdict_name(Verdict verdict) {
 }
 
 Claim parse_claim(const json& section, const std::string& config_path) {
-  auto fail = [&](const std::string& key, const std::string& problem) {
-    return UserError(fmt::format("{}: claim.{}: {}", config_path, key, problem));
-  };
-  if (!section.is_object()) throw UserError(fmt::format("{}: claim: expected an object", config_path));
-  for (const auto& [key, value] : section.items())
-    if (key != "title" && key != "question" && key != "metric" && key != "better")
-      throw fail(key, "unknown key (known: title, question, metric, better)");
-  Claim claim;
-  for (const char* key : {"title", "question", "metric", "better"}) {
-    if (!section.contains(key) || !section[key].is_string()) throw fail(key, "expected a string");
+  try {
+    ObjectReader reader(section, "claim");
+    Claim claim;
+    claim.title = reader.required_string("title");
+    claim.question = reader.required_string("question");
+    const std::vector<std::string_view> metric_names(metrics.begin(), metrics.end());
+    if (!reader.has("metric")) reader.required("metric");  // throws "is required but missing"
+    claim.metric = reader.choice_or("metric", "", metric_names);
+    if (!reader.has("better")) reader.required("better");
+    claim.higher_is_better = reader.choice_or("better", "", {"higher", "lower"}) == "higher";
+    reader.finish();
+    return claim;
+  } catch (const KeyPathError& error) {
+    throw UserError(fmt::format("{}: {}", config_path, error.what()));
   }
-  claim.title = section["title"].get<std::string>();
-  claim.question = section["question"].get<std::string>();
-  claim.metric = section["metric"].get<std::string>();
-  if (std::find(metrics.begin(), metrics.end(), claim.metric) == metrics.end())
-    throw fail("metric", fmt::format("expected one of {}, got \"{}\"", fmt::join(metrics, ", "), claim.metric));
-  const std::string better = section["better"].get<std::string>();
-  if (better != "higher" && better != "lower")
-    throw fail("better", fmt::format("expected \"higher\" or \"lower\", got \"{}\"", better));
-  claim.higher_is_better = better == "higher";
-  return claim;
 }
 
 ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vector<RunOutcome>& outcomes) {

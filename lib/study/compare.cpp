@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "core/files.h"
+#include "core/json_text.h"
 #include "core/error.h"
 #include "core/text.h"
 #include "report/table.h"
@@ -19,14 +21,14 @@ using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 ordered_json read_document(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw UserError(fmt::format("{}: cannot open", file.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  // A hostile file could nest deeply enough to overflow the recursive walks below; ours nest a few levels.
-  const bool too_deep = excessive_json_nesting_offset(text.str(), 64) != std::string::npos;
-  auto document =
-      too_deep ? ordered_json(ordered_json::value_t::discarded) : ordered_json::parse(text.str(), nullptr, false);
+  const auto text = read_file_if_readable(file.string());
+  if (!text) throw UserError(fmt::format("{}: cannot open", file.string()));
+  ordered_json document;
+  try {
+    document = parse_ordered_json_text(*text, file.string());
+  } catch (const UserError&) {
+    document = ordered_json(ordered_json::value_t::discarded);
+  }
   if (document.is_discarded() || !document.is_object() || !document.contains("runs") || !document.contains("config"))
     throw UserError(
         fmt::format("{}: not a bnrun results file (expected JSON with \"config\" and \"runs\")", file.string()));

@@ -7,7 +7,8 @@
 
 #include "config/config.h"
 #include "core/error.h"
-#include "report/atomic_file.h"
+#include "core/csv_text.h"
+#include "core/files.h"
 #include "report/table.h"
 
 namespace bnrun::study {
@@ -62,13 +63,6 @@ ordered_json settings_object(const std::vector<Setting>& settings) {
   ordered_json object = ordered_json::object();
   for (const auto& setting : settings) object[setting.key_path] = setting.value;
   return object;
-}
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
 }
 
 std::string number_cell(const ordered_json& object, const char* key) {
@@ -257,16 +251,16 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
 
 std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcomes) {
   std::string text = "run,folder";
-  for (const auto& axis : plan.axes) text += "," + csv_cell(axis.key_path);
+  for (const auto& axis : plan.axes) text += "," + csv_field(axis.key_path);
   text += ",seed,variant,status,test_accuracy,test_loss,best_val_accuracy,epochs_completed,train_seconds,error\n";
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     const PlannedRun& run = plan.runs[i];
-    std::string prefix = fmt::format("{},{}", run.index, csv_cell(run.folder));
-    for (const auto& setting : run.settings) prefix += "," + csv_cell(value_text(setting.value));
+    std::string prefix = fmt::format("{},{}", run.index, csv_field(run.folder));
+    for (const auto& setting : run.settings) prefix += "," + csv_field(value_text(setting.value));
     prefix += fmt::format(",{}", run.seed);
     if (outcomes[i].state == RunState::failed) {
       for (const auto& variant : plan_variants(plan))
-        text += fmt::format("{},{},failed,,,,,,{}\n", prefix, variant, csv_cell(outcomes[i].error));
+        text += fmt::format("{},{},failed,,,,,,{}\n", prefix, variant, csv_field(outcomes[i].error));
       continue;
     }
     for (const auto& entry : outcomes[i].result["runs"]) {
@@ -376,7 +370,7 @@ void prepare_output_folder(const std::string& directory, bool overwrite, bool re
     }
   }
   report::prepare_output_folder(directory);
-  report::write_file_atomically((folder / marker_file).string(), "This folder was written by bnrun.\n");
+  write_file_atomically((folder / marker_file).string(), "This folder was written by bnrun.\n");
 }
 
 void write_study_outputs(const std::string& directory, const Plan& plan, const std::vector<RunOutcome>& outcomes,
@@ -388,12 +382,12 @@ void write_study_outputs(const std::string& directory, const Plan& plan, const s
   fs::create_directories(folder / "plots", error);
   if (error) throw UserError(fmt::format("{}: cannot create the plots folder: {}", directory, error.message()));
   for (const auto& figure : figures)
-    report::write_file_atomically((folder / figure.file).string(), plot::render_svg(figure.figure));
-  report::write_file_atomically((folder / "report.md").string(),
+    write_file_atomically((folder / figure.file).string(), plot::render_svg(figure.figure));
+  write_file_atomically((folder / "report.md").string(),
                                 report_markdown(plan, outcomes, groups, figures, command_line));
   if (!plan.is_study) return;
-  report::write_file_atomically((folder / "summary.csv").string(), summary_csv(plan, outcomes));
-  report::write_file_atomically((folder / "summary.json").string(),
+  write_file_atomically((folder / "summary.csv").string(), summary_csv(plan, outcomes));
+  write_file_atomically((folder / "summary.json").string(),
                                 summary_json(plan, outcomes, groups, environment).dump(2) + "\n");
 }
 

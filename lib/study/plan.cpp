@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/files.h"
+#include "core/json_text.h"
 #include "core/error.h"
 #include "core/text.h"
 
@@ -78,12 +80,10 @@ std::vector<SweepAxis> config_sweep_axes(const json& document, const std::string
   const json& sweep = document["sweep"];
   if (!sweep.is_object())
     throw UserError(fmt::format("{}: sweep: expected an object {{\"key.path\": [values]}}", path));
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  const auto ordered = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+  nlohmann::ordered_json ordered;
+  if (const auto text = read_file_if_readable(path)) ordered = parse_ordered_json_text(*text, path);
   std::vector<std::string> keys;
-  if (!ordered.is_discarded() && ordered.contains("sweep") && ordered["sweep"].is_object())
+  if (ordered.is_object() && ordered.contains("sweep") && ordered["sweep"].is_object())
     for (const auto& [key, value] : ordered["sweep"].items()) keys.push_back(key);
   for (const auto& [key, value] : sweep.items())
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
@@ -138,13 +138,13 @@ std::vector<json> parse_sweep_values(const std::string& text, const std::string&
     pieces.back() += c;
   }
   if (quoted || depth != 0) throw UserError(fmt::format("--sweep {}: unbalanced quotes or brackets", assignment));
-  if (excessive_json_nesting_offset(text, 64) != std::string::npos)
+  if (excessive_json_nesting_offset(text, max_json_nesting) != std::string::npos)
     throw UserError(fmt::format("--sweep {}: a value nests more than 64 levels deep", assignment));
   std::vector<json> values;
   for (const auto& piece : pieces) {
     if (piece.empty()) throw UserError(fmt::format("--sweep {}: empty value in the list", assignment));
-    json value = json::parse(piece, nullptr, false);
-    values.push_back(value.is_discarded() ? json(piece) : std::move(value));
+    auto value = json_value_of(piece);
+    values.push_back(value ? std::move(*value) : json(piece));
   }
   return values;
 }

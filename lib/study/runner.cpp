@@ -10,7 +10,8 @@
 #include <sstream>
 #include <thread>
 
-#include "config/json_reader.h"
+#include "core/json_text.h"
+#include "core/json_reader.h"
 #include "core/error.h"
 #include "core/resources.h"
 #include "core/text.h"
@@ -19,7 +20,7 @@
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
-#include "report/atomic_file.h"
+#include "core/files.h"
 #include "report/results.h"
 #include "train/memory.h"
 
@@ -32,13 +33,15 @@ using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 std::optional<ordered_json> read_result(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (excessive_json_nesting_offset(text.str(), 64) != std::string::npos) return std::nullopt;
-  auto document = ordered_json::parse(text.str(), nullptr, false);
-  if (document.is_discarded() || !document.is_object() || !document.contains("config") || !document.contains("runs") ||
+  const auto text = read_file_if_readable(file.string());
+  if (!text) return std::nullopt;
+  ordered_json document;
+  try {
+    document = parse_ordered_json_text(*text, file.string());
+  } catch (const UserError&) {
+    return std::nullopt;  // a result that cannot be read is not finished: --resume runs it again
+  }
+  if (!document.is_object() || !document.contains("config") || !document.contains("runs") ||
       !document["runs"].is_array())
     return std::nullopt;
   // An interrupted run did not finish: --resume runs it again.
@@ -92,7 +95,7 @@ void save_models(const fs::path& directory, const PlannedRun& run, const data::P
     modelio::save_model((directory / fmt::format("model_{}.json", config::variant_name(variant_run.variant))).string(),
                         spec, *variant_run.result.model, metadata);
   }
-  report::write_file_atomically((directory / "test.csv").string(),
+  write_file_atomically((directory / "test.csv").string(),
                                 modelio::split_csv(data.feature_names, run.config.dataset.target, data.class_names,
                                                    data.unscaled_test_features, data.test.labels));
 }
@@ -127,7 +130,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
   try {
     config::check_against_data(config, data.class_names.size());
-  } catch (const config::ConfigError& error) {
+  } catch (const KeyPathError& error) {
     throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
   }
   require_memory(config, data.feature_names.size(), plan.config_path);
@@ -176,12 +179,12 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
     fs::create_directories(directory, error);
     if (error)
       throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
-    report::write_file_atomically((directory / "config.json").string(), config::to_json(config).dump(2) + "\n");
+    write_file_atomically((directory / "config.json").string(), config::to_json(config).dump(2) + "\n");
     if (options.save_models) save_models(directory, run, data, runs);
     if (plan.is_study) {
-      report::write_file_atomically((directory / "history.csv").string(), combined_history_csv(runs));
+      write_file_atomically((directory / "history.csv").string(), combined_history_csv(runs));
       // Last: its presence means the run finished and its folder is complete.
-      report::write_file_atomically((directory / "result.json").string(), outcome.result.dump(2) + "\n");
+      write_file_atomically((directory / "result.json").string(), outcome.result.dump(2) + "\n");
     } else {
       report::write_results(directory.string(), report);
     }

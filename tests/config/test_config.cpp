@@ -4,14 +4,15 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
-#include "config/json_reader.h"
+#include "core/json_reader.h"
 #include "config/load.h"
+#include "core/json_text.h"
 #include "core/error.h"
 
 using bnrun::config::apply_override;
 using bnrun::config::Config;
 using bnrun::config::parse_config;
-using bnrun::config::parse_json_text;
+using bnrun::parse_json_text;
 using Catch::Matchers::Contains;
 using nlohmann::json;
 

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "config/load.h"
+#include "core/json_text.h"
 #include "core/error.h"
 #include "nn/spec.h"
 
@@ -92,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view override_text =
       separator == std::string_view::npos ? "" : input.substr(separator + kSeparator.size());
   try {
-    nlohmann::json document = bnrun::config::parse_json_text(json_text, std::string(kConfigPath));
+    nlohmann::json document = bnrun::parse_json_text(json_text, std::string(kConfigPath));
     const Config config =
         bnrun::config::resolve_config(std::move(document), std::string(kConfigPath), overrides_from(override_text));
     use(config);

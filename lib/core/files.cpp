@@ -1,4 +1,4 @@
-#include "report/atomic_file.h"
+#include "core/files.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -6,10 +6,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "core/error.h"
 
-namespace bnrun::report {
+namespace bnrun {
 
 namespace {
 
@@ -31,7 +34,30 @@ void write_to_special_file(const std::string& path, std::string_view content) {
                                                          : close_errno)));
 }
 
+std::optional<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream content;
+  content << in.rdbuf();
+  return std::move(content).str();
+}
+
 }  // namespace
+
+std::string read_file(const std::string& path, std::string_view kind) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw UserError(fmt::format("{}: is a directory, not a {}", path, kind));
+  auto content = read_whole(path);
+  if (!content) throw UserError(fmt::format("{}: cannot open {}: {}", path, kind, std::strerror(errno)));
+  return std::move(*content);
+}
+
+std::optional<std::string> read_file_if_readable(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return std::nullopt;
+  return read_whole(path);
+}
 
 void write_file_atomically(const std::string& path, std::string_view content) {
   struct stat status {};
@@ -58,4 +84,4 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   }
 }
 
-}  // namespace bnrun::report
+}  // namespace bnrun

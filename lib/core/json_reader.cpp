@@ -1,10 +1,10 @@
-#include "config/json_reader.h"
+#include "core/json_reader.h"
 
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 
-namespace bnrun::config {
+namespace bnrun {
 
 namespace {
 
@@ -46,7 +46,7 @@ std::string describe_value(const nlohmann::json& value) {
 
 ObjectReader::ObjectReader(const nlohmann::json& object, std::string path) : object_(object), path_(std::move(path)) {
   if (!object_.is_object())
-    throw ConfigError(path_.empty() ? "(top level)" : path_,
+    throw KeyPathError(path_.empty() ? "(top level)" : path_,
                       fmt::format("expected an object, got {}", type_name(object_)));
 }
 
@@ -61,7 +61,7 @@ std::string ObjectReader::path_of(std::string_view key) const {
 const nlohmann::json& ObjectReader::required(std::string_view key) {
   known_.emplace(key);
   const auto found = object_.find(key);
-  if (found == object_.end()) throw ConfigError(path_of(key), "is required but missing");
+  if (found == object_.end()) throw KeyPathError(path_of(key), "is required but missing");
   return *found;
 }
 
@@ -73,7 +73,7 @@ const nlohmann::json* ObjectReader::optional(std::string_view key) {
 
 std::string ObjectReader::required_string(std::string_view key) {
   const auto& value = required(key);
-  if (!value.is_string()) throw ConfigError(path_of(key), fmt::format("expected a string, got {}", type_name(value)));
+  if (!value.is_string()) throw KeyPathError(path_of(key), fmt::format("expected a string, got {}", type_name(value)));
   return value.get<std::string>();
 }
 
@@ -87,7 +87,7 @@ std::string ObjectReader::choice_or(std::string_view key, std::string_view fallb
                                     const std::vector<std::string_view>& choices) {
   const std::string value = string_or(key, std::string(fallback));
   if (std::find(choices.begin(), choices.end(), value) == choices.end())
-    throw ConfigError(path_of(key), fmt::format("expected one of {}, got \"{}\"", join_quoted(choices), value));
+    throw KeyPathError(path_of(key), fmt::format("expected one of {}, got \"{}\"", join_quoted(choices), value));
   return value;
 }
 
@@ -95,7 +95,7 @@ bool ObjectReader::boolean_or(std::string_view key, bool fallback) {
   const auto* value = optional(key);
   if (!value) return fallback;
   if (!value->is_boolean())
-    throw ConfigError(path_of(key), fmt::format("expected true or false, got {}", describe_value(*value)));
+    throw KeyPathError(path_of(key), fmt::format("expected true or false, got {}", describe_value(*value)));
   return value->get<bool>();
 }
 
@@ -104,7 +104,7 @@ std::int64_t read_integer(const nlohmann::json& value, const std::string& path, 
   const std::string bounds = maximum == std::numeric_limits<std::int64_t>::max()
                                  ? fmt::format("an integer >= {}", minimum)
                                  : fmt::format("an integer in [{}, {}]", minimum, maximum);
-  auto fail = [&] { return ConfigError(path, fmt::format("expected {}, got {}", bounds, describe_value(value))); };
+  auto fail = [&] { return KeyPathError(path, fmt::format("expected {}, got {}", bounds, describe_value(value))); };
   std::int64_t result = 0;
   if (value.is_number_unsigned()) {
     const auto unsigned_value = value.get<std::uint64_t>();
@@ -138,7 +138,7 @@ double ObjectReader::number_or(std::string_view key, double fallback, const Rang
   const auto* value = optional(key);
   if (!value) return fallback;
   auto fail = [&] {
-    return ConfigError(path_of(key), fmt::format("expected a number {}, got {}", range.text, describe_value(*value)));
+    return KeyPathError(path_of(key), fmt::format("expected a number {}, got {}", range.text, describe_value(*value)));
   };
   if (!value->is_number()) throw fail();
   const double number = value->get<double>();
@@ -152,12 +152,12 @@ std::vector<std::string> ObjectReader::string_list_or(std::string_view key, cons
   const auto* value = optional(key);
   if (!value) return fallback;
   if (!value->is_array())
-    throw ConfigError(path_of(key), fmt::format("expected an array of strings, got {}", type_name(*value)));
+    throw KeyPathError(path_of(key), fmt::format("expected an array of strings, got {}", type_name(*value)));
   std::vector<std::string> result;
   for (std::size_t i = 0; i < value->size(); ++i) {
     const auto& item = (*value)[i];
     if (!item.is_string())
-      throw ConfigError(fmt::format("{}[{}]", path_of(key), i),
+      throw KeyPathError(fmt::format("{}[{}]", path_of(key), i),
                         fmt::format("expected a string, got {}", type_name(item)));
     result.push_back(item.get<std::string>());
   }
@@ -177,7 +177,7 @@ void ObjectReader::finish() const {
       }
     }
     std::vector<std::string_view> known_list(known_.begin(), known_.end());
-    throw ConfigError(path_of(key), closest.empty()
+    throw KeyPathError(path_of(key), closest.empty()
                                         ? fmt::format("unknown key (known keys here: {})", join_quoted(known_list))
                                         : fmt::format("unknown key (did you mean \"{}\"?)", closest));
   }
@@ -193,4 +193,4 @@ ObjectReader::Range non_negative() {
   return {0.0, INFINITY, true, true, ">= 0"};
 }
 
-}  // namespace bnrun::config
+}  // namespace bnrun

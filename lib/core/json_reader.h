@@ -17,12 +17,12 @@
 
 #include "core/error.h"
 
-namespace bnrun::config {
+namespace bnrun {
 
 // A config problem at a key path. `what()` is "<key path>: <problem>"; the loader adds the file name.
-class ConfigError : public UserError {
+class KeyPathError : public UserError {
  public:
-  ConfigError(std::string key_path, const std::string& problem)
+  KeyPathError(std::string key_path, const std::string& problem)
       : UserError(key_path + ": " + problem), key_path_(std::move(key_path)) {}
   const std::string& key_path() const { return key_path_; }
 
@@ -35,7 +35,7 @@ std::string describe_value(const nlohmann::json& value);
 
 class ObjectReader {
  public:
-  // Throws ConfigError if `object` is not a JSON object. `path` is its key path ("" for the root).
+  // Throws KeyPathError if `object` is not a JSON object. `path` is its key path ("" for the root).
   ObjectReader(const nlohmann::json& object, std::string path);
 
   bool has(std::string_view key) const;
@@ -84,4 +84,4 @@ ObjectReader::Range positive();            // (0, ∞)
 ObjectReader::Range fraction_below_one();  // [0, 1)
 ObjectReader::Range non_negative();        // [0, ∞)
 
-}  // namespace bnrun::config
+}  // namespace bnrun

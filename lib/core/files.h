@@ -1,0 +1,25 @@
+// Whole files in and out: the one place that opens files for configs, model files, results and outputs.
+//
+// Writes are all-or-nothing: written to a temporary name in the same folder, flushed, then renamed over the
+// target (rename is atomic within a file system), so a crash or a full disk never leaves a truncated results
+// file that a script could mistake for a finished run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bnrun {
+
+// The whole file. `kind` names it in messages ("config file", "model file"); throws bnrun::UserError
+// "<path>: is a directory, not a <kind>" or "<path>: cannot open <kind>: <reason>".
+std::string read_file(const std::string& path, std::string_view kind);
+
+// The whole file, or nothing when it cannot be opened or is a directory (a file that may not exist yet).
+std::optional<std::string> read_file_if_readable(const std::string& path);
+
+// Throws bnrun::UserError naming the path when the file cannot be written. A path that names a device or a pipe
+// (/dev/stdout, /dev/full, a FIFO) is written directly: there is no file to replace.
+void write_file_atomically(const std::string& path, std::string_view content);
+
+}  // namespace bnrun
