@@ -48,8 +48,13 @@ class Adam final : public Optimizer<T> {
     const double t = static_cast<double>(steps_);
     const auto step_size = static_cast<T>(settings_.learning_rate * std::sqrt(1.0 - std::pow(settings_.beta_2, t)) /
                                           (1.0 - std::pow(settings_.beta_1, t)));
+    // Every constant is worked out in double from the configured β and rounded once to T, as the bias
+    // correction above is (and as PyTorch does): 1 − β taken in float from float(β) would be 0.00099998713
+    // for β₂ = 0.999, and the first steps about 6e-6 too large.
     const auto beta_1 = static_cast<T>(settings_.beta_1);
     const auto beta_2 = static_cast<T>(settings_.beta_2);
+    const auto one_minus_beta_1 = static_cast<T>(1.0 - settings_.beta_1);
+    const auto one_minus_beta_2 = static_cast<T>(1.0 - settings_.beta_2);
     const auto epsilon = static_cast<T>(settings_.epsilon);
     for_all_elements(parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
       T* values = parameters[k].values->data();
@@ -58,8 +63,8 @@ class Adam final : public Optimizer<T> {
       T* v = second_moment_[k].data();
       for (std::size_t i = begin; i < end; ++i) {
         const T g = gradients[i];
-        m[i] = beta_1 * m[i] + (T{1} - beta_1) * g;
-        v[i] = beta_2 * v[i] + (T{1} - beta_2) * g * g;
+        m[i] = beta_1 * m[i] + one_minus_beta_1 * g;
+        v[i] = beta_2 * v[i] + one_minus_beta_2 * g * g;
         values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
       }
     });

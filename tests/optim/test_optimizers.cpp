@@ -55,3 +55,15 @@ TEST_CASE("SGD momentum accumulates velocity, and Nesterov looks one step ahead"
   ahead->step(nesterov.list());  // v = −0.19, w = −0.19 + 0.9·(−0.19) − 0.1 = −0.461
   CHECK(nesterov.values[0] == Approx(-0.461).epsilon(1e-14));
 }
+
+TEST_CASE("Adam in float takes 1 - beta from the double beta: the first step is the learning rate to float precision") {
+  // At t = 1 with ε negligible, m̂/sqrt(v̂) = g/|g| exactly, so w moves by the learning rate. With 1 − β₂ taken in
+  // float from float(0.999) (0.00099998713) the step came out 6e-6 too large, far beyond float rounding (6e-8).
+  std::vector<float> values{0.0f, 0.0f};
+  std::vector<float> gradients{1.0f, -0.25f};
+  std::vector<bnrun::nn::Parameter<float>> list{{"w", &values, &gradients, true}};
+  auto adam = bnrun::optim::make_optimizer<float>(bnrun::optim::AdamSettings{1.0, 0.9, 0.999, 1e-30});
+  adam->step(list);
+  CHECK(std::abs(values[0] + 1.0f) <= 4e-7f);
+  CHECK(std::abs(values[1] - 1.0f) <= 4e-7f);
+}
