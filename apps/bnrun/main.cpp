@@ -194,12 +194,10 @@ class Progress {
       return;
     }
     std::vector<std::string> parts;
-    for (const auto& entry : outcome.result["runs"]) {
-      const bool ok = entry["test"].is_object();
-      parts.push_back(fmt::format(
-          "{} {}", entry["variant"].get<std::string>(),
-          ok ? fmt::format("{:.4f}", entry["test"]["accuracy"].get<double>()) : entry["status"].get<std::string>()));
-    }
+    for (const auto& arm : outcome.record.arms)
+      parts.push_back(fmt::format("{} {}", arm.arm,
+                                  arm.result.test ? fmt::format("{:.4f}", arm.result.test->accuracy)
+                                                  : std::string(bnrun::train::status_name(arm.result.status))));
     text += fmt::format("test accuracy {}", fmt::join(parts, ", "));
     if (outcome.state == bnrun::study::RunState::resumed) text += " (finished earlier, kept)";
     log(spdlog::level::info, text + eta());
@@ -253,8 +251,8 @@ class Progress {
 
 bool has_problem(const bnrun::study::RunOutcome& outcome) {
   if (outcome.state == bnrun::study::RunState::failed) return true;
-  for (const auto& entry : outcome.result["runs"])
-    if (entry["status"] != "ok") return true;
+  for (const auto& arm : outcome.record.arms)
+    if (arm.result.status != bnrun::train::RunStatus::ok) return true;
   return false;
 }
 
@@ -319,7 +317,7 @@ int run_training(const Options& options) {
     const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
     print_stdout(bnrun::study::study_table(study_plan, outcomes, groups));
   } else {
-    print_stdout(bnrun::report::comparison_table(outcomes.front().result));
+    print_stdout(bnrun::report::comparison_table(outcomes.front().record));
   }
 
   if (const int signal_number = received_signal.load()) {
@@ -333,12 +331,12 @@ int run_training(const Options& options) {
   }
   int code = exit_ok;
   if (!study_plan.is_study) {
-    for (const auto& entry : outcomes.front().result["runs"])
-      if (entry["status"] == "diverged") {
+    for (const auto& arm : outcomes.front().record.arms)
+      if (arm.result.status == bnrun::train::RunStatus::diverged) {
         fmt::print(stderr,
                    "error: {} diverged at epoch {} (the loss or the weights are not finite); try a smaller "
                    "training.optimizer.learning_rate\n",
-                   entry["variant"].get<std::string>(), entry["diverged_epoch"].dump());
+                   arm.arm, arm.result.diverged_epoch);
         code = exit_user_error;
       }
   } else {

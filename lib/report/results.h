@@ -1,5 +1,5 @@
-// What a finished experiment leaves behind for scripts: results.json (the contract in the brief, section 3)
-// and one history CSV per variant.
+// What a finished experiment leaves behind: its typed record (results/record.h), and for a single run the files
+// results.json (the contract in the brief, section 3) and one history CSV per arm.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -8,17 +8,14 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
+#include "results/codec.h"
+#include "results/record.h"
 #include "train/experiment.h"
 
 namespace bnrun::report {
 
-struct Environment {
-  int threads = 1;
-  std::string compiler;
-  std::string blas;
-};
-
-Environment current_environment(int threads, std::string_view blas);
+using results::current_environment;
+using results::Environment;
 
 struct ExperimentReport {
   const config::Config& config;
@@ -28,20 +25,18 @@ struct ExperimentReport {
   double load_seconds = 0.0;
 };
 
+results::RunRecord run_record(const ExperimentReport& report);
+// The record as results.json holds it.
 nlohmann::ordered_json results_json(const ExperimentReport& report);
 
-// epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,learning_rate (validation cells empty without
-// validation).
-std::string history_csv(const train::RunResult& result);
-
-// The best validation accuracy over the epochs, if there was a validation split.
-std::optional<double> best_validation_accuracy(const train::RunResult& result);
+using results::best_validation_accuracy;
+using results::history_csv;
 
 // Creates the output folder (before a run, so a long run does not end in "cannot write") and checks that
 // files can be written in it. Throws bnrun::UserError naming the folder.
 void prepare_output_folder(const std::string& directory);
 
-// Writes results.json and history_<variant>.csv into `directory` (created if needed), each atomically.
-void write_results(const std::string& directory, const ExperimentReport& report);
+// Writes results.json and history_<arm>.csv into `directory` (created if needed), each atomically.
+void write_results(const std::string& directory, const results::RunRecord& record);
 
 }  // namespace bnrun::report

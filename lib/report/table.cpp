@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 namespace bnrun::report {
@@ -56,51 +57,44 @@ std::string with_thousands(std::size_t value) {
   return result;
 }
 
-std::string comparison_table(const nlohmann::ordered_json& results) {
-  const auto& data = results["data"];
-  const auto& config = results["config"];
-  const int threads = results["environment"]["threads"].get<int>();
-  const auto test_rows = data["test_rows"].get<std::size_t>();
+std::string comparison_table(const results::RunRecord& record) {
+  const results::DataFacts& data = record.data;
+  const int threads = record.environment.threads;
+  const std::size_t test_rows = data.test_rows;
   std::string text = fmt::format(
       "{}: {} train / {} validation / {} test rows, {} features, {} classes; seed {}, {} thread{}\n\n",
-      config["name"].get<std::string>(), data["train_rows"].get<std::size_t>(),
-      data["validation_rows"].get<std::size_t>(), test_rows, data["features"].size(), data["classes"].size(),
-      config["training"]["seed"].get<std::uint64_t>(), threads, threads == 1 ? "" : "s");
+      record.config.value("name", ""), data.train_rows, data.validation_rows, test_rows, data.features.size(),
+      data.classes.size(), record.arms.empty() ? 0 : record.arms.front().seed, threads, threads == 1 ? "" : "s");
   std::vector<std::vector<std::string>> rows = {
       {"variant", "test acc", "test loss", "best val acc", "epochs", "params", "train time"}};
-  const nlohmann::ordered_json* bn = nullptr;
-  const nlohmann::ordered_json* no_bn = nullptr;
-  auto number = [](const nlohmann::ordered_json& object, const char* key) -> std::optional<double> {
-    if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
-    return object[key].get<double>();
-  };
-  for (const auto& run : results["runs"]) {
-    const std::string variant = run["variant"].get<std::string>();
-    const std::string status = run["status"].get<std::string>();
-    const auto accuracy = number(run["test"], "accuracy");
-    const auto loss = number(run["test"], "loss");
-    const auto best = number(run, "best_val_accuracy");
-    const std::string problem =
-        status == "diverged" ? fmt::format("diverged@{}", run["diverged_epoch"].dump()) : status;
-    const auto& parameters = run["parameters"];
-    rows.push_back(
-        {variant, accuracy ? fmt::format("{:.4f}", *accuracy) : problem, loss ? fmt::format("{:.4f}", *loss) : "-",
-         best ? fmt::format("{:.4f}", *best) : "-", run["epochs_completed"].dump(),
-         with_thousands(parameters["trainable"].get<std::size_t>() + parameters["non_trainable"].get<std::size_t>()),
-         format_seconds(run["timings"]["train_seconds"].get<double>())});
-    if (accuracy) (variant == "bn" ? bn : no_bn) = &run;
+  const results::ArmRecord* bn = nullptr;
+  const results::ArmRecord* no_bn = nullptr;
+  auto fixed = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : std::string("-"); };
+  for (const auto& arm : record.arms) {
+    const train::RunResult& result = arm.result;
+    const auto best = results::best_validation_accuracy(result);
+    const std::string problem = result.status == train::RunStatus::diverged
+                                    ? fmt::format("diverged@{}", result.diverged_epoch)
+                                    : std::string(train::status_name(result.status));
+    const bool has_accuracy = result.test && std::isfinite(result.test->accuracy);
+    rows.push_back({arm.arm, has_accuracy ? fixed(result.test->accuracy) : problem,
+                    result.test ? fixed(result.test->loss) : "-", best ? fixed(*best) : "-",
+                    std::to_string(result.history.size()),
+                    with_thousands(result.trainable_parameters + result.non_trainable_parameters),
+                    format_seconds(result.train_seconds)});
+    if (has_accuracy) (arm.arm == "bn" ? bn : no_bn) = &arm;
   }
   text += align_columns(rows, {0});
-  for (const auto& run : results["runs"]) {
-    const auto stopped = run.value("stopped_epoch", std::int64_t{0});
-    if (stopped > 0 && run["status"] == "ok")
-      text += fmt::format("{}: early stopping ended training at epoch {} (best epoch {}{})\n",
-                          run["variant"].get<std::string>(), stopped, run.value("best_epoch", std::int64_t{0}),
-                          run.value("restored_best", false) ? ", whose weights were restored" : "");
+  for (const auto& arm : record.arms) {
+    const train::RunResult& result = arm.result;
+    if (result.stopped_epoch > 0 && result.status == train::RunStatus::ok)
+      text += fmt::format("{}: early stopping ended training at epoch {} (best epoch {}{})\n", arm.arm,
+                          result.stopped_epoch, result.best_epoch,
+                          result.restored_best ? ", whose weights were restored" : "");
   }
   if (bn && no_bn && test_rows > 0) {
-    const double difference = (*bn)["test"]["accuracy"].get<double>() - (*no_bn)["test"]["accuracy"].get<double>();
-    const double loss_difference = (*bn)["test"]["loss"].get<double>() - (*no_bn)["test"]["loss"].get<double>();
+    const double difference = bn->result.test->accuracy - no_bn->result.test->accuracy;
+    const double loss_difference = bn->result.test->loss - no_bn->result.test->loss;
     text += fmt::format("\nbn - no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n",
                         difference, difference * static_cast<double>(test_rows), test_rows, loss_difference);
   }

@@ -6,12 +6,12 @@
 
 #include "nn/model.h"
 #include "report/results.h"
+#include "results/record.h"
 
 namespace bnrun::report {
 
-// Header line (data and setup), the aligned comparison table, and the BN − no BN difference when both ran, from a
-// results document (results_json).
-std::string comparison_table(const nlohmann::ordered_json& results);
+// Header line (data and setup), the aligned comparison table, and the BN − no BN difference when both ran.
+std::string comparison_table(const results::RunRecord& record);
 
 // Layer, output shape, parameters (trainable / non-trainable), and totals, as Keras' model.summary().
 std::string summary_table(const std::string& title, const std::vector<nn::LayerSummary>& layers, std::size_t inputs);

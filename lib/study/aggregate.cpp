@@ -18,28 +18,19 @@ stats::Summary summarize_finite(const std::vector<double>& values) {
   return stats::summarize(finite);
 }
 
-double number_at(const nlohmann::ordered_json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return not_a_number;
-  return object[key].get<double>();
-}
-
-// Mean, min and max over seeds of one column of a per-epoch ("history", x "epoch") or per-step ("step_history",
-// x "step") table, point by point (seeds that stopped early simply end).
-Band history_band(const std::vector<const nlohmann::ordered_json*>& entries, const char* column,
-                  const char* table = "history", const char* x_key = "epoch") {
-  std::map<std::int64_t, std::vector<double>> by_epoch;
-  for (const auto* entry : entries) {
-    if (!entry->contains(table)) continue;
-    for (const auto& epoch : (*entry)[table]) {
-      const double value = number_at(epoch, column);
-      if (std::isfinite(value)) by_epoch[epoch[x_key].get<std::int64_t>()].push_back(value);
-    }
-  }
+// Mean, min and max over seeds of one per-epoch (or per-step) series, point by point (seeds that stopped early
+// simply end). `points` gives an arm's (x, value) pairs.
+template <class Points>
+Band band_over(const std::vector<const results::ArmRecord*>& arms, Points&& points) {
+  std::map<std::int64_t, std::vector<double>> by_x;
+  for (const auto* arm : arms)
+    for (const auto& [x, value] : points(*arm))
+      if (std::isfinite(value)) by_x[x].push_back(value);
   Band band;
-  for (const auto& [epoch, values] : by_epoch) {
+  for (const auto& [x, values] : by_x) {
     double sum = 0.0;
     for (const double value : values) sum += value;
-    band.x.push_back(static_cast<double>(epoch));
+    band.x.push_back(static_cast<double>(x));
     band.mean.push_back(sum / static_cast<double>(values.size()));
     band.low.push_back(*std::min_element(values.begin(), values.end()));
     band.high.push_back(*std::max_element(values.begin(), values.end()));
@@ -47,13 +38,23 @@ Band history_band(const std::vector<const nlohmann::ordered_json*>& entries, con
   return band;
 }
 
+// One column of the per-epoch history as (epoch, value) pairs.
+template <class Column>
+auto epochs_of(Column&& column) {
+  return [column](const results::ArmRecord& arm) {
+    std::vector<std::pair<std::int64_t, double>> points;
+    for (const auto& epoch : arm.result.history) points.emplace_back(epoch.epoch, column(epoch));
+    return points;
+  };
+}
+
+constexpr double no_value = not_a_number;
+
 }  // namespace
 
-const nlohmann::ordered_json* variant_entry(const RunOutcome& outcome, const std::string& variant) {
-  if (outcome.state == RunState::failed || !outcome.result.contains("runs")) return nullptr;
-  for (const auto& entry : outcome.result["runs"])
-    if (entry.value("variant", "") == variant) return &entry;
-  return nullptr;
+const results::ArmRecord* arm_record(const RunOutcome& outcome, const std::string& arm) {
+  if (outcome.state == RunState::failed) return nullptr;
+  return outcome.record.arm(arm);
 }
 
 std::vector<std::string> plan_variants(const Plan& plan) {
@@ -80,19 +81,18 @@ std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<R
     group.runs.push_back(i);
     group.seeds.push_back(run.seed);
     for (auto& variant : group.variants) {
-      const auto* entry = variant_entry(outcomes[i], variant.variant);
-      const std::string status = entry ? entry->value("status", "") : "";
-      if (!entry)
+      const auto* arm = arm_record(outcomes[i], variant.variant);
+      if (!arm)
         ++variant.failed;
-      else if (status == "ok")
+      else if (arm->result.status == train::RunStatus::ok)
         ++variant.ok;
-      else if (status == "diverged")
+      else if (arm->result.status == train::RunStatus::diverged)
         ++variant.diverged;
       else
         ++variant.interrupted;
-      const auto* test = entry && entry->contains("test") ? &(*entry)["test"] : nullptr;
-      variant.accuracy.push_back(test ? number_at(*test, "accuracy") : not_a_number);
-      variant.loss.push_back(test ? number_at(*test, "loss") : not_a_number);
+      const auto& test = arm ? arm->result.test : std::nullopt;
+      variant.accuracy.push_back(test ? test->accuracy : not_a_number);
+      variant.loss.push_back(test ? test->loss : not_a_number);
     }
   }
   for (auto& group : groups) {
@@ -116,12 +116,23 @@ std::vector<VariantCurves> group_curves(const Plan& plan, const std::vector<RunO
                                         const GroupSummary& group) {
   std::vector<VariantCurves> curves;
   for (const auto& variant : plan_variants(plan)) {
-    std::vector<const nlohmann::ordered_json*> entries;
+    std::vector<const results::ArmRecord*> arms;
     for (const std::size_t i : group.runs)
-      if (const auto* entry = variant_entry(outcomes[i], variant)) entries.push_back(entry);
-    curves.push_back({variant, history_band(entries, "train_loss"), history_band(entries, "val_loss"),
-                      history_band(entries, "train_accuracy"), history_band(entries, "val_accuracy"),
-                      history_band(entries, "test_accuracy", "step_history", "step")});
+      if (const auto* arm = arm_record(outcomes[i], variant)) arms.push_back(arm);
+    const auto validation = [](auto value) {
+      return [value](const train::EpochRecord& epoch) { return epoch.validation ? value(*epoch.validation) : no_value; };
+    };
+    const auto test_accuracy_by_step = [](const results::ArmRecord& arm) {
+      std::vector<std::pair<std::int64_t, double>> points;
+      for (const auto& step : arm.result.step_history) points.emplace_back(step.step, step.test.accuracy);
+      return points;
+    };
+    curves.push_back(
+        {variant, band_over(arms, epochs_of([](const train::EpochRecord& e) { return e.train_loss; })),
+         band_over(arms, epochs_of(validation([](const train::Evaluation& v) { return v.loss; }))),
+         band_over(arms, epochs_of([](const train::EpochRecord& e) { return e.train_accuracy; })),
+         band_over(arms, epochs_of(validation([](const train::Evaluation& v) { return v.accuracy; }))),
+         band_over(arms, test_accuracy_by_step)});
   }
   return curves;
 }

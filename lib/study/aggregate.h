@@ -1,7 +1,7 @@
 // What a study's runs say together: per group of runs that differ only in the seed, each variant's test
 // accuracy and loss across seeds (n, mean ± std, min, max), the paired difference bn − no_bn over the seeds where
 // both finished (with a 95 % Student-t interval), and learning curves as mean with a min–max band.
-// Everything is read from the runs' result documents, so finished, resumed and compared runs are treated alike.
+// Everything is read from the runs' records, so finished, resumed and compared runs are treated alike.
 #pragma once
 
 #include <optional>
@@ -50,7 +50,7 @@ struct VariantCurves {
 std::vector<VariantCurves> group_curves(const Plan& plan, const std::vector<RunOutcome>& outcomes,
                                         const GroupSummary& group);
 
-// The run's entry for `variant` in its result document, or null.
-const nlohmann::ordered_json* variant_entry(const RunOutcome& outcome, const std::string& variant);
+// The run's record of `arm`, or null when the run failed or did not train it.
+const results::ArmRecord* arm_record(const RunOutcome& outcome, const std::string& arm);
 
 }  // namespace bnrun::study

@@ -25,33 +25,28 @@ bool is_accuracy_metric(const std::string& metric) {
   return metric != "test_loss";
 }
 
-double number_in(const ordered_json& object, const char* key) {
-  return object.is_object() && object.contains(key) && object[key].is_number() ? object[key].get<double>()
-                                                                               : not_a_number;
-}
-
-// The metric of one variant's entry in a run's results; NaN when the run has no value for it.
-double metric_of(const std::string& metric, const ordered_json& entry, std::size_t classes) {
-  const bool diverged = entry.value("status", "") == "diverged";
+// The metric of one arm's record; NaN when the run has no value for it.
+double metric_of(const std::string& metric, const results::ArmRecord& arm, std::size_t classes) {
+  const train::RunResult& result = arm.result;
+  const bool diverged = result.status == train::RunStatus::diverged;
   if (diverged && is_accuracy_metric(metric) && metric != "generalization_gap")
     return classes > 0 ? 1.0 / static_cast<double>(classes) : not_a_number;
-  if (metric == "test_accuracy") return entry.contains("test") ? number_in(entry["test"], "accuracy") : not_a_number;
-  if (metric == "test_loss") return entry.contains("test") ? number_in(entry["test"], "loss") : not_a_number;
+  if (metric == "test_accuracy") return result.test ? result.test->accuracy : not_a_number;
+  if (metric == "test_loss") return result.test ? result.test->loss : not_a_number;
   if (metric == "mean_test_accuracy_during_training") {
-    if (!entry.contains("step_history")) return not_a_number;
     double sum = 0.0;
     std::size_t count = 0;
-    for (const auto& record : entry["step_history"]) {
-      if (record.value("step", std::int64_t{0}) == 0) continue;
-      sum += number_in(record, "test_accuracy");
+    for (const auto& record : result.step_history) {
+      if (record.step == 0) continue;
+      sum += record.test.accuracy;
       ++count;
     }
     return count > 0 ? sum / static_cast<double>(count) : not_a_number;
   }
   // generalization_gap
-  if (!entry.contains("history") || entry["history"].empty()) return not_a_number;
-  const auto& last = entry["history"].back();
-  return number_in(last, "train_accuracy") - number_in(last, "val_accuracy");
+  if (result.history.empty()) return not_a_number;
+  const auto& last = result.history.back();
+  return last.train_accuracy - (last.validation ? last.validation->accuracy : not_a_number);
 }
 
 std::string signed_number(double value) {
@@ -129,10 +124,9 @@ ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vect
     setting.settings = plan.runs[runs.front()].settings;
     std::vector<double> bn, no_bn;
     for (const std::size_t i : runs) {
-      const auto* bn_entry = variant_entry(outcomes[i], "bn");
-      const auto* no_bn_entry = variant_entry(outcomes[i], "no_bn");
-      const std::size_t classes =
-          outcomes[i].result.contains("data") ? outcomes[i].result["data"]["classes"].size() : 0;
+      const auto* bn_entry = arm_record(outcomes[i], "bn");
+      const auto* no_bn_entry = arm_record(outcomes[i], "no_bn");
+      const std::size_t classes = outcomes[i].record.data.classes.size();
       bn.push_back(bn_entry ? metric_of(claim.metric, *bn_entry, classes) : not_a_number);
       no_bn.push_back(no_bn_entry ? metric_of(claim.metric, *no_bn_entry, classes) : not_a_number);
     }

@@ -1,6 +1,7 @@
 #include "study/compare.h"
 
 #include <fmt/format.h>
+#include <cmath>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "core/files.h"
+#include "results/codec.h"
 #include "core/json_text.h"
 #include "core/error.h"
 #include "core/text.h"
@@ -20,7 +22,7 @@ namespace {
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-ordered_json read_document(const fs::path& file) {
+ComparedRun read_document(const std::string& label, const fs::path& file) {
   const auto text = read_file_if_readable(file.string());
   if (!text) throw UserError(fmt::format("{}: cannot open", file.string()));
   ordered_json document;
@@ -32,7 +34,25 @@ ordered_json read_document(const fs::path& file) {
   if (document.is_discarded() || !document.is_object() || !document.contains("runs") || !document.contains("config"))
     throw UserError(
         fmt::format("{}: not a bnrun results file (expected JSON with \"config\" and \"runs\")", file.string()));
-  return document;
+  ComparedRun run{label, document["config"], {}};
+  if (!document.contains("study")) {
+    for (auto& arm : results::run_record_from_json(document, file.string()).arms)
+      run.arms.push_back({arm.arm, std::move(arm), ""});
+    return run;
+  }
+  // A study's summary.json: one entry per run and arm, those of failed runs with only the error.
+  if (!document["runs"].is_array()) results::run_record_from_json(document, file.string());  // names the problem
+  const auto& entries = document["runs"];
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& entry = entries[i];
+    if (entry.is_object() && entry.value("status", "") == "failed")
+      run.arms.push_back({entry.value("variant", "?"), std::nullopt, entry.value("error", "")});
+    else {
+      auto arm = results::arm_record_from_json(entry, file.string(), fmt::format("runs[{}]", i));
+      run.arms.push_back({arm.arm, std::move(arm), ""});
+    }
+  }
+  return run;
 }
 
 // Leaves of the config as key path → value; arrays of objects (the layers) are walked, other arrays are values.
@@ -48,13 +68,12 @@ void flatten(const ordered_json& node, const std::string& path, std::map<std::st
 
 std::map<std::string, std::string> leaves_of(const ComparedRun& run) {
   std::map<std::string, std::string> leaves;
-  flatten(run.result["config"], "", leaves);
+  flatten(run.config, "", leaves);
   return leaves;
 }
 
-std::string number(const ordered_json& object, const char* key, const char* format) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return "-";
-  return fmt::format(fmt::runtime(format), object[key].get<double>());
+std::string fixed(double value) {
+  return std::isfinite(value) ? fmt::format("{:.4f}", value) : "-";
 }
 
 }  // namespace
@@ -65,12 +84,12 @@ std::vector<ComparedRun> read_compared_runs(const std::vector<std::string>& path
     const fs::path target(path);
     std::error_code error;
     if (fs::is_regular_file(target, error)) {
-      runs.push_back({path, read_document(target)});
+      runs.push_back(read_document(path, target));
     } else if (fs::is_directory(target, error)) {
       if (fs::exists(target / "results.json")) {
-        runs.push_back({path, read_document(target / "results.json")});
+        runs.push_back(read_document(path, target / "results.json"));
       } else if (fs::exists(target / "result.json")) {
-        runs.push_back({path, read_document(target / "result.json")});
+        runs.push_back(read_document(path, target / "result.json"));
       } else {
         std::vector<fs::path> folders;
         for (const auto& entry : fs::directory_iterator(target, error))
@@ -79,7 +98,7 @@ std::vector<ComparedRun> read_compared_runs(const std::vector<std::string>& path
         if (folders.empty())
           throw UserError(fmt::format("{}: holds no bnrun results (results.json, result.json or run folders)", path));
         for (const auto& folder : folders)
-          runs.push_back({(target / folder.filename()).string(), read_document(folder / "result.json")});
+          runs.push_back(read_document((target / folder.filename()).string(), folder / "result.json"));
       }
     } else {
       throw UserError(fmt::format("{}: no such file or folder", path));
@@ -120,22 +139,23 @@ std::string comparison_across_runs(const std::vector<ComparedRun>& runs) {
   std::vector<std::vector<std::string>> rows = {header};
   for (const auto& run : runs) {
     const auto leaves = leaves_of(run);
-    for (const auto& entry : run.result["runs"]) {
+    for (const auto& arm : run.arms) {
       std::vector<std::string> row = {run.label};
       for (const auto& key : keys) {
         const auto found = leaves.find(key);
         row.push_back(found == leaves.end() ? "-" : found->second);
       }
-      const ordered_json test = entry.contains("test") ? entry["test"] : ordered_json(nullptr);
-      const ordered_json timings = entry.contains("timings") ? entry["timings"] : ordered_json(nullptr);
-      row.push_back(entry.value("variant", "?"));
-      row.push_back(entry.value("status", "?"));
-      row.push_back(number(test, "accuracy", "{:.4f}"));
-      row.push_back(number(test, "loss", "{:.4f}"));
-      row.push_back(entry.contains("epochs_completed") ? entry["epochs_completed"].dump() : "-");
-      row.push_back(timings.is_object() && timings.contains("train_seconds") && timings["train_seconds"].is_number()
-                        ? report::format_seconds(timings["train_seconds"].get<double>())
-                        : "-");
+      row.push_back(arm.name);
+      if (!arm.record) {
+        for (const char* cell : {"failed", "-", "-", "-", "-"}) row.emplace_back(cell);
+      } else {
+        const train::RunResult& result = arm.record->result;
+        row.push_back(std::string(train::status_name(result.status)));
+        row.push_back(result.test ? fixed(result.test->accuracy) : "-");
+        row.push_back(result.test ? fixed(result.test->loss) : "-");
+        row.push_back(std::to_string(result.history.size()));
+        row.push_back(report::format_seconds(result.train_seconds));
+      }
       rows.push_back(row);
     }
   }

@@ -5,14 +5,25 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "results/record.h"
+
 namespace bnrun::study {
+
+// One arm's line: its record, or (in a study's summary.json) the error of a run that produced none.
+struct ComparedArm {
+  std::string name;
+  std::optional<results::ArmRecord> record;
+  std::string error;  // when there is no record
+};
 
 struct ComparedRun {
   std::string label;              // the folder (or file) it came from
-  nlohmann::ordered_json result;  // its results document
+  nlohmann::ordered_json config;  // the resolved config it ran
+  std::vector<ComparedArm> arms;
 };
 
 // Reads the runs under each path; throws UserError naming a path that holds no bnrun results.

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/csv_text.h"
 #include "core/files.h"
+#include "results/codec.h"
 #include "report/table.h"
 
 namespace bnrun::study {
@@ -65,9 +66,9 @@ ordered_json settings_object(const std::vector<Setting>& settings) {
   return object;
 }
 
-std::string number_cell(const ordered_json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return "";
-  return fmt::format("{}", object[key].get<double>());
+// A number as summary.csv writes it (shortest round-trip text); empty for NaN, as results.json's null.
+std::string number_cell(double value) {
+  return std::isfinite(value) ? fmt::format("{}", value) : "";
 }
 
 // The lines under the table: runs that failed, diverged or were interrupted.
@@ -80,13 +81,12 @@ std::string problems(const Plan& plan, const std::vector<RunOutcome>& outcomes) 
       text += fmt::format("{} failed: {}\n", name, outcomes[i].error);
       continue;
     }
-    for (const auto& entry : outcomes[i].result["runs"]) {
-      const std::string status = entry.value("status", "");
-      if (status == "diverged")
-        text += fmt::format("{}: {} diverged at epoch {}\n", name, entry.value("variant", ""),
-                            entry.value("diverged_epoch", std::int64_t{0}));
-      else if (status != "ok")
-        text += fmt::format("{}: {} {}\n", name, entry.value("variant", ""), status);
+    for (const auto& arm : outcomes[i].record.arms) {
+      const train::RunStatus status = arm.result.status;
+      if (status == train::RunStatus::diverged)
+        text += fmt::format("{}: {} diverged at epoch {}\n", name, arm.arm, arm.result.diverged_epoch);
+      else if (status != train::RunStatus::ok)
+        text += fmt::format("{}: {} {}\n", name, arm.arm, train::status_name(status));
     }
   }
   return text;
@@ -213,9 +213,10 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
       }
       continue;
     }
-    for (const auto& variant_entry : outcomes[i].result["runs"]) {
+    for (const auto& arm : outcomes[i].record.arms) {
       ordered_json entry = identity;
-      for (const auto& [key, value] : variant_entry.items()) entry[key] = value;
+      const ordered_json arm_entry = results::to_json(arm);
+      for (const auto& [key, value] : arm_entry.items()) entry[key] = value;
       runs.push_back(std::move(entry));
     }
   }
@@ -263,13 +264,13 @@ std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcome
         text += fmt::format("{},{},failed,,,,,,{}\n", prefix, variant, csv_field(outcomes[i].error));
       continue;
     }
-    for (const auto& entry : outcomes[i].result["runs"]) {
-      const ordered_json test = entry.contains("test") ? entry["test"] : ordered_json(nullptr);
-      const ordered_json timings = entry.contains("timings") ? entry["timings"] : ordered_json(nullptr);
-      text +=
-          fmt::format("{},{},{},{},{},{},{},{},\n", prefix, entry.value("variant", ""), entry.value("status", ""),
-                      number_cell(test, "accuracy"), number_cell(test, "loss"), number_cell(entry, "best_val_accuracy"),
-                      number_cell(entry, "epochs_completed"), number_cell(timings, "train_seconds"));
+    for (const auto& arm : outcomes[i].record.arms) {
+      const train::RunResult& result = arm.result;
+      const auto best = results::best_validation_accuracy(result);
+      text += fmt::format("{},{},{},{},{},{},{},{},\n", prefix, arm.arm, train::status_name(result.status),
+                          result.test ? number_cell(result.test->accuracy) : "",
+                          result.test ? number_cell(result.test->loss) : "", best ? number_cell(*best) : "",
+                          result.history.size(), number_cell(result.train_seconds));
     }
   }
   return text;

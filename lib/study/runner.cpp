@@ -21,6 +21,7 @@
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
 #include "core/files.h"
+#include "results/codec.h"
 #include "report/results.h"
 #include "train/memory.h"
 
@@ -32,22 +33,21 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-std::optional<ordered_json> read_result(const fs::path& file) {
+// The record of a finished run, or nothing when the file is absent, is not JSON or was interrupted: --resume runs
+// those again. A file that is JSON but not a results document is the user's to look at (a UserError).
+std::optional<results::RunRecord> read_result(const fs::path& file) {
   const auto text = read_file_if_readable(file.string());
   if (!text) return std::nullopt;
   ordered_json document;
   try {
     document = parse_ordered_json_text(*text, file.string());
   } catch (const UserError&) {
-    return std::nullopt;  // a result that cannot be read is not finished: --resume runs it again
-  }
-  if (!document.is_object() || !document.contains("config") || !document.contains("runs") ||
-      !document["runs"].is_array())
     return std::nullopt;
-  // An interrupted run did not finish: --resume runs it again.
-  for (const auto& entry : document["runs"])
-    if (entry.value("status", "") == "interrupted") return std::nullopt;
-  return document;
+  }
+  results::RunRecord record = results::run_record_from_json(document, file.string());
+  for (const auto& arm : record.arms)
+    if (arm.result.status == train::RunStatus::interrupted) return std::nullopt;
+  return record;
 }
 
 fs::path result_file(const Plan& plan, const PlannedRun& run, const std::string& output_directory) {
@@ -165,12 +165,8 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
 
   const report::ExperimentReport report{
       config, data, runs, report::current_environment(threads, kernels::matmul_backend_description()), load_seconds};
-  outcome.result = report::results_json(report);
-  if (plan.is_study) {
-    ordered_json with_run = {{"run", {{"index", run.index}, {"folder", run.folder}, {"settings", settings_json(run)}}}};
-    with_run.update(outcome.result);
-    outcome.result = std::move(with_run);
-  }
+  outcome.record = report::run_record(report);
+  if (plan.is_study) outcome.record.place = results::StudyPlace{run.index, run.folder, settings_json(run)};
   outcome.state = RunState::finished;
 
   if (!options.output_directory.empty()) {
@@ -184,9 +180,9 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
     if (plan.is_study) {
       write_file_atomically((directory / "history.csv").string(), combined_history_csv(runs));
       // Last: its presence means the run finished and its folder is complete.
-      write_file_atomically((directory / "result.json").string(), outcome.result.dump(2) + "\n");
+      write_file_atomically((directory / "result.json").string(), results::to_json(outcome.record).dump(2) + "\n");
     } else {
-      report::write_results(directory.string(), report);
+      report::write_results(directory.string(), outcome.record);
     }
   }
   return outcome;
@@ -201,9 +197,9 @@ std::string run_directory(const Plan& plan, const PlannedRun& run, const std::st
 void check_resumable(const Plan& plan, const std::string& output_directory) {
   for (const auto& run : plan.runs) {
     const fs::path file = result_file(plan, run, output_directory);
-    const auto document = read_result(file);
-    if (!document) continue;
-    if ((*document)["config"] != config::to_json(run.config))
+    const auto record = read_result(file);
+    if (!record) continue;
+    if (record->config != config::to_json(run.config))
       throw UserError(
           fmt::format("{}: holds a run of a different config than run {} would be; use --overwrite to "
                       "start the study again",
@@ -238,9 +234,9 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
       const PlannedRun& run = plan.runs[i];
       RunOutcome& outcome = outcomes[i];
       if (options.resume && !options.output_directory.empty()) {
-        if (auto document = read_result(result_file(plan, run, options.output_directory))) {
+        if (auto record = read_result(result_file(plan, run, options.output_directory))) {
           outcome.state = RunState::resumed;
-          outcome.result = std::move(*document);
+          outcome.record = std::move(*record);
           const std::lock_guard lock(observer_mutex);
           if (observer.on_run_end) observer.on_run_end(run, outcome);
           continue;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "results/record.h"
 #include "study/plan.h"
 #include "train/experiment.h"
 
@@ -19,8 +20,8 @@ enum class RunState { finished, failed, resumed };
 
 struct RunOutcome {
   RunState state = RunState::failed;
-  std::string error;              // when failed: a one-line message
-  nlohmann::ordered_json result;  // finished or resumed: the run's results document (results.json contract)
+  std::string error;           // when failed: a one-line message
+  results::RunRecord record;   // finished or resumed: what the run's results document holds
 };
 
 struct RunnerOptions {

@@ -14,6 +14,7 @@
 // is honoured within one batch.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/names.h"
 #include "data/dataset.h"
 #include "nn/model.h"
 
@@ -42,6 +44,11 @@ struct EpochRecord {
 
 // interrupted: the caller's should_stop returned true; the epochs completed before it are kept.
 enum class RunStatus { ok, diverged, interrupted };
+inline constexpr std::array<std::pair<RunStatus, std::string_view>, 3> run_status_names = {
+    {{RunStatus::ok, "ok"}, {RunStatus::diverged, "diverged"}, {RunStatus::interrupted, "interrupted"}}};
+inline std::string_view status_name(RunStatus status) {
+  return name_in(run_status_names, status);
+}
 
 // The test split evaluated during training (training.evaluate_every_steps).
 struct StepRecord {

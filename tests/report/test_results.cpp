@@ -79,7 +79,7 @@ TEST_CASE("write_results leaves complete files and no temporary ones") {
   const SmokeRun smoke;
   const auto folder = std::filesystem::temp_directory_path() / "bnrun_test_write_results";
   std::filesystem::remove_all(folder);
-  bnrun::report::write_results(folder.string(), smoke.report());
+  bnrun::report::write_results(folder.string(), bnrun::report::run_record(smoke.report()));
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(folder))
     names.push_back(entry.path().filename().string());
@@ -99,7 +99,7 @@ TEST_CASE("an output path that is a file is refused before training") {
 
 TEST_CASE("the comparison table lists both variants and their difference") {
   const SmokeRun smoke;
-  const std::string table = bnrun::report::comparison_table(bnrun::report::results_json(smoke.report()));
+  const std::string table = bnrun::report::comparison_table(bnrun::report::run_record(smoke.report()));
   CHECK_THAT(table, Contains("variant   test acc   test loss"));
   CHECK_THAT(table, Contains("\nbn "));
   CHECK_THAT(table, Contains("\nno_bn "));

@@ -35,7 +35,7 @@ bnrun::study::Plan plan_for(const TemporaryStudy& study, const std::string& seed
 }
 
 double test_accuracy(const RunOutcome& outcome, std::size_t variant) {
-  return outcome.result["runs"][variant]["test"]["accuracy"].get<double>();
+  return outcome.record.arms[variant].result.test->accuracy;
 }
 
 std::string read_text(const std::filesystem::path& file) {
@@ -49,13 +49,19 @@ std::string read_text(const std::filesystem::path& file) {
 RunOutcome synthetic_outcome(double bn_accuracy, double no_bn_accuracy) {
   RunOutcome outcome;
   outcome.state = RunState::finished;
-  outcome.result = {{"config", ordered_json::object()}, {"runs", ordered_json::array()}};
-  for (const auto& [variant, accuracy] : {std::pair{"bn", bn_accuracy}, std::pair{"no_bn", no_bn_accuracy}})
-    outcome.result["runs"].push_back(
-        {{"variant", variant},
-         {"status", "ok"},
-         {"test", {{"accuracy", accuracy}, {"loss", 1.0 - accuracy}}},
-         {"history", {{{"epoch", 1}, {"train_loss", accuracy}, {"train_accuracy", accuracy}}}}});
+  outcome.record.config = ordered_json::object();
+  for (const auto& [variant, accuracy] : {std::pair{"bn", bn_accuracy}, std::pair{"no_bn", no_bn_accuracy}}) {
+    bnrun::results::ArmRecord arm;
+    arm.arm = variant;
+    arm.result.status = bnrun::train::RunStatus::ok;
+    arm.result.test = bnrun::train::Evaluation{1.0 - accuracy, accuracy};
+    bnrun::train::EpochRecord epoch;
+    epoch.epoch = 1;
+    epoch.train_loss = accuracy;
+    epoch.train_accuracy = accuracy;
+    arm.result.history.push_back(epoch);
+    outcome.record.arms.push_back(std::move(arm));
+  }
   return outcome;
 }
 
@@ -73,17 +79,17 @@ TEST_CASE("two runs at a time give exactly the results of one at a time", "[stud
   for (std::size_t i = 0; i < 3; ++i) {
     REQUIRE(serial[i].state == RunState::finished);
     REQUIRE(parallel[i].state == RunState::finished);
-    const auto& serial_history = serial[i].result["runs"][0]["history"];
-    const auto& parallel_history = parallel[i].result["runs"][0]["history"];
+    const auto& serial_history = serial[i].record.arms[0].result.history;
+    const auto& parallel_history = parallel[i].record.arms[0].result.history;
     REQUIRE(serial_history.size() == parallel_history.size());
     for (std::size_t e = 0; e < serial_history.size(); ++e)
-      CHECK(serial_history[e]["train_loss"] == parallel_history[e]["train_loss"]);
+      CHECK(serial_history[e].train_loss == parallel_history[e].train_loss);
     CHECK(test_accuracy(serial[i], 0) == test_accuracy(parallel[i], 0));
     CHECK(test_accuracy(serial[i], 1) == test_accuracy(parallel[i], 1));
-    CHECK(serial[i].result["runs"][0]["test"]["loss"] == parallel[i].result["runs"][0]["test"]["loss"]);
+    CHECK(serial[i].record.arms[0].result.test->loss == parallel[i].record.arms[0].result.test->loss);
   }
   // Different seeds really are different runs.
-  CHECK(serial[0].result["runs"][0]["test"]["loss"] != serial[1].result["runs"][0]["test"]["loss"]);
+  CHECK(serial[0].record.arms[0].result.test->loss != serial[1].record.arms[0].result.test->loss);
 }
 
 TEST_CASE("a run that fails does not stop the others", "[study]") {
@@ -128,7 +134,7 @@ TEST_CASE("each run's folder holds its resolved config, history and result, and 
   CHECK(resumed[0].state == RunState::resumed);
   CHECK(resumed[1].state == RunState::finished);
   CHECK(test_accuracy(resumed[0], 0) == test_accuracy(first[0], 0));
-  CHECK(resumed[1].result["runs"][1]["test"]["loss"] == first[1].result["runs"][1]["test"]["loss"]);
+  CHECK(resumed[1].record.arms[1].result.test->loss == first[1].record.arms[1].result.test->loss);
 }
 
 TEST_CASE("resuming into a folder of a different config is refused", "[study]") {
@@ -311,10 +317,10 @@ TEST_CASE("a diverged run counts as chance accuracy in a claim", "[study][claims
   const auto plan = plan_for(study, "5");
   auto outcomes = outcomes_with({{0.9, 0.9}, {0.9, 0.9}, {0.9, 0.9}, {0.9, 0.9}, {0.9, 0.9}});
   for (auto& outcome : outcomes) {
-    auto& no_bn = outcome.result["runs"][1];
-    no_bn["status"] = "diverged";
-    no_bn["test"] = nullptr;
-    outcome.result["data"] = {{"classes", {"a", "b", "c", "d"}}};
+    auto& no_bn = outcome.record.arms[1].result;
+    no_bn.status = bnrun::train::RunStatus::diverged;
+    no_bn.test.reset();
+    outcome.record.data.classes = {"a", "b", "c", "d"};
   }
   const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
   CHECK(judgement.settings[0].no_bn.mean == Approx(0.25));

@@ -1,0 +1,28 @@
+// The one JSON codec of run records (the results.json contract in docs and the brief, section 3). Used only
+// where records meet the disk: writing results, --resume, compare.
+//
+// Writing keeps every key results.json has ever had, in the same order; NaN and infinite numbers become null.
+// Reading checks every field's type and names the file and key path of the first that is wrong; keys it does
+// not know are ignored (a newer bnrun may add some).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "results/record.h"
+
+namespace bnrun::results {
+
+nlohmann::ordered_json to_json(const ArmRecord& arm);
+nlohmann::ordered_json to_json(const RunRecord& record);
+
+// Throws bnrun::UserError "<source>: <key path>: <problem>" when a field is missing or of the wrong type.
+RunRecord run_record_from_json(const nlohmann::ordered_json& document, const std::string& source);
+// One entry of a document's "runs" (at key path `path`, e.g. "runs[3]").
+ArmRecord arm_record_from_json(const nlohmann::ordered_json& entry, const std::string& source, const std::string& path);
+
+// epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,learning_rate (validation cells empty without
+// validation).
+std::string history_csv(const train::RunResult& result);
+
+}  // namespace bnrun::results
