@@ -35,7 +35,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using bnrun::config::Variant;
+using bnrun::experiment::ArmSpec;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -88,7 +88,7 @@ struct Workload {
 };
 
 // Samples per second of the second of two epochs (the first warms caches, allocations and thread pools).
-double training_throughput(const Workload& workload, const bnrun::data::PreparedData& data, Variant variant,
+double training_throughput(const Workload& workload, const bnrun::data::PreparedData& data, const ArmSpec& variant,
                            int threads, bnrun::kernels::MatmulBackend backend) {
   bnrun::kernels::set_thread_count(threads);
   bnrun::kernels::set_matmul_backend(backend);
@@ -203,11 +203,11 @@ void main_bench(const Options& options, const Workload& workload) {
   double bn = 0, no_bn = 0, bn_one_thread = 0, bn_builtin = 0;
   for (int round = 1; round <= options.rounds; ++round) {
     progress(fmt::format("training throughput, round {}/{}", round, options.rounds));
-    bn = std::max(bn, training_throughput(workload, data, Variant::bn, threads, MatmulBackend::blas));
-    no_bn = std::max(no_bn, training_throughput(workload, data, Variant::no_bn, threads, MatmulBackend::blas));
-    bn_one_thread = std::max(bn_one_thread, training_throughput(workload, data, Variant::bn, 1, MatmulBackend::blas));
+    bn = std::max(bn, training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), threads, MatmulBackend::blas));
+    no_bn = std::max(no_bn, training_throughput(workload, data, bnrun::experiment::builtin_arm("no_bn"), threads, MatmulBackend::blas));
+    bn_one_thread = std::max(bn_one_thread, training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), 1, MatmulBackend::blas));
     bn_builtin =
-        std::max(bn_builtin, training_throughput(workload, data, Variant::bn, threads, MatmulBackend::builtin));
+        std::max(bn_builtin, training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), threads, MatmulBackend::builtin));
   }
 
   std::optional<double> csv_seconds;
@@ -333,9 +333,9 @@ std::pair<double, double> best_of_two(const Workload& workload, const bnrun::dat
   double bn = 0.0;
   double no_bn = 0.0;
   for (int round = 0; round < 2; ++round) {
-    bn = std::max(bn, training_throughput(workload, data, Variant::bn, threads, bnrun::kernels::MatmulBackend::blas));
+    bn = std::max(bn, training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), threads, bnrun::kernels::MatmulBackend::blas));
     no_bn = std::max(no_bn,
-                     training_throughput(workload, data, Variant::no_bn, threads, bnrun::kernels::MatmulBackend::blas));
+                     training_throughput(workload, data, bnrun::experiment::builtin_arm("no_bn"), threads, bnrun::kernels::MatmulBackend::blas));
   }
   return {bn, no_bn};
 }

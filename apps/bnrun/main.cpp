@@ -18,6 +18,7 @@
 #include "config/load.h"
 #include "core/error.h"
 #include "data/dataset.h"
+#include "experiment/arms.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
@@ -77,6 +78,7 @@ struct Options {
   std::vector<std::string> sweeps;
   std::string seeds;
   std::string variant;
+  std::vector<std::string> arms;
   int threads = 0;
   int jobs = 1;
   bool dry_run = false;
@@ -117,9 +119,9 @@ bnrun::study::Plan plan(const Options& options) {
   bnrun::study::PlanRequest request;
   request.config_path = options.config_path;
   request.overrides = options.overrides;
-  if (options.variant == "bn") request.overrides.push_back("experiment.variants=[\"bn\"]");
-  if (options.variant == "no_bn") request.overrides.push_back("experiment.variants=[\"no_bn\"]");
-  if (options.variant == "both") request.overrides.push_back("experiment.variants=[\"bn\",\"no_bn\"]");
+  request.arms = options.arms;
+  if (options.variant == "bn" || options.variant == "no_bn") request.arms = {options.variant};
+  if (options.variant == "both") request.arms = {"bn", "no_bn"};
   request.sweeps = options.sweeps;
   request.seeds = options.seeds;
   return bnrun::study::make_plan(request);
@@ -139,20 +141,19 @@ class Progress {
  public:
   Progress(const bnrun::study::Plan& plan, bool live) : plan_(plan), live_(live), start_(Clock::now()) {
     for (const auto& run : plan.runs)
-      total_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.variants.size());
+      total_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.arms.size());
   }
   ~Progress() { clear(); }
 
-  void epoch(const bnrun::study::PlannedRun& run, bnrun::config::Variant variant,
-             const bnrun::train::EpochRecord& record) {
+  void epoch(const bnrun::study::PlannedRun& run, const std::string& arm, const bnrun::train::EpochRecord& record) {
     ++done_epochs_;
     const bool due = Clock::now() - last_draw_ > std::chrono::milliseconds(100);
     const std::string validation =
         record.validation ? fmt::format(", val acc {:.4f}", record.validation->accuracy) : "";
-    spdlog::debug("{}{} epoch {}/{}: loss {:.4f}, acc {:.4f}{}", run_prefix(run), bnrun::config::variant_name(variant),
+    spdlog::debug("{}{} epoch {}/{}: loss {:.4f}, acc {:.4f}{}", run_prefix(run), arm,
                   record.epoch, run.config.training.epochs, record.train_loss, record.train_accuracy, validation);
     if (!live_ || !due) return;
-    status_ = fmt::format("{}{} epoch {}/{} · loss {:.4f}{}", run_prefix(run), bnrun::config::variant_name(variant),
+    status_ = fmt::format("{}{} epoch {}/{} · loss {:.4f}{}", run_prefix(run), arm,
                           record.epoch, run.config.training.epochs, record.train_loss, eta());
     draw();
   }
@@ -165,28 +166,27 @@ class Progress {
     log(spdlog::level::info, fmt::format("{} classes: {}", data.class_names.size(), fmt::join(mapping, ", ")));
   }
 
-  void variant_start(const bnrun::study::PlannedRun& run, bnrun::config::Variant variant) {
+  void arm_start(const bnrun::study::PlannedRun& run, const std::string& arm) {
     if (!plan_.is_study)
-      log(spdlog::level::info, fmt::format("training {} for {} epoch{}", bnrun::config::variant_name(variant),
+      log(spdlog::level::info, fmt::format("training {} for {} epoch{}", arm,
                                            run.config.training.epochs, run.config.training.epochs == 1 ? "" : "s"));
   }
 
-  void variant_end(const bnrun::study::PlannedRun& run, const bnrun::train::VariantRun& variant_run) {
+  void arm_end(const bnrun::study::PlannedRun& run, const bnrun::train::ArmRun& arm_run) {
     // Epochs a run did not need (early stopping, divergence) count as done for the ETA.
-    done_epochs_ += run.config.training.epochs - static_cast<std::int64_t>(variant_run.result.history.size());
-    if (variant_run.result.skipped_single_row_batches > 0)
+    done_epochs_ += run.config.training.epochs - static_cast<std::int64_t>(arm_run.result.history.size());
+    if (arm_run.result.skipped_single_row_batches > 0)
       log(spdlog::level::warn,
           fmt::format("{}{}: skipped the trailing batch of one row in each epoch ({} in all): BatchNorm needs 2 or "
                       "more rows",
-                      run_prefix(run), bnrun::config::variant_name(variant_run.variant),
-                      variant_run.result.skipped_single_row_batches));
+                      run_prefix(run), arm_run.arm, arm_run.result.skipped_single_row_batches));
   }
 
   void run_end(const bnrun::study::PlannedRun& run, const bnrun::study::RunOutcome& outcome) {
     ++finished_runs_;
     if (finished_runs_ == plan_.runs.size()) status_.clear();  // nothing left to show
     if (outcome.state == bnrun::study::RunState::resumed)
-      done_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.variants.size());
+      done_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.arms.size());
     if (!plan_.is_study) return;
     std::string text = fmt::format("run {}/{} {}: ", run.index, plan_.runs.size(), run.folder);
     if (outcome.state == bnrun::study::RunState::failed) {
@@ -249,6 +249,13 @@ class Progress {
   bool drawn_ = false;
 };
 
+// "bn (the model as written; ...), no_bn (...)": for --help.
+std::string arm_kinds_text() {
+  std::string text;
+  for (const auto& kind : bnrun::experiment::arm_kinds()) text += fmt::format("{}{}", text.empty() ? "" : ", ", kind.name);
+  return text;
+}
+
 bool has_problem(const bnrun::study::RunOutcome& outcome) {
   if (outcome.state == bnrun::study::RunState::failed) return true;
   for (const auto& arm : outcome.record.arms)
@@ -281,10 +288,10 @@ int run_training(const Options& options) {
 
   Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
   bnrun::study::RunnerObserver observer;
-  observer.on_epoch = [&](const auto& run, auto variant, const auto& record) { progress.epoch(run, variant, record); };
+  observer.on_epoch = [&](const auto& run, const auto& arm, const auto& record) { progress.epoch(run, arm, record); };
   observer.on_data_ready = [&](const auto& run, const auto& data) { progress.data_ready(run, data); };
-  observer.on_variant_start = [&](const auto& run, auto variant) { progress.variant_start(run, variant); };
-  observer.on_variant_end = [&](const auto& run, const auto& variant_run) { progress.variant_end(run, variant_run); };
+  observer.on_arm_start = [&](const auto& run, const auto& arm) { progress.arm_start(run, arm); };
+  observer.on_arm_end = [&](const auto& run, const auto& arm_run) { progress.arm_end(run, arm_run); };
   observer.on_run_end = [&](const auto& run, const auto& outcome) { progress.run_end(run, outcome); };
   bnrun::study::RunnerOptions runner_options;
   runner_options.jobs = options.jobs;
@@ -317,7 +324,8 @@ int run_training(const Options& options) {
     const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
     print_stdout(bnrun::study::study_table(study_plan, outcomes, groups));
   } else {
-    print_stdout(bnrun::report::comparison_table(outcomes.front().record));
+    print_stdout(bnrun::report::comparison_table(outcomes.front().record,
+                                                 study_plan.runs.front().config.experiment.reference));
   }
 
   if (const int signal_number = received_signal.load()) {
@@ -369,11 +377,10 @@ int run_summary(const Options& options) {
   } catch (const bnrun::KeyPathError& error) {
     throw bnrun::UserError(fmt::format("{}: {}", options.config_path, error.what()));
   }
-  for (const auto variant : config.experiment.variants) {
-    const auto spec = bnrun::config::model_spec(config, data.feature_names.size(), variant);
+  for (const auto& arm : config.experiment.arms) {
+    const auto spec = bnrun::config::model_spec(config, data.feature_names.size(), arm);
     const bnrun::nn::Model<float> model(spec, config.training.seed);
-    print_stdout(bnrun::report::summary_table(
-                     fmt::format("model \"{}\", variant {}", config.name, bnrun::config::variant_name(variant)),
+    print_stdout(bnrun::report::summary_table(fmt::format("model \"{}\", variant {}", config.name, arm.name),
                      model.summary(), spec.inputs) +
                  "\n");
   }
@@ -407,7 +414,7 @@ int run_eval(const ModelOptions& options) {
                  "\n");
   } else {
     print_stdout(fmt::format("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n",
-                             options.model_path, bnrun::config::variant_name(file.metadata.variant), file.metadata.seed,
+                             options.model_path, file.metadata.arm, file.metadata.seed,
                              options.data_path, evaluation.accuracy, evaluation.loss));
   }
   return exit_ok;
@@ -453,8 +460,8 @@ int run_claims(const Options& options, const ClaimsOptions& claims_options) {
     spdlog::info("{}: {} runs", claim.title, study_plan.runs.size());
     Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
     bnrun::study::RunnerObserver observer;
-    observer.on_epoch = [&](const auto& run, auto variant, const auto& record) {
-      progress.epoch(run, variant, record);
+    observer.on_epoch = [&](const auto& run, const auto& arm, const auto& record) {
+      progress.epoch(run, arm, record);
     };
     bnrun::study::RunnerOptions runner_options;
     runner_options.jobs = options.jobs;
@@ -571,13 +578,18 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", options.overwrite, "replace the results in an existing --output folder");
   app.add_flag("--resume", options.resume, "keep the finished runs in --output and run only the missing ones");
   app.add_flag("--save-model", options.save_model,
-               "also write model_<variant>.json (weights, BN statistics, scaler, labels) and the test rows (test.csv)");
+               "also write model_<arm>.json (weights, BN statistics, scaler, labels) and the test rows (test.csv)");
   app.add_option("--init-from", options.init_from,
-                 "start every variant from the weights in this model file instead of the seeded initialization")
+                 "start every arm from the weights in this model file instead of the seeded initialization")
       ->type_name("MODEL");
-  app.add_option("--variant", options.variant,
-                 "which networks to train: bn (as written), no_bn (BatchNorm removed), both")
-      ->check(CLI::IsMember({"bn", "no_bn", "both"}));
+  app.add_option("--arms", options.arms,
+                 "the arms to train, by name: the config's (experiment.arms) or an arm kind (" + arm_kinds_text() +
+                     "); default: the config's arms")
+      ->delimiter(',')
+      ->type_name("A,B,...");
+  app.add_option("--variant", options.variant, "bn, no_bn or both: the same as --arms bn, --arms no_bn, --arms bn,no_bn")
+      ->check(CLI::IsMember({"bn", "no_bn", "both"}))
+      ->excludes("--arms");
   app.add_option("-t,--threads", options.threads, "threads in all (default: every core); results do not depend on it")
       ->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", options.quiet, "print only the result table and errors");

@@ -219,26 +219,49 @@ TrainingConfig parse_training(const json& document) {
 ExperimentConfig parse_experiment(const json& document) {
   ObjectReader reader(document, "experiment");
   ExperimentConfig experiment;
-  const auto names = reader.string_list_or("variants", {"bn", "no_bn"});
-  if (names.empty()) throw KeyPathError("experiment.variants", "expected at least one of \"bn\", \"no_bn\"");
-  experiment.variants.clear();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const std::string path = fmt::format("experiment.variants[{}]", i);
-    if (names[i] != "bn" && names[i] != "no_bn")
-      throw KeyPathError(path, fmt::format("expected \"bn\" or \"no_bn\", got \"{}\"", names[i]));
-    const Variant variant = names[i] == "bn" ? Variant::bn : Variant::no_bn;
-    if (std::find(experiment.variants.begin(), experiment.variants.end(), variant) != experiment.variants.end())
-      throw KeyPathError(path, fmt::format("\"{}\" is listed twice", names[i]));
-    experiment.variants.push_back(variant);
+  // "variants" is what arms were called before there were more than two; both may be given if they agree (a
+  // resolved config writes both).
+  const bool has_arms = reader.has("arms");
+  const char* list_key = has_arms ? "arms" : "variants";
+  if (has_arms || reader.has("variants")) {
+    const json& list = reader.required(list_key);
+    if (!list.is_array() || list.empty())
+      throw KeyPathError(reader.path_of(list_key),
+                         fmt::format("expected a non-empty list of arms such as [\"bn\", \"no_bn\"], got {}",
+                                     describe_value(list)));
+    experiment.arms.clear();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = fmt::format("experiment.{}[{}]", list_key, i);
+      experiment::ArmSpec arm = experiment::parse_arm(list[i], path);
+      if (experiment.arm(arm.name))
+        throw KeyPathError(path, fmt::format("\"{}\" is listed twice (give each arm its own \"name\")", arm.name));
+      experiment.arms.push_back(std::move(arm));
+    }
+  }
+  if (has_arms && reader.has("variants")) {
+    const auto names = reader.string_list_or("variants", {});
+    std::vector<std::string> arm_names;
+    for (const auto& arm : experiment.arms) arm_names.push_back(arm.name);
+    if (names != arm_names)
+      throw KeyPathError("experiment.variants",
+                         "differs from experiment.arms: give only \"arms\" (\"variants\" is its older name)");
+  }
+  if (reader.has("reference")) {
+    experiment.reference = reader.required_string("reference");
+    if (!experiment.arm(experiment.reference))
+      throw KeyPathError("experiment.reference",
+                         fmt::format("\"{}\" is not one of the experiment's arms", experiment.reference));
+  } else if (!experiment.arm(experiment.reference)) {
+    experiment.reference.clear();
   }
   reader.finish();
   return experiment;
 }
 
 bool runs_batchnorm(const Config& config) {
-  const auto& variants = config.experiment.variants;
-  return std::find(variants.begin(), variants.end(), Variant::bn) != variants.end() &&
-         nn::has_batchnorm(nn::ModelSpec{0, config.layers});
+  for (const auto& arm : config.experiment.arms)
+    if (nn::has_batchnorm(experiment::arm_model(arm, nn::ModelSpec{0, config.layers}))) return true;
+  return false;
 }
 
 void check_consistency(const Config& config) {
@@ -314,10 +337,6 @@ ordered_json early_stopping_to_json(const std::optional<EarlyStoppingConfig>& ea
 
 }  // namespace
 
-std::string_view variant_name(Variant variant) {
-  return variant == Variant::bn ? "bn" : "no_bn";
-}
-
 std::string_view loss_name(Loss loss) {
   return name_in(loss_names, loss);
 }
@@ -379,7 +398,13 @@ ordered_json to_json(const Config& config) {
                            {"early_stopping", early_stopping_to_json(t.early_stopping)},
                            {"evaluate_every_steps", t.evaluate_every_steps}};
   ordered_json variants = ordered_json::array();
-  for (const Variant variant : config.experiment.variants) variants.push_back(variant_name(variant));
+  ordered_json arms = ordered_json::array();
+  for (const auto& arm : config.experiment.arms) {
+    variants.push_back(arm.name);
+    arms.push_back(experiment::arm_to_json(arm));
+  }
+  ordered_json experiment = {{"variants", variants}, {"arms", arms}};
+  if (!config.experiment.reference.empty()) experiment["reference"] = config.experiment.reference;
 
   ordered_json result;
   result["name"] = config.name;
@@ -387,7 +412,7 @@ ordered_json to_json(const Config& config) {
   result["dataset"] = dataset;
   result["model"] = {{"layers", layers}};
   result["training"] = training;
-  result["experiment"] = {{"variants", variants}};
+  result["experiment"] = std::move(experiment);
   return result;
 }
 
@@ -416,9 +441,14 @@ void check_against_data(const Config& config, std::size_t class_count) {
   }
 }
 
-nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, Variant variant) {
-  nn::ModelSpec spec{feature_count, config.layers};
-  return variant == Variant::bn ? spec : nn::without_batchnorm(spec);
+const experiment::ArmSpec* ExperimentConfig::arm(std::string_view name) const {
+  for (const auto& entry : arms)
+    if (entry.name == name) return &entry;
+  return nullptr;
+}
+
+nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm) {
+  return experiment::arm_model(arm, nn::ModelSpec{feature_count, config.layers});
 }
 
 }  // namespace bnrun::config

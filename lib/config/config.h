@@ -8,7 +8,7 @@
 //   model     { layers: [ {type: dense|batchnorm|activation, ...} ] }
 //   training  { epochs, batch_size, seed, loss, shuffle, l2, optimizer {name: adam|sgd, ...},
 //               schedule {type: constant|step|cosine, ...}, early_stopping {monitor, patience, ...} }
-//   experiment{ variants: ["bn", "no_bn"] }
+//   experiment{ arms: ["bn", "no_bn", {name, kind, ...}], reference: "no_bn" }   (variants: an older name for arms)
 #pragma once
 
 #include <array>
@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "experiment/arms.h"
 #include "nn/spec.h"
 #include "optim/optimizer.h"
 
@@ -95,10 +96,11 @@ struct TrainingConfig {
   std::int64_t evaluate_every_steps = 0;
 };
 
-enum class Variant { bn, no_bn };
-
 struct ExperimentConfig {
-  std::vector<Variant> variants = {Variant::bn, Variant::no_bn};
+  std::vector<experiment::ArmSpec> arms = experiment::default_arms();
+  // The arm every other arm is paired against; empty when none is (the default "no_bn" was not selected).
+  std::string reference = "no_bn";
+  const experiment::ArmSpec* arm(std::string_view name) const;
 };
 
 struct Config {
@@ -110,7 +112,6 @@ struct Config {
   ExperimentConfig experiment;
 };
 
-std::string_view variant_name(Variant variant);
 std::string_view loss_name(Loss loss);
 std::string_view monitor_name(Monitor monitor);
 // val_loss and val_accuracy: they need validation rows.
@@ -127,8 +128,8 @@ nlohmann::ordered_json to_json(const Config& config);
 // the loss against the output activation. `feature_count` is the model's input width.
 void check_against_data(const Config& config, std::size_t class_count);
 
-// The model spec for a variant: `no_bn` drops every BatchNorm layer.
-nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, Variant variant);
+// The model an arm of the experiment trains (experiment/arms.h), for data with `feature_count` features.
+nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm);
 
 // The loss the run uses: the configured one, or the one the output layer implies.
 Loss effective_loss(const Config& config);

@@ -1,7 +1,9 @@
 #include "config/load.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "core/json_reader.h"
 #include "core/error.h"
@@ -117,11 +119,54 @@ json read_config_document(const std::string& path) {
   return parse_json_text(read_file(path, "config file"), path);
 }
 
-Config resolve_config(json document, const std::string& path, const std::vector<Override>& overrides) {
+void select_arms(json& document, const std::vector<std::string>& names) {
+  if (!document.is_object()) return;  // parse_config says what is wrong with it
+  json& experiment = document["experiment"];
+  if (experiment.is_null()) experiment = json::object();
+  if (!experiment.is_object()) return;
+  const char* list_key = experiment.contains("arms") ? "arms" : "variants";
+  const json configured = experiment.contains(list_key) ? experiment[list_key] : json::array({"bn", "no_bn"});
+  std::vector<std::string> configured_names;
+  json selected = json::array();
+  for (const auto& name : names) {
+    std::optional<json> entry;
+    if (configured.is_array())
+      for (std::size_t i = 0; i < configured.size() && !entry; ++i) {
+        // An entry that is not a valid arm is reported by parse_config with its key path.
+        try {
+          if (experiment::parse_arm(configured[i], "").name == name) entry = configured[i];
+        } catch (const KeyPathError&) {
+        }
+      }
+    if (!entry) {
+      std::vector<std::string> kinds;
+      for (const auto& kind : experiment::arm_kinds()) kinds.emplace_back(kind.name);
+      if (std::find(kinds.begin(), kinds.end(), name) == kinds.end())
+        throw UserError(fmt::format("--arms {}: not an arm of the config nor an arm kind ({})", name,
+                                    fmt::join(kinds, ", ")));
+      entry = name;
+    }
+    if (std::find(configured_names.begin(), configured_names.end(), name) != configured_names.end())
+      throw UserError(fmt::format("--arms: \"{}\" is listed twice", name));
+    configured_names.push_back(name);
+    selected.push_back(*entry);
+  }
+  if (selected.empty()) throw UserError("--arms: expected at least one arm, such as --arms bn,no_bn");
+  experiment.erase("variants");
+  experiment["arms"] = selected;
+  const bool keeps_reference = experiment.contains("reference") && experiment["reference"].is_string() &&
+                               std::find(names.begin(), names.end(), experiment["reference"].get<std::string>()) !=
+                                   names.end();
+  if (!keeps_reference) experiment.erase("reference");
+}
+
+Config resolve_config(json document, const std::string& path, const std::vector<Override>& overrides,
+                      const std::vector<std::string>& arms) {
   for (const auto& override_ : overrides) {
     apply_override(document, override_.assignment, override_.origin);
     if (override_.from_command_line()) make_data_paths_absolute(document, override_.assignment);
   }
+  if (!arms.empty()) select_arms(document, arms);
   const std::filesystem::path file(path);
   try {
     return parse_config(document, file.parent_path().string(), file.stem().string());

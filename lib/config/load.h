@@ -31,9 +31,15 @@ void set_value(nlohmann::json& document, const std::string& key_path, nlohmann::
 // Reads a config file as JSON (syntax errors with line and column), without validating it.
 nlohmann::json read_config_document(const std::string& path);
 
-// Applies the overrides in order to a document read from `path`, then validates it. Every error names the file,
-// and the override (with its origin) when one set the bad key.
-Config resolve_config(nlohmann::json document, const std::string& path, const std::vector<Override>& overrides);
+// Keeps only the named arms of the document's experiment, in the order given (--arms): a name is one of the arms
+// the config defines or an arm kind. The reference stays if kept, else becomes no_bn if kept, else none. Throws
+// UserError naming an unknown arm.
+void select_arms(nlohmann::json& document, const std::vector<std::string>& names);
+
+// Applies the overrides in order to a document read from `path`, selects `arms` (when not empty), then validates
+// it. Every error names the file, and the override (with its origin) when one set the bad key.
+Config resolve_config(nlohmann::json document, const std::string& path, const std::vector<Override>& overrides,
+                      const std::vector<std::string>& arms = {});
 
 // Reads, overrides and validates. Every error names the file (and the override, when one set the bad key).
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);

@@ -314,8 +314,7 @@ void read_document(const json& document, ModelFile& file) {
   file.bnrun_version = reader.required_string("bnrun_version");
 
   ModelMetadata& metadata = file.metadata;
-  metadata.variant =
-      required_enum(reader, "variant", std::array{config::Variant::bn, config::Variant::no_bn}, config::variant_name);
+  metadata.arm = reader.required_string("variant");
   metadata.seed = static_cast<std::uint64_t>(reader.required_integer("seed", 0));
   metadata.loss = required_enum(
       reader, "loss", std::array{config::Loss::sparse_categorical_crossentropy, config::Loss::binary_crossentropy},
@@ -388,7 +387,7 @@ void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<fl
   const ordered_json document = {{"format", format_tag},
                                  {"format_version", model_format_version},
                                  {"bnrun_version", BNRUN_VERSION},
-                                 {"variant", config::variant_name(metadata.variant)},
+                                 {"variant", metadata.arm},
                                  {"seed", metadata.seed},
                                  {"loss", config::loss_name(metadata.loss)},
                                  {"inputs", spec.inputs},

@@ -32,7 +32,7 @@ namespace bnrun::modelio {
 inline constexpr std::int64_t model_format_version = 1;
 
 struct ModelMetadata {
-  config::Variant variant = config::Variant::bn;
+  std::string arm = "bn";  // the arm that trained it (written as "variant", as before there were arms)
   std::uint64_t seed = 0;
   config::Loss loss = config::Loss::sparse_categorical_crossentropy;
   std::vector<std::string> feature_names;

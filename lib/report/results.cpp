@@ -18,7 +18,7 @@ results::RunRecord run_record(const ExperimentReport& report) {
   const data::PreparedData& data = report.data;
   record.data = {data.feature_names, data.class_names, data.train.rows(), data.validation.rows(), data.test.rows()};
   for (const auto& run : report.runs) {
-    results::ArmRecord arm{std::string(config::variant_name(run.variant)), run.seed, run.result, report.load_seconds};
+    results::ArmRecord arm{run.arm, run.seed, run.result, report.load_seconds};
     arm.result.model.reset();
     record.arms.push_back(std::move(arm));
   }

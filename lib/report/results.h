@@ -20,7 +20,7 @@ using results::Environment;
 struct ExperimentReport {
   const config::Config& config;
   const data::PreparedData& data;
-  const std::vector<train::VariantRun>& runs;
+  const std::vector<train::ArmRun>& runs;
   Environment environment;
   double load_seconds = 0.0;
 };

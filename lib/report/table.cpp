@@ -57,7 +57,7 @@ std::string with_thousands(std::size_t value) {
   return result;
 }
 
-std::string comparison_table(const results::RunRecord& record) {
+std::string comparison_table(const results::RunRecord& record, const std::string& reference) {
   const results::DataFacts& data = record.data;
   const int threads = record.environment.threads;
   const std::size_t test_rows = data.test_rows;
@@ -67,8 +67,6 @@ std::string comparison_table(const results::RunRecord& record) {
       data.classes.size(), record.arms.empty() ? 0 : record.arms.front().seed, threads, threads == 1 ? "" : "s");
   std::vector<std::vector<std::string>> rows = {
       {"variant", "test acc", "test loss", "best val acc", "epochs", "params", "train time"}};
-  const results::ArmRecord* bn = nullptr;
-  const results::ArmRecord* no_bn = nullptr;
   auto fixed = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : std::string("-"); };
   for (const auto& arm : record.arms) {
     const train::RunResult& result = arm.result;
@@ -82,7 +80,6 @@ std::string comparison_table(const results::RunRecord& record) {
                     std::to_string(result.history.size()),
                     with_thousands(result.trainable_parameters + result.non_trainable_parameters),
                     format_seconds(result.train_seconds)});
-    if (has_accuracy) (arm.arm == "bn" ? bn : no_bn) = &arm;
   }
   text += align_columns(rows, {0});
   for (const auto& arm : record.arms) {
@@ -92,12 +89,18 @@ std::string comparison_table(const results::RunRecord& record) {
                           result.stopped_epoch, result.best_epoch,
                           result.restored_best ? ", whose weights were restored" : "");
   }
-  if (bn && no_bn && test_rows > 0) {
-    const double difference = bn->result.test->accuracy - no_bn->result.test->accuracy;
-    const double loss_difference = bn->result.test->loss - no_bn->result.test->loss;
-    text += fmt::format("\nbn - no_bn: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n",
-                        difference, difference * static_cast<double>(test_rows), test_rows, loss_difference);
+  const results::ArmRecord* paired = record.arm(reference);
+  if (!paired || !paired->result.test || !std::isfinite(paired->result.test->accuracy) || test_rows == 0) return text;
+  std::string differences;
+  for (const auto& arm : record.arms) {
+    if (arm.arm == reference || !arm.result.test || !std::isfinite(arm.result.test->accuracy)) continue;
+    const double difference = arm.result.test->accuracy - paired->result.test->accuracy;
+    const double loss_difference = arm.result.test->loss - paired->result.test->loss;
+    differences += fmt::format("{} - {}: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n",
+                               arm.arm, reference, difference, difference * static_cast<double>(test_rows),
+                               test_rows, loss_difference);
   }
+  if (!differences.empty()) text += "\n" + differences;
   return text;
 }
 

@@ -10,8 +10,9 @@
 
 namespace bnrun::report {
 
-// Header line (data and setup), the aligned comparison table, and the BN − no BN difference when both ran.
-std::string comparison_table(const results::RunRecord& record);
+// Header line (data and setup), the aligned comparison table, and each arm's difference from the `reference` arm
+// (none when it is empty or did not finish).
+std::string comparison_table(const results::RunRecord& record, const std::string& reference);
 
 // Layer, output shape, parameters (trainable / non-trainable), and totals, as Keras' model.summary().
 std::string summary_table(const std::string& title, const std::vector<nn::LayerSummary>& layers, std::size_t inputs);

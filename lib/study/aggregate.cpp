@@ -57,22 +57,45 @@ const results::ArmRecord* arm_record(const RunOutcome& outcome, const std::strin
   return outcome.record.arm(arm);
 }
 
-std::vector<std::string> plan_variants(const Plan& plan) {
-  std::vector<std::string> variants;
+const stats::Summary& ArmSummary::summary(results::Metric metric) const {
+  const auto metrics = results::summary_metrics();
+  return summaries[static_cast<std::size_t>(std::find(metrics.begin(), metrics.end(), metric) - metrics.begin())];
+}
+
+const std::vector<double>& ArmSummary::values_of(results::Metric metric) const {
+  const auto metrics = results::summary_metrics();
+  return values[static_cast<std::size_t>(std::find(metrics.begin(), metrics.end(), metric) - metrics.begin())];
+}
+
+const stats::PairedDifference& ArmDifference::of(results::Metric metric) const {
+  const auto metrics = results::summary_metrics();
+  return by_metric[static_cast<std::size_t>(std::find(metrics.begin(), metrics.end(), metric) - metrics.begin())];
+}
+
+std::vector<std::string> plan_arms(const Plan& plan) {
+  std::vector<std::string> arms;
   for (const auto& run : plan.runs)
-    for (const auto variant : run.config.experiment.variants) {
-      const std::string name(config::variant_name(variant));
-      if (std::find(variants.begin(), variants.end(), name) == variants.end()) variants.push_back(name);
-    }
-  return variants;
+    for (const auto& arm : run.config.experiment.arms)
+      if (std::find(arms.begin(), arms.end(), arm.name) == arms.end()) arms.push_back(arm.name);
+  return arms;
+}
+
+std::string plan_reference(const Plan& plan) {
+  return plan.runs.empty() ? "" : plan.runs.front().config.experiment.reference;
 }
 
 std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<RunOutcome>& outcomes) {
-  const auto variants = plan_variants(plan);
+  const auto arms = plan_arms(plan);
+  const auto metrics = results::summary_metrics();
   std::vector<GroupSummary> groups(plan.group_count);
   for (std::size_t g = 0; g < groups.size(); ++g) {
     groups[g].group = g;
-    for (const auto& variant : variants) groups[g].variants.push_back({variant, 0, 0, 0, 0, {}, {}, {}, {}});
+    for (const auto& arm : arms) {
+      ArmSummary summary;
+      summary.arm = arm;
+      summary.values.resize(metrics.size());
+      groups[g].arms.push_back(std::move(summary));
+    }
   }
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     const PlannedRun& run = plan.runs[i];
@@ -80,42 +103,42 @@ std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<R
     if (group.runs.empty()) group.settings = run.settings;
     group.runs.push_back(i);
     group.seeds.push_back(run.seed);
-    for (auto& variant : group.variants) {
-      const auto* arm = arm_record(outcomes[i], variant.variant);
+    for (auto& summary : group.arms) {
+      const auto* arm = arm_record(outcomes[i], summary.arm);
       if (!arm)
-        ++variant.failed;
+        ++summary.failed;
       else if (arm->result.status == train::RunStatus::ok)
-        ++variant.ok;
+        ++summary.ok;
       else if (arm->result.status == train::RunStatus::diverged)
-        ++variant.diverged;
+        ++summary.diverged;
       else
-        ++variant.interrupted;
-      const auto& test = arm ? arm->result.test : std::nullopt;
-      variant.accuracy.push_back(test ? test->accuracy : not_a_number);
-      variant.loss.push_back(test ? test->loss : not_a_number);
+        ++summary.interrupted;
+      for (std::size_t m = 0; m < metrics.size(); ++m)
+        summary.values[m].push_back(arm ? results::definition_of(metrics[m]).of(*arm) : not_a_number);
     }
   }
+  const std::string reference = plan_reference(plan);
   for (auto& group : groups) {
-    for (auto& variant : group.variants) {
-      variant.accuracy_summary = summarize_finite(variant.accuracy);
-      variant.loss_summary = summarize_finite(variant.loss);
-    }
-    const auto bn = std::find_if(group.variants.begin(), group.variants.end(),
-                                 [](const VariantSummary& v) { return v.variant == "bn"; });
-    const auto no_bn = std::find_if(group.variants.begin(), group.variants.end(),
-                                    [](const VariantSummary& v) { return v.variant == "no_bn"; });
-    if (bn != group.variants.end() && no_bn != group.variants.end()) {
-      group.accuracy_difference = stats::paired_difference(bn->accuracy, no_bn->accuracy);
-      group.loss_difference = stats::paired_difference(bn->loss, no_bn->loss);
+    for (auto& summary : group.arms)
+      for (const auto& values : summary.values) summary.summaries.push_back(summarize_finite(values));
+    const auto reference_arm = std::find_if(group.arms.begin(), group.arms.end(),
+                                            [&](const ArmSummary& a) { return a.arm == reference; });
+    if (reference_arm == group.arms.end()) continue;
+    for (const auto& summary : group.arms) {
+      if (summary.arm == reference) continue;
+      ArmDifference difference{summary.arm, reference, {}};
+      for (std::size_t m = 0; m < metrics.size(); ++m)
+        difference.by_metric.push_back(stats::paired_difference(summary.values[m], reference_arm->values[m]));
+      group.differences.push_back(std::move(difference));
     }
   }
   return groups;
 }
 
-std::vector<VariantCurves> group_curves(const Plan& plan, const std::vector<RunOutcome>& outcomes,
-                                        const GroupSummary& group) {
-  std::vector<VariantCurves> curves;
-  for (const auto& variant : plan_variants(plan)) {
+std::vector<ArmCurves> group_curves(const Plan& plan, const std::vector<RunOutcome>& outcomes,
+                                    const GroupSummary& group) {
+  std::vector<ArmCurves> curves;
+  for (const auto& variant : plan_arms(plan)) {
     std::vector<const results::ArmRecord*> arms;
     for (const std::size_t i : group.runs)
       if (const auto* arm = arm_record(outcomes[i], variant)) arms.push_back(arm);

@@ -1,24 +1,38 @@
-// What a study's runs say together: per group of runs that differ only in the seed, each variant's test
-// accuracy and loss across seeds (n, mean ± std, min, max), the paired difference bn − no_bn over the seeds where
-// both finished (with a 95 % Student-t interval), and learning curves as mean with a min–max band.
-// Everything is read from the runs' records, so finished, resumed and compared runs are treated alike.
+// What a study's runs say together: per group of runs that differ only in the seed, each arm's metrics across seeds
+// (n, mean ± std, min, max), each arm's paired difference against the reference arm over the seeds where both
+// finished (with a 95 % Student-t interval), and learning curves as mean with a min–max band. The metrics are
+// results::summary_metrics(); everything is read from the runs' records, so finished, resumed and compared runs
+// are treated alike.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "results/metrics.h"
 #include "stats/summary.h"
 #include "study/plan.h"
 #include "study/runner.h"
 
 namespace bnrun::study {
 
-struct VariantSummary {
-  std::string variant;
+struct ArmSummary {
+  std::string arm;
   std::size_t ok = 0, diverged = 0, interrupted = 0, failed = 0;  // failed: the run did not produce a result
-  std::vector<double> accuracy, loss;             // one per seed, in the group's seed order; NaN without a test result
-  stats::Summary accuracy_summary, loss_summary;  // over the finite values
+  // Per summary metric (results::summary_metrics() order): one value per seed, in the group's seed order (NaN
+  // without a value), and their summary over the finite ones.
+  std::vector<std::vector<double>> values;
+  std::vector<stats::Summary> summaries;
+  const stats::Summary& summary(results::Metric metric) const;
+  const std::vector<double>& values_of(results::Metric metric) const;
+};
+
+// An arm − the reference arm, per summary metric, paired by seed over the seeds where both have a value.
+struct ArmDifference {
+  std::string arm;
+  std::string reference;
+  std::vector<stats::PairedDifference> by_metric;
+  const stats::PairedDifference& of(results::Metric metric) const;
 };
 
 struct GroupSummary {
@@ -26,13 +40,14 @@ struct GroupSummary {
   std::vector<Setting> settings;
   std::vector<std::uint64_t> seeds;
   std::vector<std::size_t> runs;  // indices into Plan::runs
-  std::vector<VariantSummary> variants;
-  // bn − no_bn over the seeds where both have a test result; absent unless both variants ran.
-  std::optional<stats::PairedDifference> accuracy_difference, loss_difference;
+  std::vector<ArmSummary> arms;
+  std::vector<ArmDifference> differences;  // one per arm other than the reference, when the reference ran
 };
 
-// The variants the plan's runs train, in config order.
-std::vector<std::string> plan_variants(const Plan& plan);
+// The arms the plan's runs train, in config order.
+std::vector<std::string> plan_arms(const Plan& plan);
+// The arm the others are paired against; empty when there is none.
+std::string plan_reference(const Plan& plan);
 
 std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<RunOutcome>& outcomes);
 
@@ -40,14 +55,14 @@ struct Band {
   std::vector<double> x, mean, low, high;  // low/high: the minimum and maximum across seeds
 };
 
-struct VariantCurves {
-  std::string variant;
+struct ArmCurves {
+  std::string arm;
   Band train_loss, val_loss, train_accuracy, val_accuracy;  // val_*: empty without a validation split
   Band test_accuracy_by_step;  // x = optimizer steps; empty unless training.evaluate_every_steps
 };
 
-// Per-epoch curves of one group, one entry per variant.
-std::vector<VariantCurves> group_curves(const Plan& plan, const std::vector<RunOutcome>& outcomes,
+// Per-epoch curves of one group, one entry per arm.
+std::vector<ArmCurves> group_curves(const Plan& plan, const std::vector<RunOutcome>& outcomes,
                                         const GroupSummary& group);
 
 // The run's record of `arm`, or null when the run failed or did not train it.

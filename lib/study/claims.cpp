@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/json_reader.h"
+#include "results/metrics.h"
 #include "study/aggregate.h"
 #include "study/figures.h"
 
@@ -18,35 +19,12 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
-const std::vector<std::string> metrics = {"test_accuracy", "test_loss", "mean_test_accuracy_during_training",
-                                          "generalization_gap"};
-
-bool is_accuracy_metric(const std::string& metric) {
-  return metric != "test_loss";
-}
-
-// The metric of one arm's record; NaN when the run has no value for it.
-double metric_of(const std::string& metric, const results::ArmRecord& arm, std::size_t classes) {
-  const train::RunResult& result = arm.result;
-  const bool diverged = result.status == train::RunStatus::diverged;
-  if (diverged && is_accuracy_metric(metric) && metric != "generalization_gap")
+// The claim's metric for one arm's record: a diverged arm scores chance on an accuracy of its model (a network
+// that diverged predicts no better than a guess); otherwise NaN when the arm has no value.
+double metric_of(const results::MetricDefinition& metric, const results::ArmRecord& arm, std::size_t classes) {
+  if (arm.result.status == train::RunStatus::diverged && metric.chance_when_diverged)
     return classes > 0 ? 1.0 / static_cast<double>(classes) : not_a_number;
-  if (metric == "test_accuracy") return result.test ? result.test->accuracy : not_a_number;
-  if (metric == "test_loss") return result.test ? result.test->loss : not_a_number;
-  if (metric == "mean_test_accuracy_during_training") {
-    double sum = 0.0;
-    std::size_t count = 0;
-    for (const auto& record : result.step_history) {
-      if (record.step == 0) continue;
-      sum += record.test.accuracy;
-      ++count;
-    }
-    return count > 0 ? sum / static_cast<double>(count) : not_a_number;
-  }
-  // generalization_gap
-  if (result.history.empty()) return not_a_number;
-  const auto& last = result.history.back();
-  return last.train_accuracy - (last.validation ? last.validation->accuracy : not_a_number);
+  return metric.of(arm);
 }
 
 std::string signed_number(double value) {
@@ -99,9 +77,11 @@ Claim parse_claim(const json& section, const std::string& config_path) {
     Claim claim;
     claim.title = reader.required_string("title");
     claim.question = reader.required_string("question");
-    const std::vector<std::string_view> metric_names(metrics.begin(), metrics.end());
+    std::vector<std::string_view> metric_keys;
+    for (const auto& definition : results::metric_definitions()) metric_keys.push_back(definition.key);
     if (!reader.has("metric")) reader.required("metric");  // throws "is required but missing"
-    claim.metric = reader.choice_or("metric", "", metric_names);
+    claim.metric = *results::metric_from_key(reader.choice_or("metric", "", metric_keys));
+    claim.arm = reader.string_or("arm", claim.arm);
     if (!reader.has("better")) reader.required("better");
     claim.higher_is_better = reader.choice_or("better", "", {"higher", "lower"}) == "higher";
     reader.finish();
@@ -111,10 +91,20 @@ Claim parse_claim(const json& section, const std::string& config_path) {
   }
 }
 
+// The arm a claim's arm is paired against: the experiment's reference (no_bn unless the config says otherwise).
+std::string claim_reference(const Plan& plan) {
+  const std::string& reference = plan.runs.front().config.experiment.reference;
+  return reference.empty() ? "no_bn" : reference;
+}
+
 ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vector<RunOutcome>& outcomes) {
   ClaimJudgement judgement;
   judgement.claim = claim;
-  const double margin = is_accuracy_metric(claim.metric) ? 0.01 : 0.02;
+  const results::MetricDefinition& metric = results::definition_of(claim.metric);
+  const double margin = metric.equivalence_margin;
+  const std::string reference = claim_reference(plan);
+  judgement.arm = claim.arm;
+  judgement.reference = reference;
   std::vector<std::vector<std::size_t>> runs_of_group(plan.group_count);
   for (std::size_t i = 0; i < plan.runs.size(); ++i) runs_of_group[plan.runs[i].group].push_back(i);
 
@@ -124,11 +114,11 @@ ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vect
     setting.settings = plan.runs[runs.front()].settings;
     std::vector<double> bn, no_bn;
     for (const std::size_t i : runs) {
-      const auto* bn_entry = arm_record(outcomes[i], "bn");
-      const auto* no_bn_entry = arm_record(outcomes[i], "no_bn");
+      const auto* bn_entry = arm_record(outcomes[i], claim.arm);
+      const auto* no_bn_entry = arm_record(outcomes[i], reference);
       const std::size_t classes = outcomes[i].record.data.classes.size();
-      bn.push_back(bn_entry ? metric_of(claim.metric, *bn_entry, classes) : not_a_number);
-      no_bn.push_back(no_bn_entry ? metric_of(claim.metric, *no_bn_entry, classes) : not_a_number);
+      bn.push_back(bn_entry ? metric_of(metric, *bn_entry, classes) : not_a_number);
+      no_bn.push_back(no_bn_entry ? metric_of(metric, *no_bn_entry, classes) : not_a_number);
     }
     auto finite = [](const std::vector<double>& values) {
       std::vector<double> kept;
@@ -136,8 +126,8 @@ ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vect
         if (std::isfinite(value)) kept.push_back(value);
       return kept;
     };
-    setting.bn = stats::summarize(finite(bn));
-    setting.no_bn = stats::summarize(finite(no_bn));
+    setting.arm = stats::summarize(finite(bn));
+    setting.reference = stats::summarize(finite(no_bn));
     setting.difference = stats::paired_difference(bn, no_bn);
     const auto& d = setting.difference;
     if (d.n >= 2) {
@@ -170,7 +160,8 @@ ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vect
   } else if (favouring == 0 && equivalent == settings) {
     judgement.verdict = Verdict::not_supported;
     judgement.reason = fmt::format(
-        "no effect: in every setting the 95 % interval of bn − no_bn lies within ±{} and includes 0", margin);
+        "no effect: in every setting the 95 % interval of {} − {} lies within ±{} and includes 0", claim.arm,
+        reference, margin);
   } else if (favouring == 0 && against == 0) {
     judgement.verdict = Verdict::inconclusive;
     judgement.reason = fmt::format(
@@ -188,37 +179,35 @@ ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vect
 std::string claim_markdown(const ClaimJudgement& judgement, const Plan& plan,
                            const std::vector<std::string>& plot_files) {
   const Claim& claim = judgement.claim;
-  const ordered_json config = config::to_json(plan.runs.front().config);
+  const config::Config& config = plan.runs.front().config;
   std::string text = fmt::format("## {}\n\n**Question.** {}\n\n", claim.title, claim.question);
-  const auto& training = config["training"];
-  const auto& optimizer = training["optimizer"];
   std::string swept;
   for (const auto& axis : plan.axes) {
     std::vector<std::string> values;
     for (const auto& value : axis.values) values.push_back(value_text(value));
     swept += fmt::format("; swept `{}` over {}", axis.key_path, fmt::join(values, ", "));
   }
+  const bool adam = std::holds_alternative<optim::AdamSettings>(config.training.optimizer);
   text += fmt::format(
-      "**Setup.** `{}`{}: {} on `{}`; {} (learning rate {}), batch {}, {} epochs{}; {} seeds ({}–{}), bn and no_bn "
+      "**Setup.** `{}`{}: {} on `{}`; {} (learning rate {}), batch {}, {} epochs{}; {} seeds ({}–{}), {} and {} "
       "paired by seed. Metric: `{}` ({} is better).\n\n",
-      plan.config_path, plan.axes.empty() ? "" : " (its first setting)", layers_text(config),
-      config["dataset"].contains("path") ? config["dataset"]["path"].get<std::string>()
-                                         : config["dataset"]["train"].get<std::string>(),
-      optimizer["name"].get<std::string>(), optimizer["learning_rate"].dump(), training["batch_size"].dump(),
-      training["epochs"].dump(), swept, plan.seeds.size(), plan.seeds.front(), plan.seeds.back(), claim.metric,
-      claim.higher_is_better ? "higher" : "lower");
+      plan.config_path, plan.axes.empty() ? "" : " (its first setting)", layers_text(config::to_json(config)),
+      config.dataset.has_separate_test_file() ? config.dataset.train_path : config.dataset.path, adam ? "adam" : "sgd",
+      optim::learning_rate_of(config.training.optimizer), config.training.batch_size, config.training.epochs, swept,
+      plan.seeds.size(), plan.seeds.front(), plan.seeds.back(), judgement.arm, judgement.reference,
+      results::definition_of(claim.metric).key, claim.higher_is_better ? "higher" : "lower");
   const std::string settings_header = plan.axes.empty() ? "" : "setting | ";
   const std::string settings_rule = plan.axes.empty() ? "" : "---|";
-  text += fmt::format("| {}bn | no_bn | bn − no_bn | 95 % interval | |\n|{}--:|--:|--:|--:|---|\n", settings_header,
-                      settings_rule);
+  text += fmt::format("| {}{} | {} | {} − {} | 95 % interval | |\n|{}--:|--:|--:|--:|---|\n", settings_header,
+                      judgement.arm, judgement.reference, judgement.arm, judgement.reference, settings_rule);
   for (const auto& setting : judgement.settings) {
     const auto& d = setting.difference;
     const std::string interval =
         d.n >= 2 ? fmt::format("[{}, {}]", signed_number(d.ci_low), signed_number(d.ci_high)) : "-";
     const std::string mark = setting.direction > 0 ? "BN better" : setting.direction < 0 ? "BN worse" : "";
     text += fmt::format("| {}{} | {} | {} | {} | {} |\n",
-                        plan.axes.empty() ? "" : settings_label(plan, setting.settings) + " | ", mean_std(setting.bn),
-                        mean_std(setting.no_bn), signed_number(d.mean), interval, mark);
+                        plan.axes.empty() ? "" : settings_label(plan, setting.settings) + " | ", mean_std(setting.arm),
+                        mean_std(setting.reference), signed_number(d.mean), interval, mark);
   }
   text += "\n";
   for (const auto& file : plot_files) text += fmt::format("![{}]({})\n\n", claim.title, file);
@@ -245,7 +234,8 @@ std::string claims_preamble(const std::vector<ClaimJudgement>& judgements, const
       "| claim | metric | verdict | why |\n|---|---|---|---|\n",
       command_line, minutes, minimum_seeds_for_a_verdict, minimum_seeds_for_a_verdict);
   for (const auto& judgement : judgements)
-    text += fmt::format("| {} | `{}` | **{}** | {} |\n", judgement.claim.title, judgement.claim.metric,
+    text += fmt::format("| {} | `{}` | **{}** | {} |\n", judgement.claim.title,
+                        results::definition_of(judgement.claim.metric).key,
                         verdict_name(judgement.verdict), judgement.reason);
   return text + "\n";
 }

@@ -13,6 +13,7 @@
 // diverged predicts no better than a guess — and for loss metrics its pair is dropped.
 //
 //   "claim": {"title": "Higher learning rates", "question": "...", "metric": "test_accuracy", "better": "higher"}
+//   ("arm": which arm the claim is about, default "bn"; it is paired against the experiment's reference arm)
 //
 // Metrics: test_accuracy, test_loss, mean_test_accuracy_during_training (the mean of the step_history test
 // accuracies after step 0: the area under the curve, larger when learning is faster; needs
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "results/metrics.h"
 #include "stats/summary.h"
 #include "study/plan.h"
 #include "study/runner.h"
@@ -32,8 +34,9 @@ namespace bnrun::study {
 struct Claim {
   std::string title;
   std::string question;
-  std::string metric;
+  results::Metric metric = results::Metric::test_accuracy;
   bool higher_is_better = true;
+  std::string arm = "bn";  // the arm the claim is about, paired against the experiment's reference arm
 };
 
 // Reads a plan's claim section; throws UserError naming `config_path` and the key.
@@ -44,13 +47,14 @@ std::string_view verdict_name(Verdict verdict);
 
 struct SettingJudgement {
   std::vector<Setting> settings;
-  stats::Summary bn, no_bn;            // the metric over seeds
-  stats::PairedDifference difference;  // bn − no_bn
+  stats::Summary arm, reference;       // the metric over seeds
+  stats::PairedDifference difference;  // arm − reference
   int direction = 0;                   // +1 favours BN, −1 goes against it, 0 neither
 };
 
 struct ClaimJudgement {
   Claim claim;
+  std::string arm, reference;  // what was compared (the reference: the experiment's, else no_bn)
   Verdict verdict = Verdict::inconclusive;
   std::string reason;  // one sentence: which rule decided
   std::vector<SettingJudgement> settings;

@@ -11,8 +11,9 @@ namespace {
 
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 
-int variant_color(const std::string& variant, const std::vector<std::string>& variants) {
-  return static_cast<int>(std::find(variants.begin(), variants.end(), variant) - variants.begin());
+// Each arm keeps its colour across every figure of a study: its place in the plan's arms.
+int arm_color(const std::string& arm, const std::vector<std::string>& arms) {
+  return static_cast<int>(std::find(arms.begin(), arms.end(), arm) - arms.begin());
 }
 
 plot::Series band_series(const std::string& label, const Band& band, int color, bool dashed) {
@@ -34,7 +35,7 @@ std::string seeds_note(std::size_t seeds) {
 
 NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcome>& outcomes, const GroupSummary& group,
                                    const std::string& file) {
-  const auto variants = plan_variants(plan);
+  const auto arms = plan_arms(plan);
   const std::string settings = settings_label(plan, group.settings);
   plot::Figure figure;
   figure.title = fmt::format("{}{}: learning curves{}", plan.runs.front().config.name,
@@ -42,12 +43,12 @@ NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcom
   plot::Panel loss{"loss", "epoch", "loss", false, {}, std::nullopt, std::nullopt, {}};
   plot::Panel accuracy{"accuracy", "epoch", "accuracy", false, {}, std::nullopt, std::nullopt, {}};
   for (const auto& curves : group_curves(plan, outcomes, group)) {
-    const int color = variant_color(curves.variant, variants);
-    loss.series.push_back(band_series(curves.variant + " train", curves.train_loss, color, false));
-    accuracy.series.push_back(band_series(curves.variant + " train", curves.train_accuracy, color, false));
+    const int color = arm_color(curves.arm, arms);
+    loss.series.push_back(band_series(curves.arm + " train", curves.train_loss, color, false));
+    accuracy.series.push_back(band_series(curves.arm + " train", curves.train_accuracy, color, false));
     if (!curves.val_loss.x.empty()) {
-      loss.series.push_back(band_series(curves.variant + " validation", curves.val_loss, color, true));
-      accuracy.series.push_back(band_series(curves.variant + " validation", curves.val_accuracy, color, true));
+      loss.series.push_back(band_series(curves.arm + " validation", curves.val_loss, color, true));
+      accuracy.series.push_back(band_series(curves.arm + " validation", curves.val_accuracy, color, true));
     }
   }
   figure.panels = {std::move(loss), std::move(accuracy)};
@@ -57,7 +58,7 @@ NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcom
   for (const auto& curves : group_curves(plan, outcomes, group))
     if (!curves.test_accuracy_by_step.x.empty())
       by_step.series.push_back(
-          band_series(curves.variant, curves.test_accuracy_by_step, variant_color(curves.variant, variants), false));
+          band_series(curves.arm, curves.test_accuracy_by_step, arm_color(curves.arm, arms), false));
   if (!by_step.series.empty()) figure.panels.push_back(std::move(by_step));
   return {file, fmt::format("Learning curves{}", settings.empty() ? "" : " for " + settings), std::move(figure)};
 }
@@ -69,7 +70,8 @@ bool all_numbers(const std::vector<nlohmann::json>& values) {
 // Test accuracy and loss against one swept key; the other keys' values split the lines.
 NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& groups, std::size_t axis_index) {
   const SweepAxis& axis = plan.axes[axis_index];
-  const auto variants = plan_variants(plan);
+  const auto arms = plan_arms(plan);
+  const std::string reference = plan_reference(plan);
   const bool numeric = all_numbers(axis.values);
   bool log_x = false;
   if (numeric) {
@@ -89,7 +91,7 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
     return static_cast<double>(std::find(axis.values.begin(), axis.values.end(), value) - axis.values.begin());
   };
 
-  // Lines: one per (variant, values of the other axes).
+  // Lines: one per (arm, values of the other axes).
   struct Line {
     std::string label;
     int color = 0;
@@ -106,23 +108,23 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
     auto found = std::find(others.begin(), others.end(), other);
     if (found == others.end()) found = others.insert(others.end(), other);
     const auto other_index = static_cast<std::size_t>(found - others.begin());
-    for (const auto& variant : group.variants) {
-      const std::string label = other.empty() ? variant.variant : variant.variant + ", " + other;
+    for (const auto& arm : group.arms) {
+      const std::string label = other.empty() ? arm.arm : arm.arm + ", " + other;
       auto line = std::find_if(lines.begin(), lines.end(), [&](const Line& l) { return l.label == label; });
       if (line == lines.end()) {
-        const int variant_index = variant_color(variant.variant, variants);
-        // Colour by the other settings when there are several, dash no_bn; otherwise colour by variant.
+        // Colour by the other settings when there are several, the reference arm dashed; otherwise by arm.
         const bool several = plan.axes.size() > 1;
-        line = lines.insert(
-            lines.end(),
-            Line{
-                label, several ? static_cast<int>(other_index) : variant_index, several && variant_index % 2 == 1, {}});
+        line = lines.insert(lines.end(), Line{label,
+                                              several ? static_cast<int>(other_index) : arm_color(arm.arm, arms),
+                                              several && arm.arm == reference,
+                                              {}});
       }
       line->points.push_back({x_of(group.settings[axis_index].value), &group});
     }
   }
 
-  auto panel_for = [&](const std::string& title, bool accuracy) {
+  auto panel_for = [&](results::Metric metric) {
+    const std::string title(results::definition_of(metric).label);
     plot::Panel panel{title, axis.key_path, title, log_x, {}, std::nullopt, std::nullopt, {}};
     if (!numeric)
       for (const auto& value : axis.values) panel.x_categories.push_back(value_text(value));
@@ -135,10 +137,10 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
       auto points = line.points;
       std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       for (const auto& [x, group] : points) {
-        const std::string variant_name = line.label.substr(0, line.label.find(','));
-        const auto variant = std::find_if(group->variants.begin(), group->variants.end(),
-                                          [&](const VariantSummary& v) { return v.variant == variant_name; });
-        const stats::Summary& summary = accuracy ? variant->accuracy_summary : variant->loss_summary;
+        const std::string arm_name = line.label.substr(0, line.label.find(','));
+        const auto arm = std::find_if(group->arms.begin(), group->arms.end(),
+                                      [&](const ArmSummary& a) { return a.arm == arm_name; });
+        const stats::Summary& summary = arm->summary(metric);
         series.x.push_back(x);
         series.y.push_back(summary.n > 0 ? summary.mean : not_a_number);
         series.band_low.push_back(summary.n > 0 ? summary.min : not_a_number);
@@ -158,7 +160,7 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
       fmt::format("{}: test results against {}{}", plan.runs.front().config.name, axis.key_path,
                   lines.size() > 4 && plan.seeds.size() > 1 ? fmt::format(" (mean of {} seeds)", plan.seeds.size())
                                                             : seeds_note(plan.seeds.size()));
-  figure.panels = {panel_for("test accuracy", true), panel_for("test loss", false)};
+  for (const results::Metric metric : results::summary_metrics()) figure.panels.push_back(panel_for(metric));
   return {fmt::format("plots/sweep_{}.svg", axis.short_name),
           fmt::format("Test accuracy and loss against {}", axis.key_path), std::move(figure)};
 }

@@ -10,6 +10,7 @@
 #include "core/csv_text.h"
 #include "core/files.h"
 #include "results/codec.h"
+#include "results/metrics.h"
 #include "report/table.h"
 
 namespace bnrun::study {
@@ -31,10 +32,10 @@ std::string fixed(double value) {
   return std::isfinite(value) ? fmt::format("{:.4f}", value) : "-";
 }
 
-std::string interval(const std::optional<stats::PairedDifference>& difference) {
-  if (!difference || difference->n == 0) return "-";
-  if (difference->n < 2) return fmt::format("{:+.4f} (1 seed)", difference->mean);
-  return fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", difference->mean, difference->ci_low, difference->ci_high);
+std::string interval(const stats::PairedDifference& difference) {
+  if (difference.n == 0) return "-";
+  if (difference.n < 2) return fmt::format("{:+.4f} (1 seed)", difference.mean);
+  return fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", difference.mean, difference.ci_low, difference.ci_high);
 }
 
 ordered_json number_or_null(double value) {
@@ -49,15 +50,14 @@ ordered_json summary_object(const stats::Summary& summary) {
           {"max", number_or_null(summary.max)}};
 }
 
-ordered_json difference_object(const std::optional<stats::PairedDifference>& difference) {
-  if (!difference) return nullptr;
-  return {{"n", difference->n},
-          {"mean", number_or_null(difference->mean)},
-          {"std", number_or_null(difference->std)},
-          {"ci_low", number_or_null(difference->ci_low)},
-          {"ci_high", number_or_null(difference->ci_high)},
-          {"confidence", difference->confidence},
-          {"excludes_zero", difference->n >= 2 && difference->excludes_zero()}};
+ordered_json difference_object(const stats::PairedDifference& difference) {
+  return {{"n", difference.n},
+          {"mean", number_or_null(difference.mean)},
+          {"std", number_or_null(difference.std)},
+          {"ci_low", number_or_null(difference.ci_low)},
+          {"ci_high", number_or_null(difference.ci_high)},
+          {"confidence", difference.confidence},
+          {"excludes_zero", difference.n >= 2 && difference.excludes_zero()}};
 }
 
 ordered_json settings_object(const std::vector<Setting>& settings) {
@@ -100,16 +100,31 @@ std::string seeds_text(const std::vector<std::uint64_t>& seeds) {
   return fmt::format("{} seeds {}", seeds.size(), fmt::join(seeds, ", "));
 }
 
-std::string difference_sentence(const GroupSummary& group) {
-  const auto& accuracy = group.accuracy_difference;
-  const auto& loss = group.loss_difference;
-  if (!accuracy || accuracy->n == 0) return "";
-  std::string text = fmt::format("bn - no_bn, paired over {} seed{}: test accuracy {}, test loss {}", accuracy->n,
-                                 accuracy->n == 1 ? "" : "s", interval(accuracy), interval(loss));
-  if (accuracy->n >= 2)
-    text += fmt::format("\n  (brackets: 95 % interval; for accuracy it {} 0)",
-                        accuracy->excludes_zero() ? "excludes" : "includes");
-  return text + "\n";
+// "bn - no_bn, paired over 5 seeds: test accuracy -0.0067 [-0.1010, +0.0877], test loss ...", one per arm paired
+// against the reference.
+std::string difference_sentences(const GroupSummary& group) {
+  std::string text;
+  for (const auto& difference : group.differences) {
+    const auto& accuracy = difference.of(results::Metric::test_accuracy);
+    if (accuracy.n == 0) continue;
+    std::vector<std::string> parts;
+    for (const results::Metric metric : results::summary_metrics())
+      parts.push_back(fmt::format("{} {}", results::definition_of(metric).label, interval(difference.of(metric))));
+    text += fmt::format("{} - {}, paired over {} seed{}: {}", difference.arm, difference.reference, accuracy.n,
+                        accuracy.n == 1 ? "" : "s", fmt::join(parts, ", "));
+    if (accuracy.n >= 2)
+      text += fmt::format("\n  (brackets: 95 % interval; for accuracy it {} 0)",
+                          accuracy.excludes_zero() ? "excludes" : "includes");
+    text += "\n";
+  }
+  return text;
+}
+
+// "bn - no_bn" when one arm is paired against the reference, "each arm - no_bn" when several are.
+std::string pairing_text(const GroupSummary& group) {
+  if (group.differences.size() == 1)
+    return fmt::format("{} - {}", group.differences.front().arm, group.differences.front().reference);
+  return fmt::format("each arm - {}", group.differences.front().reference);
 }
 
 }  // namespace
@@ -134,7 +149,7 @@ std::string plan_table(const Plan& plan) {
       plan.axes.empty() ? "" : fmt::format("{} setting{} × ", plan.group_count, plan.group_count == 1 ? "" : "s");
   return fmt::format("{}: {} run{} ({}{}), each training {}; nothing trained (--dry-run)\n\n",
                      plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", grid,
-                     seeds_text(plan.seeds), fmt::join(plan_variants(plan), " and ")) +
+                     seeds_text(plan.seeds), fmt::join(plan_arms(plan), " and ")) +
          report::align_columns(rows, left);
 }
 
@@ -148,35 +163,40 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
       seeds_text(plan.seeds), failed > 0 ? fmt::format(", {} failed", failed) : "");
   if (groups.size() == 1) {
     const GroupSummary& group = groups.front();
-    std::vector<std::vector<std::string>> rows = {
-        {"variant", "n", "test accuracy", "min", "max", "test loss", "min", "max"}};
-    for (const auto& variant : group.variants)
-      rows.push_back({variant.variant, std::to_string(variant.accuracy_summary.n), mean_std(variant.accuracy_summary),
-                      fixed(variant.accuracy_summary.min), fixed(variant.accuracy_summary.max),
-                      mean_std(variant.loss_summary), fixed(variant.loss_summary.min),
-                      fixed(variant.loss_summary.max)});
+    std::vector<std::string> header = {"variant", "n"};
+    for (const results::Metric metric : results::summary_metrics())
+      header.insert(header.end(), {std::string(results::definition_of(metric).label), "min", "max"});
+    std::vector<std::vector<std::string>> rows = {header};
+    for (const auto& arm : group.arms) {
+      std::vector<std::string> row = {arm.arm, std::to_string(arm.summary(results::Metric::test_accuracy).n)};
+      for (const auto& summary : arm.summaries)
+        row.insert(row.end(), {mean_std(summary), fixed(summary.min), fixed(summary.max)});
+      rows.push_back(row);
+    }
     text += report::align_columns(rows, {0});
-    const std::string sentence = difference_sentence(group);
+    const std::string sentence = difference_sentences(group);
     if (!sentence.empty()) text += "\n" + sentence;
   } else {
-    const auto variants = plan_variants(plan);
-    const bool paired = groups.front().accuracy_difference.has_value();
+    const bool paired = !groups.front().differences.empty();
     std::vector<std::string> header;
     for (const auto& axis : plan.axes) header.push_back(axis.short_name);
     header.push_back("n");
-    for (const auto& variant : variants) header.push_back(variant + " test acc");
-    if (paired) header.push_back("bn - no_bn acc [95 % CI]");
+    for (const auto& arm : plan_arms(plan)) header.push_back(arm + " test acc");
+    for (const auto& difference : groups.front().differences)
+      header.push_back(fmt::format("{} - {} acc [95 % CI]", difference.arm, difference.reference));
     std::vector<std::vector<std::string>> rows = {header};
     for (const auto& group : groups) {
       std::vector<std::string> row;
       for (const auto& setting : group.settings) row.push_back(value_text(setting.value));
       row.push_back(std::to_string(group.seeds.size()));
       // Fewer results than seeds (a seed diverged or failed): say over how many the figure is.
-      for (const auto& variant : group.variants)
-        row.push_back(variant.accuracy_summary.n > 0 && variant.accuracy_summary.n < group.seeds.size()
-                          ? fmt::format("{} (n={})", mean_std(variant.accuracy_summary), variant.accuracy_summary.n)
-                          : mean_std(variant.accuracy_summary));
-      if (paired) row.push_back(interval(group.accuracy_difference));
+      for (const auto& arm : group.arms) {
+        const stats::Summary& accuracy = arm.summary(results::Metric::test_accuracy);
+        row.push_back(accuracy.n > 0 && accuracy.n < group.seeds.size()
+                          ? fmt::format("{} (n={})", mean_std(accuracy), accuracy.n)
+                          : mean_std(accuracy));
+      }
+      for (const auto& difference : group.differences) row.push_back(interval(difference.of(results::Metric::test_accuracy)));
       rows.push_back(row);
     }
     std::vector<std::size_t> left;
@@ -185,7 +205,9 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
                        [](const nlohmann::json& value) { return value.is_number(); }))
         left.push_back(a);
     text += report::align_columns(rows, left);
-    text += "\n(mean ± std over seeds; brackets: paired 95 % interval of bn - no_bn)\n";
+    text += paired ? fmt::format("\n(mean ± std over seeds; brackets: paired 95 % interval of {})\n",
+                                 pairing_text(groups.front()))
+                   : "\n(mean ± std over seeds)\n";
   }
   const std::string trouble = problems(plan, outcomes);
   if (!trouble.empty()) text += "\n" + trouble;
@@ -202,7 +224,7 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
     const ordered_json identity = {
         {"run", run.index}, {"folder", run.folder}, {"settings", settings_object(run.settings)}};
     if (outcomes[i].state == RunState::failed) {
-      for (const auto& variant : plan_variants(plan)) {
+      for (const auto& variant : plan_arms(plan)) {
         ordered_json entry = identity;
         entry.update({{"variant", variant},
                       {"seed", run.seed},
@@ -222,20 +244,33 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
   }
   ordered_json group_list = ordered_json::array();
   for (const auto& group : groups) {
-    ordered_json variants = ordered_json::object();
-    for (const auto& variant : group.variants)
-      variants[variant.variant] = {{"ok", variant.ok},
-                                   {"diverged", variant.diverged},
-                                   {"interrupted", variant.interrupted},
-                                   {"failed", variant.failed},
-                                   {"test_accuracy", summary_object(variant.accuracy_summary)},
-                                   {"test_loss", summary_object(variant.loss_summary)}};
+    ordered_json arms = ordered_json::object();
+    for (const auto& arm : group.arms) {
+      ordered_json entry = {
+          {"ok", arm.ok}, {"diverged", arm.diverged}, {"interrupted", arm.interrupted}, {"failed", arm.failed}};
+      for (const results::Metric metric : results::summary_metrics())
+        entry[std::string(results::definition_of(metric).key)] = summary_object(arm.summary(metric));
+      arms[arm.arm] = std::move(entry);
+    }
+    ordered_json differences = ordered_json::array();
+    // Older scripts read the bn − no_bn pair under its own key (null when those two were not paired).
+    ordered_json bn_minus_no_bn = ordered_json::object();
+    for (const results::Metric metric : results::summary_metrics())
+      bn_minus_no_bn[std::string(results::definition_of(metric).key)] = nullptr;
+    for (const auto& difference : group.differences) {
+      ordered_json entry = {{"arm", difference.arm}, {"reference", difference.reference}};
+      for (const results::Metric metric : results::summary_metrics())
+        entry[std::string(results::definition_of(metric).key)] = difference_object(difference.of(metric));
+      if (difference.arm == "bn" && difference.reference == "no_bn")
+        for (const results::Metric metric : results::summary_metrics())
+          bn_minus_no_bn[std::string(results::definition_of(metric).key)] = difference_object(difference.of(metric));
+      differences.push_back(std::move(entry));
+    }
     group_list.push_back({{"settings", settings_object(group.settings)},
                           {"seeds", group.seeds},
-                          {"variants", std::move(variants)},
-                          {"bn_minus_no_bn",
-                           {{"test_accuracy", difference_object(group.accuracy_difference)},
-                            {"test_loss", difference_object(group.loss_difference)}}}});
+                          {"variants", std::move(arms)},
+                          {"bn_minus_no_bn", std::move(bn_minus_no_bn)},
+                          {"differences", std::move(differences)}});
   }
   return {{"bnrun_version", BNRUN_VERSION},
           {"config", config::to_json(plan.runs.front().config)},
@@ -260,8 +295,8 @@ std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcome
     for (const auto& setting : run.settings) prefix += "," + csv_field(value_text(setting.value));
     prefix += fmt::format(",{}", run.seed);
     if (outcomes[i].state == RunState::failed) {
-      for (const auto& variant : plan_variants(plan))
-        text += fmt::format("{},{},failed,,,,,,{}\n", prefix, variant, csv_field(outcomes[i].error));
+      for (const auto& arm : plan_arms(plan))
+        text += fmt::format("{},{},failed,,,,,,{}\n", prefix, arm, csv_field(outcomes[i].error));
       continue;
     }
     for (const auto& arm : outcomes[i].record.arms) {
@@ -298,32 +333,48 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
       seeds_text(plan.seeds));
   const std::string settings_header = plan.axes.empty() ? "" : "settings | ";
   const std::string settings_rule = plan.axes.empty() ? "" : "---|";
-  text += fmt::format("| {}variant | n | test accuracy | min | max | test loss | min | max |\n", settings_header);
-  text += fmt::format("|{}---|--:|--:|--:|--:|--:|--:|--:|\n", settings_rule);
+  const auto metrics = results::summary_metrics();
+  std::string header = fmt::format("| {}variant | n |", settings_header);
+  std::string rule = fmt::format("|{}---|--:|", settings_rule);
+  for (const results::Metric metric : metrics) {
+    header += fmt::format(" {} | min | max |", results::definition_of(metric).label);
+    rule += "--:|--:|--:|";
+  }
+  text += header + "\n" + rule + "\n";
   for (const auto& group : groups) {
     const std::string settings = plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ";
-    for (const auto& variant : group.variants)
-      text += fmt::format(
-          "| {}{} | {} | {} | {} | {} | {} | {} | {} |\n", settings, variant.variant, variant.accuracy_summary.n,
-          mean_std(variant.accuracy_summary), fixed(variant.accuracy_summary.min), fixed(variant.accuracy_summary.max),
-          mean_std(variant.loss_summary), fixed(variant.loss_summary.min), fixed(variant.loss_summary.max));
+    for (const auto& arm : group.arms) {
+      text += fmt::format("| {}{} | {} |", settings, arm.arm, arm.summary(results::Metric::test_accuracy).n);
+      for (const auto& summary : arm.summaries)
+        text += fmt::format(" {} | {} | {} |", mean_std(summary), fixed(summary.min), fixed(summary.max));
+      text += "\n";
+    }
   }
-  if (groups.front().accuracy_difference) {
-    text +=
-        "\n## bn − no_bn, paired by seed\n\nThe difference of each seed's bn and no_bn results (same initial "
-        "Dense weights, splits and batches), with its 95 % Student-t interval.\n\n";
-    text += fmt::format("| {}n | test accuracy | 95 % interval | test loss | 95 % interval |\n", settings_header);
-    text += fmt::format("|{}--:|--:|--:|--:|--:|\n", settings_rule);
+  auto bounds = [](const stats::PairedDifference& d) {
+    return d.n >= 2 ? fmt::format("[{:+.4f}, {:+.4f}]", d.ci_low, d.ci_high) : std::string("-");
+  };
+  for (std::size_t k = 0; k < groups.front().differences.size(); ++k) {
+    const ArmDifference& pair = groups.front().differences[k];
+    text += fmt::format(
+        "\n## {} − {}, paired by seed\n\nThe difference of each seed's {} and {} results (same initial "
+        "Dense weights, splits and batches), with its 95 % Student-t interval.\n\n",
+        pair.arm, pair.reference, pair.arm, pair.reference);
+    std::string difference_header = fmt::format("| {}n |", settings_header);
+    std::string difference_rule = fmt::format("|{}--:|", settings_rule);
+    for (const results::Metric metric : metrics) {
+      difference_header += fmt::format(" {} | 95 % interval |", results::definition_of(metric).label);
+      difference_rule += "--:|--:|";
+    }
+    text += difference_header + "\n" + difference_rule + "\n";
     for (const auto& group : groups) {
-      const auto& accuracy = *group.accuracy_difference;
-      const auto& loss = *group.loss_difference;
-      auto bounds = [](const stats::PairedDifference& d) {
-        return d.n >= 2 ? fmt::format("[{:+.4f}, {:+.4f}]", d.ci_low, d.ci_high) : std::string("-");
-      };
-      text += fmt::format("| {}{} | {} | {} | {} | {} |\n",
-                          plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ", accuracy.n,
-                          accuracy.n > 0 ? fmt::format("{:+.4f}", accuracy.mean) : "-", bounds(accuracy),
-                          loss.n > 0 ? fmt::format("{:+.4f}", loss.mean) : "-", bounds(loss));
+      const ArmDifference& difference = group.differences[k];
+      text += fmt::format("| {}{} |", plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ",
+                          difference.of(results::Metric::test_accuracy).n);
+      for (const results::Metric metric : metrics) {
+        const auto& d = difference.of(metric);
+        text += fmt::format(" {} | {} |", d.n > 0 ? fmt::format("{:+.4f}", d.mean) : "-", bounds(d));
+      }
+      text += "\n";
     }
   }
   const std::string trouble = problems(plan, outcomes);

@@ -204,7 +204,7 @@ Plan make_plan(const PlanRequest& request) {
   std::vector<config::Override> overrides;
   for (const auto& assignment : run_overrides_text) overrides.push_back({assignment, "--set"});
   // The base config (overrides applied, no sweep): its training.seed is where a seed count starts.
-  const config::Config base = config::resolve_config(document, path, overrides);
+  const config::Config base = config::resolve_config(document, path, overrides, request.arms);
 
   const bool seeds_requested = !request.seeds.empty() || config_seeds.has_value();
   if (!request.seeds.empty()) {
@@ -269,7 +269,7 @@ Plan make_plan(const PlanRequest& request) {
         run_overrides.push_back({fmt::format("training.seed={}", seed), "--seeds"});
         folder += fmt::format("_seed={}", seed);
       }
-      run.config = config::resolve_config(document, path, run_overrides);
+      run.config = config::resolve_config(document, path, run_overrides, request.arms);
       run.folder = folder;
       plan.runs.push_back(std::move(run));
     }

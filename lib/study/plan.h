@@ -60,6 +60,7 @@ struct PlanRequest {
   std::vector<std::string> overrides;  // --set, applied to every run first
   std::vector<std::string> sweeps;     // --sweep key.path=v1,v2,…
   std::string seeds;                   // --seeds: "N" or "s1,s2,…"; empty: the config's experiment.seeds, if any
+  std::vector<std::string> arms;       // --arms: the arms to train, by name; empty: the config's
 };
 
 Plan make_plan(const PlanRequest& request);

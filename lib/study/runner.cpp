@@ -55,7 +55,7 @@ fs::path result_file(const Plan& plan, const PlannedRun& run, const std::string&
 }
 
 // history.csv of a run folder: the per-variant history tables, one after the other, with a variant column first.
-std::string combined_history_csv(const std::vector<train::VariantRun>& runs) {
+std::string combined_history_csv(const std::vector<train::ArmRun>& runs) {
   std::string text;
   for (const auto& run : runs) {
     std::istringstream lines(report::history_csv(run.result));
@@ -67,7 +67,7 @@ std::string combined_history_csv(const std::vector<train::VariantRun>& runs) {
         header = false;
         continue;
       }
-      text += fmt::format("{},{}\n", config::variant_name(run.variant), line);
+      text += fmt::format("{},{}\n", run.arm, line);
     }
   }
   return text;
@@ -80,20 +80,20 @@ ordered_json settings_json(const PlannedRun& run) {
 }
 
 void save_models(const fs::path& directory, const PlannedRun& run, const data::PreparedData& data,
-                 const std::vector<train::VariantRun>& runs) {
-  for (const auto& variant_run : runs) {
-    if (!variant_run.result.model) continue;
+                 const std::vector<train::ArmRun>& runs) {
+  for (const auto& arm_run : runs) {
+    if (!arm_run.result.model) continue;
     modelio::ModelMetadata metadata;
-    metadata.variant = variant_run.variant;
+    metadata.arm = arm_run.arm;
     metadata.seed = run.seed;
     metadata.loss = config::effective_loss(run.config);
     metadata.feature_names = data.feature_names;
     metadata.target = run.config.dataset.target;
     metadata.class_names = data.class_names;
     if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
-    const auto spec = config::model_spec(run.config, data.feature_names.size(), variant_run.variant);
-    modelio::save_model((directory / fmt::format("model_{}.json", config::variant_name(variant_run.variant))).string(),
-                        spec, *variant_run.result.model, metadata);
+    const auto spec = config::model_spec(run.config, data.feature_names.size(), *run.config.experiment.arm(arm_run.arm));
+    modelio::save_model((directory / fmt::format("model_{}.json", arm_run.arm)).string(),
+                        spec, *arm_run.result.model, metadata);
   }
   write_file_atomically((directory / "test.csv").string(),
                                 modelio::split_csv(data.feature_names, run.config.dataset.target, data.class_names,
@@ -104,8 +104,8 @@ void save_models(const fs::path& directory, const PlannedRun& run, const data::P
 // data already loaded), naming the estimate.
 void require_memory(const config::Config& config, std::size_t feature_count, const std::string& config_path) {
   const std::size_t available = available_memory_bytes();
-  for (const auto variant : config.experiment.variants) {
-    const auto estimate = train::estimate_training_memory(config::model_spec(config, feature_count, variant),
+  for (const auto& arm : config.experiment.arms) {
+    const auto estimate = train::estimate_training_memory(config::model_spec(config, feature_count, arm),
                                                           static_cast<std::size_t>(config.training.batch_size),
                                                           config.training.optimizer);
     if (available > 0 && estimate.total_bytes() > static_cast<double>(available))
@@ -113,7 +113,7 @@ void require_memory(const config::Config& config, std::size_t feature_count, con
           "{}: model.layers: the {} network needs about {} to train ({:.3g} parameters: {} for weights, gradients and "
           "optimizer state; "
           "{} for activations), more than the {} of memory available",
-          config_path, config::variant_name(variant), train::format_bytes(estimate.total_bytes()), estimate.parameters,
+          config_path, arm.name, train::format_bytes(estimate.total_bytes()), estimate.parameters,
           train::format_bytes(estimate.parameter_bytes), train::format_bytes(estimate.activation_bytes),
           train::format_bytes(static_cast<double>(available))));
   }
@@ -141,20 +141,20 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
     observer.on_data_ready(run, data);
   }
   train::ExperimentObserver experiment_observer;
-  if (observer.on_variant_start)
-    experiment_observer.on_variant_start = [&](config::Variant variant) {
+  if (observer.on_arm_start)
+    experiment_observer.on_arm_start = [&](const std::string& arm) {
       const std::lock_guard lock(observer_mutex);
-      observer.on_variant_start(run, variant);
+      observer.on_arm_start(run, arm);
     };
   if (observer.on_epoch)
-    experiment_observer.on_epoch = [&](config::Variant variant, const train::EpochRecord& record) {
+    experiment_observer.on_epoch = [&](const std::string& arm, const train::EpochRecord& record) {
       const std::lock_guard lock(observer_mutex);
-      observer.on_epoch(run, variant, record);
+      observer.on_epoch(run, arm, record);
     };
-  if (observer.on_variant_end)
-    experiment_observer.on_variant_end = [&](const train::VariantRun& variant_run) {
+  if (observer.on_arm_end)
+    experiment_observer.on_arm_end = [&](const train::ArmRun& arm_run) {
       const std::lock_guard lock(observer_mutex);
-      observer.on_variant_end(run, variant_run);
+      observer.on_arm_end(run, arm_run);
     };
   train::ExperimentOptions experiment_options;
   experiment_options.keep_models = options.save_models;
@@ -210,9 +210,9 @@ void check_resumable(const Plan& plan, const std::string& output_directory) {
 void check_init_from(const Plan& plan, const std::string& model_path) {
   const modelio::ModelFile file = modelio::read_model_file(model_path);
   for (const auto& run : plan.runs)
-    for (const auto variant : run.config.experiment.variants) {
+    for (const auto& arm : run.config.experiment.arms) {
       // The data's width is not known before it is read; the file's is what the model must match anyway.
-      nn::Model<float> model(config::model_spec(run.config, file.spec.inputs, variant), run.seed);
+      nn::Model<float> model(config::model_spec(run.config, file.spec.inputs, arm), run.seed);
       modelio::initialize_from(file, model);
     }
 }

@@ -29,7 +29,7 @@ struct RunnerOptions {
   int threads = 0;               // the whole budget (0: every core); each of the `jobs` runs gets its share
   std::string output_directory;  // empty: write nothing
   bool resume = false;           // reuse the runs whose folder already holds a result for the same config
-  bool save_models = false;      // model_<variant>.json and test.csv beside each result
+  bool save_models = false;      // model_<arm>.json and test.csv beside each result
   std::string init_from;         // a model file every variant starts from (modelio::initialize_from)
   // Asked before every batch and before each run starts: true interrupts the runs in flight (their results so far
   // are kept, with status "interrupted") and starts no more (they fail with "not run: interrupted").
@@ -40,9 +40,9 @@ struct RunnerOptions {
 struct RunnerObserver {
   std::function<void(const PlannedRun&)> on_run_start;
   std::function<void(const PlannedRun&, const data::PreparedData&)> on_data_ready;
-  std::function<void(const PlannedRun&, config::Variant)> on_variant_start;
-  std::function<void(const PlannedRun&, config::Variant, const train::EpochRecord&)> on_epoch;
-  std::function<void(const PlannedRun&, const train::VariantRun&)> on_variant_end;
+  std::function<void(const PlannedRun&, const std::string& arm)> on_arm_start;
+  std::function<void(const PlannedRun&, const std::string& arm, const train::EpochRecord&)> on_epoch;
+  std::function<void(const PlannedRun&, const train::ArmRun&)> on_arm_end;
   std::function<void(const PlannedRun&, const RunOutcome&)> on_run_end;
 };
 
@@ -53,7 +53,7 @@ std::string run_directory(const Plan& plan, const PlannedRun& run, const std::st
 // resumed study must not mix settings). Throws UserError naming the folder.
 void check_resumable(const Plan& plan, const std::string& output_directory);
 
-// Checks, before anything trains, that the model file given to --init-from fits every run's variants (Dense
+// Checks, before anything trains, that the model file given to --init-from fits every run's arms (Dense
 // shapes by layer name). Throws UserError naming the file, layer and shapes.
 void check_init_from(const Plan& plan, const std::string& model_path);
 

@@ -2,25 +2,25 @@
 
 namespace bnrun::train {
 
-std::vector<VariantRun> run_experiment(const config::Config& config, const data::PreparedData& data,
-                                       const ExperimentObserver& observer, const ExperimentOptions& options) {
-  std::vector<VariantRun> runs;
-  for (const config::Variant variant : config.experiment.variants) {
-    if (observer.on_variant_start) observer.on_variant_start(variant);
+std::vector<ArmRun> run_experiment(const config::Config& config, const data::PreparedData& data,
+                                   const ExperimentObserver& observer, const ExperimentOptions& options) {
+  std::vector<ArmRun> runs;
+  for (const auto& arm : config.experiment.arms) {
+    if (observer.on_arm_start) observer.on_arm_start(arm.name);
     TrainingRecipe recipe;
-    recipe.model = config::model_spec(config, data.feature_names.size(), variant);
+    recipe.model = config::model_spec(config, data.feature_names.size(), arm);
     recipe.training = config.training;
     recipe.loss = config::effective_loss(config);
     recipe.keep_model = options.keep_models;
     recipe.initialize = options.initialize;
     recipe.should_stop = options.should_stop;
-    VariantRun run;
-    run.variant = variant;
+    ArmRun run;
+    run.arm = arm.name;
     run.seed = config.training.seed;
     EpochObserver on_epoch;
-    if (observer.on_epoch) on_epoch = [&](const EpochRecord& record) { observer.on_epoch(variant, record); };
+    if (observer.on_epoch) on_epoch = [&](const EpochRecord& record) { observer.on_epoch(arm.name, record); };
     run.result = train_and_test(recipe, data, on_epoch);
-    if (observer.on_variant_end) observer.on_variant_end(run);
+    if (observer.on_arm_end) observer.on_arm_end(run);
     runs.push_back(std::move(run));
   }
   return runs;

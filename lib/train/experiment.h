@@ -1,8 +1,9 @@
-// The ablation: the configured network (bn) and the same network with every BatchNorm layer removed (no_bn),
-// trained from the same seed on the same splits and batches, one after the other.
+// The experiment: each of the config's arms (experiment/arms.h: bn as written, no_bn with every BatchNorm layer
+// removed, …) trained from the same seed on the same splits and batches, one after the other.
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -11,16 +12,16 @@
 
 namespace bnrun::train {
 
-struct VariantRun {
-  config::Variant variant;
+struct ArmRun {
+  std::string arm;  // the arm's name
   std::uint64_t seed = 0;
   RunResult result;
 };
 
 struct ExperimentObserver {
-  std::function<void(config::Variant)> on_variant_start;
-  std::function<void(config::Variant, const EpochRecord&)> on_epoch;
-  std::function<void(const VariantRun&)> on_variant_end;
+  std::function<void(const std::string& arm)> on_arm_start;
+  std::function<void(const std::string& arm, const EpochRecord&)> on_epoch;
+  std::function<void(const ArmRun&)> on_arm_end;
 };
 
 struct ExperimentOptions {
@@ -29,7 +30,7 @@ struct ExperimentOptions {
   std::function<bool()> should_stop;                  // asked before every batch: true interrupts (Ctrl-C)
 };
 
-std::vector<VariantRun> run_experiment(const config::Config& config, const data::PreparedData& data,
+std::vector<ArmRun> run_experiment(const config::Config& config, const data::PreparedData& data,
                                        const ExperimentObserver& observer = {}, const ExperimentOptions& options = {});
 
 }  // namespace bnrun::train

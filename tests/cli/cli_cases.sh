@@ -48,6 +48,47 @@ case_variant_option_runs_one_network() {
   ! grep -qE '^bn ' stdout.txt || fail "bn ran"
 }
 
+case_arms_option_selects_and_orders_arms() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --arms no_bn,bn -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(grep -oE '^(bn|no_bn) +[0-9]' stdout.txt | cut -d' ' -f1 | paste -sd,)" = "no_bn,bn" ] || fail "$(cat stdout.txt)"
+  grep -q '"arm": "no_bn"' out/results.json || fail "results.json lacks runs[].arm"
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --arms bn,nope >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "an unknown arm was not refused"
+  grep -q 'error: --arms nope: not an arm of the config nor an arm kind (bn, no_bn)' stderr.txt || fail "$(cat stderr.txt)"
+}
+
+# A third arm defined in the config alone (bn with momentum 0.9 under another name), through every output.
+three_arms='experiment.arms=["bn","no_bn",{"name":"bn_m09","kind":"bn","momentum":0.9}]'
+
+case_a_third_arm_from_the_config_runs_through_every_output() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --set training.epochs=5 --set "$three_arms" --seeds 3 \
+    -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^bn_m09 +3 +0\.[0-9]{4} ± 0\.[0-9]{4}' stdout.txt || fail "no row for bn_m09: $(cat stdout.txt)"
+  grep -q '^bn - no_bn, paired over 3 seeds: test accuracy' stdout.txt || fail "no bn pair: $(cat stdout.txt)"
+  grep -q '^bn_m09 - no_bn, paired over 3 seeds: test accuracy' stdout.txt || fail "no bn_m09 pair: $(cat stdout.txt)"
+  grep -q '"arm": "bn_m09"' out/001_seed=42/result.json || fail "result.json lacks the arm"
+  grep -q '^bn_m09,' out/001_seed=42/history.csv || fail "history.csv lacks the arm"
+  [ "$(grep -c ',bn_m09,ok,' out/summary.csv)" -eq 3 ] || fail "summary.csv: $(cat out/summary.csv)"
+  grep -q '"bn_m09": {' out/summary.json || fail "summary.json lacks the arm's statistics"
+  grep -q '"reference": "no_bn"' out/summary.json || fail "summary.json lacks the paired differences"
+  grep -q '^## bn_m09 − no_bn, paired by seed' out/report.md || fail "report.md lacks the pair: $(cat out/report.md)"
+  grep -q 'bn_m09 train' out/plots/learning_curves.svg || fail "the learning curves lack the arm"
+  "$bnrun" compare out >compare.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(grep -cE ' bn_m09 +ok ' compare.txt)" -eq 3 ] || fail "compare: $(cat compare.txt)"
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --set training.epochs=5 --set "$three_arms" \
+    --sweep training.batch_size=8,16 --seeds 2 -o sweep >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q 'bn_m09 - no_bn acc \[95 % CI\]' stdout.txt || fail "the sweep table lacks the pair: $(cat stdout.txt)"
+  grep -q 'paired 95 % interval of each arm - no_bn' stdout.txt || fail "$(cat stdout.txt)"
+  grep -q 'bn_m09' sweep/plots/sweep_batch_size.svg || fail "the sweep plot lacks the arm"
+}
+
+case_the_reference_arm_is_what_the_others_are_paired_against() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --set training.epochs=5 --set "$three_arms" \
+    --set experiment.reference=bn >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '^no_bn - bn: ' stdout.txt && grep -q '^bn_m09 - bn: ' stdout.txt || fail "$(cat stdout.txt)"
+  ! grep -q '^bn - ' stdout.txt || fail "the reference was paired with itself: $(cat stdout.txt)"
+}
+
 # --- studies: seeds, sweeps, run folders, model files, compare ---
 
 iris_config() { printf '%s' "$source_dir/configs/iris_bn.json"; }

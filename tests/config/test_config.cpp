@@ -59,7 +59,7 @@ TEST_CASE("a minimal config gets Keras defaults and its data path resolved again
   const auto& adam = std::get<bnrun::optim::AdamSettings>(config.training.optimizer);
   CHECK(adam.learning_rate == 1e-3);
   CHECK(adam.epsilon == 1e-7);
-  CHECK(config.experiment.variants.size() == 2);
+  CHECK(config.experiment.arms.size() == 2);
 }
 
 TEST_CASE("the resolved config reads back as the same config") {

@@ -54,7 +54,7 @@ std::vector<bnrun::config::Override> overrides_from(std::string_view text) {
 }
 
 // What a run does with a resolved config before it reads any data: writes it out, reads that back, and builds
-// the two variants' model specs.
+// every arm's model spec.
 void use(const Config& config) {
   std::string written;
   try {
@@ -71,8 +71,8 @@ void use(const Config& config) {
   const std::string rewritten = bnrun::config::to_json(again).dump(2);
   if (rewritten != written) finding("the resolved config does not round-trip", written + "\n---\n" + rewritten);
 
-  for (const auto variant : config.experiment.variants) {
-    const bnrun::nn::ModelSpec spec = bnrun::config::model_spec(config, 4, variant);
+  for (const auto& arm : config.experiment.arms) {
+    const bnrun::nn::ModelSpec spec = bnrun::config::model_spec(config, 4, arm);
     if (spec.layers.empty()) finding("a model spec without layers", written);
   }
   for (const std::size_t classes : {std::size_t{2}, std::size_t{3}}) {

@@ -29,7 +29,7 @@
 
 using bnrun::UserError;
 using bnrun::config::Loss;
-using bnrun::config::Variant;
+using bnrun::experiment::ArmSpec;
 using bnrun::modelio::ModelFile;
 using bnrun::modelio::ModelMetadata;
 using bnrun::nn::Activation;
@@ -77,7 +77,7 @@ ModelSpec batchnorm_spec() {
 
 ModelMetadata three_class_metadata() {
   ModelMetadata metadata;
-  metadata.variant = Variant::bn;
+  metadata.arm = "bn";
   metadata.seed = 7;
   metadata.feature_names = {"a", "b", "c"};
   metadata.target = "label";
@@ -163,14 +163,14 @@ TEST_CASE("a saved model without batchnorm reads back and computes bit-identical
   const ModelSpec spec = bnrun::nn::without_batchnorm(batchnorm_spec());
   Model<float> original(spec, 11);
   ModelMetadata metadata = three_class_metadata();
-  metadata.variant = Variant::no_bn;
+  metadata.arm = "no_bn";
   metadata.scaler.reset();
   const TemporaryFile file("no_bn.json");
   bnrun::modelio::save_model(file.path, spec, original, metadata);
 
   const ModelFile read = bnrun::modelio::read_model_file(file.path);
   CHECK(read.tensors.count("batchnorm_1") == 0);
-  CHECK(read.metadata.variant == Variant::no_bn);
+  CHECK(read.metadata.arm == "no_bn");
   CHECK_FALSE(read.metadata.scaler.has_value());
   const Matrix<float> input = random_input(25, 3, 2);
   CHECK(bits_of(logits_of(*bnrun::modelio::build_model(read), input)) == bits_of(logits_of(original, input)));
@@ -187,7 +187,7 @@ TEST_CASE("the architecture, metadata and scaler read back as saved, every optio
                         bnrun::nn::ActivationSpec{Activation::tanh}, DenseSpec{1, Activation::sigmoid}}};
   Model<float> model(spec, 3);
   ModelMetadata metadata;
-  metadata.variant = Variant::bn;
+  metadata.arm = "bn";
   metadata.seed = 123456789012345ULL;
   metadata.loss = Loss::binary_crossentropy;
   metadata.feature_names = {"cgpa", "iq"};
@@ -274,7 +274,7 @@ TEST_CASE("a no_bn model file initializes a bn model whose BatchNorm layers keep
   const ModelSpec no_bn_spec = bnrun::nn::without_batchnorm(batchnorm_spec());
   Model<float> no_bn(no_bn_spec, 5);
   ModelMetadata metadata = three_class_metadata();
-  metadata.variant = Variant::no_bn;
+  metadata.arm = "no_bn";
   const TemporaryFile file("init_bn_from_no_bn.json");
   bnrun::modelio::save_model(file.path, no_bn_spec, no_bn, metadata);
 
@@ -369,7 +369,7 @@ TEST_CASE("a model file that is not JSON, or not there, is an error naming it", 
 TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss and accuracy exactly", "[modelio]") {
   const auto config = bnrun::config::load_config(iris_config, {});
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed, {true});
-  const ModelSpec spec = bnrun::config::model_spec(config, data.feature_names.size(), Variant::bn);
+  const ModelSpec spec = bnrun::config::model_spec(config, data.feature_names.size(), bnrun::experiment::builtin_arm("bn"));
   const Loss loss = bnrun::config::effective_loss(config);
   Model<float> model(spec, config.training.seed);
   // A few full-batch Adam steps, so the weights and running statistics are a trained model's, not defaults.
@@ -385,7 +385,7 @@ TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss an
   const bnrun::train::Evaluation expected = bnrun::train::evaluate(model, data.test, loss);
   REQUIRE(expected.accuracy > 0.5);
 
-  ModelMetadata metadata{Variant::bn,      config.training.seed, loss, data.feature_names, config.dataset.target,
+  ModelMetadata metadata{"bn", config.training.seed, loss, data.feature_names, config.dataset.target,
                          data.class_names, data.standardizer};
   const TemporaryFile model_file("iris_model.json");
   bnrun::modelio::save_model(model_file.path, spec, model, metadata);

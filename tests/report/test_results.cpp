@@ -20,7 +20,7 @@ namespace {
 struct SmokeRun {
   bnrun::config::Config config;
   bnrun::data::PreparedData data;
-  std::vector<bnrun::train::VariantRun> runs;
+  std::vector<bnrun::train::ArmRun> runs;
 
   SmokeRun()
       : config(bnrun::config::load_config(std::string(BNRUN_SOURCE_DIR) + "/configs/smoke.json", {})),
@@ -99,7 +99,7 @@ TEST_CASE("an output path that is a file is refused before training") {
 
 TEST_CASE("the comparison table lists both variants and their difference") {
   const SmokeRun smoke;
-  const std::string table = bnrun::report::comparison_table(bnrun::report::run_record(smoke.report()));
+  const std::string table = bnrun::report::comparison_table(bnrun::report::run_record(smoke.report()), "no_bn");
   CHECK_THAT(table, Contains("variant   test acc   test loss"));
   CHECK_THAT(table, Contains("\nbn "));
   CHECK_THAT(table, Contains("\nno_bn "));

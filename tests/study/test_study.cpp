@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "results/metrics.h"
 #include "study/aggregate.h"
 #include "study/claims.h"
 #include "study/compare.h"
@@ -22,6 +23,8 @@ using bnrun::study::RunState;
 using bnrun::study::testing::TemporaryStudy;
 using Catch::Matchers::Contains;
 using nlohmann::ordered_json;
+
+using bnrun::results::Metric;
 
 namespace {
 
@@ -177,15 +180,15 @@ TEST_CASE("groups report mean, std, min and max per variant and the paired diffe
                                             synthetic_outcome(1.0, 0.9), synthetic_outcome(0.9, 0.7)};
   const auto groups = bnrun::study::summarize_groups(plan, outcomes);
   REQUIRE(groups.size() == 1);
-  const auto& bn = groups[0].variants[0];
-  CHECK(bn.variant == "bn");
-  CHECK(bn.accuracy_summary.n == 4);
-  CHECK(bn.accuracy_summary.mean == Approx(0.9).epsilon(1e-12));
-  CHECK(bn.accuracy_summary.std == Approx(std::sqrt(0.02 / 3)).epsilon(1e-12));
-  CHECK(bn.accuracy_summary.min == 0.8);
-  CHECK(bn.accuracy_summary.max == 1.0);
-  REQUIRE(groups[0].accuracy_difference);
-  const auto& difference = *groups[0].accuracy_difference;
+  const auto& bn = groups[0].arms[0];
+  CHECK(bn.arm == "bn");
+  CHECK(bn.summary(Metric::test_accuracy).n == 4);
+  CHECK(bn.summary(Metric::test_accuracy).mean == Approx(0.9).epsilon(1e-12));
+  CHECK(bn.summary(Metric::test_accuracy).std == Approx(std::sqrt(0.02 / 3)).epsilon(1e-12));
+  CHECK(bn.summary(Metric::test_accuracy).min == 0.8);
+  CHECK(bn.summary(Metric::test_accuracy).max == 1.0);
+  REQUIRE(groups[0].differences.size() == 1);
+  const auto& difference = groups[0].differences[0].of(Metric::test_accuracy);
   CHECK(difference.n == 4);
   CHECK(difference.mean == Approx(0.1).epsilon(1e-12));
   const double half_width = 3.182446305284263 * std::sqrt(0.02 / 3) / 2.0;
@@ -204,9 +207,9 @@ TEST_CASE("a failed seed leaves that seed out of the statistics and is listed", 
   failed.error = "data.csv:3:2: not a number";
   const std::vector<RunOutcome> outcomes = {synthetic_outcome(0.9, 0.8), failed, synthetic_outcome(1.0, 0.9)};
   const auto groups = bnrun::study::summarize_groups(plan, outcomes);
-  CHECK(groups[0].variants[0].accuracy_summary.n == 2);
-  CHECK(groups[0].variants[0].failed == 1);
-  CHECK(groups[0].accuracy_difference->n == 2);
+  CHECK(groups[0].arms[0].summary(Metric::test_accuracy).n == 2);
+  CHECK(groups[0].arms[0].failed == 1);
+  CHECK(groups[0].differences[0].of(Metric::test_accuracy).n == 2);
   CHECK_THAT(bnrun::study::study_table(plan, outcomes, groups), Contains("failed: data.csv:3:2: not a number"));
   const std::string csv = bnrun::study::summary_csv(plan, outcomes);
   CHECK_THAT(csv, Contains("2,002_seed=11,11,bn,failed,,,,,,data.csv:3:2: not a number\n"));
@@ -323,7 +326,7 @@ TEST_CASE("a diverged run counts as chance accuracy in a claim", "[study][claims
     outcome.record.data.classes = {"a", "b", "c", "d"};
   }
   const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
-  CHECK(judgement.settings[0].no_bn.mean == Approx(0.25));
+  CHECK(judgement.settings[0].reference.mean == Approx(0.25));
   CHECK(judgement.verdict == bnrun::study::Verdict::supported);
 }
 

@@ -11,7 +11,7 @@
 #include "nn/model.h"
 #include "train/experiment.h"
 
-using bnrun::config::Variant;
+using bnrun::experiment::ArmSpec;
 
 namespace {
 
@@ -28,7 +28,7 @@ struct ThreadingGuard {
 
 // Trains iris_bn.json with `overrides`. With `split_every_kernel`, every kernel divides its work between the
 // threads however small the layer, so a thread-count test exercises every parallel loop.
-std::vector<bnrun::train::VariantRun> run(const std::vector<std::string>& overrides, int threads,
+std::vector<bnrun::train::ArmRun> run(const std::vector<std::string>& overrides, int threads,
                                           bool split_every_kernel = false) {
   ThreadingGuard guard;
   bnrun::kernels::set_thread_count(threads);
@@ -73,8 +73,8 @@ TEST_CASE("results are bit-identical run to run") {
 
 TEST_CASE("the no_bn variant starts from the same Dense weights as the bn variant") {
   const auto config = bnrun::config::load_config(iris_config, {});
-  const bnrun::nn::Model<float> bn(bnrun::config::model_spec(config, 4, Variant::bn), 42);
-  const bnrun::nn::Model<float> no_bn(bnrun::config::model_spec(config, 4, Variant::no_bn), 42);
+  const bnrun::nn::Model<float> bn(bnrun::config::model_spec(config, 4, bnrun::experiment::builtin_arm("bn")), 42);
+  const bnrun::nn::Model<float> no_bn(bnrun::config::model_spec(config, 4, bnrun::experiment::builtin_arm("no_bn")), 42);
   REQUIRE(bn.layers().size() == 5);
   REQUIRE(no_bn.layers().size() == 3);
   auto weights = [](const bnrun::nn::Model<float>& model, std::size_t index) {
@@ -83,14 +83,14 @@ TEST_CASE("the no_bn variant starts from the same Dense weights as the bn varian
   CHECK(weights(bn, 0) == weights(no_bn, 0));
   CHECK(weights(bn, 2) == weights(no_bn, 1));
   CHECK(weights(bn, 4) == weights(no_bn, 2));
-  const bnrun::nn::Model<float> other_seed(bnrun::config::model_spec(config, 4, Variant::bn), 43);
+  const bnrun::nn::Model<float> other_seed(bnrun::config::model_spec(config, 4, bnrun::experiment::builtin_arm("bn")), 43);
   CHECK(weights(bn, 0) != weights(other_seed, 0));
 }
 
 TEST_CASE("the seed notebook's iris model with batchnorm reaches at least 0.90 test accuracy") {
   const auto runs = run({}, 0);
   REQUIRE(runs.size() == 2);
-  REQUIRE(runs[0].variant == Variant::bn);
+  REQUIRE(runs[0].arm == "bn");
   REQUIRE(runs[0].result.status == bnrun::train::RunStatus::ok);
   CHECK(runs[0].result.history.size() == 50);
   CHECK(runs[0].result.test->accuracy >= 0.90);

@@ -33,7 +33,7 @@ struct IrisRun {
   TrainingRecipe recipe;
 
   explicit IrisRun(const std::vector<std::string>& overrides,
-                   bnrun::config::Variant variant = bnrun::config::Variant::bn)
+                   const bnrun::experiment::ArmSpec& variant = bnrun::experiment::builtin_arm("bn"))
       : config(bnrun::config::load_config(iris_config, overrides)),
         data(bnrun::data::prepare_data(config.dataset, config.training.seed)),
         recipe{bnrun::config::model_spec(config, data.feature_names.size(), variant), config.training,
@@ -256,7 +256,7 @@ TEST_CASE("a huge SGD learning rate ends as diverged with its epoch, and results
 TEST_CASE("a NaN weight ends the run as diverged even when the loss stays finite", "[controls]") {
   // A NaN bias in front of a relu: relu turns it into 0, so the loss is finite, and its gradient is 0, so the
   // NaN stays. Only the check of the weights can see it.
-  IrisRun iris({"training.epochs=5"}, bnrun::config::Variant::no_bn);
+  IrisRun iris({"training.epochs=5"}, bnrun::experiment::builtin_arm("no_bn"));
   iris.recipe.initialize = [](bnrun::nn::Model<float>& model) {
     (*model.parameters()[1].values)[0] = std::numeric_limits<float>::quiet_NaN();
   };
@@ -279,7 +279,7 @@ TEST_CASE("should_stop ends the run as interrupted, keeping the completed epochs
   CHECK(result.history.size() == 2);
   CHECK_FALSE(result.test.has_value());
 
-  const std::vector<bnrun::train::VariantRun> runs = {{bnrun::config::Variant::bn, 42, result}};
+  const std::vector<bnrun::train::ArmRun> runs = {{"bn", 42, result}};
   const auto json =
       bnrun::report::results_json({iris.config, iris.data, runs, bnrun::report::current_environment(1, "test"), 0.0});
   CHECK(json["runs"][0]["status"] == "interrupted");
@@ -301,7 +301,7 @@ TEST_CASE("keep_model hands back the final model, which evaluates to the run's t
 TEST_CASE("the initialize hook runs once on the new model and training starts from its weights", "[controls]") {
   // All weights zero: every logit is 0, so the first batch's loss is ln 3 for the three iris classes. One batch
   // per epoch makes that the epoch's training loss.
-  IrisRun iris({"training.epochs=1", "training.batch_size=108"}, bnrun::config::Variant::no_bn);
+  IrisRun iris({"training.epochs=1", "training.batch_size=108"}, bnrun::experiment::builtin_arm("no_bn"));
   int calls = 0;
   iris.recipe.initialize = [&calls](bnrun::nn::Model<float>& model) {
     ++calls;

@@ -1,0 +1,127 @@
+#include "experiment/arms.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <optional>
+
+#include "core/json_reader.h"
+
+namespace bnrun::experiment {
+
+namespace {
+
+using nlohmann::json;
+
+// One kind of arm. `read` takes the kind's parameters from the arm's object (every key it knows) into `parameters`;
+// `apply` transforms the base model with parameters that `read` accepted.
+struct Kind {
+  std::string_view name;
+  std::string_view summary;
+  void (*read)(ObjectReader& reader, json& parameters);
+  void (*apply)(const json& parameters, nn::ModelSpec& model);
+};
+
+void read_batchnorm_overrides(ObjectReader& reader, json& parameters) {
+  if (reader.has("momentum"))
+    parameters["momentum"] = reader.number_or("momentum", 0.0, {0.0, 1.0, true, true, "in [0, 1]"});
+  if (reader.has("epsilon")) parameters["epsilon"] = reader.number_or("epsilon", 0.0, positive());
+  if (reader.has("running_variance"))
+    parameters["running_variance"] = reader.choice_or("running_variance", "", {"biased", "unbiased"});
+}
+
+void override_batchnorm_layers(const json& parameters, nn::ModelSpec& model) {
+  for (auto& layer : model.layers) {
+    auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer);
+    if (!batchnorm) continue;
+    if (parameters.contains("momentum")) batchnorm->momentum = parameters["momentum"].get<double>();
+    if (parameters.contains("epsilon")) batchnorm->epsilon = parameters["epsilon"].get<double>();
+    if (parameters.contains("running_variance"))
+      batchnorm->running_variance = parameters["running_variance"] == "biased" ? nn::RunningVariance::biased
+                                                                              : nn::RunningVariance::unbiased;
+  }
+}
+
+void read_nothing(ObjectReader&, json&) {}
+
+void remove_batchnorm_layers(const json&, nn::ModelSpec& model) {
+  model = nn::without_batchnorm(model);
+}
+
+constexpr Kind kinds[] = {
+    {"bn", "the model as written; \"momentum\", \"epsilon\", \"running_variance\" override every batchnorm layer",
+     read_batchnorm_overrides, override_batchnorm_layers},
+    {"no_bn", "every batchnorm layer removed (the same Dense initial weights, splits and batches)", read_nothing,
+     remove_batchnorm_layers},
+};
+
+const Kind* find_kind(std::string_view name) {
+  const auto found = std::find_if(std::begin(kinds), std::end(kinds), [&](const Kind& k) { return k.name == name; });
+  return found == std::end(kinds) ? nullptr : found;
+}
+
+std::vector<std::string_view> kind_names() {
+  std::vector<std::string_view> names;
+  for (const auto& kind : kinds) names.push_back(kind.name);
+  return names;
+}
+
+std::string quoted_kind_names() {
+  std::string text;
+  for (const auto& kind : kinds) text += fmt::format("{}\"{}\"", text.empty() ? "" : ", ", kind.name);
+  return text;
+}
+
+}  // namespace
+
+std::vector<ArmKind> arm_kinds() {
+  std::vector<ArmKind> result;
+  for (const auto& kind : kinds) result.push_back({kind.name, kind.summary});
+  return result;
+}
+
+ArmSpec builtin_arm(std::string_view kind) {
+  return {std::string(kind), std::string(kind), json::object()};
+}
+
+std::vector<ArmSpec> default_arms() {
+  return {builtin_arm("bn"), builtin_arm("no_bn")};
+}
+
+ArmSpec parse_arm(const json& entry, const std::string& path) {
+  if (entry.is_string()) {
+    const std::string name = entry.get<std::string>();
+    if (!find_kind(name))
+      throw KeyPathError(path, fmt::format("expected an arm kind ({}) or an object {{\"name\": ..., \"kind\": ...}}, "
+                                           "got \"{}\"",
+                                           quoted_kind_names(), name));
+    return {name, name, json::object()};
+  }
+  if (!entry.is_object())
+    throw KeyPathError(path, fmt::format("expected an arm kind ({}) or an object {{\"name\": ..., \"kind\": ...}}, "
+                                         "got {}",
+                                         quoted_kind_names(), describe_value(entry)));
+  ObjectReader reader(entry, path);
+  if (!reader.has("kind")) reader.required("kind");  // throws "is required but missing"
+  ArmSpec arm;
+  arm.kind = reader.choice_or("kind", "", kind_names());
+  arm.name = reader.string_or("name", arm.kind);
+  if (arm.name.empty()) throw KeyPathError(reader.path_of("name"), "expected a name, got an empty string");
+  find_kind(arm.kind)->read(reader, arm.parameters);
+  reader.finish();
+  return arm;
+}
+
+nlohmann::ordered_json arm_to_json(const ArmSpec& arm) {
+  if (arm.name == arm.kind && arm.parameters.empty()) return arm.name;
+  nlohmann::ordered_json entry = {{"name", arm.name}, {"kind", arm.kind}};
+  for (const auto& [key, value] : arm.parameters.items()) entry[key] = value;
+  return entry;
+}
+
+nn::ModelSpec arm_model(const ArmSpec& arm, const nn::ModelSpec& base) {
+  nn::ModelSpec model = base;
+  find_kind(arm.kind)->apply(arm.parameters, model);
+  return model;
+}
+
+}  // namespace bnrun::experiment
