@@ -253,9 +253,22 @@ RunRecord run_record_from_json(const ordered_json& document, const std::string& 
   }
 }
 
-ArmRecord arm_record_from_json(const ordered_json& entry, const std::string& source, const std::string& path) {
+std::vector<SummaryEntry> summary_entries_from_json(const ordered_json& document, const std::string& source) {
   try {
-    return read_arm(Fields(entry, path));
+    std::vector<SummaryEntry> entries;
+    const Fields fields(document, "");
+    const auto& runs = fields.array("runs");
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const Fields entry(runs[i], fmt::format("runs[{}]", i));
+      if (entry.string("status") == "failed") {
+        entries.push_back({entry.string("variant"), std::nullopt, entry.string("error")});
+      } else {
+        ArmRecord arm = read_arm(entry);
+        std::string name = arm.arm;
+        entries.push_back({std::move(name), std::move(arm), ""});
+      }
+    }
+    return entries;
   } catch (const KeyPathError& error) {
     throw UserError(fmt::format("{}: {}", source, error.what()));
   }

@@ -18,8 +18,13 @@ nlohmann::ordered_json to_json(const RunRecord& record);
 
 // Throws bnrun::UserError "<source>: <key path>: <problem>" when a field is missing or of the wrong type.
 RunRecord run_record_from_json(const nlohmann::ordered_json& document, const std::string& source);
-// One entry of a document's "runs" (at key path `path`, e.g. "runs[3]").
-ArmRecord arm_record_from_json(const nlohmann::ordered_json& entry, const std::string& source, const std::string& path);
+// A study's summary.json lists every run × arm in "runs"; a run that produced no result has only its error.
+struct SummaryEntry {
+  std::string arm;
+  std::optional<ArmRecord> record;
+  std::string error;  // when there is no record
+};
+std::vector<SummaryEntry> summary_entries_from_json(const nlohmann::ordered_json& document, const std::string& source);
 
 // epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,learning_rate (validation cells empty without
 // validation).

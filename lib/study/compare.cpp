@@ -36,22 +36,13 @@ ComparedRun read_document(const std::string& label, const fs::path& file) {
         fmt::format("{}: not a bnrun results file (expected JSON with \"config\" and \"runs\")", file.string()));
   ComparedRun run{label, document["config"], {}};
   if (!document.contains("study")) {
-    for (auto& arm : results::run_record_from_json(document, file.string()).arms)
-      run.arms.push_back({arm.arm, std::move(arm), ""});
+    for (auto& arm : results::run_record_from_json(document, file.string()).arms) {
+      std::string name = arm.arm;
+      run.arms.push_back({std::move(name), std::move(arm), ""});
+    }
     return run;
   }
-  // A study's summary.json: one entry per run and arm, those of failed runs with only the error.
-  if (!document["runs"].is_array()) results::run_record_from_json(document, file.string());  // names the problem
-  const auto& entries = document["runs"];
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto& entry = entries[i];
-    if (entry.is_object() && entry.value("status", "") == "failed")
-      run.arms.push_back({entry.value("variant", "?"), std::nullopt, entry.value("error", "")});
-    else {
-      auto arm = results::arm_record_from_json(entry, file.string(), fmt::format("runs[{}]", i));
-      run.arms.push_back({arm.arm, std::move(arm), ""});
-    }
-  }
+  run.arms = results::summary_entries_from_json(document, file.string());
   return run;
 }
 
@@ -145,7 +136,7 @@ std::string comparison_across_runs(const std::vector<ComparedRun>& runs) {
         const auto found = leaves.find(key);
         row.push_back(found == leaves.end() ? "-" : found->second);
       }
-      row.push_back(arm.name);
+      row.push_back(arm.arm);
       if (!arm.record) {
         for (const char* cell : {"failed", "-", "-", "-", "-"}) row.emplace_back(cell);
       } else {

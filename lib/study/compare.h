@@ -9,21 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "results/record.h"
+#include "results/codec.h"
 
 namespace bnrun::study {
-
-// One arm's line: its record, or (in a study's summary.json) the error of a run that produced none.
-struct ComparedArm {
-  std::string name;
-  std::optional<results::ArmRecord> record;
-  std::string error;  // when there is no record
-};
 
 struct ComparedRun {
   std::string label;              // the folder (or file) it came from
   nlohmann::ordered_json config;  // the resolved config it ran
-  std::vector<ComparedArm> arms;
+  std::vector<results::SummaryEntry> arms;  // one line each; a failed run's arms carry only its error
 };
 
 // Reads the runs under each path; throws UserError naming a path that holds no bnrun results.
