@@ -22,11 +22,17 @@ constexpr std::array<std::pair<Initializer, std::string_view>, 7> initializer_ta
 }};
 }  // namespace
 
-std::string_view initializer_name(Initializer initializer) { return name_in(initializer_table, initializer); }
+std::string_view initializer_name(Initializer initializer) {
+  return name_in(initializer_table, initializer);
+}
 
-std::optional<Initializer> initializer_from_name(std::string_view name) { return value_in(initializer_table, name); }
+std::optional<Initializer> initializer_from_name(std::string_view name) {
+  return value_in(initializer_table, name);
+}
 
-std::vector<std::string_view> initializer_names() { return names_in(initializer_table); }
+std::vector<std::string_view> initializer_names() {
+  return names_in(initializer_table);
+}
 
 template <class T>
 void initialize_kernel(Initializer initializer, std::size_t fan_in, std::size_t fan_out, Random& random,

@@ -15,13 +15,17 @@ std::vector<std::string_view> type_names(std::index_sequence<Index...>) {
   return {Kind<Index>::type...};
 }
 
-std::vector<std::string_view> type_names() { return type_names(std::make_index_sequence<std::variant_size_v<LayerSpec>>()); }
+std::vector<std::string_view> type_names() {
+  return type_names(std::make_index_sequence<std::variant_size_v<LayerSpec>>());
+}
 
 template <std::size_t... Index>
 std::optional<LayerSpec> read_kind(std::string_view type, ObjectReader& reader, Defaults defaults,
                                    std::index_sequence<Index...>) {
   std::optional<LayerSpec> result;
-  ((type == Kind<Index>::type && (result = Kind<Index>::from_json(reader, defaults), true)) || ...);
+  // Reads as the first kind whose type matches; the fold's own value (whether one did) is in `result`.
+  static_cast<void>(
+      ((type == Kind<Index>::type && (result = Kind<Index>::from_json(reader, defaults)).has_value()) || ...));
   return result;
 }
 

@@ -93,8 +93,8 @@ std::vector<ModelTensor<T>> Model<T>::tensors() {
     for (const auto& tensor : layer.state()) own.emplace_back(tensor.name, tensor.values);
     const std::vector<TensorInfo>& infos = tensor_infos_[i];
     if (own.size() != infos.size())
-      throw std::logic_error(fmt::format("{} has {} tensors, its kind describes {}", layer.name(), own.size(),
-                                         infos.size()));
+      throw std::logic_error(
+          fmt::format("{} has {} tensors, its kind describes {}", layer.name(), own.size(), infos.size()));
     for (std::size_t t = 0; t < infos.size(); ++t) {
       if (own[t].first != layer.name() + "/" + infos[t].key || own[t].second->size() != infos[t].size())
         throw std::logic_error(fmt::format("{}'s tensor {} is {} of {} numbers, its kind describes {} of {}",

@@ -67,10 +67,10 @@ class Model {
   std::size_t output_width_;
   Activation output_activation_ = Activation::linear;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
-  std::vector<std::string> details_;
-  std::vector<std::vector<TensorInfo>> tensor_infos_;  // per layer
-  std::vector<Matrix<T>> outputs_;     // outputs_[i] is layer i's output from the last forward
-  Matrix<T> gradient_a_, gradient_b_;  // ping-pong buffers for the backward pass
+  std::vector<std::string> details_;                   // details_[i] is layer i's summary detail
+  std::vector<std::vector<TensorInfo>> tensor_infos_;  // layer i's tensors, as its kind describes them
+  std::vector<Matrix<T>> outputs_;                     // outputs_[i] is layer i's output from the last forward
+  Matrix<T> gradient_a_, gradient_b_;                  // ping-pong buffers for the backward pass
 };
 
 }  // namespace bnrun::nn

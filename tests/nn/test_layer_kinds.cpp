@@ -41,8 +41,8 @@ std::vector<LayerSpec> sample_layers() {
   DenseSpec output;
   output.units = 3;
   output.activation = Activation::softmax;
-  return {unusual_dense, unusual_batchnorm, ActivationSpec{Activation::sigmoid}, DenseSpec{5}, no_scale,
-          BatchNormSpec{}, ActivationSpec{Activation::relu}, output};
+  return {unusual_dense, unusual_batchnorm, ActivationSpec{Activation::sigmoid}, DenseSpec{5},
+          no_scale,      BatchNormSpec{},   ActivationSpec{Activation::relu},    output};
 }
 
 LayerSpec read(const json& object, Defaults defaults) {
@@ -97,8 +97,7 @@ TEST_CASE("a config may leave a layer's keys out, a model file may not", "[layer
   CHECK_THAT(read_error(batchnorm, Defaults::refused), Equals("layers[0].momentum: is required but missing"));
   // An activation layer has no default activation in either file.
   for (const Defaults defaults : {Defaults::allowed, Defaults::refused})
-    CHECK_THAT(read_error({{"type", "activation"}}, defaults),
-               Equals("layers[0].activation: is required but missing"));
+    CHECK_THAT(read_error({{"type", "activation"}}, defaults), Equals("layers[0].activation: is required but missing"));
 }
 
 TEST_CASE("an unknown layer type or key is refused in both files", "[layer_kinds]") {

@@ -17,7 +17,9 @@ std::string ActivationSpec::summary(bool loss_applies_output) const {
   return loss_applies_output ? fmt::format("{} (fused with the loss)", name) : std::string(name);
 }
 
-std::string ActivationSpec::label() const { return std::string(kernels::activation_name(activation)); }
+std::string ActivationSpec::label() const {
+  return std::string(kernels::activation_name(activation));
+}
 
 template <class T>
 std::unique_ptr<Layer<T>> ActivationSpec::build(const LayerPlace& place) const {

@@ -25,9 +25,10 @@ BatchNormSpec BatchNormSpec::from_json(ObjectReader& reader, Defaults defaults) 
   batchnorm.epsilon = read_number(reader, "epsilon", batchnorm.epsilon, positive(), defaults);
   batchnorm.center = read_boolean(reader, "center", batchnorm.center, defaults);
   batchnorm.scale = read_boolean(reader, "scale", batchnorm.scale, defaults);
-  batchnorm.running_variance = *value_in(
-      running_variance_table, read_choice(reader, "running_variance", name_in(running_variance_table, batchnorm.running_variance),
-                                          names_in(running_variance_table), defaults));
+  batchnorm.running_variance =
+      *value_in(running_variance_table,
+                read_choice(reader, "running_variance", name_in(running_variance_table, batchnorm.running_variance),
+                            names_in(running_variance_table), defaults));
   return batchnorm;
 }
 
@@ -48,7 +49,9 @@ std::vector<TensorInfo> BatchNormSpec::tensors(std::size_t input_width) const {
   return result;
 }
 
-std::string BatchNormSpec::summary(bool) const { return fmt::format("momentum {}, epsilon {}", momentum, epsilon); }
+std::string BatchNormSpec::summary(bool) const {
+  return fmt::format("momentum {}, epsilon {}", momentum, epsilon);
+}
 
 template <class T>
 std::unique_ptr<Layer<T>> BatchNormSpec::build(const LayerPlace& place) const {

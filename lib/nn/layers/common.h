@@ -46,11 +46,11 @@ struct TensorInfo {
 
 // What the model tells a layer it builds.
 struct LayerPlace {
-  std::string name;           // "<kind>_<ordinal + 1>", Keras-style: unique within the model
-  std::size_t ordinal;        // how many layers of the same kind come before it
+  std::string name;     // "<kind>_<ordinal + 1>", Keras-style: unique within the model
+  std::size_t ordinal;  // how many layers of the same kind come before it
   std::size_t input_width;
-  std::uint64_t seed;         // a kind that draws numbers takes Random::stream(seed, <kind>, ordinal)
-  bool loss_applies_output;   // the last layer's softmax or sigmoid is left to the loss (see nn/model.h)
+  std::uint64_t seed;        // a kind that draws numbers takes Random::stream(seed, <kind>, ordinal)
+  bool loss_applies_output;  // the last layer's softmax or sigmoid is left to the loss (see nn/model.h)
 };
 
 }  // namespace bnrun::nn
