@@ -14,7 +14,6 @@ namespace {
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-constexpr std::int64_t max_units = 1'000'000;
 constexpr std::int64_t max_epochs = 1'000'000;
 constexpr std::int64_t max_batch_size = 100'000'000;
 
@@ -69,50 +68,10 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
   return dataset;
 }
 
-nn::Activation read_activation(ObjectReader& reader, std::string_view key, std::optional<std::string_view> fallback) {
-  if (!fallback && !reader.has(key)) reader.required(key);  // throws "is required but missing"
-  return *kernels::activation_from_name(reader.choice_or(key, fallback.value_or(""), kernels::activation_names()));
-}
-
-nn::LayerSpec parse_layer(const json& document, const std::string& path) {
-  ObjectReader reader(document, path);
-  const std::string type = reader.required_string("type");
-  nn::LayerSpec result;
-  if (type == "dense") {
-    nn::DenseSpec dense;
-    dense.units = static_cast<std::size_t>(reader.required_integer("units", 1, max_units));
-    dense.activation = read_activation(reader, "activation", "linear");
-    std::vector<std::string_view> initializers = nn::initializer_names();
-    dense.initializer = *nn::initializer_from_name(reader.choice_or("initializer", "glorot_uniform", initializers));
-    dense.kernel_scale = reader.number_or("kernel_scale", 1.0, positive());
-    dense.use_bias = reader.boolean_or("use_bias", true);
-    result = dense;
-  } else if (type == "batchnorm") {
-    nn::BatchNormSpec batchnorm;
-    batchnorm.momentum = reader.number_or("momentum", batchnorm.momentum, {0.0, 1.0, true, true, "in [0, 1]"});
-    batchnorm.epsilon = reader.number_or("epsilon", batchnorm.epsilon, positive());
-    batchnorm.center = reader.boolean_or("center", batchnorm.center);
-    batchnorm.scale = reader.boolean_or("scale", batchnorm.scale);
-    batchnorm.running_variance = reader.choice_or("running_variance", "biased", {"biased", "unbiased"}) == "biased"
-                                     ? nn::RunningVariance::biased
-                                     : nn::RunningVariance::unbiased;
-    result = batchnorm;
-  } else if (type == "activation") {
-    result = nn::ActivationSpec{read_activation(reader, "activation", std::nullopt)};
-  } else {
-    throw KeyPathError(reader.path_of("type"),
-                      fmt::format("expected \"dense\", \"batchnorm\" or \"activation\", got \"{}\"", type));
-  }
-  reader.finish();
-  return result;
-}
-
 // The nonlinearity the model ends in (its last Dense activation or trailing activation layer).
 std::optional<nn::Activation> output_activation(const std::vector<nn::LayerSpec>& layers) {
   if (layers.empty()) return std::nullopt;
-  if (const auto* dense = std::get_if<nn::DenseSpec>(&layers.back())) return dense->activation;
-  if (const auto* activation = std::get_if<nn::ActivationSpec>(&layers.back())) return activation->activation;
-  return std::nullopt;
+  return nn::output_nonlinearity(layers.back());
 }
 
 // Index of the last Dense layer: its units are the model's output width.
@@ -130,7 +89,7 @@ std::vector<nn::LayerSpec> parse_layers(const json& document) {
                       fmt::format("expected a non-empty array of layers, got {}", describe_value(list)));
   std::vector<nn::LayerSpec> layers;
   for (std::size_t i = 0; i < list.size(); ++i)
-    layers.push_back(parse_layer(list[i], fmt::format("model.layers[{}]", i)));
+    layers.push_back(nn::read_layer(list[i], fmt::format("model.layers[{}]", i), nn::Defaults::allowed));
   reader.finish();
 
   if (last_dense_index(layers) == layers.size()) throw KeyPathError("model.layers", "needs at least one dense layer");
@@ -288,25 +247,6 @@ void check_consistency(const Config& config) {
                                   cosine->min_learning_rate, learning_rate));
 }
 
-ordered_json layer_to_json(const nn::LayerSpec& layer) {
-  if (const auto* dense = std::get_if<nn::DenseSpec>(&layer))
-    return {{"type", "dense"},
-            {"units", dense->units},
-            {"activation", kernels::activation_name(dense->activation)},
-            {"initializer", nn::initializer_name(dense->initializer)},
-            {"kernel_scale", dense->kernel_scale},
-            {"use_bias", dense->use_bias}};
-  if (const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer))
-    return {{"type", "batchnorm"},
-            {"momentum", batchnorm->momentum},
-            {"epsilon", batchnorm->epsilon},
-            {"center", batchnorm->center},
-            {"scale", batchnorm->scale},
-            {"running_variance", batchnorm->running_variance == nn::RunningVariance::biased ? "biased" : "unbiased"}};
-  return {{"type", "activation"},
-          {"activation", kernels::activation_name(std::get<nn::ActivationSpec>(layer).activation)}};
-}
-
 ordered_json optimizer_to_json(const optim::OptimizerSettings& settings) {
   if (const auto* adam = std::get_if<optim::AdamSettings>(&settings))
     return {{"name", "adam"},
@@ -384,7 +324,7 @@ ordered_json to_json(const Config& config) {
   dataset["shuffle"] = d.shuffle;
 
   ordered_json layers = ordered_json::array();
-  for (const auto& layer : config.layers) layers.push_back(layer_to_json(layer));
+  for (const auto& layer : config.layers) layers.push_back(nn::layer_to_json(layer));
 
   const TrainingConfig& t = config.training;
   ordered_json training = {{"epochs", t.epochs},

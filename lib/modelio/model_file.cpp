@@ -13,13 +13,9 @@
 #include <set>
 #include <sstream>
 #include <utility>
-#include <variant>
 
 #include "core/json_reader.h"
 #include "core/error.h"
-#include "core/names.h"
-#include "nn/batchnorm.h"
-#include "nn/dense.h"
 #include "core/files.h"
 #include "core/json_text.h"
 
@@ -31,45 +27,7 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 constexpr std::string_view format_tag = "bnrun-model";
-// The widest layer a config allows, and the bound on the input width too: it keeps a corrupt number from
-// turning into a huge allocation.
-constexpr std::int64_t max_layer_width = 1'000'000;
-
-constexpr std::array<std::pair<nn::RunningVariance, std::string_view>, 2> running_variance_table = {{
-    {nn::RunningVariance::biased, "biased"},
-    {nn::RunningVariance::unbiased, "unbiased"},
-}};
-
-// One tensor of a built model, with the key and shape it has in a model file.
-struct TensorSlot {
-  std::string layer;
-  std::string key;
-  std::vector<std::size_t> shape;
-  std::vector<float>* values;
-  bool required_to_initialize;  // Dense weights must come from the file; BatchNorm ones may keep their defaults
-};
-
-// The model's tensors in layer order. The layers are asked for their tensors directly rather than through
-// parameters()/state(), whose names ("moving_mean") follow Keras rather than this file format.
-std::vector<TensorSlot> tensor_slots(nn::Model<float>& model) {
-  std::vector<TensorSlot> slots;
-  for (const auto& layer : model.layers()) {
-    const std::string& name = layer->name();
-    if (auto* dense = dynamic_cast<nn::Dense<float>*>(layer.get())) {
-      slots.push_back({name, "kernel", {dense->input_width(), dense->output_width()}, &dense->kernel(), true});
-      if (!dense->bias().empty()) slots.push_back({name, "bias", {dense->bias().size()}, &dense->bias(), true});
-    } else if (auto* batchnorm = dynamic_cast<nn::BatchNorm<float>*>(layer.get())) {
-      const std::pair<const char*, std::vector<float>*> tensors[] = {
-          {"gamma", &batchnorm->gamma()},
-          {"beta", &batchnorm->beta()},
-          {"running_mean", &batchnorm->running_mean()},
-          {"running_variance", &batchnorm->running_variance()}};
-      for (const auto& [key, values] : tensors)
-        if (!values->empty()) slots.push_back({name, key, {values->size()}, values, false});
-    }
-  }
-  return slots;
-}
+using TensorSlot = nn::ModelTensor<float>;
 
 std::string shape_text(const std::vector<std::size_t>& shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));
@@ -85,25 +43,6 @@ const StoredTensor* find_tensor(const StoredWeights& weights, const std::string&
 // ---------------------------------------------------------------------------------------------------------
 // Writing.
 
-ordered_json layer_json(const nn::LayerSpec& layer) {
-  if (const auto* dense = std::get_if<nn::DenseSpec>(&layer))
-    return {{"type", "dense"},
-            {"units", dense->units},
-            {"activation", kernels::activation_name(dense->activation)},
-            {"initializer", nn::initializer_name(dense->initializer)},
-            {"kernel_scale", dense->kernel_scale},
-            {"use_bias", dense->use_bias}};
-  if (const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer))
-    return {{"type", "batchnorm"},
-            {"momentum", batchnorm->momentum},
-            {"epsilon", batchnorm->epsilon},
-            {"center", batchnorm->center},
-            {"scale", batchnorm->scale},
-            {"running_variance", name_in(running_variance_table, batchnorm->running_variance)}};
-  return {{"type", "activation"},
-          {"activation", kernels::activation_name(std::get<nn::ActivationSpec>(layer).activation)}};
-}
-
 // Each float widened to double, which nlohmann writes in the shortest text that reads back as that double.
 ordered_json numbers_json(const float* values, std::size_t count) {
   ordered_json numbers = ordered_json::array();
@@ -113,21 +52,21 @@ ordered_json numbers_json(const float* values, std::size_t count) {
 
 ordered_json weights_json(const std::string& path, nn::Model<float>& model) {
   ordered_json weights = ordered_json::object();
-  for (const TensorSlot& slot : tensor_slots(model)) {
+  for (const TensorSlot& slot : model.tensors()) {
     const std::vector<float>& values = *slot.values;
     const auto not_finite = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
     if (not_finite != values.end())
       throw UserError(fmt::format("{}: cannot save the model: {}/{} holds {} (the run diverged)", path, slot.layer,
-                                  slot.key, *not_finite));
+                                  slot.info.key, *not_finite));
     ordered_json tensor;
-    if (slot.shape.size() == 2) {
+    if (slot.info.shape.size() == 2) {
       tensor = ordered_json::array();
-      for (std::size_t row = 0; row < slot.shape[0]; ++row)
-        tensor.push_back(numbers_json(values.data() + row * slot.shape[1], slot.shape[1]));
+      for (std::size_t row = 0; row < slot.info.shape[0]; ++row)
+        tensor.push_back(numbers_json(values.data() + row * slot.info.shape[1], slot.info.shape[1]));
     } else {
       tensor = numbers_json(values.data(), values.size());
     }
-    weights[slot.layer][slot.key] = std::move(tensor);
+    weights[slot.layer][slot.info.key] = std::move(tensor);
   }
   return weights;
 }
@@ -159,16 +98,6 @@ void append_json(std::string& out, const ordered_json& value, const std::string&
 std::string required_choice(ObjectReader& reader, std::string_view key, const std::vector<std::string_view>& choices) {
   reader.required(key);  // in a model file every key is written out: missing is an error, not a default
   return reader.choice_or(key, "", choices);
-}
-
-bool required_boolean(ObjectReader& reader, std::string_view key) {
-  reader.required(key);
-  return reader.boolean_or(key, false);
-}
-
-double required_number(ObjectReader& reader, std::string_view key, const ObjectReader::Range& range) {
-  reader.required(key);
-  return reader.number_or(key, 0.0, range);
 }
 
 std::vector<std::string> required_string_list(ObjectReader& reader, std::string_view key) {
@@ -206,37 +135,6 @@ std::vector<double> read_numbers(const json& value, const std::string& path, std
   for (std::size_t i = 0; i < value.size(); ++i)
     numbers.push_back(read_number(value[i], fmt::format("{}[{}]", path, i)));
   return numbers;
-}
-
-nn::LayerSpec read_layer(const json& value, const std::string& path) {
-  ObjectReader reader(value, path);
-  const std::string type = required_choice(reader, "type", {"dense", "batchnorm", "activation"});
-  nn::LayerSpec result;
-  if (type == "dense") {
-    nn::DenseSpec dense;
-    dense.units = static_cast<std::size_t>(reader.required_integer("units", 1, max_layer_width));
-    dense.activation =
-        *kernels::activation_from_name(required_choice(reader, "activation", kernels::activation_names()));
-    dense.initializer = *nn::initializer_from_name(required_choice(reader, "initializer", nn::initializer_names()));
-    // Only the initialization used it: files written before it existed read as 1.
-    dense.kernel_scale = reader.number_or("kernel_scale", 1.0, positive());
-    dense.use_bias = required_boolean(reader, "use_bias");
-    result = dense;
-  } else if (type == "batchnorm") {
-    nn::BatchNormSpec batchnorm;
-    batchnorm.momentum = required_number(reader, "momentum", {0.0, 1.0, true, true, "in [0, 1]"});
-    batchnorm.epsilon = required_number(reader, "epsilon", positive());
-    batchnorm.center = required_boolean(reader, "center");
-    batchnorm.scale = required_boolean(reader, "scale");
-    batchnorm.running_variance = *value_in(
-        running_variance_table, required_choice(reader, "running_variance", names_in(running_variance_table)));
-    result = batchnorm;
-  } else {
-    result = nn::ActivationSpec{
-        *kernels::activation_from_name(required_choice(reader, "activation", kernels::activation_names()))};
-  }
-  reader.finish();
-  return result;
 }
 
 std::optional<data::Standardizer> read_scaler(const json& value, std::size_t inputs) {
@@ -320,11 +218,11 @@ void read_document(const json& document, ModelFile& file) {
       reader, "loss", std::array{config::Loss::sparse_categorical_crossentropy, config::Loss::binary_crossentropy},
       config::loss_name);
 
-  file.spec.inputs = static_cast<std::size_t>(reader.required_integer("inputs", 1, max_layer_width));
+  file.spec.inputs = static_cast<std::size_t>(reader.required_integer("inputs", 1, nn::max_layer_width));
   const json& layers = required_array(reader, "layers");
   if (layers.empty()) throw KeyPathError("layers", "expected at least one layer");
   for (std::size_t i = 0; i < layers.size(); ++i)
-    file.spec.layers.push_back(read_layer(layers[i], fmt::format("layers[{}]", i)));
+    file.spec.layers.push_back(nn::read_layer(layers[i], fmt::format("layers[{}]", i), nn::Defaults::refused));
 
   metadata.feature_names = required_string_list(reader, "features");
   if (metadata.feature_names.size() != file.spec.inputs)
@@ -355,24 +253,25 @@ void check_output(const ModelFile& file, const nn::Model<float>& model) {
                                              model.output_width()));
 }
 
-// A model file holds every weight of its model, so a Dense layer whose kernel needs more numbers than the whole
-// file stores cannot be complete. It is refused before the model is built, as building allocates every layer
-// first: a 1 KB file with two layers of 1,000,000 units would otherwise ask for 4 TB.
+// A model file holds every weight of its model, so a layer with a tensor of more numbers than the whole file stores
+// cannot be complete. It is refused before the model is built, as building allocates every layer first: a 1 KB
+// file with two dense layers of 1,000,000 units would otherwise ask for 4 TB.
 void check_layers_fit_stored_weights(const ModelFile& file) {
   std::size_t stored = 0;
   for (const auto& [layer, tensors] : file.tensors)
     for (const auto& [key, tensor] : tensors) stored += tensor.values.size();
   std::size_t width = file.spec.inputs;
   for (std::size_t i = 0; i < file.spec.layers.size(); ++i) {
-    const auto* dense = std::get_if<nn::DenseSpec>(&file.spec.layers[i]);
-    if (dense == nullptr) continue;
-    const std::size_t kernel_size = width * dense->units;  // both at most max_layer_width: no overflow
-    if (kernel_size > stored)
-      throw KeyPathError(fmt::format("layers[{}]", i),
-                        fmt::format("a dense layer of {} units on {} inputs needs {} kernel weights, but the file "
-                                    "stores only {} weights",
-                                    dense->units, width, kernel_size, stored));
-    width = dense->units;
+    const nn::LayerSpec& layer = file.spec.layers[i];
+    const std::size_t output_width = nn::output_width(layer, width);
+    // Every width is at most nn::max_layer_width, so no tensor size overflows.
+    for (const nn::TensorInfo& tensor : nn::layer_tensors(layer, width))
+      if (tensor.size() > stored)
+        throw KeyPathError(fmt::format("layers[{}]", i),
+                          fmt::format("a {} layer of {} units on {} inputs needs {} {} weights, but the file "
+                                      "stores only {} weights",
+                                      nn::layer_type(layer), output_width, width, tensor.size(), tensor.key, stored));
+    width = output_width;
   }
 }
 
@@ -381,7 +280,7 @@ void check_layers_fit_stored_weights(const ModelFile& file) {
 void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<float>& model,
                 const ModelMetadata& metadata) {
   ordered_json layers = ordered_json::array();
-  for (const auto& layer : spec.layers) layers.push_back(layer_json(layer));
+  for (const auto& layer : spec.layers) layers.push_back(nn::layer_to_json(layer));
   ordered_json scaler = nullptr;
   if (metadata.scaler) scaler = {{"mean", metadata.scaler->mean}, {"scale", metadata.scaler->scale}};
   const ordered_json document = {{"format", format_tag},
@@ -423,22 +322,22 @@ ModelFile read_model_file(const std::string& path) {
 
 std::unique_ptr<nn::Model<float>> build_model(const ModelFile& file) {
   auto model = std::make_unique<nn::Model<float>>(file.spec, file.metadata.seed);
-  const std::vector<TensorSlot> slots = tensor_slots(*model);
+  const std::vector<TensorSlot> slots = model->tensors();
   for (const TensorSlot& slot : slots) {
-    const StoredTensor* stored = find_tensor(file.tensors, slot.layer, slot.key);
+    const StoredTensor* stored = find_tensor(file.tensors, slot.layer, slot.info.key);
     if (!stored)
-      throw UserError(fmt::format("{}: weights.{}.{}: missing (expected shape {})", file.path, slot.layer, slot.key,
-                                  shape_text(slot.shape)));
-    if (stored->shape != slot.shape)
-      throw UserError(fmt::format("{}: weights.{}.{}: expected shape {}, found {}", file.path, slot.layer, slot.key,
-                                  shape_text(slot.shape), shape_text(stored->shape)));
+      throw UserError(fmt::format("{}: weights.{}.{}: missing (expected shape {})", file.path, slot.layer, slot.info.key,
+                                  shape_text(slot.info.shape)));
+    if (stored->shape != slot.info.shape)
+      throw UserError(fmt::format("{}: weights.{}.{}: expected shape {}, found {}", file.path, slot.layer, slot.info.key,
+                                  shape_text(slot.info.shape), shape_text(stored->shape)));
     std::copy(stored->values.begin(), stored->values.end(), slot.values->begin());
   }
   std::set<std::string> layers_with_weights;
   std::set<std::pair<std::string, std::string>> known_tensors;
   for (const TensorSlot& slot : slots) {
     layers_with_weights.insert(slot.layer);
-    known_tensors.insert({slot.layer, slot.key});
+    known_tensors.insert({slot.layer, slot.info.key});
   }
   for (const auto& [layer, tensors] : file.tensors) {
     if (layers_with_weights.count(layer) == 0)
@@ -453,16 +352,16 @@ std::unique_ptr<nn::Model<float>> build_model(const ModelFile& file) {
 }
 
 void initialize_from(const ModelFile& file, nn::Model<float>& model) {
-  for (const TensorSlot& slot : tensor_slots(model)) {
-    const StoredTensor* stored = find_tensor(file.tensors, slot.layer, slot.key);
+  for (const TensorSlot& slot : model.tensors()) {
+    const StoredTensor* stored = find_tensor(file.tensors, slot.layer, slot.info.key);
     if (!stored) {
-      if (!slot.required_to_initialize) continue;
+      if (slot.info.neutral_default) continue;
       throw UserError(fmt::format("{}: weights.{}.{}: missing; the model being initialized needs it (shape {})",
-                                  file.path, slot.layer, slot.key, shape_text(slot.shape)));
+                                  file.path, slot.layer, slot.info.key, shape_text(slot.info.shape)));
     }
-    if (stored->shape != slot.shape)
+    if (stored->shape != slot.info.shape)
       throw UserError(fmt::format("{}: weights.{}.{}: the model being initialized needs shape {}, the file has {}",
-                                  file.path, slot.layer, slot.key, shape_text(slot.shape), shape_text(stored->shape)));
+                                  file.path, slot.layer, slot.info.key, shape_text(slot.info.shape), shape_text(stored->shape)));
     std::copy(stored->values.begin(), stored->values.end(), slot.values->begin());
   }
 }

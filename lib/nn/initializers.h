@@ -7,12 +7,19 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/random.h"
-#include "nn/spec.h"
 
 namespace bnrun::nn {
+
+enum class Initializer { glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros };
+
+std::string_view initializer_name(Initializer initializer);
+std::optional<Initializer> initializer_from_name(std::string_view name);
+std::vector<std::string_view> initializer_names();
 
 template <class T>
 void initialize_kernel(Initializer initializer, std::size_t fan_in, std::size_t fan_out, Random& random,

@@ -1,13 +1,12 @@
 #include "nn/model.h"
 
 #include <fmt/format.h>
+#include <array>
+#include <stdexcept>
+#include <utility>
+#include <variant>
 
-#include "core/random.h"
 #include "kernels/activation.h"
-#include "nn/activation_layer.h"
-#include "nn/batchnorm.h"
-#include "nn/dense.h"
-#include "nn/initializers.h"
 
 namespace bnrun::nn {
 
@@ -22,43 +21,20 @@ bool is_output_nonlinearity(Activation activation) {
 template <class T>
 Model<T>::Model(const ModelSpec& spec, std::uint64_t seed) : input_width_(spec.inputs), output_width_(spec.inputs) {
   std::size_t width = spec.inputs;
-  std::size_t dense_count = 0;
-  std::size_t batchnorm_count = 0;
-  std::size_t activation_count = 0;
+  std::array<std::size_t, std::variant_size_v<LayerSpec>> count_of_kind{};
   for (std::size_t i = 0; i < spec.layers.size(); ++i) {
-    const bool is_last = i + 1 == spec.layers.size();
     const LayerSpec& layer = spec.layers[i];
-    if (const auto* dense = std::get_if<DenseSpec>(&layer)) {
-      DenseSpec as_built = *dense;
-      if (is_last && is_output_nonlinearity(dense->activation)) {
-        output_activation_ = dense->activation;
-        as_built.activation = Activation::linear;
-      }
-      auto built = std::make_unique<Dense<T>>(fmt::format("dense_{}", dense_count + 1), width, as_built);
-      Random random = Random::stream(seed, "dense", dense_count);
-      initialize_kernel(dense->initializer, width, dense->units, random, built->kernel());
-      if (dense->kernel_scale != 1.0)
-        for (T& weight : built->kernel()) weight = static_cast<T>(weight * dense->kernel_scale);
-      details_.push_back(fmt::format("{} units, {}", dense->units, kernels::activation_name(dense->activation)));
-      layers_.push_back(std::move(built));
-      width = dense->units;
-      ++dense_count;
-    } else if (const auto* batchnorm = std::get_if<BatchNormSpec>(&layer)) {
-      layers_.push_back(
-          std::make_unique<BatchNorm<T>>(fmt::format("batchnorm_{}", ++batchnorm_count), width, *batchnorm));
-      details_.push_back(fmt::format("momentum {}, epsilon {}", batchnorm->momentum, batchnorm->epsilon));
-    } else {
-      const auto activation = std::get<ActivationSpec>(layer).activation;
-      const auto name = fmt::format("activation_{}", ++activation_count);
-      if (is_last && is_output_nonlinearity(activation)) {
-        output_activation_ = activation;
-        details_.push_back(fmt::format("{} (fused with the loss)", kernels::activation_name(activation)));
-        layers_.push_back(std::make_unique<ActivationLayer<T>>(name, width, Activation::linear));
-      } else {
-        details_.push_back(std::string(kernels::activation_name(activation)));
-        layers_.push_back(std::make_unique<ActivationLayer<T>>(name, width, activation));
-      }
-    }
+    const auto nonlinearity = output_nonlinearity(layer);
+    const bool loss_applies_output =
+        i + 1 == spec.layers.size() && nonlinearity && is_output_nonlinearity(*nonlinearity);
+    if (loss_applies_output) output_activation_ = *nonlinearity;
+    const std::size_t ordinal = count_of_kind[layer.index()]++;
+    const LayerPlace place{fmt::format("{}_{}", layer_type(layer), ordinal + 1), ordinal, width, seed,
+                           loss_applies_output};
+    layers_.push_back(build_layer<T>(layer, place));
+    details_.push_back(layer_summary(layer, loss_applies_output));
+    tensor_infos_.push_back(layer_tensors(layer, width));
+    width = nn::output_width(layer, width);
   }
   output_width_ = width;
   outputs_.resize(layers_.size());
@@ -104,6 +80,29 @@ std::vector<StateTensor<T>> Model<T>::state() {
   std::vector<StateTensor<T>> result;
   for (auto& layer : layers_)
     for (auto& tensor : layer->state()) result.push_back(tensor);
+  return result;
+}
+
+template <class T>
+std::vector<ModelTensor<T>> Model<T>::tensors() {
+  std::vector<ModelTensor<T>> result;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Layer<T>& layer = *layers_[i];
+    std::vector<std::pair<std::string, std::vector<T>*>> own;
+    for (const auto& parameter : layer.parameters()) own.emplace_back(parameter.name, parameter.values);
+    for (const auto& tensor : layer.state()) own.emplace_back(tensor.name, tensor.values);
+    const std::vector<TensorInfo>& infos = tensor_infos_[i];
+    if (own.size() != infos.size())
+      throw std::logic_error(
+          fmt::format("{} has {} tensors, its kind describes {}", layer.name(), own.size(), infos.size()));
+    for (std::size_t t = 0; t < infos.size(); ++t) {
+      if (own[t].first != layer.name() + "/" + infos[t].key || own[t].second->size() != infos[t].size())
+        throw std::logic_error(fmt::format("{}'s tensor {} is {} of {} numbers, its kind describes {} of {}",
+                                           layer.name(), t, own[t].first, own[t].second->size(), infos[t].key,
+                                           infos[t].size()));
+      result.push_back({layer.name(), infos[t], own[t].second});
+    }
+  }
   return result;
 }
 

@@ -4,9 +4,9 @@
 // forward(): forward returns logits, the loss fuses the nonlinearity with the log (kernels/loss.h), and
 // probabilities() applies it when someone wants them. Every other layer runs as written.
 //
-// Initialization: Dense layer number d (counting Dense layers only, from 0) draws its kernel from the stream
-// Random::stream(seed, "dense", d). Removing BatchNorm layers therefore leaves every initial weight unchanged,
-// which is what makes the bn / no_bn comparison paired.
+// Initialization: layer number d of a kind (counting layers of that kind only, from 0) draws from the stream
+// Random::stream(seed, <kind>, d), e.g. a Dense kernel from ("dense", d). Removing BatchNorm layers therefore leaves
+// every initial weight unchanged, which is what makes the bn / no_bn comparison paired.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,14 @@ struct LayerSummary {
   std::size_t non_trainable = 0;
 };
 
+// One tensor of a built model, under the name model files give it: weights.<layer>.<info.key>.
+template <class T>
+struct ModelTensor {
+  std::string layer;
+  TensorInfo info;
+  std::vector<T>* values;
+};
+
 template <class T>
 class Model {
  public:
@@ -48,6 +56,9 @@ class Model {
 
   std::vector<Parameter<T>> parameters();
   std::vector<StateTensor<T>> state();
+  // Every tensor in layer order, each layer's as its kind describes them (nn/layer_kinds.h). Throws
+  // std::logic_error if a layer's own tensors are not the ones its kind describes, which would be a bug in the kind.
+  std::vector<ModelTensor<T>> tensors();
   std::vector<LayerSummary> summary() const;
   const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
 
@@ -56,9 +67,10 @@ class Model {
   std::size_t output_width_;
   Activation output_activation_ = Activation::linear;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
-  std::vector<std::string> details_;
-  std::vector<Matrix<T>> outputs_;     // outputs_[i] is layer i's output from the last forward
-  Matrix<T> gradient_a_, gradient_b_;  // ping-pong buffers for the backward pass
+  std::vector<std::string> details_;                   // details_[i] is layer i's summary detail
+  std::vector<std::vector<TensorInfo>> tensor_infos_;  // layer i's tensors, as its kind describes them
+  std::vector<Matrix<T>> outputs_;                     // outputs_[i] is layer i's output from the last forward
+  Matrix<T> gradient_a_, gradient_b_;                  // ping-pong buffers for the backward pass
 };
 
 }  // namespace bnrun::nn

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/json_reader.h"
+#include "nn/layer_kinds.h"
 #include "results/metrics.h"
 #include "study/aggregate.h"
 #include "study/figures.h"
@@ -35,26 +36,6 @@ std::string mean_std(const stats::Summary& summary) {
   if (summary.n == 0) return "-";
   if (summary.n == 1) return fmt::format("{:.4f}", summary.mean);
   return fmt::format("{:.4f} ± {:.4f}", summary.mean, summary.std);
-}
-
-// "dense 64 relu → batchnorm → dense 3 softmax".
-std::string layers_text(const ordered_json& config) {
-  std::vector<std::string> parts;
-  for (const auto& layer : config["model"]["layers"]) {
-    const std::string type = layer.value("type", "");
-    if (type == "dense") {
-      std::string text = fmt::format("dense {} {}", layer["units"].dump(), layer.value("activation", ""));
-      if (layer.value("kernel_scale", 1.0) != 1.0) text += fmt::format(" (init ×{})", layer["kernel_scale"].dump());
-      parts.push_back(text);
-    } else if (type == "batchnorm") {
-      parts.push_back("BN");
-    } else {
-      parts.push_back(layer.value("activation", "activation"));
-    }
-  }
-  std::string text;
-  for (const auto& part : parts) text += (text.empty() ? "" : " → ") + part;
-  return text;
 }
 
 }  // namespace
@@ -191,7 +172,7 @@ std::string claim_markdown(const ClaimJudgement& judgement, const Plan& plan,
   text += fmt::format(
       "**Setup.** `{}`{}: {} on `{}`; {} (learning rate {}), batch {}, {} epochs{}; {} seeds ({}–{}), {} and {} "
       "paired by seed. Metric: `{}` ({} is better).\n\n",
-      plan.config_path, plan.axes.empty() ? "" : " (its first setting)", layers_text(config::to_json(config)),
+      plan.config_path, plan.axes.empty() ? "" : " (its first setting)", nn::architecture_text(config.layers),
       config.dataset.has_separate_test_file() ? config.dataset.train_path : config.dataset.path, adam ? "adam" : "sgd",
       optim::learning_rate_of(config.training.optimizer), config.training.batch_size, config.training.epochs, swept,
       plan.seeds.size(), plan.seeds.front(), plan.seeds.back(), judgement.arm, judgement.reference,

@@ -15,21 +15,17 @@ constexpr double evaluation_rows = 4096;
 
 MemoryEstimate estimate_training_memory(const nn::ModelSpec& spec, std::size_t batch_size,
                                         const optim::OptimizerSettings& optimizer) {
-  // Doubles throughout: 10^6 × 10^6 weights must not overflow on the way to being refused.
+  // Byte counts in doubles: 10^6 × 10^6 weights times their copies must not overflow on the way to being refused.
   MemoryEstimate estimate;
-  double width = static_cast<double>(spec.inputs);
+  std::size_t width = spec.inputs;
   double widths = 0;  // sum of the layer output widths
-  double widest = width;
+  double widest = static_cast<double>(width);
   for (const auto& layer : spec.layers) {
-    if (const auto* dense = std::get_if<nn::DenseSpec>(&layer)) {
-      const double units = static_cast<double>(dense->units);
-      estimate.parameters += width * units + (dense->use_bias ? units : 0);
-      width = units;
-    } else if (std::holds_alternative<nn::BatchNormSpec>(layer)) {
-      estimate.parameters += 4 * width;  // gamma, beta, running mean, running variance
-    }
-    widths += width;
-    widest = std::max(widest, width);
+    const nn::WeightCount count = nn::weight_count(layer, width);
+    estimate.parameters += static_cast<double>(count.trainable + count.non_trainable);
+    width = nn::output_width(layer, width);
+    widths += static_cast<double>(width);
+    widest = std::max(widest, static_cast<double>(width));
   }
   const bool adam = std::holds_alternative<optim::AdamSettings>(optimizer);
   const double copies = 2 + (adam ? 2 : 1);  // values and gradients, plus the optimizer's state

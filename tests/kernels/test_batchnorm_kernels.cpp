@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "kernels/batchnorm.h"
-#include "nn/batchnorm.h"
+#include "nn/layers/batchnorm.h"
 
 using bnrun::nn::BatchNorm;
 using bnrun::nn::BatchNormSpec;

@@ -22,8 +22,8 @@
 #include "kernels/loss.h"
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
-#include "nn/batchnorm.h"
-#include "nn/dense.h"
+#include "nn/layers/batchnorm.h"
+#include "nn/layers/dense.h"
 #include "optim/optimizer.h"
 #include "train/trainer.h"
 

@@ -6,7 +6,7 @@
 
 #include "core/random.h"
 #include "kernels/loss.h"
-#include "nn/batchnorm.h"
+#include "nn/layers/batchnorm.h"
 #include "nn/model.h"
 #include "tests/nn/gradient_check.h"
 

@@ -1,7 +1,7 @@
 // Building a model from its spec: initialization that the experiments vary.
 #include <catch2/catch.hpp>
 
-#include "nn/dense.h"
+#include "nn/layers/dense.h"
 #include "nn/model.h"
 
 using bnrun::nn::DenseSpec;

@@ -1,14 +1,37 @@
-// A standalone nonlinearity, so BatchNorm can sit between a Dense layer and its activation (as in the paper)
-// rather than after it (as in the seed notebook).
+// The activation layer kind: a standalone nonlinearity, so BatchNorm can sit between a Dense layer and its
+// activation (as in the paper) rather than after it (as in the seed notebook).
+//
+// Config and model files: {"type": "activation", "activation"} (required: there is no sensible default). No tensors.
 #pragma once
 
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "nn/layer.h"
-#include "nn/spec.h"
+#include "nn/layers/common.h"
 
 namespace bnrun::nn {
+
+struct ActivationSpec {
+  static constexpr std::string_view type = "activation";
+
+  Activation activation = Activation::relu;
+
+  static ActivationSpec from_json(ObjectReader& reader, Defaults defaults);
+  void to_json(nlohmann::ordered_json& object) const;
+  std::size_t output_width(std::size_t input_width) const { return input_width; }
+  std::vector<TensorInfo> tensors(std::size_t) const { return {}; }
+  std::optional<Activation> output_nonlinearity() const { return activation; }
+  std::string summary(bool loss_applies_output) const;
+  std::string label() const;
+  template <class T>
+  std::unique_ptr<Layer<T>> build(const LayerPlace& place) const;
+};
 
 template <class T>
 class ActivationLayer final : public Layer<T> {
@@ -16,7 +39,7 @@ class ActivationLayer final : public Layer<T> {
   ActivationLayer(std::string name, std::size_t width, Activation activation)
       : Layer<T>(std::move(name)), width_(width), activation_(activation) {}
 
-  std::string_view kind() const override { return "activation"; }
+  std::string_view kind() const override { return ActivationSpec::type; }
   std::size_t input_width() const override { return width_; }
   std::size_t output_width() const override { return width_; }
   Activation activation() const { return activation_; }

@@ -1,8 +1,65 @@
-#include "nn/batchnorm.h"
+#include "nn/layers/batchnorm.h"
 
+#include <fmt/format.h>
+#include <array>
+#include <utility>
+
+#include "core/names.h"
 #include "kernels/batchnorm.h"
 
 namespace bnrun::nn {
+
+namespace {
+
+constexpr std::array<std::pair<RunningVariance, std::string_view>, 2> running_variance_table = {{
+    {RunningVariance::biased, "biased"},
+    {RunningVariance::unbiased, "unbiased"},
+}};
+
+}  // namespace
+
+BatchNormSpec BatchNormSpec::from_json(ObjectReader& reader, Defaults defaults) {
+  BatchNormSpec batchnorm;
+  batchnorm.momentum =
+      read_number(reader, "momentum", batchnorm.momentum, {0.0, 1.0, true, true, "in [0, 1]"}, defaults);
+  batchnorm.epsilon = read_number(reader, "epsilon", batchnorm.epsilon, positive(), defaults);
+  batchnorm.center = read_boolean(reader, "center", batchnorm.center, defaults);
+  batchnorm.scale = read_boolean(reader, "scale", batchnorm.scale, defaults);
+  batchnorm.running_variance =
+      *value_in(running_variance_table,
+                read_choice(reader, "running_variance", name_in(running_variance_table, batchnorm.running_variance),
+                            names_in(running_variance_table), defaults));
+  return batchnorm;
+}
+
+void BatchNormSpec::to_json(nlohmann::ordered_json& object) const {
+  object["momentum"] = momentum;
+  object["epsilon"] = epsilon;
+  object["center"] = center;
+  object["scale"] = scale;
+  object["running_variance"] = name_in(running_variance_table, running_variance);
+}
+
+std::vector<TensorInfo> BatchNormSpec::tensors(std::size_t input_width) const {
+  std::vector<TensorInfo> result;
+  if (scale) result.push_back({"gamma", {input_width}, true, true});
+  if (center) result.push_back({"beta", {input_width}, true, true});
+  result.push_back({"running_mean", {input_width}, false, true});
+  result.push_back({"running_variance", {input_width}, false, true});
+  return result;
+}
+
+std::string BatchNormSpec::summary(bool) const {
+  return fmt::format("momentum {}, epsilon {}", momentum, epsilon);
+}
+
+template <class T>
+std::unique_ptr<Layer<T>> BatchNormSpec::build(const LayerPlace& place) const {
+  return std::make_unique<BatchNorm<T>>(place.name, place.input_width, *this);
+}
+
+template std::unique_ptr<Layer<float>> BatchNormSpec::build<float>(const LayerPlace&) const;
+template std::unique_ptr<Layer<double>> BatchNormSpec::build<double>(const LayerPlace&) const;
 
 template <class T>
 BatchNorm<T>::BatchNorm(std::string name, std::size_t features, const BatchNormSpec& spec)
@@ -71,7 +128,7 @@ std::vector<Parameter<T>> BatchNorm<T>::parameters() {
 
 template <class T>
 std::vector<StateTensor<T>> BatchNorm<T>::state() {
-  return {{this->name() + "/moving_mean", &running_mean_}, {this->name() + "/moving_variance", &running_variance_}};
+  return {{this->name() + "/running_mean", &running_mean_}, {this->name() + "/running_variance", &running_variance_}};
 }
 
 template class BatchNorm<float>;
