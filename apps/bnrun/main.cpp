@@ -8,31 +8,22 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
-#include "core/json_reader.h"
 #include "config/load.h"
 #include "core/error.h"
-#include "data/dataset.h"
 #include "experiment/arms.h"
-#include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
-#include "nn/model.h"
-#include "plot/svg.h"
-#include "core/files.h"
-#include "report/results.h"
-#include "report/table.h"
 #include "study/claims.h"
 #include "study/compare.h"
-#include "study/outputs.h"
+#include "core/files.h"
 #include "study/plan.h"
-#include "study/runner.h"
+#include "study/outputs.h"
+#include "study/session.h"
 
 namespace {
 
@@ -127,128 +118,6 @@ bnrun::study::Plan plan(const Options& options) {
   return bnrun::study::make_plan(request);
 }
 
-std::string format_duration(double seconds) {
-  const auto whole = static_cast<long long>(seconds + 0.5);
-  if (whole < 60) return fmt::format("{} s", whole);
-  if (whole < 3600) return fmt::format("{}:{:02} min", whole / 60, whole % 60);
-  return fmt::format("{}:{:02}:{:02} h", whole / 3600, (whole / 60) % 60, whole % 60);
-}
-
-// The live status line on a terminal (run k/N, epoch, loss, ETA), redrawn at most ten times a second; log lines
-// clear it first. Without a terminal there is no live line, only log lines. All calls come serialized from the
-// runner.
-class Progress {
- public:
-  Progress(const bnrun::study::Plan& plan, bool live) : plan_(plan), live_(live), start_(Clock::now()) {
-    for (const auto& run : plan.runs)
-      total_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.arms.size());
-  }
-  ~Progress() { clear(); }
-
-  void epoch(const bnrun::study::PlannedRun& run, const std::string& arm, const bnrun::train::EpochRecord& record) {
-    ++done_epochs_;
-    const bool due = Clock::now() - last_draw_ > std::chrono::milliseconds(100);
-    const std::string validation =
-        record.validation ? fmt::format(", val acc {:.4f}", record.validation->accuracy) : "";
-    spdlog::debug("{}{} epoch {}/{}: loss {:.4f}, acc {:.4f}{}", run_prefix(run), arm,
-                  record.epoch, run.config.training.epochs, record.train_loss, record.train_accuracy, validation);
-    if (!live_ || !due) return;
-    status_ = fmt::format("{}{} epoch {}/{} · loss {:.4f}{}", run_prefix(run), arm,
-                          record.epoch, run.config.training.epochs, record.train_loss, eta());
-    draw();
-  }
-
-  void data_ready(const bnrun::study::PlannedRun&, const bnrun::data::PreparedData& data) {
-    if (plan_.is_study) return;
-    std::vector<std::string> mapping;
-    for (std::size_t k = 0; k < data.class_names.size(); ++k)
-      mapping.push_back(fmt::format("{}={}", data.class_names[k], k));
-    log(spdlog::level::info, fmt::format("{} classes: {}", data.class_names.size(), fmt::join(mapping, ", ")));
-  }
-
-  void arm_start(const bnrun::study::PlannedRun& run, const std::string& arm) {
-    if (!plan_.is_study)
-      log(spdlog::level::info, fmt::format("training {} for {} epoch{}", arm,
-                                           run.config.training.epochs, run.config.training.epochs == 1 ? "" : "s"));
-  }
-
-  void arm_end(const bnrun::study::PlannedRun& run, const bnrun::train::ArmRun& arm_run) {
-    // Epochs a run did not need (early stopping, divergence) count as done for the ETA.
-    done_epochs_ += run.config.training.epochs - static_cast<std::int64_t>(arm_run.result.history.size());
-    if (arm_run.result.skipped_single_row_batches > 0)
-      log(spdlog::level::warn,
-          fmt::format("{}{}: skipped the trailing batch of one row in each epoch ({} in all): BatchNorm needs 2 or "
-                      "more rows",
-                      run_prefix(run), arm_run.arm, arm_run.result.skipped_single_row_batches));
-  }
-
-  void run_end(const bnrun::study::PlannedRun& run, const bnrun::study::RunOutcome& outcome) {
-    ++finished_runs_;
-    if (finished_runs_ == plan_.runs.size()) status_.clear();  // nothing left to show
-    if (outcome.state == bnrun::study::RunState::resumed)
-      done_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.arms.size());
-    if (!plan_.is_study) return;
-    std::string text = fmt::format("run {}/{} {}: ", run.index, plan_.runs.size(), run.folder);
-    if (outcome.state == bnrun::study::RunState::failed) {
-      log(spdlog::level::warn, text + "failed: " + outcome.error);
-      return;
-    }
-    std::vector<std::string> parts;
-    for (const auto& arm : outcome.record.arms)
-      parts.push_back(fmt::format("{} {}", arm.arm,
-                                  arm.result.test ? fmt::format("{:.4f}", arm.result.test->accuracy)
-                                                  : std::string(bnrun::train::status_name(arm.result.status))));
-    text += fmt::format("test accuracy {}", fmt::join(parts, ", "));
-    if (outcome.state == bnrun::study::RunState::resumed) text += " (finished earlier, kept)";
-    log(spdlog::level::info, text + eta());
-  }
-
-  void clear() {
-    if (!drawn_) return;
-    fmt::print(stderr, "\r\x1b[K");
-    std::fflush(stderr);
-    drawn_ = false;
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-
-  std::string run_prefix(const bnrun::study::PlannedRun& run) const {
-    return plan_.is_study ? fmt::format("[run {}/{}] ", run.index, plan_.runs.size()) : "";
-  }
-
-  std::string eta() const {
-    if (done_epochs_ <= 0 || done_epochs_ >= total_epochs_) return "";
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    const double remaining =
-        elapsed / static_cast<double>(done_epochs_) * static_cast<double>(total_epochs_ - done_epochs_);
-    return elapsed > 1.0 ? fmt::format(" · ETA {}", format_duration(remaining)) : "";
-  }
-
-  void log(spdlog::level::level_enum level, const std::string& text) {
-    clear();
-    spdlog::log(level, "{}", text);
-    if (live_ && !status_.empty()) draw();
-  }
-
-  void draw() {
-    fmt::print(stderr, "\r\x1b[K{}", status_);
-    std::fflush(stderr);
-    drawn_ = true;
-    last_draw_ = Clock::now();
-  }
-
-  const bnrun::study::Plan& plan_;
-  bool live_;
-  Clock::time_point start_;
-  Clock::time_point last_draw_{};
-  std::int64_t total_epochs_ = 0;
-  std::int64_t done_epochs_ = 0;
-  std::size_t finished_runs_ = 0;
-  std::string status_;
-  bool drawn_ = false;
-};
-
 // "bn (the model as written; ...), no_bn (...)": for --help.
 std::string arm_kinds_text() {
   std::string text;
@@ -256,105 +125,49 @@ std::string arm_kinds_text() {
   return text;
 }
 
-bool has_problem(const bnrun::study::RunOutcome& outcome) {
-  if (outcome.state == bnrun::study::RunState::failed) return true;
-  for (const auto& arm : outcome.record.arms)
-    if (arm.result.status != bnrun::train::RunStatus::ok) return true;
-  return false;
+std::string interruption_text(int signal_number) {
+  return signal_number == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM";
 }
 
 int run_training(const Options& options) {
-  const auto study_plan = plan(options);
+  bnrun::study::SessionRequest request;
+  request.plan = plan(options);
   if (options.dry_run) {
-    print_stdout(bnrun::study::plan_table(study_plan));
+    print_stdout(bnrun::study::plan_table(request.plan));
     return exit_ok;
   }
-  if (options.output_directory.empty() && (options.save_model || options.resume || options.overwrite))
-    throw bnrun::UserError(fmt::format("{} needs --output DIR", options.save_model ? "--save-model"
-                                                                : options.resume   ? "--resume"
-                                                                                   : "--overwrite"));
-  if (options.resume && options.overwrite) throw bnrun::UserError("--resume and --overwrite exclude each other");
+  request.output_directory = options.output_directory;
+  request.jobs = options.jobs;
+  request.threads = options.threads;
+  request.overwrite = options.overwrite;
+  request.resume = options.resume;
+  request.save_models = options.save_model;
+  request.init_from = options.init_from;
+  request.command_line = options.command_line;
+  request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
+  request.should_stop = stop_requested;
+  const auto result = bnrun::study::run_session(request);
+  print_stdout(result.table);
 
-  if (!options.init_from.empty()) bnrun::study::check_init_from(study_plan, options.init_from);
-  const bool output = !options.output_directory.empty();
-  const bool folder_existed = output && std::filesystem::exists(options.output_directory);
-  if (output) {
-    if (options.resume) bnrun::study::check_resumable(study_plan, options.output_directory);
-    bnrun::study::prepare_output_folder(options.output_directory, options.overwrite, options.resume);
-  }
-  if (study_plan.is_study)
-    spdlog::info("{} runs, {} at a time", study_plan.runs.size(),
-                 std::min<std::size_t>(static_cast<std::size_t>(options.jobs), study_plan.runs.size()));
-
-  Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
-  bnrun::study::RunnerObserver observer;
-  observer.on_epoch = [&](const auto& run, const auto& arm, const auto& record) { progress.epoch(run, arm, record); };
-  observer.on_data_ready = [&](const auto& run, const auto& data) { progress.data_ready(run, data); };
-  observer.on_arm_start = [&](const auto& run, const auto& arm) { progress.arm_start(run, arm); };
-  observer.on_arm_end = [&](const auto& run, const auto& arm_run) { progress.arm_end(run, arm_run); };
-  observer.on_run_end = [&](const auto& run, const auto& outcome) { progress.run_end(run, outcome); };
-  bnrun::study::RunnerOptions runner_options;
-  runner_options.jobs = options.jobs;
-  runner_options.threads = options.threads;
-  runner_options.output_directory = options.output_directory;
-  runner_options.resume = options.resume;
-  runner_options.save_models = options.save_model;
-  runner_options.init_from = options.init_from;
-  runner_options.should_stop = stop_requested;
-  const auto outcomes = bnrun::study::run_plan(study_plan, runner_options, observer);
-  progress.clear();
-
-  if (!study_plan.is_study) {
-    const auto& outcome = outcomes.front();
-    if (outcome.state == bnrun::study::RunState::failed) {
-      // Nothing half-written: a run that could not start leaves no output folder behind.
-      if (output && !folder_existed) std::filesystem::remove_all(options.output_directory);
-      throw bnrun::UserError(outcome.error);
-    }
-  }
-  const auto environment =
-      bnrun::report::current_environment(bnrun::kernels::thread_count(), bnrun::kernels::matmul_backend_description());
-  if (output) {
-    bnrun::study::write_study_outputs(options.output_directory, study_plan, outcomes, environment,
-                                      options.command_line);
-    spdlog::info("wrote {}/{}", options.output_directory,
-                 study_plan.is_study ? "summary.json and report.md" : "results.json");
-  }
-  if (study_plan.is_study) {
-    const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
-    print_stdout(bnrun::study::study_table(study_plan, outcomes, groups));
-  } else {
-    print_stdout(bnrun::report::comparison_table(outcomes.front().record,
-                                                 study_plan.runs.front().config.experiment.reference));
-  }
-
+  const bool study = request.plan.is_study;
   if (const int signal_number = received_signal.load()) {
-    fmt::print(stderr, "error: interrupted by {}; the results so far are {}\n",
-               signal_number == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM",
-               !output               ? "above"
-               : study_plan.is_study ? fmt::format("in {} (status \"interrupted\"; --resume finishes the study)",
-                                                   options.output_directory)
-                                     : fmt::format("in {} (status \"interrupted\")", options.output_directory));
+    fmt::print(stderr, "error: interrupted by {}; the results so far are {}\n", interruption_text(signal_number),
+               options.output_directory.empty()
+                   ? "above"
+               : study ? fmt::format("in {} (status \"interrupted\"; --resume finishes the study)",
+                                     options.output_directory)
+                       : fmt::format("in {} (status \"interrupted\")", options.output_directory));
     return 128 + signal_number;
   }
-  int code = exit_ok;
-  if (!study_plan.is_study) {
-    for (const auto& arm : outcomes.front().record.arms)
-      if (arm.result.status == bnrun::train::RunStatus::diverged) {
-        fmt::print(stderr,
-                   "error: {} diverged at epoch {} (the loss or the weights are not finite); try a smaller "
-                   "training.optimizer.learning_rate\n",
-                   arm.arm, arm.result.diverged_epoch);
-        code = exit_user_error;
-      }
-  } else {
-    const auto problems = std::count_if(outcomes.begin(), outcomes.end(), has_problem);
-    if (problems > 0) {
-      fmt::print(stderr, "error: {} of {} runs failed or diverged (listed above)\n", problems, outcomes.size());
-      code = exit_user_error;
-    }
-  }
-  return code;
+  for (const auto& divergence : result.divergences)
+    fmt::print(stderr,
+               "error: {} diverged at epoch {} (the loss or the weights are not finite); try a smaller "
+               "training.optimizer.learning_rate\n",
+               divergence.arm, divergence.epoch);
+  if (result.runs_with_problems > 0)
+    fmt::print(stderr, "error: {} of {} runs failed or diverged (listed above)\n", result.runs_with_problems,
+               result.outcomes.size());
+  return result.divergences.empty() && result.runs_with_problems == 0 ? exit_ok : exit_user_error;
 }
 
 int run_validate(const Options& options) {
@@ -369,21 +182,7 @@ int run_validate(const Options& options) {
 }
 
 int run_summary(const Options& options) {
-  const auto study_plan = plan(options);
-  const auto& config = study_plan.runs.front().config;
-  const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
-  try {
-    bnrun::config::check_against_data(config, data.class_names.size());
-  } catch (const bnrun::KeyPathError& error) {
-    throw bnrun::UserError(fmt::format("{}: {}", options.config_path, error.what()));
-  }
-  for (const auto& arm : config.experiment.arms) {
-    const auto spec = bnrun::config::model_spec(config, data.feature_names.size(), arm);
-    const bnrun::nn::Model<float> model(spec, config.training.seed);
-    print_stdout(bnrun::report::summary_table(fmt::format("model \"{}\", variant {}", config.name, arm.name),
-                     model.summary(), spec.inputs) +
-                 "\n");
-  }
+  print_stdout(bnrun::study::model_summaries(plan(options)));
   return exit_ok;
 }
 
@@ -428,80 +227,24 @@ struct ClaimsOptions {
 // `bnrun claims`: runs each claim config as a study, judges it by the rule in study/claims.h, and writes one
 // markdown document with the verdicts, numbers and plots (copied beside the document, in claims/).
 int run_claims(const Options& options, const ClaimsOptions& claims_options) {
-  namespace fs = std::filesystem;
-  const auto start = std::chrono::steady_clock::now();
-  struct Planned {
-    std::string path;
-    bnrun::study::Plan plan;
-    bnrun::study::Claim claim;
-  };
-  std::vector<Planned> planned;
-  for (const auto& path : claims_options.configs) {  // every config is checked before anything runs
-    bnrun::study::PlanRequest request;
-    request.config_path = path;
-    request.overrides = options.overrides;
-    auto study_plan = bnrun::study::make_plan(request);
-    if (study_plan.claim.is_null()) throw bnrun::UserError(fmt::format("{}: has no \"claim\" section", path));
-    auto claim = bnrun::study::parse_claim(study_plan.claim, path);
-    planned.push_back({path, std::move(study_plan), std::move(claim)});
-  }
-  const std::string output_root = options.output_directory.empty() ? "out/claims" : options.output_directory;
-  const fs::path document(claims_options.document);
-  const fs::path plot_folder = document.parent_path() / "claims";
-  fs::create_directories(plot_folder);
-  const auto environment =
-      bnrun::report::current_environment(bnrun::kernels::thread_count(), bnrun::kernels::matmul_backend_description());
-  std::vector<bnrun::study::ClaimJudgement> judgements;
-  std::string sections;
-  for (const auto& [path, study_plan, claim] : planned) {
-    const std::string stem = fs::path(path).stem().string();
-    const std::string output = (fs::path(output_root) / stem).string();
-    bnrun::study::prepare_output_folder(output, true, false);
-    spdlog::info("{}: {} runs", claim.title, study_plan.runs.size());
-    Progress progress(study_plan, ::isatty(STDERR_FILENO) != 0 && !options.quiet);
-    bnrun::study::RunnerObserver observer;
-    observer.on_epoch = [&](const auto& run, const auto& arm, const auto& record) {
-      progress.epoch(run, arm, record);
-    };
-    bnrun::study::RunnerOptions runner_options;
-    runner_options.jobs = options.jobs;
-    runner_options.threads = options.threads;
-    runner_options.output_directory = output;
-    runner_options.should_stop = stop_requested;
-    const auto outcomes = bnrun::study::run_plan(study_plan, runner_options, observer);
-    progress.clear();
-    if (stop_requested()) break;
-    bnrun::study::write_study_outputs(output, study_plan, outcomes, environment, options.command_line);
-    auto judgement = bnrun::study::judge_claim(claim, study_plan, outcomes);
-    // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.
-    const auto groups = bnrun::study::summarize_groups(study_plan, outcomes);
-    std::vector<std::string> plot_files;
-    for (const auto& figure : bnrun::study::study_figures(study_plan, outcomes, groups)) {
-      const bool wanted = study_plan.axes.empty() ? figure.file == "plots/learning_curves.svg"
-                                                  : figure.file.rfind("plots/sweep_", 0) == 0;
-      if (!wanted) continue;
-      const std::string name = fmt::format("{}_{}", stem, fs::path(figure.file).filename().string());
-      bnrun::write_file_atomically((plot_folder / name).string(), bnrun::plot::render_svg(figure.figure));
-      plot_files.push_back("claims/" + name);
-    }
-    sections += bnrun::study::claim_markdown(judgement, study_plan, plot_files);
-    spdlog::info("{}: {} ({})", claim.title, bnrun::study::verdict_name(judgement.verdict), judgement.reason);
-    judgements.push_back(std::move(judgement));
-  }
-  if (const int signal_number = received_signal.load()) {
-    fmt::print(stderr, "error: interrupted by {}; {} not written\n",
-               signal_number == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM", claims_options.document);
+  bnrun::study::ClaimsRequest request;
+  request.configs = claims_options.configs;
+  request.overrides = options.overrides;
+  if (!options.output_directory.empty()) request.output_root = options.output_directory;
+  request.document = claims_options.document;
+  request.jobs = options.jobs;
+  request.threads = options.threads;
+  request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
+  request.command_line = options.command_line;
+  request.should_stop = stop_requested;
+  const auto result = bnrun::study::run_claims(request);
+  if (const int signal_number = received_signal.load(); result.interrupted && signal_number != 0) {
+    fmt::print(stderr, "error: interrupted by {}; {} not written\n", interruption_text(signal_number),
+               claims_options.document);
     return 128 + signal_number;
   }
-  const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
-  bnrun::write_file_atomically(
-      claims_options.document, bnrun::study::claims_preamble(judgements, "scripts/claims.sh", minutes) + sections);
-  std::vector<std::vector<std::string>> rows = {{"claim", "verdict", "why"}};
-  for (const auto& judgement : judgements)
-    rows.push_back(
-        {judgement.claim.title, std::string(bnrun::study::verdict_name(judgement.verdict)), judgement.reason});
-  print_stdout(bnrun::report::align_columns(rows, {0, 1, 2}));
-  spdlog::info("wrote {} ({:.1f} min)", claims_options.document, minutes);
+  print_stdout(result.table);
+  spdlog::info("wrote {} ({:.1f} min)", claims_options.document, result.minutes);
   return exit_ok;
 }
 
@@ -543,6 +286,9 @@ int main(int argc, char** argv) {
       "training.optimizer.learning_rate=0.001,0.01 \\\n"
       "        --seeds 5 -j 2 -o out/grid                      a 2 × 2 grid, 5 seeds each, two runs at a time\n"
       "  bnrun -c configs/iris_bn.json --set training.seed=7 --set model.layers[1].momentum=0.9\n"
+      "  bnrun -c configs/iris_bn.json --seeds 5 --set 'experiment.arms=[\"bn\",\"no_bn\",{\"name\":\"bn_m09\",\"kind\":\"bn\","
+      "\"momentum\":0.9}]'\n"
+      "                                                        a third arm, paired against no_bn like bn\n"
       "  bnrun -c configs/iris_bn.json -o out/m --save-model   ... then: bnrun eval --model out/m/model_bn.json --data "
       "out/m/test.csv\n"
       "  bnrun compare out/iris out/grid                       one table, only the settings that differ\n"

@@ -20,6 +20,7 @@
 // training.evaluate_every_steps), generalization_gap (the last epoch's train accuracy − validation accuracy).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -72,5 +73,29 @@ std::string claim_markdown(const ClaimJudgement& judgement, const Plan& plan,
 // The head of docs/CLAIMS.md: how to reproduce it, the rule, and one line per claim with its verdict.
 std::string claims_preamble(const std::vector<ClaimJudgement>& judgements, const std::string& command_line,
                             double minutes);
+
+// `bnrun claims`: each claim config run as a study (its outputs under output_root/<config stem>), judged, and one
+// markdown document written with the verdicts, numbers and plots (copied beside it, in claims/).
+struct ClaimsRequest {
+  std::vector<std::string> configs;
+  std::vector<std::string> overrides;  // --set, for every config
+  std::string output_root = "out/claims";
+  std::string document = "docs/CLAIMS.md";
+  int jobs = 1;
+  int threads = 0;
+  bool live_progress = false;
+  std::string command_line;  // what the document says reproduces it
+  std::function<bool()> should_stop;
+};
+
+struct ClaimsResult {
+  std::vector<ClaimJudgement> judgements;
+  bool interrupted = false;  // should_stop ended it; the document was not written
+  double minutes = 0.0;
+  std::string table;  // claim, verdict, why: for stdout
+};
+
+// Every config is planned and its claim section read before anything runs (a bad one is a UserError first).
+ClaimsResult run_claims(const ClaimsRequest& request);
 
 }  // namespace bnrun::study

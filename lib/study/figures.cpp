@@ -60,7 +60,8 @@ NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcom
       by_step.series.push_back(
           band_series(curves.arm, curves.test_accuracy_by_step, arm_color(curves.arm, arms), false));
   if (!by_step.series.empty()) figure.panels.push_back(std::move(by_step));
-  return {file, fmt::format("Learning curves{}", settings.empty() ? "" : " for " + settings), std::move(figure)};
+  return {FigureKind::learning_curves, file, fmt::format("Learning curves{}", settings.empty() ? "" : " for " + settings),
+          std::move(figure)};
 }
 
 bool all_numbers(const std::vector<nlohmann::json>& values) {
@@ -161,7 +162,7 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
                   lines.size() > 4 && plan.seeds.size() > 1 ? fmt::format(" (mean of {} seeds)", plan.seeds.size())
                                                             : seeds_note(plan.seeds.size()));
   for (const results::Metric metric : results::summary_metrics()) figure.panels.push_back(panel_for(metric));
-  return {fmt::format("plots/sweep_{}.svg", axis.short_name),
+  return {FigureKind::sweep, fmt::format("plots/sweep_{}.svg", axis.short_name),
           fmt::format("Test accuracy and loss against {}", axis.key_path), std::move(figure)};
 }
 

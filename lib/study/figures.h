@@ -1,6 +1,6 @@
 // The study's pictures, as plot::Figure objects: learning curves per group (loss and accuracy against the epoch,
-// train solid and validation dashed, one colour per variant, mean line and min–max band across seeds) and one
-// sweep plot per swept key (final test accuracy and loss against the swept value, per variant).
+// train solid and validation dashed, one colour per arm, mean line and min–max band across seeds) and one
+// sweep plot per swept key (final test accuracy and loss against the swept value, per arm).
 #pragma once
 
 #include <string>
@@ -11,7 +11,10 @@
 
 namespace bnrun::study {
 
+enum class FigureKind { learning_curves, sweep };
+
 struct NamedFigure {
+  FigureKind kind;
   std::string file;     // relative to the output folder, e.g. "plots/learning_curves.svg"
   std::string caption;  // for report.md
   plot::Figure figure;

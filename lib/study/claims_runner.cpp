@@ -1,0 +1,89 @@
+// run_claims (study/claims.h): runs and judges each claim config, then writes the claims document.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <chrono>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "kernels/gemm.h"
+#include "kernels/parallel.h"
+#include "report/table.h"
+#include "study/aggregate.h"
+#include "study/claims.h"
+#include "study/figures.h"
+#include "study/outputs.h"
+#include "study/progress.h"
+
+namespace bnrun::study {
+
+ClaimsResult run_claims(const ClaimsRequest& request) {
+  namespace fs = std::filesystem;
+  const auto start = std::chrono::steady_clock::now();
+  struct Planned {
+    std::string path;
+    Plan plan;
+    Claim claim;
+  };
+  std::vector<Planned> planned;
+  for (const auto& path : request.configs) {
+    PlanRequest plan_request;
+    plan_request.config_path = path;
+    plan_request.overrides = request.overrides;
+    auto plan = make_plan(plan_request);
+    if (plan.claim.is_null()) throw UserError(fmt::format("{}: has no \"claim\" section", path));
+    auto claim = parse_claim(plan.claim, path);
+    planned.push_back({path, std::move(plan), std::move(claim)});
+  }
+  const fs::path document(request.document);
+  const fs::path plot_folder = document.parent_path() / "claims";
+  fs::create_directories(plot_folder);
+  const auto environment = report::current_environment(kernels::thread_count(), kernels::matmul_backend_description());
+  ClaimsResult result;
+  std::string sections;
+  for (const auto& [path, plan, claim] : planned) {
+    const std::string stem = fs::path(path).stem().string();
+    const std::string output = (fs::path(request.output_root) / stem).string();
+    prepare_output_folder(output, true, false);
+    spdlog::info("{}: {} runs", claim.title, plan.runs.size());
+    Progress progress(plan, request.live_progress);
+    RunnerObserver observer;
+    observer.on_epoch = progress.observer().on_epoch;  // the status line only: no log line per run
+    RunnerOptions runner_options;
+    runner_options.jobs = request.jobs;
+    runner_options.threads = request.threads;
+    runner_options.output_directory = output;
+    runner_options.should_stop = request.should_stop;
+    const auto outcomes = run_plan(plan, runner_options, observer);
+    progress.clear();
+    if (request.should_stop && request.should_stop()) {
+      result.interrupted = true;
+      return result;
+    }
+    write_study_outputs(output, plan, outcomes, environment, request.command_line);
+    auto judgement = judge_claim(claim, plan, outcomes);
+    // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.
+    const auto groups = summarize_groups(plan, outcomes);
+    const FigureKind shown = plan.axes.empty() ? FigureKind::learning_curves : FigureKind::sweep;
+    std::vector<std::string> plot_files;
+    for (const auto& figure : study_figures(plan, outcomes, groups)) {
+      if (figure.kind != shown) continue;
+      const std::string name = fmt::format("{}_{}", stem, fs::path(figure.file).filename().string());
+      write_file_atomically((plot_folder / name).string(), plot::render_svg(figure.figure));
+      plot_files.push_back("claims/" + name);
+    }
+    sections += claim_markdown(judgement, plan, plot_files);
+    spdlog::info("{}: {} ({})", claim.title, verdict_name(judgement.verdict), judgement.reason);
+    result.judgements.push_back(std::move(judgement));
+  }
+  result.minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
+  write_file_atomically(request.document,
+                        claims_preamble(result.judgements, "scripts/claims.sh", result.minutes) + sections);
+  std::vector<std::vector<std::string>> rows = {{"claim", "verdict", "why"}};
+  for (const auto& judgement : result.judgements)
+    rows.push_back({judgement.claim.title, std::string(verdict_name(judgement.verdict)), judgement.reason});
+  result.table = report::align_columns(rows, {0, 1, 2});
+  return result;
+}
+
+}  // namespace bnrun::study

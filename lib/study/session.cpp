@@ -1,0 +1,107 @@
+#include "study/session.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/json_reader.h"
+#include "data/dataset.h"
+#include "nn/model.h"
+#include "kernels/gemm.h"
+#include "kernels/parallel.h"
+#include "report/table.h"
+#include "study/aggregate.h"
+#include "study/outputs.h"
+#include "study/progress.h"
+
+namespace bnrun::study {
+
+namespace {
+
+bool has_problem(const RunOutcome& outcome) {
+  if (outcome.state == RunState::failed) return true;
+  return std::any_of(outcome.record.arms.begin(), outcome.record.arms.end(),
+                     [](const auto& arm) { return arm.result.status != train::RunStatus::ok; });
+}
+
+void check_request(const SessionRequest& request) {
+  if (request.output_directory.empty() && (request.save_models || request.resume || request.overwrite))
+    throw UserError(fmt::format("{} needs --output DIR", request.save_models ? "--save-model"
+                                                         : request.resume    ? "--resume"
+                                                                             : "--overwrite"));
+  if (request.resume && request.overwrite) throw UserError("--resume and --overwrite exclude each other");
+}
+
+}  // namespace
+
+SessionResult run_session(const SessionRequest& request) {
+  check_request(request);
+  const Plan& plan = request.plan;
+  if (!request.init_from.empty()) check_init_from(plan, request.init_from);
+  const bool output = !request.output_directory.empty();
+  const bool folder_existed = output && std::filesystem::exists(request.output_directory);
+  if (output) {
+    if (request.resume) check_resumable(plan, request.output_directory);
+    prepare_output_folder(request.output_directory, request.overwrite, request.resume);
+  }
+  if (plan.is_study)
+    spdlog::info("{} runs, {} at a time", plan.runs.size(),
+                 std::min<std::size_t>(static_cast<std::size_t>(request.jobs), plan.runs.size()));
+
+  Progress progress(plan, request.live_progress);
+  RunnerOptions runner_options;
+  runner_options.jobs = request.jobs;
+  runner_options.threads = request.threads;
+  runner_options.output_directory = request.output_directory;
+  runner_options.resume = request.resume;
+  runner_options.save_models = request.save_models;
+  runner_options.init_from = request.init_from;
+  runner_options.should_stop = request.should_stop;
+  SessionResult result;
+  result.outcomes = run_plan(plan, runner_options, progress.observer());
+  progress.clear();
+  const auto& outcomes = result.outcomes;
+
+  if (!plan.is_study && outcomes.front().state == RunState::failed) {
+    // Nothing half-written: a run that could not start leaves no output folder behind.
+    if (output && !folder_existed) std::filesystem::remove_all(request.output_directory);
+    throw UserError(outcomes.front().error);
+  }
+  const auto environment = report::current_environment(kernels::thread_count(), kernels::matmul_backend_description());
+  if (output) {
+    write_study_outputs(request.output_directory, plan, outcomes, environment, request.command_line);
+    spdlog::info("wrote {}/{}", request.output_directory, plan.is_study ? "summary.json and report.md" : "results.json");
+  }
+  if (plan.is_study) {
+    result.table = study_table(plan, outcomes, summarize_groups(plan, outcomes));
+    result.runs_with_problems = static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(), has_problem));
+  } else {
+    result.table = report::comparison_table(outcomes.front().record, plan.runs.front().config.experiment.reference);
+    for (const auto& arm : outcomes.front().record.arms)
+      if (arm.result.status == train::RunStatus::diverged) result.divergences.push_back({arm.arm, arm.result.diverged_epoch});
+  }
+  return result;
+}
+
+std::string model_summaries(const Plan& plan) {
+  const auto& config = plan.runs.front().config;
+  const auto data = data::prepare_data(config.dataset, config.training.seed);
+  try {
+    config::check_against_data(config, data.class_names.size());
+  } catch (const KeyPathError& error) {
+    throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
+  }
+  std::string text;
+  for (const auto& arm : config.experiment.arms) {
+    const auto spec = config::model_spec(config, data.feature_names.size(), arm);
+    const nn::Model<float> model(spec, config.training.seed);
+    text += report::summary_table(fmt::format("model \"{}\", variant {}", config.name, arm.name), model.summary(),
+                                  spec.inputs) +
+            "\n";
+  }
+  return text;
+}
+
+}  // namespace bnrun::study

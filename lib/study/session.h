@@ -1,0 +1,51 @@
+// One `bnrun --config` invocation, single run or study alike: check the request, prepare the output folder, run
+// the plan (with progress on stderr), write every output file and build the table for stdout. The command line
+// only parses options into a SessionRequest, prints SessionResult::table and maps the typed result to an exit
+// code; it knows nothing of what is trained.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "study/plan.h"
+#include "study/runner.h"
+
+namespace bnrun::study {
+
+struct SessionRequest {
+  Plan plan;
+  std::string output_directory;  // empty: write nothing
+  int jobs = 1;
+  int threads = 0;  // the whole budget; 0: every core
+  bool overwrite = false;
+  bool resume = false;
+  bool save_models = false;
+  std::string init_from;
+  std::string command_line;  // as typed, for report.md
+  bool live_progress = false;  // draw the status line on stderr
+  std::function<bool()> should_stop;
+};
+
+// An arm that diverged, for the message under the table.
+struct Divergence {
+  std::string arm;
+  std::int64_t epoch = 0;
+};
+
+struct SessionResult {
+  std::vector<RunOutcome> outcomes;
+  std::string table;                    // what stdout shows
+  std::vector<Divergence> divergences;  // of a single run
+  std::size_t runs_with_problems = 0;   // of a study: runs that failed or have an arm that did not finish ok
+};
+
+// Throws UserError for a request that cannot run (bad option combination, a folder that cannot be used) and when
+// a single run fails before training (its new output folder is removed: nothing half-written).
+SessionResult run_session(const SessionRequest& request);
+
+// `bnrun summary`: each arm's layers, output shapes and parameter counts for the plan's first run (its data is
+// read to know the input width and the classes).
+std::string model_summaries(const Plan& plan);
+
+}  // namespace bnrun::study
