@@ -1,10 +1,11 @@
-// The metrics bnrun compares arms by: each defined once here, with its key (summary.json, claims), its label
+// The metrics bnrun compares arms by: each defined once, in this file, with its key (summary.json, claims), its label
 // (tables, plots), which direction is better, and how it is read from an arm's record. Aggregation, tables,
 // summary files, plots and claims loop over this list instead of naming metrics.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,54 @@ struct MetricDefinition {
   double (*of)(const ArmRecord& arm);
 };
 
-const std::vector<MetricDefinition>& metric_definitions();
+namespace metric_values {
+
+inline constexpr double no_value = std::numeric_limits<double>::quiet_NaN();
+
+inline double test_accuracy(const ArmRecord& arm) {
+  return arm.result.test ? arm.result.test->accuracy : no_value;
+}
+
+inline double test_loss(const ArmRecord& arm) {
+  return arm.result.test ? arm.result.test->loss : no_value;
+}
+
+// The mean over the evaluations taken during training (training.evaluate_every_steps), the initial one excluded:
+// the area under the paper's Figure 1 curve.
+inline double mean_test_accuracy_during_training(const ArmRecord& arm) {
+  double sum = 0.0;
+  std::size_t count = 0;
+  for (const auto& record : arm.result.step_history) {
+    if (record.step == 0) continue;
+    sum += record.test.accuracy;
+    ++count;
+  }
+  return count > 0 ? sum / static_cast<double>(count) : no_value;
+}
+
+// Train minus validation accuracy in the last epoch: the regularization claim's measure.
+inline double generalization_gap(const ArmRecord& arm) {
+  if (arm.result.history.empty()) return no_value;
+  const auto& last = arm.result.history.back();
+  return last.train_accuracy - (last.validation ? last.validation->accuracy : no_value);
+}
+
+}  // namespace metric_values
+
+// Every metric, in table order. A new metric is a value of Metric, its function above and its line here.
+inline const std::vector<MetricDefinition>& metric_definitions() {
+  using namespace metric_values;
+  static const std::vector<MetricDefinition> definitions = {
+      {Metric::test_accuracy, "test_accuracy", "test accuracy", true, 0.01, true, true, test_accuracy},
+      {Metric::test_loss, "test_loss", "test loss", false, 0.02, false, true, test_loss},
+      {Metric::mean_test_accuracy_during_training, "mean_test_accuracy_during_training",
+       "mean test accuracy during training", true, 0.01, true, false, mean_test_accuracy_during_training},
+      {Metric::generalization_gap, "generalization_gap", "generalization gap (train − validation accuracy)", false,
+       0.01, false, false, generalization_gap},
+  };
+  return definitions;
+}
+
 const MetricDefinition& definition_of(Metric metric);
 std::optional<Metric> metric_from_key(std::string_view key);
 // The metrics of every summary, in table order: test accuracy, test loss.
