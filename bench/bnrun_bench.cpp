@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "core/files.h"
+#include "core/json_text.h"
+#include "results/codec.h"
 #include "config/load.h"
 #include "core/random.h"
 #include "data/csv.h"
@@ -304,11 +308,13 @@ void full_runs(const std::string& bnrun_binary) {
       fmt::print("full run failed (exit {}); is data/fashion-mnist/ there? (scripts/fashion_mnist.sh)\n", code);
       return;
     }
-    std::ifstream in(output / "results.json");
-    const auto results = nlohmann::json::parse(in);
-    for (const auto& run : results["runs"]) {
-      (run["variant"] == "bn" ? bn_accuracy : no_bn_accuracy).push_back(run["test"]["accuracy"].get<double>());
-      peak_rss = std::max(peak_rss, run["timings"]["peak_rss_bytes"].get<std::size_t>());
+    const std::string results_path = (output / "results.json").string();
+    const auto record = bnrun::results::run_record_from_json(
+        bnrun::parse_ordered_json_text(bnrun::read_file(results_path, "results file"), results_path), results_path);
+    for (const auto& arm : record.arms) {
+      const double accuracy = arm.result.test ? arm.result.test->accuracy : std::nan("");
+      (arm.arm == "bn" ? bn_accuracy : no_bn_accuracy).push_back(accuracy);
+      peak_rss = std::max(peak_rss, arm.result.peak_rss_bytes);
     }
   }
   std::filesystem::remove_all(folder);
