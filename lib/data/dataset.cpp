@@ -10,6 +10,7 @@
 #include "core/random.h"
 #include "core/text.h"
 #include "data/csv.h"
+#include "kernels/parallel.h"
 
 namespace bnrun::data {
 
@@ -225,7 +226,10 @@ void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) 
 
 PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed,
                           const PrepareOptions& prepare_options) {
-  const CsvOptions options{dataset.delimiter, dataset.target, dataset.features};
+  const CsvOptions options{.delimiter = dataset.delimiter,
+                           .target_column = dataset.target,
+                           .feature_columns = dataset.features,
+                           .threads = kernels::thread_count()};
   PreparedData result;
   std::vector<std::size_t> train_part, validation_part;
   if (!dataset.has_separate_test_file()) {

@@ -1,0 +1,135 @@
+// parse_csv and read_csv (data/csv.h): the header, the code path the options ask for, then the rows, serially
+// or in parallel chunks.
+#include <stdexcept>
+#include <string>
+
+#include "core/cpu.h"
+#include "core/names.h"
+#include "data/csv.h"
+#include "data/csv/chunks.h"
+#include "data/csv/columns.h"
+#include "data/csv/fast_rows.h"
+#include "data/csv/file.h"
+#include "data/csv/messages.h"
+#include "data/csv/numbers.h"
+#include "data/csv/row_reader.h"
+#include "data/csv/table_writer.h"
+#include "data/csv/tokenizer.h"
+#include "kernels/parallel.h"
+
+namespace bnrun::data {
+namespace {
+
+using csv::Diagnostics;
+
+CsvPath path_for_level(cpu::Level level) {
+  switch (level) {
+    case cpu::Level::avx2:
+      return CsvPath::avx2;
+    case cpu::Level::avx512:
+      return CsvPath::avx512;
+    case cpu::Level::baseline:
+      break;
+  }
+  return CsvPath::baseline;
+}
+
+cpu::Level level_of(CsvPath path) {
+  switch (path) {
+    case CsvPath::avx2:
+      return cpu::Level::avx2;
+    case CsvPath::avx512:
+      return cpu::Level::avx512;
+    case CsvPath::reference:
+    case CsvPath::baseline:
+      break;
+  }
+  return cpu::Level::baseline;
+}
+
+// The row reader for the path the options ask for.
+csv::RowReader row_reader_for(const CsvOptions& options, const csv::ColumnLayout& layout,
+                              const Diagnostics& diagnostics) {
+  const CsvPath path = options.code_path.value_or(path_for_level(cpu::active_level()));
+  if (path == CsvPath::reference) return {layout, diagnostics, nullptr, csv::parse_float_reference};
+  if (level_of(path) > cpu::supported_level()) {
+    throw std::invalid_argument("bnrun: the CSV path " + std::string(csv_path_name(path)) +
+                                " needs an instruction set this CPU lacks");
+  }
+  return {layout, diagnostics, csv::fast_row_reader(level_of(path)), csv::parse_float};
+}
+
+csv::ChunkLimits chunk_limits_for(const CsvOptions& options) {
+  return {static_cast<std::size_t>(options.threads > 0 ? options.threads : kernels::thread_count()),
+          options.minimum_chunk_bytes > 0 ? options.minimum_chunk_bytes : kernels::minimum_parallel_work()};
+}
+
+void validate_options(const CsvOptions& options, const Diagnostics& diagnostics) {
+  const char d = options.delimiter;
+  if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
+    diagnostics.fail_file("invalid CSV delimiter " + csv::describe_byte(d) +
+                          " (it cannot be a quote, a line break or NUL)");
+  }
+}
+
+std::string_view skip_utf8_bom(std::string_view text) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
+  return text;
+}
+
+}  // namespace
+
+std::string_view csv_path_name(CsvPath path) {
+  return name_in(csv_path_names, path);
+}
+
+std::vector<CsvPath> supported_csv_paths() {
+  std::vector<CsvPath> paths = {CsvPath::reference};
+  for (const cpu::Level level : cpu::supported_levels()) paths.push_back(path_for_level(level));
+  return paths;
+}
+
+CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOptions& options) {
+  Diagnostics diagnostics(path);
+  validate_options(options, diagnostics);
+  text = skip_utf8_bom(text);
+
+  csv::Tokenizer tokenizer(text, options.delimiter, diagnostics);
+  csv::RowScratch scratch;
+  const csv::ColumnLayout layout =
+      csv::resolve_columns(csv::read_header(tokenizer, scratch.fields, diagnostics), options, diagnostics);
+  diagnostics.set_column_names(&layout.header);
+  const csv::RowReader reader = row_reader_for(options, layout, diagnostics);
+
+  CsvTable table;
+  table.path = path;
+  table.feature_names = layout.feature_names;
+  table.target_name = layout.target_index < layout.header.size() ? layout.header[layout.target_index] : "";
+
+  // The first data row is read alone: it tells whether there is any data, and its size estimates the rest.
+  const std::size_t width = layout.feature_names.size();
+  const std::size_t first_row_start = tokenizer.position();
+  csv::RowWriter first_row = csv::RowWriter::appending(table, width);
+  if (!csv::append_next_row(tokenizer, scratch, reader, first_row)) {
+    diagnostics.fail_file("the file has a header but no data rows");
+  }
+  csv::set_row_count(table, width, first_row.end_of_written_rows());
+
+  // The reference reads in one thread: it is the plain definition the parallel reader is held to.
+  const bool parallel =
+      reader.fast_row != nullptr && csv::read_rows_in_parallel(tokenizer, reader, chunk_limits_for(options), table);
+  if (!parallel) {
+    csv::read_rows_serially(tokenizer, scratch, reader, tokenizer.position() - first_row_start, table);
+  }
+  return table;
+}
+
+CsvTable read_csv(const std::string& path, const CsvOptions& options) {
+  Diagnostics diagnostics(path);
+  validate_options(options, diagnostics);  // before reading a possibly large file
+  const csv::FileContents contents = csv::FileContents::load(path, diagnostics);
+  return parse_csv(contents.text(), path, options);
+}
+
+}  // namespace bnrun::data
