@@ -2,10 +2,11 @@
 # Installs the Debian 12 packages bnrun builds with, if any are missing. Safe to run again: with everything
 # present it only checks (dpkg -s) and returns. With --fuzz it also installs what the libFuzzer build
 # (scripts/fuzz.sh) needs: clang, its OpenMP runtime and its sanitizer/fuzzer runtimes. The GCC builds,
-# the sanitizer one included, need none of them.
+# the sanitizer one included, need none of them. qemu-user and jq are for the test that runs the same binary
+# on an emulated older CPU and compares the results (tests/cpu/same_bits_across_cpus.sh).
 set -euo pipefail
 
-packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev)
+packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev qemu-user jq)
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libomp-dev libclang-rt-dev); fi
 missing=()
 for package in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "kernels/levels.h"
 #include "kernels/parallel.h"
 
 namespace bnrun::kernels {
@@ -34,12 +35,14 @@ void for_each_feature_chunk(std::size_t rows, std::size_t features, Body&& body)
   });
 }
 
-}  // namespace
+// Each kernel's work on one chunk of features [first, first + width), compiled per level (kernels/levels.h).
+// Every sum runs over rows within one feature, never across features, so the vector width cannot change it.
 
 template <class T>
-void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
-                             T epsilon, const BatchNormTrainOutputs<T>& out) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+struct ForwardTrainChunk {
+  template <class Width>
+  BNRUN_ALWAYS_INLINE static void run(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+                                      T epsilon, const BatchNormTrainOutputs<T>& out, std::size_t first, Width width) {
     double sum[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {
       const T* row = x + i * features + first;
@@ -78,13 +81,15 @@ void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features,
         out.y[offset + j] = scale[j] * normalized + shift[j];
       }
     }
-  });
-}
+  }
+};
 
 template <class T>
-void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
-                                 const T* running_mean, const T* running_variance, T epsilon, T* y) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+struct ForwardInferenceChunk {
+  template <class Width>
+  BNRUN_ALWAYS_INLINE static void run(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+                                      const T* running_mean, const T* running_variance, T epsilon, T* y,
+                                      std::size_t first, Width width) {
     T scale[feature_chunk];
     T shift[feature_chunk];
     for (std::size_t j = 0; j < width; ++j) {
@@ -99,13 +104,15 @@ void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t featu
       const std::size_t offset = i * features + first;
       for (std::size_t j = 0; j < width; ++j) y[offset + j] = x[offset + j] * scale[j] + shift[j];
     }
-  });
-}
+  }
+};
 
 template <class T>
-void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
-                        std::size_t features, T* dx, T* dgamma, T* dbeta) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+struct BackwardChunk {
+  template <class Width>
+  BNRUN_ALWAYS_INLINE static void run(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
+                                      std::size_t features, T* dx, T* dgamma, T* dbeta, std::size_t first,
+                                      Width width) {
     double sum_dy[feature_chunk] = {};
     double sum_dy_x_hat[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {
@@ -131,6 +138,33 @@ void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gam
       for (std::size_t j = 0; j < width; ++j)
         dx[offset + j] = factor[j] * (dy[offset + j] - mean_dy[j] - x_hat[offset + j] * mean_dy_x_hat[j]);
     }
+  }
+};
+
+}  // namespace
+
+template <class T>
+void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+                             T epsilon, const BatchNormTrainOutputs<T>& out) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+    run_at_active_level<ForwardTrainChunk<T>>(x, rows, features, gamma, beta, epsilon, out, first, width);
+  });
+}
+
+template <class T>
+void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+                                 const T* running_mean, const T* running_variance, T epsilon, T* y) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+    run_at_active_level<ForwardInferenceChunk<T>>(x, rows, features, gamma, beta, running_mean, running_variance,
+                                                  epsilon, y, first, width);
+  });
+}
+
+template <class T>
+void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
+                        std::size_t features, T* dx, T* dgamma, T* dbeta) {
+  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+    run_at_active_level<BackwardChunk<T>>(dy, x_hat, rstd, gamma, rows, features, dx, dgamma, dbeta, first, width);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/levels.h"
 #include "kernels/parallel.h"
 
 namespace bnrun::optim {
@@ -36,6 +37,22 @@ void for_all_elements(const std::vector<nn::Parameter<T>>& parameters, Update&& 
   });
 }
 
+// The element loops of the updates, compiled per level (kernels/levels.h): each element is independent, so a
+// wider vector changes nothing but the speed. Adam's square root and division are a tenth of the training time.
+template <class T>
+struct AdamUpdate {
+  BNRUN_ALWAYS_INLINE static void run(T* values, const T* gradients, T* m, T* v, std::size_t begin, std::size_t end,
+                                      T beta_1, T beta_2, T one_minus_beta_1, T one_minus_beta_2, T epsilon,
+                                      T step_size) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const T g = gradients[i];
+      m[i] = beta_1 * m[i] + one_minus_beta_1 * g;
+      v[i] = beta_2 * v[i] + one_minus_beta_2 * g * g;
+      values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
+    }
+  }
+};
+
 template <class T>
 class Adam final : public Optimizer<T> {
  public:
@@ -57,16 +74,9 @@ class Adam final : public Optimizer<T> {
     const auto one_minus_beta_2 = static_cast<T>(1.0 - settings_.beta_2);
     const auto epsilon = static_cast<T>(settings_.epsilon);
     for_all_elements(parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
-      T* values = parameters[k].values->data();
-      const T* gradients = parameters[k].gradients->data();
-      T* m = first_moment_[k].data();
-      T* v = second_moment_[k].data();
-      for (std::size_t i = begin; i < end; ++i) {
-        const T g = gradients[i];
-        m[i] = beta_1 * m[i] + one_minus_beta_1 * g;
-        v[i] = beta_2 * v[i] + one_minus_beta_2 * g * g;
-        values[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
-      }
+      kernels::run_at_active_level<AdamUpdate<T>>(parameters[k].values->data(), parameters[k].gradients->data(),
+                                                  first_moment_[k].data(), second_moment_[k].data(), begin, end, beta_1,
+                                                  beta_2, one_minus_beta_1, one_minus_beta_2, epsilon, step_size);
     });
   }
 

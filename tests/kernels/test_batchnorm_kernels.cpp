@@ -26,7 +26,7 @@ Matrix<double> three_row_batch() {
 
 }  // namespace
 
-TEST_CASE("batchnorm forward normalizes each feature with the batch mean and biased variance") {
+TEST_CASE("batchnorm forward normalizes each feature with the batch mean and biased variance", "[levels]") {
   const Matrix<double> x = three_row_batch();
   const std::vector<double> gamma = {2.0, 1.0};
   const std::vector<double> beta = {0.5, 0.0};
@@ -49,7 +49,7 @@ TEST_CASE("batchnorm forward normalizes each feature with the batch mean and bia
   CHECK(y[5] == Approx(1.224687465512062).epsilon(1e-14));
 }
 
-TEST_CASE("batchnorm divides by sqrt(variance + epsilon), not by (std + epsilon) as the seed notebook wrote") {
+TEST_CASE("batchnorm divides by sqrt(variance + epsilon), not by (std + epsilon) as the seed notebook wrote", "[levels]") {
   // One feature, values 0 and 2: mean 1, variance 1. With epsilon 0.5, the correct x_hat of the first row is
   // −1/sqrt(1.5) = −0.816496580927726; the seed's −1/(1 + 0.5) would be −0.6667.
   const std::vector<double> x = {0.0, 2.0};
@@ -60,7 +60,7 @@ TEST_CASE("batchnorm divides by sqrt(variance + epsilon), not by (std + epsilon)
   CHECK(y[0] == x_hat[0]);
 }
 
-TEST_CASE("batchnorm statistics of float data are accumulated in double and stay exact for large offsets") {
+TEST_CASE("batchnorm statistics of float data are accumulated in double and stay exact for large offsets", "[levels]") {
   // 1e4 + small deviations: E[x²] − E[x]² in float would lose every digit of the variance.
   std::vector<float> x;
   for (int i = 0; i < 1000; ++i) x.push_back(10000.0f + (i % 2 == 0 ? 0.5f : -0.5f));
@@ -71,7 +71,7 @@ TEST_CASE("batchnorm statistics of float data are accumulated in double and stay
   CHECK(variance[0] == Approx(0.25f).epsilon(1e-6));
 }
 
-TEST_CASE("inference uses running statistics, not the batch's") {
+TEST_CASE("inference uses running statistics, not the batch's", "[levels]") {
   BatchNormSpec spec;
   spec.epsilon = 1e-3;
   BatchNorm<double> layer("batchnorm_1", 2, spec);
@@ -99,7 +99,7 @@ TEST_CASE("inference uses running statistics, not the batch's") {
   CHECK(layer.running_variance() == std::vector<double>{4.0, 0.25});
 }
 
-TEST_CASE("running statistics follow the Keras momentum convention with a biased variance by default") {
+TEST_CASE("running statistics follow the Keras momentum convention with a biased variance by default", "[levels]") {
   BatchNormSpec spec;  // momentum 0.99, running mean 0, running variance 1
   BatchNorm<double> layer("batchnorm_1", 2, spec);
   Matrix<double> x = three_row_batch();
@@ -114,7 +114,7 @@ TEST_CASE("running statistics follow the Keras momentum convention with a biased
   CHECK(layer.running_mean()[0] == Approx(0.99 * 0.03 + 0.03).epsilon(1e-15));
 }
 
-TEST_CASE("running variance can use the unbiased batch variance, as PyTorch does") {
+TEST_CASE("running variance can use the unbiased batch variance, as PyTorch does", "[levels]") {
   BatchNormSpec spec;
   spec.momentum = 0.9;  // PyTorch's default 0.1 in its own convention
   spec.running_variance = RunningVariance::unbiased;

@@ -123,7 +123,7 @@ void check_three_steps(const json& golden, const bnrun::optim::OptimizerSettings
 
 }  // namespace
 
-TEST_CASE("loss, logits and every parameter gradient match PyTorch on the golden network") {
+TEST_CASE("loss, logits and every parameter gradient match PyTorch on the golden network", "[levels]") {
   const json golden = load_golden("mlp_bn_adam.json");
   Model<double> model = golden_model(golden, bnrun::nn::RunningVariance::biased);
   const Matrix<double> x = golden_inputs(golden);
@@ -141,7 +141,7 @@ TEST_CASE("loss, logits and every parameter gradient match PyTorch on the golden
     check_close(*parameters[k].gradients, flatten(golden["initial"]["grads"][names[k]]), names[k]);
 }
 
-TEST_CASE("three Adam steps (Keras form) match PyTorch: losses, weights, running statistics, inference") {
+TEST_CASE("three Adam steps (Keras form) match PyTorch: losses, weights, running statistics, inference", "[levels]") {
   const json golden = load_golden("mlp_bn_adam.json");
   const json& settings = golden["config"]["optimizer"];
   check_three_steps(golden,
@@ -149,7 +149,7 @@ TEST_CASE("three Adam steps (Keras form) match PyTorch: losses, weights, running
                                                settings["beta_2"].get<double>(), settings["epsilon"].get<double>()});
 }
 
-TEST_CASE("three Nesterov SGD steps (Keras form) match PyTorch") {
+TEST_CASE("three Nesterov SGD steps (Keras form) match PyTorch", "[levels]") {
   const json golden = load_golden("mlp_bn_sgd.json");
   const json& settings = golden["config"]["optimizer"];
   check_three_steps(golden, bnrun::optim::SgdSettings{settings["lr"].get<double>(), settings["momentum"].get<double>(),

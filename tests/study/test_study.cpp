@@ -70,7 +70,7 @@ RunOutcome synthetic_outcome(double bn_accuracy, double no_bn_accuracy) {
 
 }  // namespace
 
-TEST_CASE("two runs at a time give exactly the results of one at a time", "[study]") {
+TEST_CASE("two runs at a time give exactly the results of one at a time", "[study][levels]") {
   const TemporaryStudy study("runner_jobs");
   const auto plan = plan_for(study, "3");
   bnrun::study::RunnerOptions one_job;

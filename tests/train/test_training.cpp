@@ -55,7 +55,7 @@ void require_identical(const bnrun::train::RunResult& a, const bnrun::train::Run
 
 }  // namespace
 
-TEST_CASE("results are bit-identical for 1 and 2 threads") {
+TEST_CASE("results are bit-identical for 1 and 2 threads", "[levels]") {
   // Wide layers so that every kernel really splits its work between the threads.
   const std::vector<std::string> wide = {"model.layers[0].units=300", "model.layers[2].units=130", "training.epochs=5",
                                          "training.batch_size=40"};
@@ -65,7 +65,7 @@ TEST_CASE("results are bit-identical for 1 and 2 threads") {
   for (std::size_t v = 0; v < one.size(); ++v) require_identical(one[v].result, two[v].result);
 }
 
-TEST_CASE("results are bit-identical run to run") {
+TEST_CASE("results are bit-identical run to run", "[levels]") {
   const auto first = run({"training.epochs=5"}, 0);
   const auto second = run({"training.epochs=5"}, 0);
   for (std::size_t v = 0; v < first.size(); ++v) require_identical(first[v].result, second[v].result);

@@ -315,7 +315,7 @@ TEST_CASE("the initialize hook runs once on the new model and training starts fr
   CHECK(result.history[0].train_accuracy == Approx(1.0 / 3.0).margin(0.2));
 }
 
-TEST_CASE("early stopping, restore and schedules give bit-identical results for 1 and 2 threads", "[controls]") {
+TEST_CASE("early stopping, restore and schedules give bit-identical results for 1 and 2 threads", "[controls][levels]") {
   std::vector<std::string> overrides = restoring_val_loss;
   overrides.push_back("model.layers[0].units=300");
   overrides.push_back("training.schedule={\"type\":\"cosine\",\"min_learning_rate\":0.001}");
