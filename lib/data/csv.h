@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/aligned.h"
+#include "kernels/parallel.h"
 
 namespace bnrun::data {
 
@@ -51,11 +52,9 @@ struct CsvOptions {
   // Which path reads the rows; empty: the fast path for cpu::active_level(). Asking for one this CPU cannot run
   // (not in supported_csv_paths()) is a std::invalid_argument.
   std::optional<CsvPath> code_path = std::nullopt;
-  // At most this many threads read a large text without quotes (the reference path reads in one); 0: the
-  // calling thread's kernels::thread_count().
-  int threads = 0;
-  // The fewest bytes worth a thread of their own; 0: kernels::minimum_parallel_work().
-  std::size_t minimum_chunk_bytes = 0;
+  // At most compute.threads threads read a large text without quotes (the reference path reads in one), each
+  // at least compute.minimum_parallel_work bytes.
+  kernels::Compute compute = {};
 };
 
 struct CsvTable {
@@ -70,7 +69,7 @@ struct CsvTable {
 
 // Reads and parses the file at `path`. Throws bnrun::UserError for anything wrong with the file.
 //
-// Large texts without quotes are parsed by up to options.threads threads, each taking a run of whole lines.
+// Large texts without quotes are parsed by up to options.compute.threads threads, each taking a run of whole lines.
 // The result, and the error if there is one (the first in the file), are the same for any thread count and
 // any code path.
 CsvTable read_csv(const std::string& path, const CsvOptions& options);

@@ -229,7 +229,7 @@ PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t se
   const CsvOptions options{.delimiter = dataset.delimiter,
                            .target_column = dataset.target,
                            .feature_columns = dataset.features,
-                           .threads = kernels::thread_count()};
+                           .compute = prepare_options.compute};
   PreparedData result;
   std::vector<std::size_t> train_part, validation_part;
   if (!dataset.has_separate_test_file()) {

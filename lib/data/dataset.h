@@ -45,6 +45,8 @@ struct PrepareOptions {
   // Keep the test features as read, so the test split can be written out and evaluated again from a file
   // (standardizing them then gives test.features bit for bit).
   bool keep_unscaled_test = false;
+  // The thread budget of the CSV reader.
+  kernels::Compute compute = {};
 };
 
 PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options = {});

@@ -51,8 +51,8 @@ std::optional<Activation> activation_from_name(std::string_view name) { return v
 std::vector<std::string_view> activation_names() { return names_in(names); }
 
 template <class T>
-void activation_forward(Activation activation, const T* input, T* output, std::size_t rows, std::size_t cols) {
-  parallel_for_blocks(rows, cols * work_per_element, [&](std::size_t row_begin, std::size_t row_end) {
+void activation_forward(const Compute& compute, Activation activation, const T* input, T* output, std::size_t rows, std::size_t cols) {
+  parallel_for_blocks(compute, rows, cols * work_per_element, [&](std::size_t row_begin, std::size_t row_end) {
     const std::size_t begin = row_begin * cols;
     const std::size_t end = row_end * cols;
     switch (activation) {
@@ -77,8 +77,8 @@ void activation_forward(Activation activation, const T* input, T* output, std::s
 }
 
 template <class T>
-void activation_backward(Activation activation, const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols) {
-  parallel_for_blocks(rows, cols * work_per_element, [&](std::size_t row_begin, std::size_t row_end) {
+void activation_backward(const Compute& compute, Activation activation, const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols) {
+  parallel_for_blocks(compute, rows, cols * work_per_element, [&](std::size_t row_begin, std::size_t row_end) {
     const std::size_t begin = row_begin * cols;
     const std::size_t end = row_end * cols;
     switch (activation) {
@@ -111,9 +111,9 @@ void activation_backward(Activation activation, const T* y, const T* dy, T* dx, 
   });
 }
 
-template void activation_forward<float>(Activation, const float*, float*, std::size_t, std::size_t);
-template void activation_forward<double>(Activation, const double*, double*, std::size_t, std::size_t);
-template void activation_backward<float>(Activation, const float*, const float*, float*, std::size_t, std::size_t);
-template void activation_backward<double>(Activation, const double*, const double*, double*, std::size_t, std::size_t);
+template void activation_forward<float>(const Compute&, Activation, const float*, float*, std::size_t, std::size_t);
+template void activation_forward<double>(const Compute&, Activation, const double*, double*, std::size_t, std::size_t);
+template void activation_backward<float>(const Compute&, Activation, const float*, const float*, float*, std::size_t, std::size_t);
+template void activation_backward<double>(const Compute&, Activation, const double*, const double*, double*, std::size_t, std::size_t);
 
 }  // namespace bnrun::kernels

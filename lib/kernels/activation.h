@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/parallel.h"
+
 namespace bnrun::kernels {
 
 enum class Activation { linear, relu, sigmoid, tanh, softmax };
@@ -20,10 +22,10 @@ std::vector<std::string_view> activation_names();
 
 // output = f(input); output may be input (in place).
 template <class T>
-void activation_forward(Activation activation, const T* input, T* output, std::size_t rows, std::size_t cols);
+void activation_forward(const Compute& compute, Activation activation, const T* input, T* output, std::size_t rows, std::size_t cols);
 
 // dx = dy ⊙ f'(y); dx may alias dy.
 template <class T>
-void activation_backward(Activation activation, const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols);
+void activation_backward(const Compute& compute, Activation activation, const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols);
 
 }  // namespace bnrun::kernels

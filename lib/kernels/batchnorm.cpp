@@ -20,10 +20,10 @@ constexpr std::size_t feature_chunk = 64;
 // keep their accumulators in registers. With a run-time width, the per-row loop set-up cost more than the
 // arithmetic (the forward pass ran 4x slower).
 template <class Body>
-void for_each_feature_chunk(std::size_t rows, std::size_t features, Body&& body) {
+void for_each_feature_chunk(const Compute& compute, std::size_t rows, std::size_t features, Body&& body) {
   const std::size_t chunks = (features + feature_chunk - 1) / feature_chunk;
   // Per element: up to three passes, with conversions to and from double.
-  parallel_for_blocks(chunks, 16 * rows * feature_chunk, [&](std::size_t begin, std::size_t end) {
+  parallel_for_blocks(compute, chunks, 16 * rows * feature_chunk, [&](std::size_t begin, std::size_t end) {
     for (std::size_t chunk = begin; chunk < end; ++chunk) {
       const std::size_t first = chunk * feature_chunk;
       const std::size_t width = std::min(feature_chunk, features - first);
@@ -144,36 +144,36 @@ struct BackwardChunk {
 }  // namespace
 
 template <class T>
-void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+void batchnorm_forward_train(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                              T epsilon, const BatchNormTrainOutputs<T>& out) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
     run_at_active_level<ForwardTrainChunk<T>>(x, rows, features, gamma, beta, epsilon, out, first, width);
   });
 }
 
 template <class T>
-void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+void batchnorm_forward_inference(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                                  const T* running_mean, const T* running_variance, T epsilon, T* y) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
     run_at_active_level<ForwardInferenceChunk<T>>(x, rows, features, gamma, beta, running_mean, running_variance,
                                                   epsilon, y, first, width);
   });
 }
 
 template <class T>
-void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
+void batchnorm_backward(const Compute& compute, const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
                         std::size_t features, T* dx, T* dgamma, T* dbeta) {
-  for_each_feature_chunk(rows, features, [&](std::size_t first, auto width) {
+  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
     run_at_active_level<BackwardChunk<T>>(dy, x_hat, rstd, gamma, rows, features, dx, dgamma, dbeta, first, width);
   });
 }
 
 #define BNRUN_INSTANTIATE_BATCHNORM(T)                                                                           \
-  template void batchnorm_forward_train<T>(const T*, std::size_t, std::size_t, const T*, const T*, T,            \
+  template void batchnorm_forward_train<T>(const Compute&, const T*, std::size_t, std::size_t, const T*, const T*, T,            \
                                            const BatchNormTrainOutputs<T>&);                                     \
-  template void batchnorm_forward_inference<T>(const T*, std::size_t, std::size_t, const T*, const T*, const T*, \
+  template void batchnorm_forward_inference<T>(const Compute&, const T*, std::size_t, std::size_t, const T*, const T*, const T*, \
                                                const T*, T, T*);                                                 \
-  template void batchnorm_backward<T>(const T*, const T*, const T*, const T*, std::size_t, std::size_t, T*, T*, T*);
+  template void batchnorm_backward<T>(const Compute&, const T*, const T*, const T*, const T*, std::size_t, std::size_t, T*, T*, T*);
 BNRUN_INSTANTIATE_BATCHNORM(float)
 BNRUN_INSTANTIATE_BATCHNORM(double)
 #undef BNRUN_INSTANTIATE_BATCHNORM

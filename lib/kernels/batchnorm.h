@@ -13,6 +13,8 @@
 
 #include <cstddef>
 
+#include "kernels/parallel.h"
+
 namespace bnrun::kernels {
 
 template <class T>
@@ -25,18 +27,18 @@ struct BatchNormTrainOutputs {
 };
 
 template <class T>
-void batchnorm_forward_train(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+void batchnorm_forward_train(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                              T epsilon, const BatchNormTrainOutputs<T>& out);
 
 // Inference: normalizes with the running statistics. As PyTorch's CPU kernel does, it first folds them into one
 // scale and shift per feature so the data pass is one multiply-add per element.
 template <class T>
-void batchnorm_forward_inference(const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
+void batchnorm_forward_inference(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                                  const T* running_mean, const T* running_variance, T epsilon, T* y);
 
 // dgamma / dbeta may be nullptr when the layer has no scale / center.
 template <class T>
-void batchnorm_backward(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
+void batchnorm_backward(const Compute& compute, const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
                         std::size_t features, T* dx, T* dgamma, T* dbeta);
 
 }  // namespace bnrun::kernels

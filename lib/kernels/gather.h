@@ -4,10 +4,12 @@
 
 #include <cstddef>
 
+#include "kernels/parallel.h"
+
 namespace bnrun::kernels {
 
 // destination row i = source row rows[i], for i < count; each row has `width` values.
 template <class T>
-void gather_rows(const T* source, const std::size_t* rows, std::size_t count, std::size_t width, T* destination);
+void gather_rows(const Compute& compute, const T* source, const std::size_t* rows, std::size_t count, std::size_t width, T* destination);
 
 }  // namespace bnrun::kernels

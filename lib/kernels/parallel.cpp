@@ -2,32 +2,31 @@
 
 #include <omp.h>
 
+#include <charconv>
+#include <cstdlib>
+#include <string_view>
+
 namespace bnrun::kernels {
 
-namespace {
-// Per calling thread: concurrent runs (bnrun -j) each get their share of the cores.
-thread_local int configured_threads = 0;
-// About 20 µs of vectorized arithmetic: well above the cost of an OpenMP fork/join on an idle machine.
-std::size_t minimum_work = std::size_t{1} << 18;
-}  // namespace
-
-void set_minimum_parallel_work(std::size_t work) {
-  minimum_work = work > 0 ? work : 1;
+int available_threads() {
+  // OMP_NUM_THREADS may be a list ("4,2": the first level's count is ours); anything unreadable is ignored, as
+  // OpenMP ignores it.
+  if (const char* variable = std::getenv("OMP_NUM_THREADS")) {
+    const std::string_view text(variable);
+    const auto first = text.find_first_not_of(" \t");
+    if (first != std::string_view::npos) {
+      int threads = 0;
+      const auto [end, error] = std::from_chars(text.data() + first, text.data() + text.size(), threads);
+      if (error == std::errc{} && threads > 0) return threads;
+    }
+  }
+  return omp_get_num_procs() > 0 ? omp_get_num_procs() : 1;
 }
 
-std::size_t minimum_parallel_work() {
-  return minimum_work;
-}
-
-void set_thread_count(int threads) {
-  configured_threads = threads > 0 ? threads : 0;
-}
-
-int thread_count() {
-  // The default is read once: OpenBLAS' OpenMP build lowers the process-wide OpenMP default when asked to run
-  // single-threaded (kernels/gemm.cpp), and that must not shrink ours.
-  static const int default_threads = omp_get_max_threads();
-  return configured_threads > 0 ? configured_threads : default_threads;
+Compute compute_with_threads(int threads) {
+  Compute compute;
+  compute.threads = threads > 0 ? threads : available_threads();
+  return compute;
 }
 
 }  // namespace bnrun::kernels

@@ -8,11 +8,11 @@
 namespace bnrun::kernels {
 
 template <class Body>
-void parallel_for_blocks(std::size_t n, std::size_t work_per_item, Body&& body) {
+void parallel_for_blocks(const Compute& compute, std::size_t n, std::size_t work_per_item, Body&& body) {
   if (n == 0) return;
   const double total_work = static_cast<double>(n) * static_cast<double>(std::max<std::size_t>(work_per_item, 1));
-  const auto worthwhile_blocks = static_cast<std::size_t>(total_work / static_cast<double>(minimum_parallel_work()));
-  const std::size_t blocks = std::min({static_cast<std::size_t>(thread_count()), worthwhile_blocks, n});
+  const auto worthwhile_blocks = static_cast<std::size_t>(total_work / static_cast<double>(std::max<std::size_t>(compute.minimum_parallel_work, 1)));
+  const std::size_t blocks = std::min({static_cast<std::size_t>(std::max(compute.threads, 1)), worthwhile_blocks, n});
   if (blocks <= 1) {
     body(std::size_t{0}, n);
     return;

@@ -23,8 +23,10 @@ namespace {
 constexpr std::size_t batch_rows = 4096;
 
 // The model's feature columns, by name; the target column too when `with_target` (evaluation).
-data::CsvTable read_model_columns(const ModelFile& file, const std::string& csv_path, bool with_target) {
+data::CsvTable read_model_columns(const kernels::Compute& compute, const ModelFile& file, const std::string& csv_path,
+                                  bool with_target) {
   data::CsvOptions options;
+  options.compute = compute;
   if (with_target) options.target_column = file.metadata.target;
   options.feature_columns = file.metadata.feature_names;
   return data::read_csv(csv_path, options);
@@ -89,8 +91,9 @@ std::string feature_text(float value) {
 
 }  // namespace
 
-Predictions predict_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path) {
-  const nn::Matrix<float> features = model_input(read_model_columns(file, csv_path, false), file);
+Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
+                        const std::string& csv_path) {
+  const nn::Matrix<float> features = model_input(read_model_columns(compute, file, csv_path, false), file);
   Predictions result;
   result.class_names = file.metadata.class_names;
   result.predicted.resize(features.rows);
@@ -100,9 +103,9 @@ Predictions predict_csv(nn::Model<float>& model, const ModelFile& file, const st
     const std::size_t count = std::min(batch_rows, features.rows - start);
     batch.reshape(count, features.cols);
     std::copy_n(features.row(start), count * features.cols, batch.data());
-    nn::Matrix<float> outputs = model.forward(batch, nn::Mode::inference);
+    nn::Matrix<float> outputs = model.forward(compute, batch, nn::Mode::inference);
     for (std::size_t i = 0; i < count; ++i) result.predicted[start + i] = predicted_class(outputs.row(i), outputs.cols);
-    model.to_probabilities(outputs);
+    model.to_probabilities(compute, outputs);
     for (std::size_t i = 0; i < count; ++i) {
       float* probabilities = result.probabilities.row(start + i);
       if (outputs.cols == 1) {
@@ -130,13 +133,14 @@ std::string predictions_csv(const Predictions& predictions) {
   return text;
 }
 
-train::Evaluation evaluate_csv(nn::Model<float>& model, const ModelFile& file, const std::string& csv_path) {
-  data::CsvTable table = read_model_columns(file, csv_path, true);
+train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
+                               const std::string& csv_path) {
+  data::CsvTable table = read_model_columns(compute, file, csv_path, true);
   if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
   data::Split split;
   split.labels = class_indices(table, file.metadata.class_names);
   split.features = model_input(std::move(table), file);
-  return train::evaluate(model, split, file.metadata.loss);
+  return train::evaluate(compute, model, split, file.metadata.loss);
 }
 
 std::string split_csv(const std::vector<std::string>& feature_names, const std::string& target,

@@ -1,13 +1,14 @@
 // The contract every layer meets (cf. flashlight's Module, dlib's layers_abstract.h).
 //
-// forward(input, output, mode)
+// forward(compute, input, output, mode)
 //   requires: input is (rows × input_width()).
 //   ensures:  output is (rows × output_width()). In Mode::train the layer keeps what backward needs and updates
 //             any running state; in Mode::inference it changes nothing (BatchNorm uses running statistics).
-// backward(input, output, output_gradient, input_gradient)
+// backward(compute, input, output, output_gradient, input_gradient)
 //   requires: the last forward was Mode::train on this `input`, producing this `output`.
 //   ensures:  every parameter's gradient holds d(loss)/d(parameter) for this batch (overwritten, not
 //             accumulated); *input_gradient = d(loss)/d(input) unless input_gradient is null (first layer).
+// Both run their kernels within `compute`, the thread budget handed down by the caller (kernels/parallel.h).
 #pragma once
 
 #include <cstddef>
@@ -16,9 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/parallel.h"
 #include "nn/matrix.h"
 
 namespace bnrun::nn {
+
+using kernels::Compute;
 
 enum class Mode { train, inference };
 
@@ -49,9 +53,9 @@ class Layer {
   virtual std::string_view kind() const = 0;
   virtual std::size_t input_width() const = 0;
   virtual std::size_t output_width() const = 0;
-  virtual void forward(const Matrix<T>& input, Matrix<T>& output, Mode mode) = 0;
-  virtual void backward(const Matrix<T>& input, const Matrix<T>& output, const Matrix<T>& output_gradient,
-                        Matrix<T>* input_gradient) = 0;
+  virtual void forward(const Compute& compute, const Matrix<T>& input, Matrix<T>& output, Mode mode) = 0;
+  virtual void backward(const Compute& compute, const Matrix<T>& input, const Matrix<T>& output,
+                        const Matrix<T>& output_gradient, Matrix<T>* input_gradient) = 0;
   virtual std::vector<Parameter<T>> parameters() { return {}; }
   virtual std::vector<StateTensor<T>> state() { return {}; }
 

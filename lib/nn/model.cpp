@@ -41,30 +41,30 @@ Model<T>::Model(const ModelSpec& spec, std::uint64_t seed) : input_width_(spec.i
 }
 
 template <class T>
-const Matrix<T>& Model<T>::forward(const Matrix<T>& input, Mode mode) {
+const Matrix<T>& Model<T>::forward(const Compute& compute, const Matrix<T>& input, Mode mode) {
   const Matrix<T>* current = &input;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->forward(*current, outputs_[i], mode);
+    layers_[i]->forward(compute, *current, outputs_[i], mode);
     current = &outputs_[i];
   }
   return *current;
 }
 
 template <class T>
-void Model<T>::backward(const Matrix<T>& input, const Matrix<T>& logits_gradient) {
+void Model<T>::backward(const Compute& compute, const Matrix<T>& input, const Matrix<T>& logits_gradient) {
   const Matrix<T>* output_gradient = &logits_gradient;
   for (std::size_t i = layers_.size(); i-- > 0;) {
     const Matrix<T>& layer_input = i == 0 ? input : outputs_[i - 1];
     Matrix<T>* input_gradient = nullptr;
     if (i > 0) input_gradient = output_gradient == &gradient_a_ ? &gradient_b_ : &gradient_a_;
-    layers_[i]->backward(layer_input, outputs_[i], *output_gradient, input_gradient);
+    layers_[i]->backward(compute, layer_input, outputs_[i], *output_gradient, input_gradient);
     output_gradient = input_gradient;
   }
 }
 
 template <class T>
-void Model<T>::to_probabilities(Matrix<T>& logits) const {
-  kernels::activation_forward(output_activation_, logits.data(), logits.data(), logits.rows, logits.cols);
+void Model<T>::to_probabilities(const Compute& compute, Matrix<T>& logits) const {
+  kernels::activation_forward(compute, output_activation_, logits.data(), logits.data(), logits.rows, logits.cols);
 }
 
 template <class T>

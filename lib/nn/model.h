@@ -47,12 +47,13 @@ class Model {
   // softmax, sigmoid, or linear when the model ends in neither.
   Activation output_activation() const { return output_activation_; }
 
-  // Returns the logits (rows × output_width). The reference stays valid until the next forward.
-  const Matrix<T>& forward(const Matrix<T>& input, Mode mode);
+  // Returns the logits (rows × output_width). The reference stays valid until the next forward. Every pass runs
+  // its kernels within `compute` (kernels/parallel.h).
+  const Matrix<T>& forward(const Compute& compute, const Matrix<T>& input, Mode mode);
   // Back-propagates d(loss)/d(logits) through the last forward(Mode::train) on `input`.
-  void backward(const Matrix<T>& input, const Matrix<T>& logits_gradient);
+  void backward(const Compute& compute, const Matrix<T>& input, const Matrix<T>& logits_gradient);
   // Applies the output nonlinearity to logits, in place.
-  void to_probabilities(Matrix<T>& logits) const;
+  void to_probabilities(const Compute& compute, Matrix<T>& logits) const;
 
   std::vector<Parameter<T>> parameters();
   std::vector<StateTensor<T>> state();

@@ -25,10 +25,11 @@ void ensure_state(std::vector<std::vector<T>>& state, const std::vector<nn::Para
 // thread wake-up per step, not one per tensor; the elements are independent, so any split gives the same
 // numbers).
 template <class T, class Update>
-void for_all_elements(const std::vector<nn::Parameter<T>>& parameters, Update&& update) {
+void for_all_elements(const kernels::Compute& compute, const std::vector<nn::Parameter<T>>& parameters,
+                      Update&& update) {
   std::vector<std::size_t> offsets{0};
   for (const auto& parameter : parameters) offsets.push_back(offsets.back() + parameter.values->size());
-  kernels::parallel_for_blocks(offsets.back(), work_per_element, [&](std::size_t begin, std::size_t end) {
+  kernels::parallel_for_blocks(compute, offsets.back(), work_per_element, [&](std::size_t begin, std::size_t end) {
     for (std::size_t k = 0; k < parameters.size(); ++k) {
       const std::size_t first = std::max(begin, offsets[k]);
       const std::size_t last = std::min(end, offsets[k + 1]);
@@ -58,7 +59,7 @@ class Adam final : public Optimizer<T> {
  public:
   explicit Adam(const AdamSettings& settings) : settings_(settings) {}
 
-  void step(const std::vector<nn::Parameter<T>>& parameters) override {
+  void step(const kernels::Compute& compute, const std::vector<nn::Parameter<T>>& parameters) override {
     ensure_state(first_moment_, parameters);
     ensure_state(second_moment_, parameters);
     ++steps_;
@@ -73,7 +74,7 @@ class Adam final : public Optimizer<T> {
     const auto one_minus_beta_1 = static_cast<T>(1.0 - settings_.beta_1);
     const auto one_minus_beta_2 = static_cast<T>(1.0 - settings_.beta_2);
     const auto epsilon = static_cast<T>(settings_.epsilon);
-    for_all_elements(parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
+    for_all_elements(compute, parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
       kernels::run_at_active_level<AdamUpdate<T>>(parameters[k].values->data(), parameters[k].gradients->data(),
                                                   first_moment_[k].data(), second_moment_[k].data(), begin, end, beta_1,
                                                   beta_2, one_minus_beta_1, one_minus_beta_2, epsilon, step_size);
@@ -94,12 +95,12 @@ class Sgd final : public Optimizer<T> {
  public:
   explicit Sgd(const SgdSettings& settings) : settings_(settings) {}
 
-  void step(const std::vector<nn::Parameter<T>>& parameters) override {
+  void step(const kernels::Compute& compute, const std::vector<nn::Parameter<T>>& parameters) override {
     ensure_state(velocity_, parameters);
     const auto learning_rate = static_cast<T>(settings_.learning_rate);
     const auto momentum = static_cast<T>(settings_.momentum);
     const bool nesterov = settings_.nesterov;
-    for_all_elements(parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
+    for_all_elements(compute, parameters, [&](std::size_t k, std::size_t begin, std::size_t end) {
       T* values = parameters[k].values->data();
       const T* gradients = parameters[k].gradients->data();
       T* velocity = velocity_[k].data();

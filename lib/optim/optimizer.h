@@ -38,8 +38,8 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // Applies one update from the gradients currently held by `parameters`. The list must be the same (same
-  // order, same sizes) at every step: optimizer state is kept per position.
-  virtual void step(const std::vector<nn::Parameter<T>>& parameters) = 0;
+  // order, same sizes) at every step: optimizer state is kept per position. The update runs within `compute`.
+  virtual void step(const kernels::Compute& compute, const std::vector<nn::Parameter<T>>& parameters) = 0;
   // The learning rate of the following steps; a schedule changes it between epochs. The optimizer state
   // (moments, velocity, Adam's step count) is kept.
   virtual void set_learning_rate(double learning_rate) = 0;

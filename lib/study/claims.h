@@ -27,6 +27,7 @@
 
 #include "results/metrics.h"
 #include "stats/summary.h"
+#include "kernels/parallel.h"
 #include "study/plan.h"
 #include "study/runner.h"
 
@@ -82,7 +83,7 @@ struct ClaimsRequest {
   std::string output_root = "out/claims";
   std::string document = "docs/CLAIMS.md";
   int jobs = 1;
-  int threads = 0;
+  kernels::Compute compute = {};  // the whole thread budget (RunnerOptions::compute)
   bool live_progress = false;
   std::string command_line;  // what the document says reproduces it
   std::function<bool()> should_stop;

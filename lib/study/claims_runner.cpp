@@ -7,7 +7,6 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "kernels/gemm.h"
-#include "kernels/parallel.h"
 #include "report/table.h"
 #include "study/aggregate.h"
 #include "study/claims.h"
@@ -38,7 +37,8 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
   const fs::path document(request.document);
   const fs::path plot_folder = document.parent_path() / "claims";
   fs::create_directories(plot_folder);
-  const auto environment = report::current_environment(kernels::thread_count(), kernels::matmul_backend_description());
+  const auto environment = report::current_environment(request.compute.threads,
+                                                       kernels::matmul_backend_description(request.compute.matmul));
   ClaimsResult result;
   std::string sections;
   for (const auto& [path, plan, claim] : planned) {
@@ -51,7 +51,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     observer.on_epoch = progress.observer().on_epoch;  // the status line only: no log line per run
     RunnerOptions runner_options;
     runner_options.jobs = request.jobs;
-    runner_options.threads = request.threads;
+    runner_options.compute = request.compute;
     runner_options.output_directory = output;
     runner_options.should_stop = request.should_stop;
     const auto outcomes = run_plan(plan, runner_options, observer);

@@ -119,7 +119,7 @@ void require_memory(const config::Config& config, std::size_t feature_count, con
   }
 }
 
-RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options, int threads,
+RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options, const kernels::Compute& compute,
                    const std::optional<modelio::ModelFile>& initial_model, const RunnerObserver& observer,
                    std::mutex& observer_mutex) {
   RunOutcome outcome;
@@ -127,6 +127,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   const auto load_start = std::chrono::steady_clock::now();
   data::PrepareOptions prepare_options;
   prepare_options.keep_unscaled_test = options.save_models;
+  prepare_options.compute = compute;
   const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
   try {
     config::check_against_data(config, data.class_names.size());
@@ -157,6 +158,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
       observer.on_arm_end(run, arm_run);
     };
   train::ExperimentOptions experiment_options;
+  experiment_options.compute = compute;
   experiment_options.keep_models = options.save_models;
   experiment_options.should_stop = options.should_stop;
   if (initial_model)
@@ -164,7 +166,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   const auto runs = train::run_experiment(config, data, experiment_observer, experiment_options);
 
   const report::ExperimentReport report{
-      config, data, runs, report::current_environment(threads, kernels::matmul_backend_description()), load_seconds};
+      config, data, runs, report::current_environment(compute.threads, kernels::matmul_backend_description(compute.matmul)), load_seconds};
   outcome.record = report::run_record(report);
   if (plan.is_study) outcome.record.place = results::StudyPlace{run.index, run.folder, settings_json(run)};
   outcome.state = RunState::finished;
@@ -222,14 +224,13 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
   std::optional<modelio::ModelFile> initial_model;
   if (!options.init_from.empty()) initial_model = modelio::read_model_file(options.init_from);
 
-  const int budget = options.threads > 0 ? options.threads : kernels::thread_count();
   const int workers = std::max(1, std::min<int>(options.jobs, static_cast<int>(plan.runs.size())));
-  const int threads_per_run = std::max(1, budget / workers);
+  kernels::Compute run_compute = options.compute;
+  run_compute.threads = std::max(1, options.compute.threads / workers);
   std::atomic<std::size_t> next{0};
   std::mutex observer_mutex;
 
   auto work = [&] {
-    kernels::set_thread_count(threads_per_run);
     for (std::size_t i = next++; i < plan.runs.size(); i = next++) {
       const PlannedRun& run = plan.runs[i];
       RunOutcome& outcome = outcomes[i];
@@ -252,7 +253,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
         if (observer.on_run_start) observer.on_run_start(run);
       }
       try {
-        outcome = execute(plan, run, options, threads_per_run, initial_model, observer, observer_mutex);
+        outcome = execute(plan, run, options, run_compute, initial_model, observer, observer_mutex);
       } catch (const UserError& error) {
         outcome.state = RunState::failed;
         outcome.error = error.what();
@@ -269,9 +270,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
   };
 
   if (workers == 1) {
-    const int previous = kernels::thread_count();
     work();
-    kernels::set_thread_count(previous);
   } else {
     std::vector<std::thread> threads;
     for (int w = 0; w < workers; ++w) threads.emplace_back(work);

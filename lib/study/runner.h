@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "kernels/parallel.h"
 #include "results/record.h"
 #include "study/plan.h"
 #include "train/experiment.h"
@@ -26,7 +27,9 @@ struct RunOutcome {
 
 struct RunnerOptions {
   int jobs = 1;
-  int threads = 0;               // the whole budget (0: every core); each of the `jobs` runs gets its share
+  // The whole thread budget: each of the `jobs` runs at once gets compute.threads / jobs of it (at least one)
+  // for its CSV reading, training and evaluation.
+  kernels::Compute compute = {};
   std::string output_directory;  // empty: write nothing
   bool resume = false;           // reuse the runs whose folder already holds a result for the same config
   bool save_models = false;      // model_<arm>.json and test.csv beside each result

@@ -53,7 +53,7 @@ SessionResult run_session(const SessionRequest& request) {
   Progress progress(plan, request.live_progress);
   RunnerOptions runner_options;
   runner_options.jobs = request.jobs;
-  runner_options.threads = request.threads;
+  runner_options.compute = request.compute;
   runner_options.output_directory = request.output_directory;
   runner_options.resume = request.resume;
   runner_options.save_models = request.save_models;
@@ -69,7 +69,8 @@ SessionResult run_session(const SessionRequest& request) {
     if (output && !folder_existed) std::filesystem::remove_all(request.output_directory);
     throw UserError(outcomes.front().error);
   }
-  const auto environment = report::current_environment(kernels::thread_count(), kernels::matmul_backend_description());
+  const auto environment = report::current_environment(request.compute.threads,
+                                                       kernels::matmul_backend_description(request.compute.matmul));
   if (output) {
     write_study_outputs(request.output_directory, plan, outcomes, environment, request.command_line);
     spdlog::info("wrote {}/{}", request.output_directory, plan.is_study ? "summary.json and report.md" : "results.json");
@@ -85,9 +86,9 @@ SessionResult run_session(const SessionRequest& request) {
   return result;
 }
 
-std::string model_summaries(const Plan& plan) {
+std::string model_summaries(const kernels::Compute& compute, const Plan& plan) {
   const auto& config = plan.runs.front().config;
-  const auto data = data::prepare_data(config.dataset, config.training.seed);
+  const auto data = data::prepare_data(config.dataset, config.training.seed, {.compute = compute});
   try {
     config::check_against_data(config, data.class_names.size());
   } catch (const KeyPathError& error) {

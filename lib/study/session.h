@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/parallel.h"
 #include "study/plan.h"
 #include "study/runner.h"
 
@@ -17,7 +18,7 @@ struct SessionRequest {
   Plan plan;
   std::string output_directory;  // empty: write nothing
   int jobs = 1;
-  int threads = 0;  // the whole budget; 0: every core
+  kernels::Compute compute = {};  // the whole thread budget (RunnerOptions::compute)
   bool overwrite = false;
   bool resume = false;
   bool save_models = false;
@@ -45,7 +46,7 @@ struct SessionResult {
 SessionResult run_session(const SessionRequest& request);
 
 // `bnrun summary`: each arm's layers, output shapes and parameter counts for the plan's first run (its data is
-// read to know the input width and the classes).
-std::string model_summaries(const Plan& plan);
+// read, within `compute`, to know the input width and the classes).
+std::string model_summaries(const kernels::Compute& compute, const Plan& plan);
 
 }  // namespace bnrun::study

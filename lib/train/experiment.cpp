@@ -19,7 +19,7 @@ std::vector<ArmRun> run_experiment(const config::Config& config, const data::Pre
     run.seed = config.training.seed;
     EpochObserver on_epoch;
     if (observer.on_epoch) on_epoch = [&](const EpochRecord& record) { observer.on_epoch(arm.name, record); };
-    run.result = train_and_test(recipe, data, on_epoch);
+    run.result = train_and_test(options.compute, recipe, data, on_epoch);
     if (observer.on_arm_end) observer.on_arm_end(run);
     runs.push_back(std::move(run));
   }

@@ -25,6 +25,7 @@ struct ExperimentObserver {
 };
 
 struct ExperimentOptions {
+  kernels::Compute compute = {};                      // the thread budget every arm trains with
   bool keep_models = false;                           // each RunResult::model holds the trained model
   std::function<void(nn::Model<float>&)> initialize;  // replaces the seeded initial weights (--init-from)
   std::function<bool()> should_stop;                  // asked before every batch: true interrupts (Ctrl-C)

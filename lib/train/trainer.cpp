@@ -56,12 +56,12 @@ std::size_t count_correct(config::Loss loss, const Matrix<float>& logits, const 
   return correct;
 }
 
-void gather_rows(const data::Split& split, const std::size_t* rows, std::size_t count, Matrix<float>& features,
+void gather_rows(const kernels::Compute& compute, const data::Split& split, const std::size_t* rows, std::size_t count, Matrix<float>& features,
                  std::vector<std::int32_t>& labels) {
   const std::size_t width = split.features.cols;
   features.reshape(count, width);
   labels.resize(count);
-  kernels::gather_rows(split.features.data(), rows, count, width, features.data());
+  kernels::gather_rows(compute, split.features.data(), rows, count, width, features.data());
   for (std::size_t i = 0; i < count; ++i) labels[i] = split.labels[rows[i]];
 }
 
@@ -113,7 +113,8 @@ void require_monitored_data(const config::TrainingConfig& training, const data::
 
 }  // namespace
 
-Evaluation evaluate(nn::Model<float>& model, const data::Split& split, config::Loss loss) {
+Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
+                    config::Loss loss) {
   double total_loss = 0.0;
   std::size_t correct = 0;
   Matrix<float> batch;
@@ -121,7 +122,7 @@ Evaluation evaluate(nn::Model<float>& model, const data::Split& split, config::L
     const std::size_t count = std::min(evaluation_batch_rows, split.rows() - start);
     batch.reshape(count, split.features.cols);
     std::copy_n(split.features.row(start), count * split.features.cols, batch.data());
-    const Matrix<float>& logits = model.forward(batch, nn::Mode::inference);
+    const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::inference);
     const std::int32_t* labels = split.labels.data() + start;
     total_loss += batch_loss(loss, logits, labels, nullptr) * static_cast<double>(count);
     correct += count_correct(loss, logits, labels);
@@ -177,7 +178,8 @@ double scheduled_learning_rate(const config::TrainingConfig& training, std::int6
   return base;
 }
 
-RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData& data, const EpochObserver& on_epoch) {
+RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& recipe, const data::PreparedData& data,
+                         const EpochObserver& on_epoch) {
   const config::TrainingConfig& training = recipe.training;
   require_monitored_data(training, data);
   auto model = std::make_shared<nn::Model<float>>(recipe.model, training.seed);
@@ -210,7 +212,7 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
   double step_evaluation_seconds = 0.0;
   auto record_step = [&](std::int64_t epoch) {
     const auto evaluation_start = Clock::now();
-    result.step_history.push_back({step, epoch, evaluate(*model, data.test, recipe.loss)});
+    result.step_history.push_back({step, epoch, evaluate(compute, *model, data.test, recipe.loss)});
     step_evaluation_seconds += seconds_since(evaluation_start);
   };
   const auto run_start = Clock::now();
@@ -234,16 +236,16 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
         ++result.skipped_single_row_batches;
         continue;
       }
-      gather_rows(train, order.data() + start, count, batch, batch_labels);
-      const Matrix<float>& logits = model->forward(batch, nn::Mode::train);
+      gather_rows(compute, train, order.data() + start, count, batch, batch_labels);
+      const Matrix<float>& logits = model->forward(compute, batch, nn::Mode::train);
       const double loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient);
       correct += count_correct(recipe.loss, logits, batch_labels.data());
       loss_sum += loss * static_cast<double>(count);
       seen += count;
       if (!std::isfinite(loss)) break;
-      model->backward(batch, logits_gradient);
+      model->backward(compute, batch, logits_gradient);
       if (training.l2 > 0.0) add_l2_gradient(parameters, training.l2);
-      optimizer->step(parameters);
+      optimizer->step(compute, parameters);
       ++step;
       if (every > 0 && step % every == 0) record_step(epoch);
     }
@@ -260,7 +262,7 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
     record.learning_rate = learning_rate;
     const bool model_finite = all_finite(tensors);
     if (std::isfinite(record.train_loss) && model_finite && data.validation.rows() > 0)
-      record.validation = evaluate(*model, data.validation, recipe.loss);
+      record.validation = evaluate(compute, *model, data.validation, recipe.loss);
     record.seconds = seconds_since(epoch_start);
     result.history.push_back(record);
     if (on_epoch) on_epoch(record);
@@ -289,7 +291,7 @@ RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData&
     result.restored_best = true;
   }
   if (result.status == RunStatus::ok) {
-    const Evaluation test = evaluate(*model, data.test, recipe.loss);
+    const Evaluation test = evaluate(compute, *model, data.test, recipe.loss);
     if (std::isfinite(test.loss)) {
       result.test = test;
     } else {

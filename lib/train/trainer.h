@@ -118,12 +118,14 @@ double monitored_value(config::Monitor monitor, const EpochRecord& record);
 double scheduled_learning_rate(const config::TrainingConfig& training, std::int64_t epoch);
 
 // Builds the model from `recipe.model` with `recipe.training.seed`, trains it on data.train (validating on
-// data.validation after each epoch when it has rows) and evaluates the final model on data.test. Throws
-// UserError when early stopping monitors a validation metric and data.validation has no rows.
-RunResult train_and_test(const TrainingRecipe& recipe, const data::PreparedData& data,
+// data.validation after each epoch when it has rows) and evaluates the final model on data.test, every kernel
+// within `compute`. Throws UserError when early stopping monitors a validation metric and data.validation has
+// no rows.
+RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& recipe, const data::PreparedData& data,
                          const EpochObserver& on_epoch = {});
 
 // Inference-mode loss and accuracy of `model` on `split`.
-Evaluation evaluate(nn::Model<float>& model, const data::Split& split, config::Loss loss);
+Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
+                    config::Loss loss);
 
 }  // namespace bnrun::train

@@ -79,40 +79,26 @@ class TempFile {
   std::filesystem::path path_;
 };
 
-// Makes the reader use `threads` threads even on tiny texts (no minimum work per thread) while it lives.
-class ForcedThreads {
- public:
-  explicit ForcedThreads(int threads) : previous_minimum_work_(bnrun::kernels::minimum_parallel_work()) {
-    bnrun::kernels::set_thread_count(threads);
-    bnrun::kernels::set_minimum_parallel_work(1);
-  }
-  ~ForcedThreads() {
-    bnrun::kernels::set_thread_count(0);
-    bnrun::kernels::set_minimum_parallel_work(previous_minimum_work_);
-  }
-  ForcedThreads(const ForcedThreads&) = delete;
-  ForcedThreads& operator=(const ForcedThreads&) = delete;
-
- private:
-  std::size_t previous_minimum_work_;
-};
+// Options that make the reader use `threads` threads even on tiny texts (no minimum work per thread).
+CsvOptions forced_threads(int threads, const std::string& target = "y") {
+  CsvOptions options = options_for(target);
+  options.compute = {.threads = threads, .minimum_parallel_work = 1};
+  return options;
+}
 
 CsvTable parse_with_threads(std::string_view text, int threads, const std::string& target = "y") {
-  const ForcedThreads forced(threads);
-  return parse(text, target);
+  return parse(text, forced_threads(threads, target));
 }
 
 std::string error_with_threads(std::string_view text, int threads, const std::string& target = "y") {
-  const ForcedThreads forced(threads);
-  return error_for(text, target);
+  return error_for(text, forced_threads(threads, target));
 }
 
 // Everything parse_csv gives for `text` with `threads` threads, as text: the table (features as bit patterns,
 // so that -0 and 0 differ) or the error message. Equal outcomes mean byte-identical results.
 std::string outcome_with_threads(std::string_view text, int threads) {
-  const ForcedThreads forced(threads);
   try {
-    const CsvTable table = parse(text, "y");
+    const CsvTable table = parse(text, forced_threads(threads));
     std::string out = "rows " + std::to_string(table.rows) + "\n";
     for (const float value : table.features) {
       std::uint32_t bits = 0;
@@ -1082,11 +1068,10 @@ TEST_CASE("randomly damaged files give the same table or error with one thread a
 TEST_CASE("a file big enough to split by default is read the same with one and two threads", "[csv]") {
   // No forcing here: over a megabyte, two threads are worth it at the default minimum work per thread.
   const TempFile file(varied_text(2000, 60, 21));
-  bnrun::kernels::set_thread_count(1);
-  const CsvTable serial = read_csv(file.path(), options_for("y"));
-  bnrun::kernels::set_thread_count(2);
-  const CsvTable parallel = read_csv(file.path(), options_for("y"));
-  bnrun::kernels::set_thread_count(0);
+  CsvOptions options = options_for("y");
+  const CsvTable serial = read_csv(file.path(), options);
+  options.compute.threads = 2;
+  const CsvTable parallel = read_csv(file.path(), options);
   REQUIRE(serial.rows == 2000);
   check_same_table(parallel, serial);
 }

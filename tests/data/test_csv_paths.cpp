@@ -41,11 +41,11 @@ std::vector<CsvPath> fast_paths_to_test() {
 void check_paths_agree(std::string_view text, CsvOptions options, const std::vector<CsvPath>& fast_paths) {
   options.code_path = CsvPath::reference;
   const std::string expected = bnrun::csv_testing::outcome(text, options);
-  options.minimum_chunk_bytes = 1;  // split even the smallest text
+  options.compute.minimum_parallel_work = 1;  // split even the smallest text
   for (const CsvPath path : fast_paths) {
     for (const int threads : {1, 2, 3}) {
       options.code_path = path;
-      options.threads = threads;
+      options.compute.threads = threads;
       INFO("path " << csv_path_name(path) << ", threads " << threads);
       REQUIRE(bnrun::csv_testing::outcome(text, options) == expected);
     }

@@ -48,8 +48,7 @@ void check_consistent(const CsvTable& table) {
 // The table as text (features as bit patterns), or the error message: what must not depend on how it was read.
 std::string outcome(std::string_view text, CsvOptions options, CsvPath path, int threads) {
   options.code_path = path;
-  options.threads = threads;
-  options.minimum_chunk_bytes = 1;  // two threads split even the smallest text
+  options.compute = {.threads = threads, .minimum_parallel_work = 1};  // two threads split even the smallest text
   try {
     const CsvTable table = bnrun::data::parse_csv(text, "fuzz.csv", options);
     check_consistent(table);

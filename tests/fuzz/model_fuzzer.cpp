@@ -70,9 +70,9 @@ void use(const ModelFile& file) {
   const auto model = bnrun::modelio::build_model(file);
   bnrun::nn::Matrix<float> input(2, model->input_width());
   for (std::size_t i = 0; i < input.size(); ++i) input.values[i] = static_cast<float>(i % 7) - 3.0f;
-  bnrun::nn::Matrix<float> output = model->forward(input, bnrun::nn::Mode::inference);
+  bnrun::nn::Matrix<float> output = model->forward({}, input, bnrun::nn::Mode::inference);
   if (output.rows != 2 || output.cols != model->output_width()) finding("forward gave the wrong shape", "");
-  model->to_probabilities(output);
+  model->to_probabilities({}, output);
 
   std::string first;
   std::string second;

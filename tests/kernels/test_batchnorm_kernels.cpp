@@ -31,7 +31,7 @@ TEST_CASE("batchnorm forward normalizes each feature with the batch mean and bia
   const std::vector<double> gamma = {2.0, 1.0};
   const std::vector<double> beta = {0.5, 0.0};
   std::vector<double> y(6), x_hat(6), mean(2), variance(2), rstd(2);
-  bnrun::kernels::batchnorm_forward_train(x.data(), 3, 2, gamma.data(), beta.data(), 1e-3,
+  bnrun::kernels::batchnorm_forward_train({}, x.data(), 3, 2, gamma.data(), beta.data(), 1e-3,
                                           {y.data(), x_hat.data(), mean.data(), variance.data(), rstd.data()});
   CHECK(mean[0] == Approx(3.0).epsilon(1e-15));
   CHECK(mean[1] == Approx(6.0).epsilon(1e-15));
@@ -54,7 +54,7 @@ TEST_CASE("batchnorm divides by sqrt(variance + epsilon), not by (std + epsilon)
   // −1/sqrt(1.5) = −0.816496580927726; the seed's −1/(1 + 0.5) would be −0.6667.
   const std::vector<double> x = {0.0, 2.0};
   std::vector<double> y(2), x_hat(2), mean(1), variance(1), rstd(1);
-  bnrun::kernels::batchnorm_forward_train<double>(x.data(), 2, 1, nullptr, nullptr, 0.5,
+  bnrun::kernels::batchnorm_forward_train<double>({}, x.data(), 2, 1, nullptr, nullptr, 0.5,
                                                   {y.data(), x_hat.data(), mean.data(), variance.data(), rstd.data()});
   CHECK(x_hat[0] == Approx(-0.816496580927726).epsilon(1e-14));
   CHECK(y[0] == x_hat[0]);
@@ -65,7 +65,7 @@ TEST_CASE("batchnorm statistics of float data are accumulated in double and stay
   std::vector<float> x;
   for (int i = 0; i < 1000; ++i) x.push_back(10000.0f + (i % 2 == 0 ? 0.5f : -0.5f));
   std::vector<float> y(x.size()), x_hat(x.size()), mean(1), variance(1), rstd(1);
-  bnrun::kernels::batchnorm_forward_train<float>(x.data(), x.size(), 1, nullptr, nullptr, 1e-3f,
+  bnrun::kernels::batchnorm_forward_train<float>({}, x.data(), x.size(), 1, nullptr, nullptr, 1e-3f,
                                                  {y.data(), x_hat.data(), mean.data(), variance.data(), rstd.data()});
   CHECK(mean[0] == Approx(10000.0f));
   CHECK(variance[0] == Approx(0.25f).epsilon(1e-6));
@@ -81,7 +81,7 @@ TEST_CASE("inference uses running statistics, not the batch's", "[levels]") {
   layer.beta() = {0.0, 1.0};
   Matrix<double> x = three_row_batch();
   Matrix<double> y;
-  layer.forward(x, y, Mode::inference);
+  layer.forward({}, x, y, Mode::inference);
   // Row 0, feature 0: 3·(1 − 1)/sqrt(4.001) + 0 = 0;  feature 1: (2 + 2)/sqrt(0.251) + 1 = 8.98405...
   CHECK(y(0, 0) == Approx(0.0).margin(1e-15));
   CHECK(y(0, 1) == Approx(4.0 / std::sqrt(0.251) + 1.0).epsilon(1e-14));
@@ -91,7 +91,7 @@ TEST_CASE("inference uses running statistics, not the batch's", "[levels]") {
   Matrix<double> single(1, 2);
   single.values = {5, 10};
   Matrix<double> single_y;
-  layer.forward(single, single_y, Mode::inference);
+  layer.forward({}, single, single_y, Mode::inference);
   CHECK(single_y(0, 0) == y(2, 0));
   CHECK(single_y(0, 1) == y(2, 1));
   // ... and inference leaves the running statistics alone.
@@ -104,13 +104,13 @@ TEST_CASE("running statistics follow the Keras momentum convention with a biased
   BatchNorm<double> layer("batchnorm_1", 2, spec);
   Matrix<double> x = three_row_batch();
   Matrix<double> y;
-  layer.forward(x, y, Mode::train);
+  layer.forward({}, x, y, Mode::train);
   // running = 0.99·running + 0.01·batch
   CHECK(layer.running_mean()[0] == Approx(0.01 * 3.0).epsilon(1e-15));
   CHECK(layer.running_mean()[1] == Approx(0.01 * 6.0).epsilon(1e-15));
   CHECK(layer.running_variance()[0] == Approx(0.99 + 0.01 * 8.0 / 3.0).epsilon(1e-15));
   CHECK(layer.running_variance()[1] == Approx(0.99 + 0.01 * 32.0 / 3.0).epsilon(1e-15));
-  layer.forward(x, y, Mode::train);
+  layer.forward({}, x, y, Mode::train);
   CHECK(layer.running_mean()[0] == Approx(0.99 * 0.03 + 0.03).epsilon(1e-15));
 }
 
@@ -121,7 +121,7 @@ TEST_CASE("running variance can use the unbiased batch variance, as PyTorch does
   BatchNorm<double> layer("batchnorm_1", 2, spec);
   Matrix<double> x = three_row_batch();
   Matrix<double> y;
-  layer.forward(x, y, Mode::train);
+  layer.forward({}, x, y, Mode::train);
   // unbiased = biased · m/(m − 1) = (8/3)·(3/2) = 4 and (32/3)·(3/2) = 16
   CHECK(layer.running_variance()[0] == Approx(0.9 + 0.1 * 4.0).epsilon(1e-15));
   CHECK(layer.running_variance()[1] == Approx(0.9 + 0.1 * 16.0).epsilon(1e-15));

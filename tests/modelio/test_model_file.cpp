@@ -95,11 +95,11 @@ Matrix<float> random_input(std::size_t rows, std::size_t cols, std::uint64_t see
 
 // Moves every BatchNorm layer's running statistics away from their defaults (0 and 1).
 void run_training_forward_passes(Model<float>& model, std::size_t inputs) {
-  for (std::uint64_t pass = 0; pass < 3; ++pass) model.forward(random_input(16, inputs, 100 + pass), Mode::train);
+  for (std::uint64_t pass = 0; pass < 3; ++pass) model.forward({}, random_input(16, inputs, 100 + pass), Mode::train);
 }
 
 std::vector<float> logits_of(Model<float>& model, const Matrix<float>& input) {
-  const Matrix<float>& logits = model.forward(input, Mode::inference);
+  const Matrix<float>& logits = model.forward({}, input, Mode::inference);
   return {logits.values.begin(), logits.values.end()};
 }
 
@@ -376,13 +376,13 @@ TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss an
   auto optimizer = bnrun::optim::make_optimizer<float>(bnrun::optim::AdamSettings{0.01});
   Matrix<float> logits_gradient(data.train.rows(), data.class_names.size());
   for (int step = 0; step < 20; ++step) {
-    const Matrix<float>& logits = model.forward(data.train.features, Mode::train);
+    const Matrix<float>& logits = model.forward({}, data.train.features, Mode::train);
     bnrun::kernels::softmax_cross_entropy(logits.data(), data.train.labels.data(), logits.rows, logits.cols,
                                           logits_gradient.data());
-    model.backward(data.train.features, logits_gradient);
-    optimizer->step(model.parameters());
+    model.backward({}, data.train.features, logits_gradient);
+    optimizer->step({}, model.parameters());
   }
-  const bnrun::train::Evaluation expected = bnrun::train::evaluate(model, data.test, loss);
+  const bnrun::train::Evaluation expected = bnrun::train::evaluate({}, model, data.test, loss);
   REQUIRE(expected.accuracy > 0.5);
 
   ModelMetadata metadata{"bn", config.training.seed, loss, data.feature_names, config.dataset.target,
@@ -394,12 +394,12 @@ TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss an
                                                          data.unscaled_test_features, data.test.labels));
   const ModelFile read = bnrun::modelio::read_model_file(model_file.path);
   const auto rebuilt = bnrun::modelio::build_model(read);
-  const bnrun::train::Evaluation evaluated = bnrun::modelio::evaluate_csv(*rebuilt, read, test_csv.path);
+  const bnrun::train::Evaluation evaluated = bnrun::modelio::evaluate_csv({}, *rebuilt, read, test_csv.path);
   CHECK(evaluated.loss == expected.loss);
   CHECK(evaluated.accuracy == expected.accuracy);
 
   // Predictions decide each row as the evaluation does, so their accuracy is the same number.
-  const auto predictions = bnrun::modelio::predict_csv(*rebuilt, read, test_csv.path);
+  const auto predictions = bnrun::modelio::predict_csv({}, *rebuilt, read, test_csv.path);
   REQUIRE(predictions.predicted.size() == data.test.rows());
   std::size_t correct = 0;
   for (std::size_t i = 0; i < data.test.rows(); ++i) correct += predictions.predicted[i] == data.test.labels[i];
@@ -452,13 +452,13 @@ TEST_CASE("a binary model's predictions give both class probabilities, by the si
   const TemporaryFile csv("binary_predict.csv", "y,x,comment\nno,0,first\nyes,1.5,second\n");
 
   const ModelFile read = bnrun::modelio::read_model_file(model_file.path);
-  const auto predictions = bnrun::modelio::predict_csv(*bnrun::modelio::build_model(read), read, csv.path);
+  const auto predictions = bnrun::modelio::predict_csv({}, *bnrun::modelio::build_model(read), read, csv.path);
   CHECK(predictions.predicted == std::vector<std::int32_t>{0, 1});
   const float p0 = 1.0f / (1.0f + std::exp(1.0f));  // sigmoid(−1)
   CHECK(predictions.probabilities(0, 1) == Approx(p0));
   CHECK(predictions.probabilities(0, 0) == Approx(1.0f - p0));
   CHECK(predictions.probabilities(1, 1) == Approx(1.0f / (1.0f + std::exp(-2.0f))));
-  CHECK(bnrun::modelio::evaluate_csv(*bnrun::modelio::build_model(read), read, csv.path).accuracy == 1.0);
+  CHECK(bnrun::modelio::evaluate_csv({}, *bnrun::modelio::build_model(read), read, csv.path).accuracy == 1.0);
 }
 
 TEST_CASE("a missing feature column or an unknown class is an error naming the file", "[modelio]") {
@@ -468,9 +468,9 @@ TEST_CASE("a missing feature column or an unknown class is an error naming the f
   const auto model = bnrun::modelio::build_model(read);
 
   const TemporaryFile no_b("no_b.csv", "a,c,label\n1,2,x\n");
-  CHECK_THROWS_WITH(bnrun::modelio::predict_csv(*model, read, no_b.path),
+  CHECK_THROWS_WITH(bnrun::modelio::predict_csv({}, *model, read, no_b.path),
                     StartsWith(no_b.path + ": ") && Contains("feature column 'b'"));
   const TemporaryFile unknown("unknown_class.csv", "c,b,a,label\n1,2,3,x\n1,2,3,w\n");
-  CHECK_THROWS_WITH(bnrun::modelio::evaluate_csv(*model, read, unknown.path),
+  CHECK_THROWS_WITH(bnrun::modelio::evaluate_csv({}, *model, read, unknown.path),
                     StartsWith(unknown.path + ":3: class \"w\"") && Contains("x, y, z"));
 }

@@ -82,12 +82,12 @@ std::vector<std::int32_t> golden_labels(const json& golden) {
 
 double train_step(Model<double>& model, const Matrix<double>& x, const std::vector<std::int32_t>& labels,
                   bnrun::optim::Optimizer<double>& optimizer) {
-  const Matrix<double>& logits = model.forward(x, Mode::train);
+  const Matrix<double>& logits = model.forward({}, x, Mode::train);
   Matrix<double> gradient(logits.rows, logits.cols);
   const double loss =
       bnrun::kernels::softmax_cross_entropy(logits.data(), labels.data(), logits.rows, logits.cols, gradient.data());
-  model.backward(x, gradient);
-  optimizer.step(model.parameters());
+  model.backward({}, x, gradient);
+  optimizer.step({}, model.parameters());
   return loss;
 }
 
@@ -111,11 +111,11 @@ void check_three_steps(const json& golden, const bnrun::optim::OptimizerSettings
                 flatten(golden["after_3_steps"][biased ? "running_var_biased" : "running_var_unbiased"]),
                 "running variance");
     if (biased) {
-      Matrix<double> probabilities = model.forward(x, Mode::inference);
+      Matrix<double> probabilities = model.forward({}, x, Mode::inference);
       const double loss =
           bnrun::kernels::softmax_cross_entropy<double>(probabilities.data(), labels.data(), 6, 3, nullptr);
       CHECK(loss == Approx(golden["inference_loss"].get<double>()).epsilon(tolerance));
-      model.to_probabilities(probabilities);
+      model.to_probabilities({}, probabilities);
       check_close(probabilities.values, flatten(golden["inference_probabilities"]), "inference probabilities");
     }
   }
@@ -128,13 +128,13 @@ TEST_CASE("loss, logits and every parameter gradient match PyTorch on the golden
   Model<double> model = golden_model(golden, bnrun::nn::RunningVariance::biased);
   const Matrix<double> x = golden_inputs(golden);
   const auto labels = golden_labels(golden);
-  const Matrix<double>& logits = model.forward(x, Mode::train);
+  const Matrix<double>& logits = model.forward({}, x, Mode::train);
   check_close(logits.values, flatten(golden["initial"]["logits"]), "logits");
   Matrix<double> gradient(logits.rows, logits.cols);
   const double loss =
       bnrun::kernels::softmax_cross_entropy(logits.data(), labels.data(), logits.rows, logits.cols, gradient.data());
   CHECK(loss == Approx(golden["initial"]["loss"].get<double>()).epsilon(tolerance));
-  model.backward(x, gradient);
+  model.backward({}, x, gradient);
   const char* names[] = {"W1", "b1", "gamma", "beta", "W2", "b2"};
   auto parameters = model.parameters();
   for (std::size_t k = 0; k < 6; ++k)

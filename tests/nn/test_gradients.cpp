@@ -33,7 +33,7 @@ Matrix<double> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t s
 // Mean softmax cross-entropy of the model's training-mode forward on (x, labels).
 double training_loss(Model<double>& model, const Matrix<double>& x, const std::vector<std::int32_t>& labels,
                      Matrix<double>* logits_gradient = nullptr) {
-  const Matrix<double>& logits = model.forward(x, Mode::train);
+  const Matrix<double>& logits = model.forward({}, x, Mode::train);
   if (logits_gradient) logits_gradient->reshape(logits.rows, logits.cols);
   if (model.output_activation() == Activation::sigmoid)
     return bnrun::kernels::sigmoid_binary_cross_entropy(logits.data(), labels.data(), logits.rows,
@@ -56,7 +56,7 @@ void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std:
 
   Matrix<double> logits_gradient;
   training_loss(model, x, labels, &logits_gradient);
-  model.backward(x, logits_gradient);
+  model.backward({}, x, logits_gradient);
   for (auto& parameter : model.parameters()) {
     const std::vector<double> analytic = *parameter.gradients;
     const auto comparison = bnrun::testing::compare_with_finite_differences(
@@ -118,14 +118,14 @@ TEST_CASE("batchnorm input gradient matches finite differences when checked dire
   const Matrix<double> weights = random_matrix(5, 3, 19);  // loss = Σ weights ⊙ y, so dy = weights
   auto loss = [&] {
     Matrix<double> y;
-    layer.forward(x, y, Mode::train);
+    layer.forward({}, x, y, Mode::train);
     double total = 0;
     for (std::size_t k = 0; k < y.size(); ++k) total += weights.values[k] * y.values[k];
     return total;
   };
   Matrix<double> y, dx;
-  layer.forward(x, y, Mode::train);
-  layer.backward(x, y, weights, &dx);
+  layer.forward({}, x, y, Mode::train);
+  layer.backward({}, x, y, weights, &dx);
   const auto comparison = bnrun::testing::compare_with_finite_differences(x.values, dx.values, loss);
   CHECK(comparison.worst_relative_error <= tolerance);
 }

@@ -17,25 +17,17 @@ namespace {
 
 const std::string iris_config = std::string(BNRUN_SOURCE_DIR) + "/configs/iris_bn.json";
 
-// Restores the default threading after a test changed it.
-struct ThreadingGuard {
-  std::size_t minimum_work = bnrun::kernels::minimum_parallel_work();
-  ~ThreadingGuard() {
-    bnrun::kernels::set_thread_count(0);
-    bnrun::kernels::set_minimum_parallel_work(minimum_work);
-  }
-};
-
 // Trains iris_bn.json with `overrides`. With `split_every_kernel`, every kernel divides its work between the
 // threads however small the layer, so a thread-count test exercises every parallel loop.
+// threads 0: every core.
 std::vector<bnrun::train::ArmRun> run(const std::vector<std::string>& overrides, int threads,
                                           bool split_every_kernel = false) {
-  ThreadingGuard guard;
-  bnrun::kernels::set_thread_count(threads);
-  if (split_every_kernel) bnrun::kernels::set_minimum_parallel_work(1);
+  bnrun::train::ExperimentOptions options;
+  options.compute = bnrun::kernels::compute_with_threads(threads);
+  if (split_every_kernel) options.compute.minimum_parallel_work = 1;
   const auto config = bnrun::config::load_config(iris_config, overrides);
-  const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
-  return bnrun::train::run_experiment(config, data);
+  const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed, {.compute = options.compute});
+  return bnrun::train::run_experiment(config, data, {}, options);
 }
 
 bool same_bits(double a, double b) {

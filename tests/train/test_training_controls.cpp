@@ -39,7 +39,9 @@ struct IrisRun {
         recipe{bnrun::config::model_spec(config, data.feature_names.size(), variant), config.training,
                bnrun::config::effective_loss(config)} {}
 
-  RunResult train() const { return bnrun::train::train_and_test(recipe, data); }
+  RunResult train(const bnrun::kernels::Compute& compute = {}) const {
+    return bnrun::train::train_and_test(compute, recipe, data);
+  }
 };
 
 bnrun::config::EarlyStoppingConfig stopping(Monitor monitor, std::int64_t patience, double min_delta = 0.0) {
@@ -67,14 +69,6 @@ std::vector<float> model_numbers(bnrun::nn::Model<float>& model) {
   for (const auto& tensor : model.state()) numbers.insert(numbers.end(), tensor.values->begin(), tensor.values->end());
   return numbers;
 }
-
-struct ThreadingGuard {
-  std::size_t minimum_work = bnrun::kernels::minimum_parallel_work();
-  ~ThreadingGuard() {
-    bnrun::kernels::set_thread_count(0);
-    bnrun::kernels::set_minimum_parallel_work(minimum_work);
-  }
-};
 
 const std::vector<std::string> restoring_val_loss = {
     "training.epochs=300", "training.optimizer.learning_rate=0.01",
@@ -293,7 +287,7 @@ TEST_CASE("keep_model hands back the final model, which evaluates to the run's t
   iris.recipe.keep_model = true;
   const RunResult result = iris.train();
   REQUIRE(result.model != nullptr);
-  const auto again = bnrun::train::evaluate(*result.model, iris.data.test, iris.recipe.loss);
+  const auto again = bnrun::train::evaluate({}, *result.model, iris.data.test, iris.recipe.loss);
   CHECK(same_bits(again.loss, result.test->loss));
   CHECK(same_bits(again.accuracy, result.test->accuracy));
 }
@@ -320,10 +314,7 @@ TEST_CASE("early stopping, restore and schedules give bit-identical results for 
   overrides.push_back("model.layers[0].units=300");
   overrides.push_back("training.schedule={\"type\":\"cosine\",\"min_learning_rate\":0.001}");
   auto run_with = [&](int threads) {
-    ThreadingGuard guard;
-    bnrun::kernels::set_thread_count(threads);
-    bnrun::kernels::set_minimum_parallel_work(1);
-    return IrisRun(overrides).train();
+    return IrisRun(overrides).train({.threads = threads, .minimum_parallel_work = 1});
   };
   const RunResult one = run_with(1);
   const RunResult two = run_with(2);

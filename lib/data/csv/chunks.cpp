@@ -32,14 +32,14 @@ std::size_t worthwhile_chunk_count(std::size_t bytes, const ChunkLimits& limits)
   return std::min(bytes / std::max<std::size_t>(limits.minimum_chunk_bytes, 1), limits.threads);
 }
 
-// Calls work(chunk) for every chunk, the chunks shared out over the threads. The chunk count already weighed
-// the work against the cost of a thread, so each chunk is counted as worth one.
+// Calls work(chunk) for every chunk, each chunk on a thread of its own. The chunk count already weighed the
+// work against the cost of a thread and the thread budget (worthwhile_chunk_count).
 template <class Work>
 void for_each_chunk(std::vector<Chunk>& chunks, Work&& work) {
-  kernels::parallel_for_blocks(chunks.size(), kernels::minimum_parallel_work(),
-                               [&](std::size_t begin, std::size_t end) {
-                                 for (std::size_t i = begin; i < end; ++i) work(chunks[i]);
-                               });
+  const kernels::Compute compute{.threads = static_cast<int>(chunks.size()), .minimum_parallel_work = 1};
+  kernels::parallel_for_blocks(compute, chunks.size(), 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) work(chunks[i]);
+  });
 }
 
 // The first line start at or after `position`: just after a line feed. Lone CRs start lines too, but cutting

@@ -60,8 +60,8 @@ csv::RowReader row_reader_for(const CsvOptions& options, const csv::ColumnLayout
 }
 
 csv::ChunkLimits chunk_limits_for(const CsvOptions& options) {
-  return {static_cast<std::size_t>(options.threads > 0 ? options.threads : kernels::thread_count()),
-          options.minimum_chunk_bytes > 0 ? options.minimum_chunk_bytes : kernels::minimum_parallel_work()};
+  return {static_cast<std::size_t>(std::max(options.compute.threads, 1)),
+          std::max<std::size_t>(options.compute.minimum_parallel_work, 1)};
 }
 
 void validate_options(const CsvOptions& options, const Diagnostics& diagnostics) {

@@ -44,15 +44,15 @@ class ActivationLayer final : public Layer<T> {
   std::size_t output_width() const override { return width_; }
   Activation activation() const { return activation_; }
 
-  void forward(const Matrix<T>& input, Matrix<T>& output, Mode) override {
+  void forward(const Compute& compute, const Matrix<T>& input, Matrix<T>& output, Mode) override {
     output.reshape(input.rows, input.cols);
-    kernels::activation_forward(activation_, input.data(), output.data(), input.rows, input.cols);
+    kernels::activation_forward(compute, activation_, input.data(), output.data(), input.rows, input.cols);
   }
-  void backward(const Matrix<T>&, const Matrix<T>& output, const Matrix<T>& output_gradient,
+  void backward(const Compute& compute, const Matrix<T>&, const Matrix<T>& output, const Matrix<T>& output_gradient,
                 Matrix<T>* input_gradient) override {
     if (!input_gradient) return;
     input_gradient->reshape(output.rows, output.cols);
-    kernels::activation_backward(activation_, output.data(), output_gradient.data(), input_gradient->data(),
+    kernels::activation_backward(compute, activation_, output.data(), output_gradient.data(), input_gradient->data(),
                                  output.rows, output.cols);
   }
 

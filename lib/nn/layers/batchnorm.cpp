@@ -77,19 +77,19 @@ BatchNorm<T>::BatchNorm(std::string name, std::size_t features, const BatchNormS
       rstd_(features) {}
 
 template <class T>
-void BatchNorm<T>::forward(const Matrix<T>& input, Matrix<T>& output, Mode mode) {
+void BatchNorm<T>::forward(const Compute& compute, const Matrix<T>& input, Matrix<T>& output, Mode mode) {
   output.reshape(input.rows, features_);
   const T* gamma = spec_.scale ? gamma_.data() : nullptr;
   const T* beta = spec_.center ? beta_.data() : nullptr;
   const auto epsilon = static_cast<T>(spec_.epsilon);
   if (mode == Mode::inference) {
-    kernels::batchnorm_forward_inference(input.data(), input.rows, features_, gamma, beta, running_mean_.data(),
+    kernels::batchnorm_forward_inference(compute, input.data(), input.rows, features_, gamma, beta, running_mean_.data(),
                                          running_variance_.data(), epsilon, output.data());
     return;
   }
   x_hat_.reshape(input.rows, features_);
   kernels::batchnorm_forward_train(
-      input.data(), input.rows, features_, gamma, beta, epsilon,
+      compute, input.data(), input.rows, features_, gamma, beta, epsilon,
       {output.data(), x_hat_.data(), batch_mean_.data(), batch_variance_.data(), rstd_.data()});
   update_running_statistics(input.rows);
 }
@@ -108,13 +108,13 @@ void BatchNorm<T>::update_running_statistics(std::size_t rows) {
 }
 
 template <class T>
-void BatchNorm<T>::backward(const Matrix<T>& input, const Matrix<T>&, const Matrix<T>& output_gradient,
-                            Matrix<T>* input_gradient) {
+void BatchNorm<T>::backward(const Compute& compute, const Matrix<T>& input, const Matrix<T>&,
+                            const Matrix<T>& output_gradient, Matrix<T>* input_gradient) {
   // As the first layer, BN's dx is not needed but the kernel computes it anyway (it is one cheap pass).
   Matrix<T>& dx = input_gradient ? *input_gradient : unused_input_gradient_;
   dx.reshape(input.rows, features_);
   kernels::batchnorm_backward(
-      output_gradient.data(), x_hat_.data(), rstd_.data(), spec_.scale ? gamma_.data() : nullptr, input.rows, features_,
+      compute, output_gradient.data(), x_hat_.data(), rstd_.data(), spec_.scale ? gamma_.data() : nullptr, input.rows, features_,
       dx.data(), spec_.scale ? gamma_gradient_.data() : nullptr, spec_.center ? beta_gradient_.data() : nullptr);
 }
 

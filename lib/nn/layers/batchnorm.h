@@ -54,9 +54,9 @@ class BatchNorm final : public Layer<T> {
   std::string_view kind() const override { return BatchNormSpec::type; }
   std::size_t input_width() const override { return features_; }
   std::size_t output_width() const override { return features_; }
-  void forward(const Matrix<T>& input, Matrix<T>& output, Mode mode) override;
-  void backward(const Matrix<T>& input, const Matrix<T>& output, const Matrix<T>& output_gradient,
-                Matrix<T>* input_gradient) override;
+  void forward(const Compute& compute, const Matrix<T>& input, Matrix<T>& output, Mode mode) override;
+  void backward(const Compute& compute, const Matrix<T>& input, const Matrix<T>& output,
+                const Matrix<T>& output_gradient, Matrix<T>* input_gradient) override;
   std::vector<Parameter<T>> parameters() override;
   std::vector<StateTensor<T>> state() override;
 

@@ -71,32 +71,32 @@ Dense<T>::Dense(std::string name, std::size_t inputs, const DenseSpec& spec)
       kernel_transposed_(kernel_.size()) {}
 
 template <class T>
-void Dense<T>::forward(const Matrix<T>& input, Matrix<T>& output, Mode) {
+void Dense<T>::forward(const Compute& compute, const Matrix<T>& input, Matrix<T>& output, Mode) {
   output.reshape(input.rows, spec_.units);
-  kernels::matmul(input.data(), kernel_.data(), output.data(), input.rows, inputs_, spec_.units);
-  if (spec_.use_bias) kernels::add_row_vector(output.data(), bias_.data(), input.rows, spec_.units);
+  kernels::matmul(compute, input.data(), kernel_.data(), output.data(), input.rows, inputs_, spec_.units);
+  if (spec_.use_bias) kernels::add_row_vector(compute, output.data(), bias_.data(), input.rows, spec_.units);
   if (spec_.activation != Activation::linear)
-    kernels::activation_forward(spec_.activation, output.data(), output.data(), input.rows, spec_.units);
+    kernels::activation_forward(compute, spec_.activation, output.data(), output.data(), input.rows, spec_.units);
 }
 
 template <class T>
-void Dense<T>::backward(const Matrix<T>& input, const Matrix<T>& output, const Matrix<T>& output_gradient,
-                        Matrix<T>* input_gradient) {
+void Dense<T>::backward(const Compute& compute, const Matrix<T>& input, const Matrix<T>& output,
+                        const Matrix<T>& output_gradient, Matrix<T>* input_gradient) {
   const std::size_t rows = input.rows;
   // Without an activation, d(loss)/d(xW + b) is the output gradient itself: no copy.
   const T* dz = output_gradient.data();
   if (spec_.activation != Activation::linear) {
     pre_activation_gradient_.reshape(rows, spec_.units);
-    kernels::activation_backward(spec_.activation, output.data(), output_gradient.data(),
+    kernels::activation_backward(compute, spec_.activation, output.data(), output_gradient.data(),
                                  pre_activation_gradient_.data(), rows, spec_.units);
     dz = pre_activation_gradient_.data();
   }
-  kernels::matmul_transposed_a(input.data(), dz, kernel_gradient_.data(), rows, inputs_, spec_.units);
-  if (spec_.use_bias) kernels::column_sums(dz, bias_gradient_.data(), rows, spec_.units);
+  kernels::matmul_transposed_a(compute, input.data(), dz, kernel_gradient_.data(), rows, inputs_, spec_.units);
+  if (spec_.use_bias) kernels::column_sums(compute, dz, bias_gradient_.data(), rows, spec_.units);
   if (input_gradient) {
     input_gradient->reshape(rows, inputs_);
-    kernels::transpose(kernel_.data(), kernel_transposed_.data(), inputs_, spec_.units);
-    kernels::matmul(dz, kernel_transposed_.data(), input_gradient->data(), rows, spec_.units, inputs_);
+    kernels::transpose(compute, kernel_.data(), kernel_transposed_.data(), inputs_, spec_.units);
+    kernels::matmul(compute, dz, kernel_transposed_.data(), input_gradient->data(), rows, spec_.units, inputs_);
   }
 }
 

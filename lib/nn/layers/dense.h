@@ -47,9 +47,9 @@ class Dense final : public Layer<T> {
   std::string_view kind() const override { return DenseSpec::type; }
   std::size_t input_width() const override { return inputs_; }
   std::size_t output_width() const override { return spec_.units; }
-  void forward(const Matrix<T>& input, Matrix<T>& output, Mode mode) override;
-  void backward(const Matrix<T>& input, const Matrix<T>& output, const Matrix<T>& output_gradient,
-                Matrix<T>* input_gradient) override;
+  void forward(const Compute& compute, const Matrix<T>& input, Matrix<T>& output, Mode mode) override;
+  void backward(const Compute& compute, const Matrix<T>& input, const Matrix<T>& output,
+                const Matrix<T>& output_gradient, Matrix<T>* input_gradient) override;
   std::vector<Parameter<T>> parameters() override;
 
   Activation activation() const { return spec_.activation; }

@@ -1,0 +1,160 @@
+#include "command_line.h"
+
+#include <fmt/format.h>
+
+#include "experiment/arms.h"
+
+namespace bnrun::app {
+
+namespace {
+
+// "bn, no_bn": the arm kinds, for --help.
+std::string arm_kinds_text() {
+  std::string text;
+  for (const auto& kind : experiment::arm_kinds()) text += fmt::format("{}{}", text.empty() ? "" : ", ", kind.name);
+  return text;
+}
+
+}  // namespace
+
+Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
+  app.name("bnrun");
+  app.description(
+      "bnrun: train an MLP with and without BatchNorm from one JSON config, from the same seed, and compare them;\n"
+      "over many seeds and sweeps of any config key when asked. Prints a table on stdout, logs on stderr.\n"
+      "Exit codes: 0 ok, 2 bad command line / config / data, or a run that failed or diverged; 1 internal error.");
+  app.set_version_flag("--version", BNRUN_VERSION);
+  app.footer(
+      "\nExamples:\n"
+      "  bnrun -c configs/iris_bn.json                         train bn and no_bn, print the comparison\n"
+      "  bnrun -c configs/iris_bn.json -o out/iris             ... and write results.json, report.md, plots\n"
+      "  bnrun -c configs/iris_bn.json --seeds 10 -o out/seeds mean ± std over 10 seeds, paired bn - no_bn\n"
+      "  bnrun -c configs/iris_bn.json --sweep training.batch_size=8,32 --sweep "
+      "training.optimizer.learning_rate=0.001,0.01 \\\n"
+      "        --seeds 5 -j 2 -o out/grid                      a 2 × 2 grid, 5 seeds each, two runs at a time\n"
+      "  bnrun -c configs/iris_bn.json --set training.seed=7 --set model.layers[1].momentum=0.9\n"
+      "  bnrun -c configs/iris_bn.json --seeds 5 --set 'experiment.arms=[\"bn\",\"no_bn\",{\"name\":\"bn_m09\",\"kind\":\"bn\","
+      "\"momentum\":0.9}]'\n"
+      "                                                        a third arm, paired against no_bn like bn\n"
+      "  bnrun -c configs/iris_bn.json -o out/m --save-model   ... then: bnrun eval --model out/m/model_bn.json --data "
+      "out/m/test.csv\n"
+      "  bnrun compare out/iris out/grid                       one table, only the settings that differ\n"
+      "  bnrun validate -c configs/iris_bn.json                print the resolved config\n"
+      "  bnrun summary -c configs/iris_bn.json                 layer table with parameter counts");
+  Options& options = line.options;
+  app.add_option("-c,--config", options.config_path, "JSON experiment config (see configs/ and docs/CONFIG.md)")
+      ->type_name("FILE");
+  app.add_option("-o,--output", options.output_directory,
+                 "folder for the results: results.json, history, report.md, plots/; with seeds or a sweep one "
+                 "folder per run plus summary.json, summary.csv")
+      ->type_name("DIR");
+  app.add_option("-s,--set", options.overrides,
+                 "override a config key, e.g. --set training.batch_size=64 --set model.layers[1].momentum=0.9")
+      ->type_name("KEY=VALUE")
+      ->take_last()
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--sweep", options.sweeps,
+                 "run every value of a config key, e.g. --sweep training.batch_size=8,16,32; repeat for a grid "
+                 "(the product); adds to the config's \"sweep\" section")
+      ->type_name("KEY=V1,V2,...")
+      ->take_last()
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--seeds", options.seeds,
+                 "run each setting with N seeds (training.seed, +1, ...) or the listed ones (1,5,9); reports mean ± "
+                 "std and the paired bn - no_bn difference with a 95 % interval")
+      ->type_name("N|S1,S2,...");
+  app.add_option("-j,--jobs", options.jobs, "train this many runs at once; they share the threads (default 1)")
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--dry-run", options.dry_run, "list the runs a sweep or seed list expands to; train nothing");
+  app.add_flag("--overwrite", options.overwrite, "replace the results in an existing --output folder");
+  app.add_flag("--resume", options.resume, "keep the finished runs in --output and run only the missing ones");
+  app.add_flag("--save-model", options.save_model,
+               "also write model_<arm>.json (weights, BN statistics, scaler, labels) and the test rows (test.csv)");
+  app.add_option("--init-from", options.init_from,
+                 "start every arm from the weights in this model file instead of the seeded initialization")
+      ->type_name("MODEL");
+  app.add_option("--arms", options.arms,
+                 "the arms to train, by name: the config's (experiment.arms) or an arm kind (" + arm_kinds_text() +
+                     "); default: the config's arms")
+      ->delimiter(',')
+      ->type_name("A,B,...");
+  app.add_option("--variant", options.variant, "bn, no_bn or both: the same as --arms bn, --arms no_bn, --arms bn,no_bn")
+      ->check(CLI::IsMember({"bn", "no_bn", "both"}))
+      ->excludes("--arms");
+  app.add_option("-t,--threads", options.threads, "threads in all (default: every core); results do not depend on it")
+      ->check(CLI::Range(1, 1024));
+  app.add_flag("-q,--quiet", options.quiet, "print only the result table and errors");
+  app.add_flag("-v,--verbose", options.verbose, "log every epoch");
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error, critical or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  validate_ = app.add_subcommand("validate", "check a config and print it with every default filled in; trains nothing");
+  summary_ = app.add_subcommand("summary", "print each arm's layers, output shapes and parameter counts");
+  predict_ = app.add_subcommand("predict", "predict a CSV's rows with a saved model (--save-model)");
+  predict_->add_option("-m,--model", line.predict.model_path, "model file written by --save-model")
+      ->type_name("MODEL")
+      ->required();
+  predict_->add_option("-d,--data", line.predict.data_path, "CSV with the model's feature columns (by name)")
+      ->type_name("CSV")
+      ->required();
+  predict_
+      ->add_option("-o,--output", line.predict.output_path,
+                   "write the predictions here (default: stdout): row,predicted,p_<class>...")
+      ->type_name("CSV");
+  eval_ = app.add_subcommand("eval", "test accuracy and loss of a saved model on a labelled CSV");
+  eval_->add_option("-m,--model", line.eval.model_path, "model file written by --save-model")
+      ->type_name("MODEL")
+      ->required();
+  eval_->add_option("-d,--data", line.eval.data_path, "CSV with the feature columns and the target column")
+      ->type_name("CSV")
+      ->required();
+  eval_->add_flag("--json", line.eval.json, "print {\"accuracy\", \"loss\"} as JSON with full precision");
+  compare_ = app.add_subcommand("compare", "one table across finished runs, showing the settings that differ");
+  compare_->add_option("paths", line.compare_paths, "output folders (or results files) of earlier runs")
+      ->type_name("DIR")
+      ->required();
+  claims_ = app.add_subcommand(
+      "claims",
+      "run claim configs (configs/claims/*.json; -o default out/claims) and write a document with the "
+      "numbers, plots and a verdict per claim");
+  claims_->add_option("configs", line.claims.configs, "claim configs: studies with a \"claim\" section")
+      ->type_name("CONFIG")
+      ->required();
+  claims_
+      ->add_option("--doc", line.claims.document, "the markdown document to write (plots go beside it, in claims/)")
+      ->type_name("FILE");
+  for (auto* subcommand : {validate_, summary_, predict_, eval_, compare_, claims_}) subcommand->fallthrough();
+  app.require_subcommand(0, 1);
+  app.failure_message([](const CLI::App*, const CLI::Error& error) {
+    return fmt::format("error: {} (see bnrun --help)\n", error.what());
+  });
+}
+
+Command Subcommands::chosen() const {
+  if (validate_->parsed()) return Command::validate;
+  if (summary_->parsed()) return Command::summary;
+  if (predict_->parsed()) return Command::predict;
+  if (eval_->parsed()) return Command::eval;
+  if (compare_->parsed()) return Command::compare;
+  if (claims_->parsed()) return Command::claims;
+  return Command::train;
+}
+
+std::string quoted_command_line(int argc, char** argv) {
+  std::string text;
+  for (int i = 0; i < argc; ++i) {
+    std::string argument = i == 0 ? "bnrun" : argv[i];
+    const bool plain = !argument.empty() && argument.find_first_of(" \t\"'[]{}$*?;&|<>()\\") == std::string::npos;
+    if (!plain) {
+      std::string escaped = "'";
+      for (const char c : argument) escaped += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      argument = escaped + "'";
+    }
+    text += (i == 0 ? "" : " ") + argument;
+  }
+  return text;
+}
+
+}  // namespace bnrun::app

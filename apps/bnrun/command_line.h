@@ -1,0 +1,74 @@
+// bnrun's options and subcommands, as CLI11 sees them: what each flag means and fills in. main.cpp decides
+// what to do with them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace bnrun::app {
+
+struct Options {
+  std::string config_path;
+  std::string output_directory;
+  std::vector<std::string> overrides;
+  std::vector<std::string> sweeps;
+  std::string seeds;
+  std::string variant;
+  std::vector<std::string> arms;
+  int threads = 0;  // 0: kernels::available_threads()
+  int jobs = 1;
+  bool dry_run = false;
+  bool overwrite = false;
+  bool resume = false;
+  bool save_model = false;
+  std::string init_from;
+  bool quiet = false;
+  bool verbose = false;
+  std::string log_level;
+  std::string command_line;  // as typed, quoted for a shell (report.md)
+};
+
+struct ModelOptions {
+  std::string model_path;
+  std::string data_path;
+  std::string output_path;
+  bool json = false;
+};
+
+struct ClaimsOptions {
+  std::vector<std::string> configs;
+  std::string document = "docs/CLAIMS.md";
+};
+
+enum class Command { train, validate, summary, predict, eval, compare, claims };
+
+struct CommandLine {
+  Options options;
+  ModelOptions predict;
+  ModelOptions eval;
+  std::vector<std::string> compare_paths;
+  ClaimsOptions claims;
+};
+
+// Declares every option and subcommand of `app`, each filling its field of `line` when parsed. Returns what
+// tells the subcommands apart after parsing.
+class Subcommands {
+ public:
+  Subcommands(CLI::App& app, CommandLine& line);
+  // The subcommand given, or train when there is none.
+  Command chosen() const;
+
+ private:
+  CLI::App* validate_;
+  CLI::App* summary_;
+  CLI::App* predict_;
+  CLI::App* eval_;
+  CLI::App* compare_;
+  CLI::App* claims_;
+};
+
+// argv as one line a shell would run again ("bnrun" for argv[0]; arguments quoted where needed).
+std::string quoted_command_line(int argc, char** argv);
+
+}  // namespace bnrun::app
