@@ -9,6 +9,21 @@
 
 namespace bnrun::config {
 
+using data::DatasetConfig;
+using train::ConstantSchedule;
+using train::CosineSchedule;
+using train::EarlyStoppingConfig;
+using train::Loss;
+using train::loss_name;
+using train::loss_names;
+using train::Monitor;
+using train::monitor_name;
+using train::monitor_names;
+using train::monitors_validation;
+using train::Schedule;
+using train::StepSchedule;
+using train::TrainingConfig;
+
 namespace {
 
 using nlohmann::json;
@@ -277,18 +292,6 @@ ordered_json early_stopping_to_json(const std::optional<EarlyStoppingConfig>& ea
 
 }  // namespace
 
-std::string_view loss_name(Loss loss) {
-  return name_in(loss_names, loss);
-}
-
-std::string_view monitor_name(Monitor monitor) {
-  return name_in(monitor_names, monitor);
-}
-
-bool monitors_validation(Monitor monitor) {
-  return monitor == Monitor::val_loss || monitor == Monitor::val_accuracy;
-}
-
 Config parse_config(const json& document, const std::string& base_directory, const std::string& default_name) {
   ObjectReader reader(document, "");
   Config config;
@@ -389,6 +392,18 @@ const experiment::ArmSpec* ExperimentConfig::arm(std::string_view name) const {
 
 nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm) {
   return experiment::arm_model(arm, nn::ModelSpec{feature_count, config.layers});
+}
+
+std::vector<train::Arm> arm_recipes(const Config& config, std::size_t feature_count) {
+  std::vector<train::Arm> arms;
+  for (const auto& arm : config.experiment.arms) {
+    train::TrainingRecipe recipe;
+    recipe.model = model_spec(config, feature_count, arm);
+    recipe.training = config.training;
+    recipe.loss = effective_loss(config);
+    arms.push_back({arm.name, std::move(recipe)});
+  }
+  return arms;
 }
 
 }  // namespace bnrun::config

@@ -224,7 +224,7 @@ void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) 
       features(i, j) = static_cast<float>((features(i, j) - standardizer.mean[j]) / standardizer.scale[j]);
 }
 
-PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed,
+PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
                           const PrepareOptions& prepare_options) {
   const CsvOptions options{.delimiter = dataset.delimiter,
                            .target_column = dataset.target,

@@ -14,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
+#include "data/dataset_config.h"
+#include "kernels/parallel.h"
 #include "nn/matrix.h"
 
 namespace bnrun::data {
@@ -49,7 +50,7 @@ struct PrepareOptions {
   kernels::Compute compute = {};
 };
 
-PreparedData prepare_data(const config::DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options = {});
+PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options = {});
 
 // x ← (x − mean) / scale per column, in double, rounded once to float. Training and every later use of a saved
 // model (predict, eval) go through this one function, so the same rows always give the same floats.

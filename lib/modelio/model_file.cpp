@@ -215,8 +215,8 @@ void read_document(const json& document, ModelFile& file) {
   metadata.arm = reader.required_string("variant");
   metadata.seed = static_cast<std::uint64_t>(reader.required_integer("seed", 0));
   metadata.loss = required_enum(
-      reader, "loss", std::array{config::Loss::sparse_categorical_crossentropy, config::Loss::binary_crossentropy},
-      config::loss_name);
+      reader, "loss", std::array{train::Loss::sparse_categorical_crossentropy, train::Loss::binary_crossentropy},
+      train::loss_name);
 
   file.spec.inputs = static_cast<std::size_t>(reader.required_integer("inputs", 1, nn::max_layer_width));
   const json& layers = required_array(reader, "layers");
@@ -238,7 +238,7 @@ void read_document(const json& document, ModelFile& file) {
 // The classes and the loss must fit the output layer, or predictions would index past the class names.
 void check_output(const ModelFile& file, const nn::Model<float>& model) {
   const ModelMetadata& metadata = file.metadata;
-  if (metadata.loss == config::Loss::binary_crossentropy) {
+  if (metadata.loss == train::Loss::binary_crossentropy) {
     if (model.output_activation() != nn::Activation::sigmoid || model.output_width() != 1)
       throw KeyPathError("loss", "binary_crossentropy needs an output layer of one sigmoid unit");
     if (metadata.class_names.size() != 2)
@@ -288,7 +288,7 @@ void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<fl
                                  {"bnrun_version", BNRUN_VERSION},
                                  {"variant", metadata.arm},
                                  {"seed", metadata.seed},
-                                 {"loss", config::loss_name(metadata.loss)},
+                                 {"loss", train::loss_name(metadata.loss)},
                                  {"inputs", spec.inputs},
                                  {"layers", std::move(layers)},
                                  {"features", metadata.feature_names},

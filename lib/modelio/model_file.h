@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
+#include "train/training_config.h"
 #include "data/dataset.h"
 #include "nn/model.h"
 #include "nn/spec.h"
@@ -34,7 +34,7 @@ inline constexpr std::int64_t model_format_version = 1;
 struct ModelMetadata {
   std::string arm = "bn";  // the arm that trained it (written as "variant", as before there were arms)
   std::uint64_t seed = 0;
-  config::Loss loss = config::Loss::sparse_categorical_crossentropy;
+  train::Loss loss = train::Loss::sparse_categorical_crossentropy;
   std::vector<std::string> feature_names;
   std::string target;
   std::vector<std::string> class_names;

@@ -163,7 +163,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   experiment_options.should_stop = options.should_stop;
   if (initial_model)
     experiment_options.initialize = [&](nn::Model<float>& model) { modelio::initialize_from(*initial_model, model); };
-  const auto runs = train::run_experiment(config, data, experiment_observer, experiment_options);
+  const auto runs = train::run_experiment(config::arm_recipes(config, data.feature_names.size()), data, experiment_observer, experiment_options);
 
   const report::ExperimentReport report{
       config, data, runs, report::current_environment(compute.threads, kernels::matmul_backend_description(compute.matmul)), load_seconds};

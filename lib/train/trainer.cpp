@@ -28,24 +28,24 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Mean loss over the rows, and d(loss)/d(logits) when `logits_gradient` is not null.
-double batch_loss(config::Loss loss, const Matrix<float>& logits, const std::int32_t* labels,
+double batch_loss(Loss loss, const Matrix<float>& logits, const std::int32_t* labels,
                   Matrix<float>* logits_gradient) {
   float* gradient = nullptr;
   if (logits_gradient) {
     logits_gradient->reshape(logits.rows, logits.cols);
     gradient = logits_gradient->data();
   }
-  if (loss == config::Loss::binary_crossentropy)
+  if (loss == Loss::binary_crossentropy)
     return kernels::sigmoid_binary_cross_entropy(logits.data(), labels, logits.rows, gradient);
   return kernels::softmax_cross_entropy(logits.data(), labels, logits.rows, logits.cols, gradient);
 }
 
-std::size_t count_correct(config::Loss loss, const Matrix<float>& logits, const std::int32_t* labels) {
+std::size_t count_correct(Loss loss, const Matrix<float>& logits, const std::int32_t* labels) {
   std::size_t correct = 0;
   for (std::size_t i = 0; i < logits.rows; ++i) {
     const float* row = logits.row(i);
     std::int32_t predicted = 0;
-    if (loss == config::Loss::binary_crossentropy) {
+    if (loss == Loss::binary_crossentropy) {
       predicted = row[0] > 0.0f ? 1 : 0;
     } else {
       for (std::size_t j = 1; j < logits.cols; ++j)
@@ -102,19 +102,19 @@ void restore(const std::vector<std::vector<float>*>& tensors, const std::vector<
 }
 
 // The config checks validation_fraction; this catches a fraction so small that it leaves no rows.
-void require_monitored_data(const config::TrainingConfig& training, const data::PreparedData& data) {
-  if (training.early_stopping && config::monitors_validation(training.early_stopping->monitor) &&
+void require_monitored_data(const TrainingConfig& training, const data::PreparedData& data) {
+  if (training.early_stopping && monitors_validation(training.early_stopping->monitor) &&
       data.validation.rows() == 0)
     throw UserError(
         fmt::format("training.early_stopping.monitor: \"{}\" needs validation rows, but the validation "
                     "split is empty; raise dataset.validation_fraction",
-                    config::monitor_name(training.early_stopping->monitor)));
+                    monitor_name(training.early_stopping->monitor)));
 }
 
 }  // namespace
 
 Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
-                    config::Loss loss) {
+                    Loss loss) {
   double total_loss = 0.0;
   std::size_t correct = 0;
   Matrix<float> batch;
@@ -131,9 +131,9 @@ Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, co
   return {total_loss / rows, static_cast<double>(correct) / rows};
 }
 
-EarlyStopping::EarlyStopping(const config::EarlyStoppingConfig& settings)
-    : higher_is_better_(settings.monitor == config::Monitor::val_accuracy ||
-                        settings.monitor == config::Monitor::train_accuracy),
+EarlyStopping::EarlyStopping(const EarlyStoppingConfig& settings)
+    : higher_is_better_(settings.monitor == Monitor::val_accuracy ||
+                        settings.monitor == Monitor::train_accuracy),
       patience_(settings.patience),
       min_delta_(settings.min_delta) {}
 
@@ -151,26 +151,26 @@ bool EarlyStopping::update(double value) {
   return improved;
 }
 
-double monitored_value(config::Monitor monitor, const EpochRecord& record) {
+double monitored_value(Monitor monitor, const EpochRecord& record) {
   const double missing = std::numeric_limits<double>::quiet_NaN();
   switch (monitor) {
-    case config::Monitor::val_loss:
+    case Monitor::val_loss:
       return record.validation ? record.validation->loss : missing;
-    case config::Monitor::val_accuracy:
+    case Monitor::val_accuracy:
       return record.validation ? record.validation->accuracy : missing;
-    case config::Monitor::train_loss:
+    case Monitor::train_loss:
       return record.train_loss;
-    case config::Monitor::train_accuracy:
+    case Monitor::train_accuracy:
       return record.train_accuracy;
   }
   return missing;
 }
 
-double scheduled_learning_rate(const config::TrainingConfig& training, std::int64_t epoch) {
+double scheduled_learning_rate(const TrainingConfig& training, std::int64_t epoch) {
   const double base = optim::learning_rate_of(training.optimizer);
-  if (const auto* step = std::get_if<config::StepSchedule>(&training.schedule))
+  if (const auto* step = std::get_if<StepSchedule>(&training.schedule))
     return base * std::pow(step->factor, static_cast<double>((epoch - 1) / step->every_epochs));
-  if (const auto* cosine = std::get_if<config::CosineSchedule>(&training.schedule)) {
+  if (const auto* cosine = std::get_if<CosineSchedule>(&training.schedule)) {
     // lr − (lr − min)·(1 − cos)/2 rather than min + (lr − min)·(1 + cos)/2: equal, but exactly lr in epoch 1.
     const double angle = std::numbers::pi * static_cast<double>(epoch - 1) / static_cast<double>(training.epochs);
     return base - (base - cosine->min_learning_rate) * (1.0 - std::cos(angle)) / 2.0;
@@ -180,7 +180,7 @@ double scheduled_learning_rate(const config::TrainingConfig& training, std::int6
 
 RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& recipe, const data::PreparedData& data,
                          const EpochObserver& on_epoch) {
-  const config::TrainingConfig& training = recipe.training;
+  const TrainingConfig& training = recipe.training;
   require_monitored_data(training, data);
   auto model = std::make_shared<nn::Model<float>>(recipe.model, training.seed);
   if (recipe.initialize) recipe.initialize(*model);

@@ -21,10 +21,11 @@
 #include <optional>
 #include <vector>
 
-#include "config/config.h"
 #include "core/names.h"
 #include "data/dataset.h"
+#include "kernels/parallel.h"
 #include "nn/model.h"
+#include "train/training_config.h"
 
 namespace bnrun::train {
 
@@ -80,8 +81,8 @@ struct RunResult {
 
 struct TrainingRecipe {
   nn::ModelSpec model;
-  config::TrainingConfig training;
-  config::Loss loss = config::Loss::sparse_categorical_crossentropy;
+  TrainingConfig training;
+  Loss loss = Loss::sparse_categorical_crossentropy;
   // Called once on the freshly built model, before training (e.g. to load weights from a model file).
   std::function<void(nn::Model<float>&)> initialize = {};
   bool keep_model = false;  // hand the trained model back in RunResult::model
@@ -94,7 +95,7 @@ using EpochObserver = std::function<void(const EpochRecord&)>;
 // Keras' EarlyStopping decision, fed one monitored value per epoch. NaN never improves.
 class EarlyStopping {
  public:
-  explicit EarlyStopping(const config::EarlyStoppingConfig& settings);
+  explicit EarlyStopping(const EarlyStoppingConfig& settings);
   // Records the next epoch's value; true when it beats the best so far by more than min_delta.
   bool update(double value);
   // `patience` epochs in a row without improvement.
@@ -112,10 +113,10 @@ class EarlyStopping {
 };
 
 // The value `monitor` names in an epoch's record; NaN when the record has no validation for a val_* monitor.
-double monitored_value(config::Monitor monitor, const EpochRecord& record);
+double monitored_value(Monitor monitor, const EpochRecord& record);
 
 // The learning rate of epoch `epoch` (1-based) under training.schedule, from the optimizer's learning_rate.
-double scheduled_learning_rate(const config::TrainingConfig& training, std::int64_t epoch);
+double scheduled_learning_rate(const TrainingConfig& training, std::int64_t epoch);
 
 // Builds the model from `recipe.model` with `recipe.training.seed`, trains it on data.train (validating on
 // data.validation after each epoch when it has rows) and evaluates the final model on data.test, every kernel
@@ -126,6 +127,6 @@ RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& 
 
 // Inference-mode loss and accuracy of `model` on `split`.
 Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
-                    config::Loss loss);
+                    Loss loss);
 
 }  // namespace bnrun::train

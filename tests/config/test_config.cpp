@@ -101,11 +101,11 @@ TEST_CASE("early stopping and schedule settings are read with their types", "[co
   apply_override(document, R"(training.schedule={"type":"step","every_epochs":5,"factor":0.5})");
   const Config config = parse(document);
   REQUIRE(config.training.early_stopping.has_value());
-  CHECK(config.training.early_stopping->monitor == bnrun::config::Monitor::val_accuracy);
+  CHECK(config.training.early_stopping->monitor == bnrun::train::Monitor::val_accuracy);
   CHECK(config.training.early_stopping->patience == 3);
   CHECK(config.training.early_stopping->min_delta == 0.01);
   CHECK(config.training.early_stopping->restore_best);
-  const auto& step = std::get<bnrun::config::StepSchedule>(config.training.schedule);
+  const auto& step = std::get<bnrun::train::StepSchedule>(config.training.schedule);
   CHECK(step.every_epochs == 5);
   CHECK(step.factor == 0.5);
   apply_override(document, "training.early_stopping=null");

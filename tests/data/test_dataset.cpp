@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "data/dataset.h"
 
-using bnrun::config::DatasetConfig;
+using bnrun::data::DatasetConfig;
 using bnrun::data::prepare_data;
 using Catch::Matchers::Contains;
 

@@ -28,7 +28,7 @@
 #include "train/trainer.h"
 
 using bnrun::UserError;
-using bnrun::config::Loss;
+using bnrun::train::Loss;
 using bnrun::experiment::ArmSpec;
 using bnrun::modelio::ModelFile;
 using bnrun::modelio::ModelMetadata;

@@ -27,7 +27,7 @@ std::vector<bnrun::train::ArmRun> run(const std::vector<std::string>& overrides,
   if (split_every_kernel) options.compute.minimum_parallel_work = 1;
   const auto config = bnrun::config::load_config(iris_config, overrides);
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed, {.compute = options.compute});
-  return bnrun::train::run_experiment(config, data, {}, options);
+  return bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size()), data, {}, options);
 }
 
 bool same_bits(double a, double b) {

@@ -16,7 +16,7 @@
 #include "train/experiment.h"
 #include "train/trainer.h"
 
-using bnrun::config::Monitor;
+using bnrun::train::Monitor;
 using bnrun::train::EarlyStopping;
 using bnrun::train::RunResult;
 using bnrun::train::RunStatus;
@@ -44,7 +44,7 @@ struct IrisRun {
   }
 };
 
-bnrun::config::EarlyStoppingConfig stopping(Monitor monitor, std::int64_t patience, double min_delta = 0.0) {
+bnrun::train::EarlyStoppingConfig stopping(Monitor monitor, std::int64_t patience, double min_delta = 0.0) {
   return {monitor, patience, min_delta, false};
 }
 
@@ -183,22 +183,22 @@ TEST_CASE("restore_best also restores when the epoch limit comes before patience
 }
 
 TEST_CASE("a step schedule multiplies the learning rate by factor every every_epochs epochs", "[controls]") {
-  bnrun::config::TrainingConfig training;
+  bnrun::train::TrainingConfig training;
   training.epochs = 5;
   training.optimizer = bnrun::optim::SgdSettings{0.1, 0.0, false};
-  training.schedule = bnrun::config::StepSchedule{2, 0.5};
+  training.schedule = bnrun::train::StepSchedule{2, 0.5};
   const std::vector<double> expected = {0.1, 0.1, 0.05, 0.05, 0.025};
   for (std::int64_t epoch = 1; epoch <= 5; ++epoch)
     CHECK(bnrun::train::scheduled_learning_rate(training, epoch) == expected[static_cast<std::size_t>(epoch - 1)]);
-  training.schedule = bnrun::config::ConstantSchedule{};
+  training.schedule = bnrun::train::ConstantSchedule{};
   CHECK(bnrun::train::scheduled_learning_rate(training, 5) == 0.1);
 }
 
 TEST_CASE("a cosine schedule starts at the learning rate and decays towards the minimum", "[controls]") {
-  bnrun::config::TrainingConfig training;
+  bnrun::train::TrainingConfig training;
   training.epochs = 10;
   training.optimizer = bnrun::optim::AdamSettings{0.1, 0.9, 0.999, 1e-7};
-  training.schedule = bnrun::config::CosineSchedule{0.01};
+  training.schedule = bnrun::train::CosineSchedule{0.01};
   CHECK(bnrun::train::scheduled_learning_rate(training, 1) == 0.1);
   CHECK(bnrun::train::scheduled_learning_rate(training, 6) == Approx(0.055).epsilon(1e-12));  // cos(π/2) = 0
   // Epoch 10 of 10: 0.01 + 0.09·(1 + cos(0.9π))/2.
@@ -229,7 +229,7 @@ TEST_CASE("a huge SGD learning rate ends as diverged with its epoch, and results
   const auto config = bnrun::config::load_config(
       iris_config, {"training.optimizer={\"name\":\"sgd\",\"learning_rate\":1e6}", "experiment.variants=[\"no_bn\"]"});
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
-  const auto runs = bnrun::train::run_experiment(config, data);
+  const auto runs = bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size()), data);
   REQUIRE(runs.size() == 1);
   const RunResult& result = runs[0].result;
   CHECK(result.status == RunStatus::diverged);
@@ -328,7 +328,7 @@ TEST_CASE("early stopping, restore and schedules give bit-identical results for 
 
 TEST_CASE("a validation monitor with an empty validation split is refused before training", "[controls]") {
   IrisRun iris({});
-  iris.recipe.training.early_stopping = bnrun::config::EarlyStoppingConfig{};
+  iris.recipe.training.early_stopping = bnrun::train::EarlyStoppingConfig{};
   iris.data.validation = bnrun::data::Split{};
   CHECK_THROWS_AS(iris.train(), bnrun::UserError);
   CHECK_THROWS_WITH(iris.train(), Catch::Matchers::Contains("training.early_stopping.monitor"));

@@ -1,0 +1,27 @@
+// Where a run's data comes from and how it is split and scaled: the "dataset" section of a config
+// (config/config.h parses it; data/dataset.h acts on it).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bnrun::data {
+
+struct DatasetConfig {
+  // Either one file split into train and test (`path`), or separate `train_path` and `test_path`.
+  std::string path;
+  std::string train_path;
+  std::string test_path;
+  std::string target;
+  std::vector<std::string> features;  // empty: every column but the target
+  char delimiter = ',';
+  bool standardize = true;
+  double test_fraction = 0.2;
+  double validation_fraction = 0.0;
+  bool stratify = false;
+  bool shuffle = true;
+
+  bool has_separate_test_file() const { return !train_path.empty(); }
+};
+
+}  // namespace bnrun::data
