@@ -1,6 +1,11 @@
 #include "core/cpu.h"
 
 #include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
 
 #include "core/names.h"
 
@@ -48,6 +53,27 @@ std::vector<Level> supported_levels() {
   for (const auto& [level, name] : level_names)
     if (level <= supported_level()) levels.push_back(level);
   return levels;
+}
+
+std::string processor_name() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  unsigned int registers[12] = {};
+  unsigned int highest = 0, unused = 0;
+  __cpuid(0x80000000u, highest, unused, unused, unused);
+  if (highest >= 0x80000004u) {
+    for (unsigned int leaf = 0; leaf < 3; ++leaf)
+      __cpuid(0x80000002u + leaf, registers[4 * leaf], registers[4 * leaf + 1], registers[4 * leaf + 2],
+              registers[4 * leaf + 3]);
+    char text[sizeof registers + 1] = {};
+    std::memcpy(text, registers, sizeof registers);
+    std::string name(text);
+    // The brand string is padded with spaces (and on some CPUs led by them).
+    const auto first = name.find_first_not_of(' ');
+    const auto last = name.find_last_not_of(' ');
+    if (first != std::string::npos) return name.substr(first, last - first + 1);
+  }
+#endif
+  return "unknown";
 }
 
 }  // namespace bnrun::cpu

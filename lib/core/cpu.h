@@ -10,6 +10,7 @@
 
 #include <array>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -34,5 +35,9 @@ Level supported_level();
 Level active_level();
 // Every level this CPU supports, lowest first (what a test runs each fast path under).
 std::vector<Level> supported_levels();
+
+// The processor's own name (the CPUID brand string, e.g. "AMD EPYC 7B13 64-Core Processor"), or "unknown": results
+// files record which CPU their timings came from.
+std::string processor_name();
 
 }  // namespace bnrun::cpu

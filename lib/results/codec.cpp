@@ -80,6 +80,10 @@ class Fields {
     if (!value.is_string()) throw KeyPathError(path_of(key), fmt::format("expected a string, got {}", value.type_name()));
     return value.get<std::string>();
   }
+  // A string, or `fallback` when the key is absent (fields added after files were written).
+  std::string string_or(std::string_view key, std::string_view fallback) const {
+    return optional(key) ? string(key) : std::string(fallback);
+  }
   std::vector<std::string> strings(std::string_view key) const {
     std::vector<std::string> result;
     const auto& list = array(key);
@@ -217,7 +221,9 @@ ordered_json to_json(const RunRecord& record) {
   document["config"] = record.config;
   document["environment"] = {{"threads", record.environment.threads},
                              {"compiler", record.environment.compiler},
-                             {"blas", record.environment.blas}};
+                             {"blas", record.environment.blas},
+                             {"cpu", record.environment.cpu},
+                             {"cpu_level", record.environment.cpu_level}};
   document["data"] = {{"features", record.data.features},
                       {"classes", record.data.classes},
                       {"train_rows", record.data.train_rows},
@@ -241,7 +247,8 @@ RunRecord run_record_from_json(const ordered_json& document, const std::string& 
     record.config = fields.required("config");
     const Fields environment = fields.object("environment");
     record.environment = {static_cast<int>(environment.count("threads")), environment.string("compiler"),
-                          environment.string("blas")};
+                          environment.string("blas"), environment.string_or("cpu", "unknown"),
+                          environment.string_or("cpu_level", "unknown")};
     const Fields data = fields.object("data");
     record.data = {data.strings("features"), data.strings("classes"), data.count("train_rows"),
                    data.count("validation_rows"), data.count("test_rows")};

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include "core/cpu.h"
+
 namespace bnrun::results {
 
 Environment current_environment(int threads, std::string_view blas) {
   Environment environment;
   environment.threads = threads;
   environment.blas = std::string(blas);
+  environment.cpu = cpu::processor_name();
+  environment.cpu_level = std::string(cpu::level_name(cpu::active_level()));
 #if defined(__clang__)
   environment.compiler = fmt::format("clang {}.{}.{}", __clang_major__, __clang_minor__, __clang_patchlevel__);
 #elif defined(__GNUC__)

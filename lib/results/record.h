@@ -21,9 +21,12 @@ struct Environment {
   int threads = 1;
   std::string compiler;
   std::string blas;
+  std::string cpu;        // the processor's name (cpu::processor_name); "unknown" in files older than this field
+  std::string cpu_level;  // the dispatch level the fast paths ran at (cpu::active_level); "unknown" likewise
 };
 
-// The compiler bnrun was built with, and the given thread count and BLAS description.
+// The compiler bnrun was built with, this CPU and its dispatch level, and the given thread count and BLAS
+// description.
 Environment current_environment(int threads, std::string_view blas);
 
 struct DataFacts {

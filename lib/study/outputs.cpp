@@ -280,7 +280,11 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
             {"seeds", plan.seeds},
             {"run_count", plan.runs.size()}}},
           {"environment",
-           {{"threads", environment.threads}, {"compiler", environment.compiler}, {"blas", environment.blas}}},
+           {{"threads", environment.threads},
+            {"compiler", environment.compiler},
+            {"blas", environment.blas},
+            {"cpu", environment.cpu},
+            {"cpu_level", environment.cpu_level}}},
           {"runs", std::move(runs)},
           {"groups", std::move(group_list)}};
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/load.h"
+#include "core/cpu.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "report/results.h"
@@ -42,6 +43,8 @@ TEST_CASE("results.json has every key of the contract") {
   CHECK(results["environment"]["threads"] == 2);
   CHECK(results["environment"].contains("compiler"));
   CHECK(results["environment"].contains("blas"));
+  CHECK(results["environment"]["cpu_level"] == std::string(bnrun::cpu::level_name(bnrun::cpu::active_level())));
+  CHECK(!results["environment"]["cpu"].get<std::string>().empty());
   REQUIRE(results["runs"].size() == 2);
   for (const auto& run : results["runs"]) {
     CHECK(run["seed"] == 1);

@@ -18,7 +18,7 @@ bnrun::results::RunRecord sample_record() {
   record.place = bnrun::results::StudyPlace{3, "003_seed=44", {{"training.batch_size", 8}}};
   record.bnrun_version = "0.1.0";
   record.config = {{"name", "sample"}};
-  record.environment = {2, "GCC 12.2.0", "none"};
+  record.environment = {2, "GCC 12.2.0", "none", "AMD EPYC 7B13 64-Core Processor", "avx2"};
   record.data = {{"a", "b"}, {"x", "y"}, 10, 2, 3};
   bnrun::results::ArmRecord arm;
   arm.arm = "bn_m09";
