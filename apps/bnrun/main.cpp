@@ -105,16 +105,16 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
     print_stdout(bnrun::study::plan_table(request.plan));
     return exit_ok;
   }
-  request.output_directory = options.output_directory;
-  request.jobs = options.jobs;
-  request.compute = compute;
+  request.run.output_directory = options.output_directory;
+  request.run.jobs = options.jobs;
+  request.run.compute = compute;
+  request.run.resume = options.resume;
+  request.run.save_models = options.save_model;
+  request.run.init_from = options.init_from;
+  request.run.should_stop = stop_requested;
   request.overwrite = options.overwrite;
-  request.resume = options.resume;
-  request.save_models = options.save_model;
-  request.init_from = options.init_from;
   request.command_line = options.command_line;
   request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
-  request.should_stop = stop_requested;
   const auto result = bnrun::study::run_session(request);
   print_stdout(result.table);
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/names.h"
 #include "core/json_reader.h"
 #include "nn/layer_kinds.h"
 #include "results/metrics.h"
@@ -41,15 +42,7 @@ std::string mean_std(const stats::Summary& summary) {
 }  // namespace
 
 std::string_view verdict_name(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::supported:
-      return "supported";
-    case Verdict::not_supported:
-      return "not supported";
-    case Verdict::inconclusive:
-      return "inconclusive";
-  }
-  return "inconclusive";
+  return name_in(verdict_names, verdict);
 }
 
 Claim parse_claim(const json& section, const std::string& config_path) {

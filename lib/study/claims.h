@@ -20,9 +20,12 @@
 // training.evaluate_every_steps), generalization_gap (the last epoch's train accuracy − validation accuracy).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "results/metrics.h"
@@ -45,6 +48,8 @@ struct Claim {
 Claim parse_claim(const nlohmann::json& section, const std::string& config_path);
 
 enum class Verdict { supported, not_supported, inconclusive };
+inline constexpr std::array<std::pair<Verdict, std::string_view>, 3> verdict_names = {
+    {{Verdict::supported, "supported"}, {Verdict::not_supported, "not supported"}, {Verdict::inconclusive, "inconclusive"}}};
 std::string_view verdict_name(Verdict verdict);
 
 struct SettingJudgement {

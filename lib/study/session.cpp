@@ -27,11 +27,11 @@ bool has_problem(const RunOutcome& outcome) {
 }
 
 void check_request(const SessionRequest& request) {
-  if (request.output_directory.empty() && (request.save_models || request.resume || request.overwrite))
-    throw UserError(fmt::format("{} needs --output DIR", request.save_models ? "--save-model"
-                                                         : request.resume    ? "--resume"
+  if (request.run.output_directory.empty() && (request.run.save_models || request.run.resume || request.overwrite))
+    throw UserError(fmt::format("{} needs --output DIR", request.run.save_models ? "--save-model"
+                                                         : request.run.resume    ? "--resume"
                                                                              : "--overwrite"));
-  if (request.resume && request.overwrite) throw UserError("--resume and --overwrite exclude each other");
+  if (request.run.resume && request.overwrite) throw UserError("--resume and --overwrite exclude each other");
 }
 
 }  // namespace
@@ -39,41 +39,33 @@ void check_request(const SessionRequest& request) {
 SessionResult run_session(const SessionRequest& request) {
   check_request(request);
   const Plan& plan = request.plan;
-  if (!request.init_from.empty()) check_init_from(plan, request.init_from);
-  const bool output = !request.output_directory.empty();
-  const bool folder_existed = output && std::filesystem::exists(request.output_directory);
+  if (!request.run.init_from.empty()) check_init_from(plan, request.run.init_from);
+  const bool output = !request.run.output_directory.empty();
+  const bool folder_existed = output && std::filesystem::exists(request.run.output_directory);
   if (output) {
-    if (request.resume) check_resumable(plan, request.output_directory);
-    prepare_output_folder(request.output_directory, request.overwrite, request.resume);
+    if (request.run.resume) check_resumable(plan, request.run.output_directory);
+    prepare_output_folder(request.run.output_directory, request.overwrite, request.run.resume);
   }
   if (plan.is_study)
     spdlog::info("{} runs, {} at a time", plan.runs.size(),
-                 std::min<std::size_t>(static_cast<std::size_t>(request.jobs), plan.runs.size()));
+                 std::min<std::size_t>(static_cast<std::size_t>(request.run.jobs), plan.runs.size()));
 
   Progress progress(plan, request.live_progress);
-  RunnerOptions runner_options;
-  runner_options.jobs = request.jobs;
-  runner_options.compute = request.compute;
-  runner_options.output_directory = request.output_directory;
-  runner_options.resume = request.resume;
-  runner_options.save_models = request.save_models;
-  runner_options.init_from = request.init_from;
-  runner_options.should_stop = request.should_stop;
   SessionResult result;
-  result.outcomes = run_plan(plan, runner_options, progress.observer());
+  result.outcomes = run_plan(plan, request.run, progress.observer());
   progress.clear();
   const auto& outcomes = result.outcomes;
 
   if (!plan.is_study && outcomes.front().state == RunState::failed) {
     // Nothing half-written: a run that could not start leaves no output folder behind.
-    if (output && !folder_existed) std::filesystem::remove_all(request.output_directory);
+    if (output && !folder_existed) std::filesystem::remove_all(request.run.output_directory);
     throw UserError(outcomes.front().error);
   }
-  const auto environment = report::current_environment(request.compute.threads,
-                                                       kernels::matmul_backend_description(request.compute.matmul));
+  const auto environment = report::current_environment(request.run.compute.threads,
+                                                       kernels::matmul_backend_description(request.run.compute.matmul));
   if (output) {
-    write_study_outputs(request.output_directory, plan, outcomes, environment, request.command_line);
-    spdlog::info("wrote {}/{}", request.output_directory, plan.is_study ? "summary.json and report.md" : "results.json");
+    write_study_outputs(request.run.output_directory, plan, outcomes, environment, request.command_line);
+    spdlog::info("wrote {}/{}", request.run.output_directory, plan.is_study ? "summary.json and report.md" : "results.json");
   }
   if (plan.is_study) {
     result.table = study_table(plan, outcomes, summarize_groups(plan, outcomes));

@@ -16,16 +16,10 @@ namespace bnrun::study {
 
 struct SessionRequest {
   Plan plan;
-  std::string output_directory;  // empty: write nothing
-  int jobs = 1;
-  kernels::Compute compute = {};  // the whole thread budget (RunnerOptions::compute)
+  RunnerOptions run;  // how the plan runs: jobs, threads, output folder (empty: write nothing), resume, models
   bool overwrite = false;
-  bool resume = false;
-  bool save_models = false;
-  std::string init_from;
-  std::string command_line;  // as typed, for report.md
+  std::string command_line;    // as typed, for report.md
   bool live_progress = false;  // draw the status line on stderr
-  std::function<bool()> should_stop;
 };
 
 // An arm that diverged, for the message under the table.
