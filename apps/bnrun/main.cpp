@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <atomic>
 #include <cerrno>
@@ -13,6 +14,7 @@
 
 #include "command_line.h"
 #include "config/load.h"
+#include "core/console.h"
 #include "core/error.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
@@ -53,6 +55,19 @@ void install_stop_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A reader that leaves the pipe early (bnrun ... | head -1) must not kill bnrun mid-write: the write fails with
+  // EPIPE instead, after the run's files are complete, and print_stdout reports it.
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+// With stdin, stdout or stderr closed (2>&-), the next file bnrun opens would get that descriptor, and log lines
+// meant for stderr would land in a results file. Each closed one is pointed at /dev/null first.
+void reserve_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      const int opened = ::open("/dev/null", O_RDWR);
+      if (opened != fd && opened >= 0) ::close(opened);  // fd was not the lowest free one: leave it
+    }
 }
 
 bool stop_requested() {
@@ -120,7 +135,7 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
 
   const bool study = request.plan.is_study;
   if (const int signal_number = received_signal.load()) {
-    fmt::print(stderr, "error: interrupted by {}; the results so far are {}\n", interruption_text(signal_number),
+    bnrun::print_stderr("error: interrupted by {}; the results so far are {}\n", interruption_text(signal_number),
                options.output_directory.empty()
                    ? "above"
                : study ? fmt::format("in {} (status \"interrupted\"; --resume finishes the study)",
@@ -129,12 +144,12 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
     return 128 + signal_number;
   }
   for (const auto& divergence : result.divergences)
-    fmt::print(stderr,
+    bnrun::print_stderr(
                "error: {} diverged at epoch {} (the loss or the weights are not finite); try a smaller "
                "training.optimizer.learning_rate\n",
                divergence.arm, divergence.epoch);
   if (result.runs_with_problems > 0)
-    fmt::print(stderr, "error: {} of {} runs failed or diverged (listed above)\n", result.runs_with_problems,
+    bnrun::print_stderr("error: {} of {} runs failed or diverged (listed above)\n", result.runs_with_problems,
                result.outcomes.size());
   return result.divergences.empty() && result.runs_with_problems == 0 ? exit_ok : exit_user_error;
 }
@@ -203,7 +218,7 @@ int run_claims(const bnrun::kernels::Compute& compute, const Options& options, c
   request.should_stop = stop_requested;
   const auto result = bnrun::study::run_claims(request);
   if (const int signal_number = received_signal.load(); result.interrupted && signal_number != 0) {
-    fmt::print(stderr, "error: interrupted by {}; {} not written\n", interruption_text(signal_number),
+    bnrun::print_stderr("error: interrupted by {}; {} not written\n", interruption_text(signal_number),
                claims_options.document);
     return 128 + signal_number;
   }
@@ -220,6 +235,7 @@ int run_compare(const std::vector<std::string>& paths) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  reserve_standard_descriptors();
   CLI::App app;
   bnrun::app::CommandLine line;
   const bnrun::app::Subcommands subcommands(app, line);
@@ -248,13 +264,13 @@ int main(int argc, char** argv) {
     }
     return exit_internal_error;
   } catch (const bnrun::UserError& error) {
-    fmt::print(stderr, "error: {}\n", error.what());
+    bnrun::print_stderr("error: {}\n", error.what());
     return exit_user_error;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "error: out of memory\n");
+    bnrun::print_stderr("error: out of memory\n");
     return exit_internal_error;
   } catch (const std::exception& error) {
-    fmt::print(stderr, "internal error: {}\n", error.what());
+    bnrun::print_stderr("internal error: {}\n", error.what());
     return exit_internal_error;
   }
 }

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/folder_lock.h"
 #include "kernels/gemm.h"
 #include "report/table.h"
 #include "study/aggregate.h"
@@ -44,6 +45,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
   for (const auto& [path, plan, claim] : planned) {
     const std::string stem = fs::path(path).stem().string();
     const std::string output = (fs::path(request.output_root) / stem).string();
+    const auto lock = FolderLock::acquire(output);
     prepare_output_folder(output, true, false);
     spdlog::info("{}: {} runs", claim.title, plan.runs.size());
     Progress progress(plan, request.live_progress);

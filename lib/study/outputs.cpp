@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/csv_text.h"
 #include "core/files.h"
+#include "core/folder_lock.h"
 #include "results/codec.h"
 #include "results/metrics.h"
 #include "report/table.h"
@@ -404,7 +405,13 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
 void prepare_output_folder(const std::string& directory, bool overwrite, bool resume) {
   std::error_code error;
   const fs::path folder(directory);
-  if (fs::exists(folder, error) && fs::is_directory(folder, error) && !fs::is_empty(folder, error)) {
+  // The lock file (core/folder_lock.h) is not a result: a folder holding only it is empty, and it stays.
+  const auto holds_results = [&] {
+    for (const auto& entry : fs::directory_iterator(folder, error))
+      if (entry.path().filename() != lock_file_name) return true;
+    return false;
+  };
+  if (fs::exists(folder, error) && fs::is_directory(folder, error) && holds_results()) {
     const bool ours = fs::exists(folder / marker_file, error);
     if (resume) {
       if (!ours)
@@ -416,7 +423,8 @@ void prepare_output_folder(const std::string& directory, bool overwrite, bool re
             fmt::format("{}: the folder holds files bnrun did not write; not deleting them with "
                         "--overwrite (choose another --output)",
                         directory));
-      for (const auto& entry : fs::directory_iterator(folder, error)) fs::remove_all(entry.path(), error);
+      for (const auto& entry : fs::directory_iterator(folder, error))
+        if (entry.path().filename() != lock_file_name) fs::remove_all(entry.path(), error);
       if (error) throw UserError(fmt::format("{}: cannot empty the folder: {}", directory, error.message()));
     } else {
       throw UserError(

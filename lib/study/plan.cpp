@@ -57,6 +57,27 @@ std::vector<std::uint64_t> parse_seed_list(const std::string& text, const std::s
   return seeds;
 }
 
+// Runs bnrun plans at most: each planned run holds its resolved config, so the plan's memory grows with it.
+constexpr std::size_t max_runs = 100000;
+
+// Grid points × seeds, multiplied with overflow checks: "256 × 256 × … × 1 seed" is refused with its size
+// (or "more than 2^64") instead of wrapping around to a small number.
+std::size_t checked_run_count(const std::vector<SweepAxis>& axes, std::size_t seeds) {
+  std::size_t total = seeds;
+  bool overflow = false;
+  std::string factors;
+  for (const auto& axis : axes) {
+    overflow = overflow || __builtin_mul_overflow(total, axis.values.size(), &total);
+    factors += fmt::format("{} × ", axis.values.size());
+  }
+  factors += fmt::format("{} seed{}", seeds, seeds == 1 ? "" : "s");
+  if (overflow)
+    throw UserError(fmt::format("the study has more than 2^64 runs ({}); at most {} are allowed", factors, max_runs));
+  if (total > max_runs)
+    throw UserError(fmt::format("the study has {} runs ({}); at most {} are allowed", total, factors, max_runs));
+  return total;
+}
+
 std::vector<std::uint64_t> seeds_from_count(std::int64_t count, std::uint64_t base, const std::string& source) {
   if (count < 1 || count > 100000)
     throw UserError(fmt::format("{}: the number of seeds must be between 1 and 100000, got {}", source, count));
@@ -237,10 +258,8 @@ Plan make_plan(const PlanRequest& request) {
   plan.is_study = !axes.empty() || seeds_requested;
   plan.axes = axes;
 
-  std::size_t points = 1;
-  for (const auto& axis : axes) points *= axis.values.size();
-  const std::size_t total = points * plan.seeds.size();
-  if (total > 100000) throw UserError(fmt::format("the study has {} runs; at most 100000 are allowed", total));
+  const std::size_t total = checked_run_count(axes, plan.seeds.size());
+  const std::size_t points = total / plan.seeds.size();
   const int index_width = std::max<int>(3, static_cast<int>(std::to_string(total).size()));
   plan.group_count = points;
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/console.h"
+
 namespace bnrun::study {
 
 namespace {
@@ -88,8 +90,7 @@ class Progress::Display {
 
   void clear() {
     if (!drawn_) return;
-    fmt::print(stderr, "\r\x1b[K");
-    std::fflush(stderr);
+    write_stderr("\r\x1b[K");
     drawn_ = false;
   }
 
@@ -115,8 +116,7 @@ class Progress::Display {
   }
 
   void draw() {
-    fmt::print(stderr, "\r\x1b[K{}", status_);
-    std::fflush(stderr);
+    write_stderr("\r\x1b[K" + status_);
     drawn_ = true;
     last_draw_ = Clock::now();
   }

@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
+#include "core/folder_lock.h"
 #include "core/json_reader.h"
 #include "data/dataset.h"
 #include "nn/model.h"
@@ -34,6 +36,24 @@ void check_request(const SessionRequest& request) {
   if (request.run.resume && request.overwrite) throw UserError("--resume and --overwrite exclude each other");
 }
 
+// The outermost ancestor of `directory` (itself included) that does not exist yet; empty if it exists.
+std::filesystem::path outermost_missing_folder(const std::string& directory) {
+  std::error_code error;
+  std::filesystem::path missing;
+  for (std::filesystem::path folder = std::filesystem::absolute(directory, error); !error && !folder.empty();
+       folder = folder.parent_path()) {
+    if (std::filesystem::exists(folder, error)) break;
+    missing = folder;
+    if (folder == folder.parent_path()) break;
+  }
+  return missing;
+}
+
+void remove_created(const std::filesystem::path& created_root) {
+  std::error_code ignored;  // best effort: the error that made bnrun stop is the one to report
+  if (!created_root.empty()) std::filesystem::remove_all(created_root, ignored);
+}
+
 }  // namespace
 
 SessionResult run_session(const SessionRequest& request) {
@@ -41,10 +61,21 @@ SessionResult run_session(const SessionRequest& request) {
   const Plan& plan = request.plan;
   if (!request.run.init_from.empty()) check_init_from(plan, request.run.init_from);
   const bool output = !request.run.output_directory.empty();
-  const bool folder_existed = output && std::filesystem::exists(request.run.output_directory);
+  // What a failed start removes: the outermost folder of --output that bnrun is about to create (a/b/c creates
+  // a/b too when neither exists, and takes both away again).
+  const std::filesystem::path created_root = output ? outermost_missing_folder(request.run.output_directory) : "";
+  // Held until the session ends: one bnrun per output folder, from before its contents are looked at.
+  std::optional<FolderLock> lock;
   if (output) {
-    if (request.run.resume) check_resumable(plan, request.run.output_directory);
-    prepare_output_folder(request.run.output_directory, request.overwrite, request.run.resume);
+    lock.emplace(FolderLock::acquire(request.run.output_directory));
+    try {
+      if (request.run.resume) check_resumable(plan, request.run.output_directory);
+      prepare_output_folder(request.run.output_directory, request.overwrite, request.run.resume);
+    } catch (...) {
+      lock->remove_if_created();  // a folder bnrun refuses is left as it was found
+      remove_created(created_root);
+      throw;
+    }
   }
   if (plan.is_study)
     spdlog::info("{} runs, {} at a time", plan.runs.size(),
@@ -58,7 +89,7 @@ SessionResult run_session(const SessionRequest& request) {
 
   if (!plan.is_study && outcomes.front().state == RunState::failed) {
     // Nothing half-written: a run that could not start leaves no output folder behind.
-    if (output && !folder_existed) std::filesystem::remove_all(request.run.output_directory);
+    remove_created(created_root);
     throw UserError(outcomes.front().error);
   }
   const auto environment = report::current_environment(request.run.compute.threads,

@@ -1,4 +1,5 @@
 #include "data/csv.h"
+#include "data/csv/file.h"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -1074,6 +1075,30 @@ TEST_CASE("a file big enough to split by default is read the same with one and t
   const CsvTable parallel = read_csv(file.path(), options);
   REQUIRE(serial.rows == 2000);
   check_same_table(parallel, serial);
+}
+
+TEST_CASE("a file cut short while it is mapped is a clear error, not SIGBUS", "[csv]") {
+  const std::string text = "y,a\n" + std::string(1 << 20, '1');  // a megabyte: many pages past the cut
+  const TempFile file(text);
+  const bnrun::data::csv::Diagnostics diagnostics(file.path());
+  const auto contents = bnrun::data::csv::FileContents::load(file.path(), diagnostics);
+  std::filesystem::resize_file(file.path(), 100);
+  // Every page, as the parser would touch them: without the handler the first page past byte 100 raises SIGBUS.
+  std::size_t ones = 0;
+  for (const char c : contents.text()) ones += c == '1' ? 1 : 0;
+  CHECK(ones < text.size());
+  CHECK_THROWS_WITH(contents.check_unchanged(diagnostics),
+                    file.path() + ": changed while it was read (cut short under bnrun: 100 bytes now, " +
+                        std::to_string(text.size()) + " when opened); read it again when nothing writes to it");
+}
+
+TEST_CASE("a file rewritten while it is read is a clear error", "[csv]") {
+  const TempFile file("y,a\n1,2\n");
+  const bnrun::data::csv::Diagnostics diagnostics(file.path());
+  const auto contents = bnrun::data::csv::FileContents::load(file.path(), diagnostics);
+  CHECK_NOTHROW(contents.check_unchanged(diagnostics));
+  std::ofstream(file.path(), std::ios::app) << "3,4\n";
+  CHECK_THROWS_WITH(contents.check_unchanged(diagnostics), Contains("changed while it was read (rewritten"));
 }
 
 TEST_CASE("read_csv of an empty file says that it is empty", "[csv]") {

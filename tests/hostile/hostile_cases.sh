@@ -381,6 +381,75 @@ case_eval_without_the_target_column() {
   grep -q "^error: unlabelled.csv: target column 'species' is not in the header" stderr.txt || fail "$(cat stderr.txt)"
 }
 
+# --- counts from user input ---
+
+# Eight sweeps of 256 values: 256^8 = 2^64 grid points wrap a size_t to 0; the count must be refused, not planned.
+case_run_count_overflow_is_refused() {
+  good_csv >data.csv
+  write_config
+  local sweeps=() key
+  for key in l2 epochs batch_size seed optimizer.learning_rate optimizer.beta_1 optimizer.beta_2 optimizer.epsilon; do
+    sweeps+=(--sweep "training.$key=$(seq -s, 1 256)")
+  done
+  expect_error "the study has more than 2^64 runs (256 × 256 × 256 × 256 × 256 × 256 × 256 × 256 × 1 seed)" -- \
+    -c config.json "${sweeps[@]}"
+  for command in validate --dry-run; do
+    "$bnrun" $command -c config.json "${sweeps[@]}" >stdout.txt 2>stderr.txt
+    [ $? -eq 2 ] || fail "$command: exit code was not 2: $(cat stderr.txt)"
+    grep -q "more than 2^64 runs" stderr.txt || fail "$command: $(cat stderr.txt)"
+  done
+}
+
+case_run_count_just_over_the_limit_names_it() {
+  good_csv >data.csv
+  write_config
+  expect_error "the study has 100200 runs (1002 × 100 seeds); at most 100000 are allowed" -- \
+    -c config.json --sweep "training.l2=$(seq -s, 1 1002)" --seeds 100
+}
+
+# --- standard streams ---
+
+case_closed_stderr_keeps_the_exit_code() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -c config.json --set training.epochs=0 >stdout.txt 2>&-
+  [ $? -eq 2 ] || fail "exit code was not 2 with stderr closed"
+  "$bnrun" -c config.json --set training.epochs=0 >stdout.txt 2>/dev/full
+  [ $? -eq 2 ] || fail "exit code was not 2 with stderr on a full device"
+  "$bnrun" -c config.json -o out >stdout.txt 2>&-
+  [ $? -eq 0 ] || fail "a good run failed with stderr closed"
+  "$bnrun" compare out >/dev/null 2>&1 || fail "results.json is not valid"
+  ! grep -q 'info:' out/results.json || fail "log lines landed in results.json"
+}
+
+case_closed_stdout_pipe_keeps_the_results() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -c config.json -o out 2>stderr.txt | true
+  local code=${PIPESTATUS[0]}
+  [ "$code" -eq 0 ] || [ "$code" -eq 2 ] || fail "exit code $code (killed by a signal?): $(cat stderr.txt)"
+  "$bnrun" compare out >/dev/null 2>&1 || fail "results.json is not complete"
+}
+
+# --- data changing under bnrun ---
+
+case_data_file_cut_short_during_a_study() {
+  { printf 'a,b,c,d,species\n'; for _ in $(seq 3000); do tail -n +2 "$source_dir/datasets/iris.csv"; done; } >big.csv
+  write_config big.csv
+  "$bnrun" -q -c config.json --seeds 40 --set training.epochs=1 --set training.batch_size=512 -o out \
+    >stdout.txt 2>stderr.txt &
+  local pid=$!
+  sleep 0.3
+  truncate -s 1000 big.csv
+  wait "$pid"
+  local code=$?
+  # Runs that read the whole file finish; one the cut meets fails with a message naming the file, and the ones
+  # after it read the short file (a ragged last line fails them; a clean cut trains on fewer rows). Whichever:
+  # exit 0 or 2, never a signal.
+  [ "$code" -eq 0 ] || [ "$code" -eq 2 ] || fail "exit code $code: $(tail -3 stderr.txt)"
+  [ "$code" -eq 0 ] || grep -q "big.csv" out/summary.json || fail "no failure names the file"
+}
+
 # --- numbers ---
 
 case_constant_feature_trains_through_epsilon() {
@@ -439,6 +508,44 @@ case_interrupted_study_resumes() {
   [ $? -eq 130 ] || fail "exit code was not 130"
   grep -q '"status": "interrupted"' out/001_seed=42/result.json || fail "run 1 not marked interrupted"
   grep -q '"error": "not run: interrupted"' out/summary.json || fail "the runs not started are not listed"
+}
+
+# --- one writer per folder ---
+
+# A second bnrun on the folder of a running one: plain, --overwrite and --resume are all refused with the
+# holder's PID, and the first finishes with its results intact.
+case_two_processes_on_one_folder() {
+  start_long_run --seeds 2 -j 1
+  local mode
+  for mode in "" --overwrite --resume; do
+    "$bnrun" -c long.json -o out --seeds 2 $mode >second_stdout.txt 2>second.txt
+    [ $? -eq 2 ] || fail "second process ($mode): exit code was not 2: $(cat second.txt)"
+    grep -qx "error: out: another bnrun (PID $pid) is writing to this folder; wait for it to finish or choose another --output" \
+      second.txt || fail "second process ($mode): $(cat second.txt)"
+  done
+  kill -s INT "$pid"
+  wait "$pid"
+  [ $? -eq 130 ] || fail "the first process did not end as interrupted"
+  grep -q '"status": "interrupted"' out/001_seed=42/result.json || fail "the first process' run was lost"
+  # The holder is gone: its lock is too.
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o out --overwrite >/dev/null 2>second.txt ||
+    fail "a dead holder's lock still blocks: $(cat second.txt)"
+}
+
+case_refused_folder_is_left_as_found() {
+  good_csv >data.csv
+  write_config
+  mkdir mine && echo notes >mine/notes.txt
+  "$bnrun" -c config.json -o mine --overwrite >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  [ "$(ls -A mine)" = notes.txt ] || fail "the folder was changed: $(ls -A mine)"
+}
+
+case_failed_start_removes_every_folder_it_created() {
+  write_config missing.csv
+  "$bnrun" -c config.json -o a/b/c >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  [ ! -e a ] || fail "left behind: $(find a)"
 }
 
 # --- atomic writes ---

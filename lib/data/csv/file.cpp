@@ -5,24 +5,91 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <fmt/format.h>
+#include <mutex>
 #include <system_error>
 
 namespace bnrun::data::csv {
 namespace {
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() { ::close(fd_); }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
+// The mappings in use, for the SIGBUS handler: it may read only lock-free atomics. A slot is free when its
+// begin is 0. More files mapped at once than slots (-j studies map one each) are read instead.
+struct MappingSlot {
+  std::atomic<std::uintptr_t> begin{0};
+  std::atomic<std::uintptr_t> end{0};
+  std::atomic<bool> damaged{false};
 };
+constexpr int slot_count = 64;
+MappingSlot slots[slot_count];
+static_assert(std::atomic<std::uintptr_t>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
+
+struct sigaction previous_sigbus {};
+
+extern "C" void on_sigbus(int signal_number, siginfo_t* info, void* context) {
+  const auto address = reinterpret_cast<std::uintptr_t>(info->si_addr);
+  for (auto& slot : slots) {
+    const std::uintptr_t begin = slot.begin.load(std::memory_order_acquire);
+    if (begin == 0 || address < begin || address >= slot.end.load(std::memory_order_acquire)) continue;
+    // Past the file's new end: a page of zeros in its place (mmap is a plain system call on Linux, safe here).
+    const std::uintptr_t page = address & ~static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE) - 1);
+    void* const zeros = ::mmap(reinterpret_cast<void*>(page), static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)),
+                               PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (zeros != MAP_FAILED) {
+      slot.damaged.store(true, std::memory_order_release);
+      return;  // the faulting read runs again, on the zeros
+    }
+    break;
+  }
+  // Not one of ours: what would have happened without this handler.
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    if (previous_sigbus.sa_sigaction != nullptr) return previous_sigbus.sa_sigaction(signal_number, info, context);
+  } else if (previous_sigbus.sa_handler != SIG_DFL && previous_sigbus.sa_handler != SIG_IGN &&
+             previous_sigbus.sa_handler != nullptr) {
+    return previous_sigbus.sa_handler(signal_number);
+  }
+  std::signal(SIGBUS, SIG_DFL);
+  std::raise(SIGBUS);
+}
+
+void install_sigbus_handler() {
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGBUS, &action, &previous_sigbus);
+  });
+}
+
+// A free slot for [begin, begin + size), or -1 when all are taken.
+int claim_slot(const void* begin, std::size_t size) {
+  const auto start = reinterpret_cast<std::uintptr_t>(begin);
+  for (int i = 0; i < slot_count; ++i) {
+    std::uintptr_t expected = 0;
+    if (slots[i].begin.compare_exchange_strong(expected, start, std::memory_order_acq_rel)) {
+      slots[i].damaged.store(false, std::memory_order_relaxed);
+      slots[i].end.store(start + size, std::memory_order_release);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void release_slot(int slot) {
+  if (slot < 0) return;
+  slots[slot].end.store(0, std::memory_order_release);
+  slots[slot].begin.store(0, std::memory_order_release);
+}
+
+long long nanoseconds(const struct timespec& time) {
+  return static_cast<long long>(time.tv_sec) * 1'000'000'000LL + time.tv_nsec;
+}
 
 std::string error_text(int error_number) {
   return std::generic_category().message(error_number);
@@ -31,28 +98,37 @@ std::string error_text(int error_number) {
 }  // namespace
 
 FileContents::~FileContents() {
+  release_slot(slot_);
   if (mapping_ != nullptr) ::munmap(mapping_, size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 FileContents FileContents::load(const std::string& path, const Diagnostics& diagnostics) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) diagnostics.fail_file("cannot open file: " + error_text(errno));
-  const FileDescriptor file(fd);
-  struct stat status {};
-  if (::fstat(file.get(), &status) != 0) diagnostics.fail_file("cannot open file: " + error_text(errno));
-
   FileContents contents;
+  contents.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (contents.fd_ < 0) diagnostics.fail_file("cannot open file: " + error_text(errno));
+  struct stat status {};
+  if (::fstat(contents.fd_, &status) != 0) diagnostics.fail_file("cannot open file: " + error_text(errno));
+  contents.size_at_open_ = static_cast<long long>(status.st_size);
+  contents.modified_at_open_ = nanoseconds(status.st_mtim);
+
   const bool regular = S_ISREG(status.st_mode);
   const auto size = static_cast<std::size_t>(status.st_size);
-  if (!(regular && size > 0 && contents.try_map(file.get(), size))) {
-    contents.read_all(file.get(), regular ? size : 0, diagnostics);
+  if (!(regular && size > 0 && contents.try_map(contents.fd_, size))) {
+    contents.read_all(contents.fd_, regular ? size : 0, diagnostics);
   }
   return contents;
 }
 
 bool FileContents::try_map(int fd, std::size_t size) {
+  install_sigbus_handler();
   void* const mapping = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (mapping == MAP_FAILED) return false;
+  slot_ = claim_slot(mapping, size);
+  if (slot_ < 0) {
+    ::munmap(mapping, size);
+    return false;
+  }
   // Only advice: read all of it ahead now if it is not cached, as the threads go through it from several places
   // at once. (MADV_SEQUENTIAL and MAP_POPULATE measured no faster for a cached file.)
   ::madvise(mapping, size, MADV_WILLNEED);
@@ -80,6 +156,18 @@ void FileContents::read_all(int fd, std::size_t size_hint, const Diagnostics& di
     if (count == 0) return;
     size_ += static_cast<std::size_t>(count);
   }
+}
+
+void FileContents::check_unchanged(const Diagnostics& diagnostics) const {
+  const bool cut_short = slot_ >= 0 && slots[slot_].damaged.load(std::memory_order_acquire);
+  struct stat status {};
+  const bool stat_ok = fd_ >= 0 && ::fstat(fd_, &status) == 0;
+  if (!cut_short && (!stat_ok || !S_ISREG(status.st_mode) ||
+                     (status.st_size == size_at_open_ && nanoseconds(status.st_mtim) == modified_at_open_)))
+    return;
+  const std::string now = stat_ok ? fmt::format("{} bytes now, {} when opened", status.st_size, size_at_open_) : "";
+  diagnostics.fail_file(fmt::format("changed while it was read ({}{}); read it again when nothing writes to it",
+                                    cut_short ? "cut short under bnrun" : "rewritten", now.empty() ? "" : ": " + now));
 }
 
 }  // namespace bnrun::data::csv

@@ -2,9 +2,15 @@
 //
 // A regular file is mapped, not read: that makes no copy, and the threads that parse it fault its pages in in
 // parallel (read() copies into its buffer in one thread: 75 ms of the old 0.33 s for Fashion-MNIST, against
-// ~4 ms of faults per thread). The mapping is private and read-only. As with any mapping, a file cut short by
-// another process while it is read raises SIGBUS. Pipes, empty files and files whose size is unknown (procfs)
-// are read into a buffer.
+// ~4 ms of faults per thread). The mapping is private and read-only. Pipes, empty files and files whose size is
+// unknown (procfs) are read into a buffer.
+//
+// A mapped file that another process cuts short while it is read would raise SIGBUS on the first page past its
+// new end. bnrun's SIGBUS handler knows the mappings in use: for a fault inside one, it puts a page of zeros in
+// the missing page's place and marks the contents as damaged, so the parse runs on to an end (on NULs it reports
+// an error, or reads a shorter table), and check_unchanged() then replaces whatever the parse found by one clear
+// error. A fault anywhere else is not ours and ends the process as before. check_unchanged() also catches a file
+// rewritten in place (its size or modification time moved while it was read).
 #pragma once
 
 #include <cstddef>
@@ -23,9 +29,21 @@ class FileContents {
   static FileContents load(const std::string& path, const Diagnostics& diagnostics);
 
   FileContents(FileContents&& other) noexcept
-      : mapping_(std::exchange(other.mapping_, nullptr)), buffer_(std::move(other.buffer_)), size_(other.size_) {}
+      : mapping_(std::exchange(other.mapping_, nullptr)),
+        buffer_(std::move(other.buffer_)),
+        size_(other.size_),
+        fd_(std::exchange(other.fd_, -1)),
+        slot_(std::exchange(other.slot_, -1)),
+        size_at_open_(other.size_at_open_),
+        modified_at_open_(other.modified_at_open_) {}
   FileContents& operator=(FileContents&&) = delete;
   ~FileContents();
+
+  FileContents(const FileContents&) = delete;
+
+  // Throws "<path>: changed while it was read ..." through `diagnostics` if the file was cut short under the
+  // mapping, or its size or modification time changed since it was opened.
+  void check_unchanged(const Diagnostics& diagnostics) const;
 
   std::string_view text() const {
     return {mapping_ != nullptr ? static_cast<const char*>(mapping_) : buffer_.get(), size_};
@@ -39,6 +57,10 @@ class FileContents {
   void* mapping_ = nullptr;
   std::unique_ptr<char[]> buffer_;
   std::size_t size_ = 0;
+  int fd_ = -1;     // kept open until the contents go, for check_unchanged
+  int slot_ = -1;   // the mapping's entry in the SIGBUS handler's table
+  long long size_at_open_ = 0;
+  long long modified_at_open_ = 0;  // st_mtim in nanoseconds
 };
 
 }  // namespace bnrun::data::csv

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/cpu.h"
+#include "core/error.h"
 #include "core/names.h"
 #include "data/csv.h"
 #include "data/csv/chunks.h"
@@ -129,7 +130,15 @@ CsvTable read_csv(const std::string& path, const CsvOptions& options) {
   Diagnostics diagnostics(path);
   validate_options(options, diagnostics);  // before reading a possibly large file
   const csv::FileContents contents = csv::FileContents::load(path, diagnostics);
-  return parse_csv(contents.text(), path, options);
+  CsvTable table;
+  try {
+    table = parse_csv(contents.text(), path, options);
+  } catch (const UserError&) {
+    contents.check_unchanged(diagnostics);  // a file changed under the parse explains its error
+    throw;
+  }
+  contents.check_unchanged(diagnostics);
+  return table;
 }
 
 }  // namespace bnrun::data
