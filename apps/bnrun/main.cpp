@@ -134,6 +134,11 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   print_stdout(result.table);
 
   const bool study = request.plan.is_study;
+  if (const int signal_number = received_signal.load(); signal_number != 0 && result.kept_previous_results) {
+    bnrun::print_stderr("error: interrupted by {}; nothing was replaced: {} holds the results it held before\n",
+                        interruption_text(signal_number), options.output_directory);
+    return 128 + signal_number;
+  }
   if (const int signal_number = received_signal.load()) {
     bnrun::print_stderr("error: interrupted by {}; the results so far are {}\n", interruption_text(signal_number),
                options.output_directory.empty()

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -14,6 +15,7 @@
 #include "study/figures.h"
 #include "study/outputs.h"
 #include "study/progress.h"
+#include "study/replacement.h"
 
 namespace bnrun::study {
 
@@ -46,7 +48,15 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     const std::string stem = fs::path(path).stem().string();
     const std::string output = (fs::path(request.output_root) / stem).string();
     const auto lock = FolderLock::acquire(output);
-    prepare_output_folder(output, true, false);
+    remove_leftovers(output);
+    std::optional<StagedReplacement> replacement;  // the claim's earlier outputs stay until the new ones are written
+    std::string write_to = output;
+    if (prepare_output_folder(output, true, false)) {
+      check_inputs_outside(plan, "", output);
+      replacement.emplace(output);
+      write_to = replacement->staging();
+      prepare_output_folder(write_to, false, false);
+    }
     spdlog::info("{}: {} runs", claim.title, plan.runs.size());
     Progress progress(plan, request.live_progress);
     RunnerObserver observer;
@@ -54,7 +64,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     RunnerOptions runner_options;
     runner_options.jobs = request.jobs;
     runner_options.compute = request.compute;
-    runner_options.output_directory = output;
+    runner_options.output_directory = write_to;
     runner_options.should_stop = request.should_stop;
     const auto outcomes = run_plan(plan, runner_options, observer);
     progress.clear();
@@ -62,7 +72,8 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
       result.interrupted = true;
       return result;
     }
-    write_study_outputs(output, plan, outcomes, environment, request.command_line);
+    write_study_outputs(write_to, plan, outcomes, environment, request.command_line);
+    if (replacement) replacement->commit();
     auto judgement = judge_claim(claim, plan, outcomes);
     // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.
     const auto groups = summarize_groups(plan, outcomes);

@@ -402,7 +402,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
   return text;
 }
 
-void prepare_output_folder(const std::string& directory, bool overwrite, bool resume) {
+bool prepare_output_folder(const std::string& directory, bool overwrite, bool resume) {
   std::error_code error;
   const fs::path folder(directory);
   // The lock file (core/folder_lock.h) is not a result: a folder holding only it is empty, and it stays.
@@ -411,7 +411,8 @@ void prepare_output_folder(const std::string& directory, bool overwrite, bool re
       if (entry.path().filename() != lock_file_name) return true;
     return false;
   };
-  if (fs::exists(folder, error) && fs::is_directory(folder, error) && holds_results()) {
+  const bool holds = fs::exists(folder, error) && fs::is_directory(folder, error) && holds_results();
+  if (holds) {
     const bool ours = fs::exists(folder / marker_file, error);
     if (resume) {
       if (!ours)
@@ -423,9 +424,6 @@ void prepare_output_folder(const std::string& directory, bool overwrite, bool re
             fmt::format("{}: the folder holds files bnrun did not write; not deleting them with "
                         "--overwrite (choose another --output)",
                         directory));
-      for (const auto& entry : fs::directory_iterator(folder, error))
-        if (entry.path().filename() != lock_file_name) fs::remove_all(entry.path(), error);
-      if (error) throw UserError(fmt::format("{}: cannot empty the folder: {}", directory, error.message()));
     } else {
       throw UserError(
           fmt::format("{}: the --output folder already holds results; add --overwrite to replace them "
@@ -435,6 +433,7 @@ void prepare_output_folder(const std::string& directory, bool overwrite, bool re
   }
   report::prepare_output_folder(directory);
   write_file_atomically((folder / marker_file).string(), "This folder was written by bnrun.\n");
+  return holds;
 }
 
 void write_study_outputs(const std::string& directory, const Plan& plan, const std::vector<RunOutcome>& outcomes,

@@ -27,9 +27,10 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
                             const std::vector<GroupSummary>& groups, const std::vector<NamedFigure>& figures,
                             const std::string& command_line);
 
-// Makes `directory` ready for a run or study. An existing folder that holds files is refused unless `overwrite`
-// (it is emptied first, but only when bnrun made it: a marker file says so) or `resume` (kept). Throws UserError.
-void prepare_output_folder(const std::string& directory, bool overwrite, bool resume);
+// Makes `directory` ready for a run or study. An existing folder that holds files is refused unless bnrun made
+// it (a marker file says so) and `overwrite` or `resume` is given. Deletes nothing: returns whether the folder
+// holds results, which the caller resumes or replaces (study/replacement.h). Throws UserError.
+bool prepare_output_folder(const std::string& directory, bool overwrite, bool resume);
 
 // Writes summary.json, summary.csv, report.md and plots/*.svg for a study; report.md and the learning-curve plot
 // for a single run (beside its results.json). Each file atomically; summary.json last.

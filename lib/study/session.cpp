@@ -17,6 +17,7 @@
 #include "study/aggregate.h"
 #include "study/outputs.h"
 #include "study/progress.h"
+#include "study/replacement.h"
 
 namespace bnrun::study {
 
@@ -66,11 +67,21 @@ SessionResult run_session(const SessionRequest& request) {
   const std::filesystem::path created_root = output ? outermost_missing_folder(request.run.output_directory) : "";
   // Held until the session ends: one bnrun per output folder, from before its contents are looked at.
   std::optional<FolderLock> lock;
+  // With --overwrite on a folder of results, the new ones are written beside the old and swapped in at the end.
+  std::optional<StagedReplacement> replacement;
+  RunnerOptions run_options = request.run;
   if (output) {
-    lock.emplace(FolderLock::acquire(request.run.output_directory));
+    const std::string& directory = request.run.output_directory;
+    lock.emplace(FolderLock::acquire(directory));
     try {
-      if (request.run.resume) check_resumable(plan, request.run.output_directory);
-      prepare_output_folder(request.run.output_directory, request.overwrite, request.run.resume);
+      remove_leftovers(directory);
+      if (request.run.resume) check_resumable(plan, directory);
+      if (prepare_output_folder(directory, request.overwrite, request.run.resume) && request.overwrite) {
+        check_inputs_outside(plan, request.run.init_from, directory);
+        replacement.emplace(directory);
+        run_options.output_directory = replacement->staging();
+        prepare_output_folder(run_options.output_directory, false, false);
+      }
     } catch (...) {
       lock->remove_if_created();  // a folder bnrun refuses is left as it was found
       remove_created(created_root);
@@ -83,7 +94,7 @@ SessionResult run_session(const SessionRequest& request) {
 
   Progress progress(plan, request.live_progress);
   SessionResult result;
-  result.outcomes = run_plan(plan, request.run, progress.observer());
+  result.outcomes = run_plan(plan, run_options, progress.observer());
   progress.clear();
   const auto& outcomes = result.outcomes;
 
@@ -95,7 +106,19 @@ SessionResult run_session(const SessionRequest& request) {
   const auto environment = report::current_environment(request.run.compute.threads,
                                                        kernels::matmul_backend_description(request.run.compute.matmul));
   if (output) {
-    write_study_outputs(request.run.output_directory, plan, outcomes, environment, request.command_line);
+    write_study_outputs(run_options.output_directory, plan, outcomes, environment, request.command_line);
+    if (replacement) {
+      // Old results go only for new ones: a study in which no run trained keeps what was there.
+      const bool any_trained = std::any_of(outcomes.begin(), outcomes.end(),
+                                           [](const RunOutcome& outcome) { return outcome.state == RunState::finished; });
+      if (!any_trained)
+        throw UserError(fmt::format("no run finished; the results already in {} are kept", request.run.output_directory));
+      // Nor do they go for an interrupted session's: the complete old ones stay, the partial new ones are dropped.
+      if (request.run.should_stop && request.run.should_stop())
+        result.kept_previous_results = true;
+      else
+        replacement->commit();
+    }
     spdlog::info("wrote {}/{}", request.run.output_directory, plan.is_study ? "summary.json and report.md" : "results.json");
   }
   if (plan.is_study) {

@@ -33,6 +33,8 @@ struct SessionResult {
   std::string table;                    // what stdout shows
   std::vector<Divergence> divergences;  // of a single run
   std::size_t runs_with_problems = 0;   // of a study: runs that failed or have an arm that did not finish ok
+  // --overwrite was interrupted: the folder still holds the results it held before, not the partial new ones.
+  bool kept_previous_results = false;
 };
 
 // Throws UserError for a request that cannot run (bad option combination, a folder that cannot be used) and when

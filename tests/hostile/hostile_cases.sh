@@ -548,6 +548,50 @@ case_failed_start_removes_every_folder_it_created() {
   [ ! -e a ] || fail "left behind: $(find a)"
 }
 
+# --- --overwrite loses nothing before the new results are ready ---
+
+case_overwrite_with_bad_data_keeps_the_finished_study() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 3 -o study >/dev/null 2>&1 || fail "the first study failed"
+  local before
+  before=$(cat study/summary.json study/*/result.json | md5sum)
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 3 -o study --overwrite --set dataset.path=typo.csv \
+    >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -q "the results already in study are kept" stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(cat study/summary.json study/*/result.json | md5sum)" = "$before" ] || fail "the finished study was changed"
+  [ -z "$(find study -name '.bnrun-staging.*' -o -name '.bnrun-replaced.*')" ] || fail "staging folders left"
+}
+
+case_overwrite_never_deletes_its_own_input() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o m --save-model >/dev/null 2>&1 || fail "training failed"
+  expect_refusal() {
+    "$bnrun" -q -c "$source_dir/configs/smoke.json" -o m --overwrite "$@" >stdout.txt 2>stderr.txt
+    [ $? -eq 2 ] || fail "exit code was not 2 for $*"
+    grep -q "is inside the --output folder m, whose contents --overwrite replaces" stderr.txt || fail "$(cat stderr.txt)"
+  }
+  expect_refusal --set dataset.path=m/test.csv
+  expect_refusal --init-from m/model_bn.json
+  [ -s m/test.csv ] && [ -s m/model_bn.json ] && [ -s m/results.json ] || fail "an input or a result was deleted"
+}
+
+case_overwrite_replaces_the_results_when_the_new_ones_are_ready() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 2 -o out >/dev/null 2>&1 || fail "the first study failed"
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o out --overwrite >/dev/null 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ -s out/results.json ] || fail "the new results are missing"
+  [ ! -e out/001_seed=42 ] && [ ! -e out/summary.json ] || fail "the old study is still there: $(ls -A out)"
+  [ -z "$(find out -name '.bnrun-staging.*' -o -name '.bnrun-replaced.*')" ] || fail "staging folders left"
+}
+
+case_resume_removes_the_leftovers_of_dead_writers() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 2 -o out >/dev/null 2>&1 || fail "the study failed"
+  echo partial >"out/001_seed=42/result.json.tmp.99999"
+  mkdir -p out/.bnrun-staging.99999 out/.bnrun-replaced.99998
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 2 -o out --resume >/dev/null 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  [ -z "$(find out -name '*.tmp.*' -o -name '.bnrun-staging.*' -o -name '.bnrun-replaced.*')" ] ||
+    fail "left: $(find out -name '*.tmp.*' -o -name '.bnrun-*')"
+}
+
 # --- atomic writes ---
 
 case_killed_at_random_moments_never_leaves_a_truncated_file() {
@@ -566,6 +610,11 @@ case_killed_at_random_moments_never_leaves_a_truncated_file() {
     for file in $(find out -name 'summary.csv' -o -name 'history.csv'); do
       [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ] || fail "attempt $attempt: $file is truncated"
     done
+    # --resume finishes the study and takes away what the killed writer left.
+    if [ -e out/.bnrun ] && [ "$attempt" -le 3 ]; then
+      "$bnrun" -q -c "$config" --seeds 40 -o out --resume >/dev/null 2>resume.txt || fail "resume: $(cat resume.txt)"
+      [ -z "$(find out -name '*.tmp.*')" ] || fail "attempt $attempt: temporary files left after --resume"
+    fi
   done
 }
 

@@ -13,6 +13,7 @@
 #include "study/compare.h"
 #include "study/outputs.h"
 #include "study/plan.h"
+#include "study/replacement.h"
 #include "study/runner.h"
 #include "tests/study/study_fixtures.h"
 
@@ -155,21 +156,44 @@ TEST_CASE("resuming into a folder of a different config is refused", "[study]") 
                     Contains("holds a run of a different config"));
 }
 
-TEST_CASE("an output folder with results is kept unless --overwrite, which empties only bnrun's folders", "[study]") {
+TEST_CASE("an output folder with results is kept unless --overwrite, which may replace only bnrun's folders", "[study]") {
   const TemporaryStudy study("outputs_overwrite");
   const auto output = study.folder() / "out";
-  bnrun::study::prepare_output_folder(output.string(), false, false);
+  CHECK_FALSE(bnrun::study::prepare_output_folder(output.string(), false, false));
   std::ofstream(output / "result.json") << "{}";
   CHECK_THROWS_WITH(bnrun::study::prepare_output_folder(output.string(), false, false),
                     Contains("add --overwrite to replace them or --resume"));
-  bnrun::study::prepare_output_folder(output.string(), true, false);
-  CHECK_FALSE(std::filesystem::exists(output / "result.json"));
+  // Preparing deletes nothing: the caller replaces the results once new ones are ready.
+  CHECK(bnrun::study::prepare_output_folder(output.string(), true, false));
+  CHECK(std::filesystem::exists(output / "result.json"));
   const auto foreign = study.folder() / "foreign";
   std::filesystem::create_directories(foreign);
   std::ofstream(foreign / "thesis.tex") << "precious";
   CHECK_THROWS_WITH(bnrun::study::prepare_output_folder(foreign.string(), true, false),
                     Contains("holds files bnrun did not write"));
   CHECK(std::filesystem::exists(foreign / "thesis.tex"));
+}
+
+TEST_CASE("a staged replacement swaps the results in on commit and keeps the old ones otherwise", "[study]") {
+  const TemporaryStudy study("staged_replacement");
+  const auto output = study.folder() / "out";
+  std::filesystem::create_directories(output);
+  std::ofstream(output / "old.json") << "old";
+  {
+    const bnrun::study::StagedReplacement abandoned(output.string());
+    std::ofstream(std::filesystem::path(abandoned.staging()) / "new.json") << "new";
+  }
+  CHECK(std::filesystem::exists(output / "old.json"));
+  CHECK_FALSE(std::filesystem::exists(output / "new.json"));
+  CHECK(std::distance(std::filesystem::directory_iterator(output), std::filesystem::directory_iterator()) == 1);
+  {
+    bnrun::study::StagedReplacement replacement(output.string());
+    std::ofstream(std::filesystem::path(replacement.staging()) / "new.json") << "new";
+    replacement.commit();
+  }
+  CHECK(std::filesystem::exists(output / "new.json"));
+  CHECK_FALSE(std::filesystem::exists(output / "old.json"));
+  CHECK(std::distance(std::filesystem::directory_iterator(output), std::filesystem::directory_iterator()) == 1);
 }
 
 TEST_CASE("groups report mean, std, min and max per variant and the paired difference with a t interval", "[study]") {

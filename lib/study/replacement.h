@@ -1,0 +1,44 @@
+// --overwrite without losing anything before the new results are ready.
+//
+// The new results are written to a staging folder inside the output folder (.bnrun-staging.<pid>); only when the
+// session has results worth keeping does commit() move the old entries aside (.bnrun-replaced.<pid>), the new
+// ones in, and delete the old. A session that ends before that (an error, a study in which no run finished, a
+// crash) leaves the old results as they were. Every step is a rename inside one folder, so nothing is copied.
+// The caller holds the folder's lock (core/folder_lock.h) throughout, which is also what makes leftovers of
+// other writers safe to delete: any staging folder or temporary file found then belongs to a dead process.
+#pragma once
+
+#include <string>
+
+#include "study/plan.h"
+
+namespace bnrun::study {
+
+class StagedReplacement {
+ public:
+  // Starts replacing the results in `directory`; the new ones go to staging().
+  explicit StagedReplacement(const std::string& directory);
+  StagedReplacement(const StagedReplacement&) = delete;
+  StagedReplacement& operator=(const StagedReplacement&) = delete;
+  // Without commit(): removes the staging folder, keeping the old results.
+  ~StagedReplacement();
+
+  const std::string& staging() const { return staging_; }
+  // The old results out, the new ones in. Throws UserError naming what could not be moved.
+  void commit();
+
+ private:
+  std::string directory_;
+  std::string staging_;
+  bool committed_ = false;
+};
+
+// Deletes what dead writers left in `directory` (recursively): <file>.tmp.<pid> files of interrupted atomic
+// writes and the staging and replaced folders of an interrupted --overwrite. Only with the folder's lock held.
+void remove_leftovers(const std::string& directory);
+
+// Refuses (UserError) a plan that would read a file inside `directory` that --overwrite replaces: its data files
+// or the --init-from model, which the replacement would delete.
+void check_inputs_outside(const Plan& plan, const std::string& init_from, const std::string& directory);
+
+}  // namespace bnrun::study
