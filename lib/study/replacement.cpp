@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/folder_lock.h"
 
 namespace bnrun::study {
@@ -37,6 +39,50 @@ void move(const fs::path& from, const fs::path& to) {
     throw UserError(fmt::format("{}: cannot move it to {}: {}", from.string(), to.string(), error.message()));
 }
 
+// The swap's journal: a file in the replaced folder once every old entry is out of the way, so that a swap cut
+// short by a crash can be finished or undone by the next writer (remove_leftovers). The marker file .bnrun moves
+// out first and in last, so "the marker is in the folder" means no swap is half done.
+constexpr const char* old_entries_out = ".bnrun-old-entries-out";
+constexpr const char* marker_name = ".bnrun";
+
+std::vector<fs::path> entries_of(const fs::path& folder, const std::string& directory) {
+  std::error_code error;
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(folder, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name != lock_file_name && !starts_with(name, staging_prefix) && !starts_with(name, replaced_prefix))
+      entries.push_back(entry.path());
+  }
+  if (error) throw UserError(fmt::format("{}: cannot list the folder: {}", directory, error.message()));
+  return entries;
+}
+
+// Moves `entries` into the folder `to`, the marker last (or, with `marker_first`, first).
+void move_entries(const std::vector<fs::path>& entries, const fs::path& to, bool marker_first) {
+  std::vector<fs::path> ordered = entries;
+  std::stable_partition(ordered.begin(), ordered.end(),
+                        [&](const fs::path& path) { return (path.filename() == marker_name) == marker_first; });
+  for (const auto& path : ordered) move(path, to / path.filename());
+}
+
+// A swap a dead writer left half done: before its journal entry, the old results are moved back; after it, the
+// new ones are moved in.
+void finish_interrupted_swap(const fs::path& folder, const std::string& directory) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(folder, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!starts_with(name, replaced_prefix)) continue;
+    const fs::path replaced = entry.path();
+    const fs::path staging = folder / (std::string(staging_prefix) + name.substr(replaced_prefix.size()));
+    if (fs::exists(folder / marker_name, error)) continue;  // the swap finished (or never began): only litter
+    if (fs::exists(replaced / old_entries_out, error)) {
+      if (fs::exists(staging, error)) move_entries(entries_of(staging, directory), folder, false);
+    } else {
+      move_entries(entries_of(replaced, directory), folder, false);
+    }
+  }
+}
+
 }  // namespace
 
 StagedReplacement::StagedReplacement(const std::string& directory)
@@ -59,23 +105,16 @@ void StagedReplacement::commit() {
   std::error_code error;
   fs::create_directory(replaced, error);
   if (error) throw UserError(fmt::format("{}: cannot set the old results aside: {}", directory_, error.message()));
-  std::vector<fs::path> old_entries;
-  for (const auto& entry : fs::directory_iterator(folder, error)) {
-    const std::string name = entry.path().filename().string();
-    if (name != lock_file_name && entry.path() != fs::path(staging_) && entry.path() != replaced)
-      old_entries.push_back(entry.path());
-  }
-  if (error) throw UserError(fmt::format("{}: cannot list the old results: {}", directory_, error.message()));
-  for (const auto& path : old_entries) move(path, replaced / path.filename());
-  std::vector<fs::path> new_entries;
-  for (const auto& entry : fs::directory_iterator(staging_, error)) new_entries.push_back(entry.path());
-  for (const auto& path : new_entries) move(path, folder / path.filename());
+  move_entries(entries_of(folder, directory_), replaced, true);
+  write_file_atomically((replaced / old_entries_out).string(), "");
+  move_entries(entries_of(staging_, directory_), folder, false);
   committed_ = true;
   fs::remove_all(replaced, error);
   fs::remove(staging_, error);
 }
 
 void remove_leftovers(const std::string& directory) {
+  finish_interrupted_swap(fs::path(directory), directory);
   std::error_code error;
   std::vector<fs::path> leftovers;
   for (auto it = fs::recursive_directory_iterator(directory, error); !error && it != fs::recursive_directory_iterator();

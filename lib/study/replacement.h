@@ -3,7 +3,9 @@
 // The new results are written to a staging folder inside the output folder (.bnrun-staging.<pid>); only when the
 // session has results worth keeping does commit() move the old entries aside (.bnrun-replaced.<pid>), the new
 // ones in, and delete the old. A session that ends before that (an error, a study in which no run finished, a
-// crash) leaves the old results as they were. Every step is a rename inside one folder, so nothing is copied.
+// crash before the swap) leaves the old results as they were. Every step is a rename inside one folder, so
+// nothing is copied; a swap cut short by a crash is undone or finished by the next remove_leftovers (the
+// journal is described in replacement.cpp).
 // The caller holds the folder's lock (core/folder_lock.h) throughout, which is also what makes leftovers of
 // other writers safe to delete: any staging folder or temporary file found then belongs to a dead process.
 #pragma once

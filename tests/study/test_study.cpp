@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
@@ -194,6 +195,40 @@ TEST_CASE("a staged replacement swaps the results in on commit and keeps the old
   CHECK(std::filesystem::exists(output / "new.json"));
   CHECK_FALSE(std::filesystem::exists(output / "old.json"));
   CHECK(std::distance(std::filesystem::directory_iterator(output), std::filesystem::directory_iterator()) == 1);
+}
+
+TEST_CASE("a swap cut short by a crash is undone before its journal entry and finished after it", "[study]") {
+  const TemporaryStudy study("interrupted_swap");
+  namespace fs = std::filesystem;
+  const auto names_in = [](const fs::path& folder) {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(folder)) names.insert(entry.path().filename().string());
+    return names;
+  };
+  const auto touch = [](const fs::path& path) { std::ofstream(path) << path.filename().string(); };
+  // Killed while the old entries were being moved aside: they come back, the new ones go.
+  const auto undone = study.folder() / "undone";
+  fs::create_directories(undone / ".bnrun-replaced.7");
+  fs::create_directories(undone / ".bnrun-staging.7");
+  touch(undone / "old_b.json");
+  touch(undone / ".bnrun-replaced.7" / ".bnrun");
+  touch(undone / ".bnrun-replaced.7" / "old_a.json");
+  touch(undone / ".bnrun-staging.7" / ".bnrun");
+  touch(undone / ".bnrun-staging.7" / "new.json");
+  bnrun::study::remove_leftovers(undone.string());
+  CHECK(names_in(undone) == std::set<std::string>{".bnrun", "old_a.json", "old_b.json"});
+  // Killed while the new entries were being moved in: the rest follow, the old ones go.
+  const auto finished = study.folder() / "finished";
+  fs::create_directories(finished / ".bnrun-replaced.8");
+  fs::create_directories(finished / ".bnrun-staging.8");
+  touch(finished / "new_a.json");
+  touch(finished / ".bnrun-replaced.8" / ".bnrun");
+  touch(finished / ".bnrun-replaced.8" / "old.json");
+  touch(finished / ".bnrun-replaced.8" / ".bnrun-old-entries-out");
+  touch(finished / ".bnrun-staging.8" / ".bnrun");
+  touch(finished / ".bnrun-staging.8" / "new_b.json");
+  bnrun::study::remove_leftovers(finished.string());
+  CHECK(names_in(finished) == std::set<std::string>{".bnrun", "new_a.json", "new_b.json"});
 }
 
 TEST_CASE("groups report mean, std, min and max per variant and the paired difference with a t interval", "[study]") {
