@@ -3,7 +3,7 @@
 #   1. build everything (Release) and run the whole test suite through ctest;
 #   2. scripts/sanitize.sh: the same suite built with ASan + UBSan (build/asan);
 #   3. scripts/fuzz.sh 60: each libFuzzer target for 60 seconds (clang, ASan + UBSan, build/fuzz).
-# It stops at the first step that fails. From a fresh clone on 2 cores it took 27 minutes (three builds, the
+# It stops at the first step that fails. From a fresh clone on 2 cores it took 34 minutes (three builds, the
 # suite twice, 3 minutes of fuzzing; measured while another job shared the machine); with the builds up to date,
 # about 4 minutes, most of it fuzzing.
 set -euo pipefail
