@@ -16,6 +16,9 @@ namespace bnrun {
 
 namespace {
 
+// write_file_atomically writes "<path>.tmp.<pid>" first.
+constexpr std::string_view temporary_infix = ".tmp.";
+
 // Writes straight into a device or pipe (-o /dev/stdout, /dev/full, a FIFO): renaming a temporary file over it
 // would replace the device node itself.
 void write_to_special_file(const std::string& path, std::string_view content) {
@@ -59,13 +62,19 @@ std::optional<std::string> read_file_if_readable(const std::string& path) {
   return read_whole(path);
 }
 
+bool is_atomic_write_temporary(std::string_view file_name) {
+  const auto at = file_name.rfind(temporary_infix);
+  if (at == std::string_view::npos || at + temporary_infix.size() == file_name.size()) return false;
+  return file_name.find_first_not_of("0123456789", at + temporary_infix.size()) == std::string_view::npos;
+}
+
 void write_file_atomically(const std::string& path, std::string_view content) {
   struct stat status {};
   if (::stat(path.c_str(), &status) == 0 && !S_ISREG(status.st_mode) && !S_ISDIR(status.st_mode)) {
     write_to_special_file(path, content);
     return;
   }
-  const std::string temporary = fmt::format("{}.tmp.{}", path, ::getpid());
+  const std::string temporary = fmt::format("{}{}{}", path, temporary_infix, ::getpid());
   std::FILE* file = std::fopen(temporary.c_str(), "wb");
   if (!file) throw UserError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
   const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size();

@@ -22,4 +22,8 @@ std::optional<std::string> read_file_if_readable(const std::string& path);
 // (/dev/stdout, /dev/full, a FIFO) is written directly: there is no file to replace.
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// Whether `file_name` is one of write_file_atomically's temporaries ("<name>.tmp.<pid>"): what a writer killed
+// mid-write leaves behind.
+bool is_atomic_write_temporary(std::string_view file_name);
+
 }  // namespace bnrun

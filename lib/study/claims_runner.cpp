@@ -3,11 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <chrono>
 #include <filesystem>
-#include <optional>
 
 #include "core/error.h"
 #include "core/files.h"
-#include "core/folder_lock.h"
 #include "kernels/gemm.h"
 #include "report/table.h"
 #include "study/aggregate.h"
@@ -47,16 +45,9 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
   for (const auto& [path, plan, claim] : planned) {
     const std::string stem = fs::path(path).stem().string();
     const std::string output = (fs::path(request.output_root) / stem).string();
-    const auto lock = FolderLock::acquire(output);
-    remove_leftovers(output);
-    std::optional<StagedReplacement> replacement;  // the claim's earlier outputs stay until the new ones are written
-    std::string write_to = output;
-    if (prepare_output_folder(output, true, false)) {
-      check_inputs_outside(plan, "", output);
-      replacement.emplace(output);
-      write_to = replacement->staging();
-      prepare_output_folder(write_to, false, false);
-    }
+    // The claim's earlier outputs stay until the new ones are written.
+    OpenOutputFolder folder(output, plan, true, false, "");
+    const std::string& write_to = folder.write_to();
     spdlog::info("{}: {} runs", claim.title, plan.runs.size());
     Progress progress(plan, request.live_progress);
     RunnerObserver observer;
@@ -73,7 +64,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
       return result;
     }
     write_study_outputs(write_to, plan, outcomes, environment, request.command_line);
-    if (replacement) replacement->commit();
+    folder.commit();
     auto judgement = judge_claim(claim, plan, outcomes);
     // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.
     const auto groups = summarize_groups(plan, outcomes);

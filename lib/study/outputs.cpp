@@ -21,7 +21,6 @@ namespace {
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-constexpr const char* marker_file = ".bnrun";
 
 std::string mean_std(const stats::Summary& summary) {
   if (summary.n == 0) return "-";

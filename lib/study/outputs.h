@@ -27,6 +27,9 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
                             const std::vector<GroupSummary>& groups, const std::vector<NamedFigure>& figures,
                             const std::string& command_line);
 
+// The file that says a folder was written by bnrun (so --overwrite and --resume may use it).
+inline constexpr const char* marker_file = ".bnrun";
+
 // Makes `directory` ready for a run or study. An existing folder that holds files is refused unless bnrun made
 // it (a marker file says so) and `overwrite` or `resume` is given. Deletes nothing: returns whether the folder
 // holds results, which the caller resumes or replaces (study/replacement.h). Throws UserError.

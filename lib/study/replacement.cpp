@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/folder_lock.h"
+#include "study/outputs.h"
+#include "study/runner.h"
 
 namespace bnrun::study {
 
@@ -25,13 +27,6 @@ bool starts_with(const std::string& text, std::string_view prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
 }
 
-// "<name>.tmp.<digits>": core/files.h's temporary for an atomic write.
-bool is_temporary(const std::string& name) {
-  const auto at = name.rfind(".tmp.");
-  if (at == std::string::npos || at + 5 == name.size()) return false;
-  return name.find_first_not_of("0123456789", at + 5) == std::string::npos;
-}
-
 void move(const fs::path& from, const fs::path& to) {
   std::error_code error;
   fs::rename(from, to, error);
@@ -43,7 +38,7 @@ void move(const fs::path& from, const fs::path& to) {
 // short by a crash can be finished or undone by the next writer (remove_leftovers). The marker file .bnrun moves
 // out first and in last, so "the marker is in the folder" means no swap is half done.
 constexpr const char* old_entries_out = ".bnrun-old-entries-out";
-constexpr const char* marker_name = ".bnrun";
+constexpr const char* marker_name = marker_file;
 
 std::vector<fs::path> entries_of(const fs::path& folder, const std::string& directory) {
   std::error_code error;
@@ -113,6 +108,24 @@ void StagedReplacement::commit() {
   fs::remove(staging_, error);
 }
 
+OpenOutputFolder::OpenOutputFolder(const std::string& directory, const Plan& plan, bool overwrite, bool resume,
+                                   const std::string& init_from)
+    : lock_(FolderLock::acquire(directory)), write_to_(directory) {
+  try {
+    remove_leftovers(directory);
+    if (resume) check_resumable(plan, directory);
+    if (prepare_output_folder(directory, overwrite, resume) && overwrite) {
+      check_inputs_outside(plan, init_from, directory);
+      replacement_.emplace(directory);
+      write_to_ = replacement_->staging();
+      prepare_output_folder(write_to_, false, false);
+    }
+  } catch (...) {
+    lock_.remove_if_created();
+    throw;
+  }
+}
+
 void remove_leftovers(const std::string& directory) {
   finish_interrupted_swap(fs::path(directory), directory);
   std::error_code error;
@@ -124,7 +137,7 @@ void remove_leftovers(const std::string& directory) {
     if (folder && (starts_with(name, staging_prefix) || starts_with(name, replaced_prefix))) {
       leftovers.push_back(it->path());
       it.disable_recursion_pending();
-    } else if (!folder && is_temporary(name)) {
+    } else if (!folder && is_atomic_write_temporary(name)) {
       leftovers.push_back(it->path());
     }
   }

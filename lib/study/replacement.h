@@ -10,8 +10,10 @@
 // other writers safe to delete: any staging folder or temporary file found then belongs to a dead process.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "core/folder_lock.h"
 #include "study/plan.h"
 
 namespace bnrun::study {
@@ -33,6 +35,28 @@ class StagedReplacement {
   std::string directory_;
   std::string staging_;
   bool committed_ = false;
+};
+
+// An --output folder opened for one session (or one claim's study): locked for as long as it lives, cleared of
+// dead writers' leftovers, checked by prepare_output_folder (and check_resumable with `resume`), and, when
+// `overwrite` meets results, given a staging folder the new results go to until commit(). A folder refused by
+// the checks is left as it was found (its lock file goes again if this made it). Throws UserError.
+class OpenOutputFolder {
+ public:
+  OpenOutputFolder(const std::string& directory, const Plan& plan, bool overwrite, bool resume,
+                   const std::string& init_from);
+  // Where the runs write: the folder itself, or the staging folder of a replacement.
+  const std::string& write_to() const { return write_to_; }
+  bool replacing() const { return replacement_.has_value(); }
+  // Swaps the new results in when replacing; nothing otherwise.
+  void commit() {
+    if (replacement_) replacement_->commit();
+  }
+
+ private:
+  FolderLock lock_;
+  std::optional<StagedReplacement> replacement_;
+  std::string write_to_;
 };
 
 // Deletes what dead writers left in `directory` (recursively): <file>.tmp.<pid> files of interrupted atomic

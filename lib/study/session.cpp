@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "core/error.h"
-#include "core/folder_lock.h"
 #include "core/json_reader.h"
 #include "data/dataset.h"
 #include "nn/model.h"
@@ -65,28 +64,18 @@ SessionResult run_session(const SessionRequest& request) {
   // What a failed start removes: the outermost folder of --output that bnrun is about to create (a/b/c creates
   // a/b too when neither exists, and takes both away again).
   const std::filesystem::path created_root = output ? outermost_missing_folder(request.run.output_directory) : "";
-  // Held until the session ends: one bnrun per output folder, from before its contents are looked at.
-  std::optional<FolderLock> lock;
-  // With --overwrite on a folder of results, the new ones are written beside the old and swapped in at the end.
-  std::optional<StagedReplacement> replacement;
+  // Held until the session ends: one bnrun per output folder, from before its contents are looked at. With
+  // --overwrite on a folder of results, the new ones are written beside the old and swapped in at the end.
+  std::optional<OpenOutputFolder> folder;
   RunnerOptions run_options = request.run;
   if (output) {
-    const std::string& directory = request.run.output_directory;
-    lock.emplace(FolderLock::acquire(directory));
     try {
-      remove_leftovers(directory);
-      if (request.run.resume) check_resumable(plan, directory);
-      if (prepare_output_folder(directory, request.overwrite, request.run.resume) && request.overwrite) {
-        check_inputs_outside(plan, request.run.init_from, directory);
-        replacement.emplace(directory);
-        run_options.output_directory = replacement->staging();
-        prepare_output_folder(run_options.output_directory, false, false);
-      }
+      folder.emplace(request.run.output_directory, plan, request.overwrite, request.run.resume, request.run.init_from);
     } catch (...) {
-      lock->remove_if_created();  // a folder bnrun refuses is left as it was found
       remove_created(created_root);
       throw;
     }
+    run_options.output_directory = folder->write_to();
   }
   if (plan.is_study)
     spdlog::info("{} runs, {} at a time", plan.runs.size(),
@@ -107,7 +96,7 @@ SessionResult run_session(const SessionRequest& request) {
                                                        kernels::matmul_backend_description(request.run.compute.matmul));
   if (output) {
     write_study_outputs(run_options.output_directory, plan, outcomes, environment, request.command_line);
-    if (replacement) {
+    if (folder->replacing()) {
       // Old results go only for new ones: a study in which no run trained keeps what was there.
       const bool any_trained = std::any_of(outcomes.begin(), outcomes.end(),
                                            [](const RunOutcome& outcome) { return outcome.state == RunState::finished; });
@@ -117,7 +106,7 @@ SessionResult run_session(const SessionRequest& request) {
       if (request.run.should_stop && request.run.should_stop())
         result.kept_previous_results = true;
       else
-        replacement->commit();
+        folder->commit();
     }
     spdlog::info("wrote {}/{}", request.run.output_directory, plan.is_study ? "summary.json and report.md" : "results.json");
   }
