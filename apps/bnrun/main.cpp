@@ -58,6 +58,9 @@ void install_stop_handlers() {
   // A reader that leaves the pipe early (bnrun ... | head -1) must not kill bnrun mid-write: the write fails with
   // EPIPE instead, after the run's files are complete, and print_stdout reports it.
   std::signal(SIGPIPE, SIG_IGN);
+  // Likewise a file-size limit (ulimit -f): the write that passes it fails with EFBIG and is reported like a full
+  // disk, and every file that fits is kept.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 // With stdin, stdout or stderr closed (2>&-), the next file bnrun opens would get that descriptor, and log lines
@@ -134,6 +137,24 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   print_stdout(result.table);
 
   const bool study = request.plan.is_study;
+  if (!result.unwritten.empty()) {
+    // What trained is in the table above; say exactly which files are missing (a full disk lists many: the
+    // first ones name the cause).
+    constexpr std::size_t listed = 10;
+    for (std::size_t i = 0; i < std::min(listed, result.unwritten.size()); ++i)
+      bnrun::print_stderr("error: {}\n", result.unwritten[i]);
+    if (result.unwritten.size() > listed)
+      bnrun::print_stderr("error: ... and {} more files that could not be written\n", result.unwritten.size() - listed);
+    bnrun::print_stderr("error: {} file{} could not be written; {}\n", result.unwritten.size(),
+                        result.unwritten.size() == 1 ? "" : "s",
+                        result.kept_previous_results
+                            ? fmt::format("nothing was replaced: {} holds the results it held before",
+                                          options.output_directory)
+                            : "every other file is complete" + std::string(study ? " (--resume re-runs a run "
+                                                                                    "whose result.json is missing)"
+                                                                              : ""));
+    if (received_signal.load() == 0) return exit_user_error;
+  }
   if (const int signal_number = received_signal.load(); signal_number != 0 && result.kept_previous_results) {
     bnrun::print_stderr("error: interrupted by {}; nothing was replaced: {} holds the results it held before\n",
                         interruption_text(signal_number), options.output_directory);

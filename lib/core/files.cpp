@@ -93,4 +93,18 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   }
 }
 
+bool IndependentWrites::write(const std::string& path, std::string_view content) {
+  return attempt([&] { write_file_atomically(path, content); });
+}
+
+bool IndependentWrites::attempt(const std::function<void()>& write_one) {
+  try {
+    write_one();
+    return true;
+  } catch (const UserError& error) {
+    failures_.emplace_back(error.what());
+    return false;
+  }
+}
+
 }  // namespace bnrun

@@ -5,9 +5,11 @@
 // file that a script could mistake for a finished run.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bnrun {
 
@@ -21,6 +23,21 @@ std::optional<std::string> read_file_if_readable(const std::string& path);
 // Throws bnrun::UserError naming the path when the file cannot be written. A path that names a device or a pipe
 // (/dev/stdout, /dev/full, a FIFO) is written directly: there is no file to replace.
 void write_file_atomically(const std::string& path, std::string_view content);
+
+// Writes a set of files that stand on their own (a run folder, a study's summary files) and keeps going when one
+// cannot be written (a full disk, a read-only folder): every file that can be written is, complete, and
+// failures() says exactly which could not. A failure never removes a file written before it.
+class IndependentWrites {
+ public:
+  // write_file_atomically(path, content); false, with the message recorded, when it throws UserError.
+  bool write(const std::string& path, std::string_view content);
+  // The same for a writer of its own (a model file, a folder to create) that throws UserError on failure.
+  bool attempt(const std::function<void()>& write_one);
+  const std::vector<std::string>& failures() const { return failures_; }
+
+ private:
+  std::vector<std::string> failures_;
+};
 
 // Whether `file_name` is one of write_file_atomically's temporaries ("<name>.tmp.<pid>"): what a writer killed
 // mid-write leaves behind.

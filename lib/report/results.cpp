@@ -40,13 +40,4 @@ void prepare_output_folder(const std::string& directory) {
   std::filesystem::remove(probe, error);
 }
 
-void write_results(const std::string& directory, const results::RunRecord& record) {
-  prepare_output_folder(directory);
-  const std::filesystem::path folder(directory);
-  for (const auto& arm : record.arms)
-    write_file_atomically((folder / fmt::format("history_{}.csv", arm.arm)).string(), history_csv(arm.result));
-  // results.json last: its presence means the whole set is complete.
-  write_file_atomically((folder / "results.json").string(), results::to_json(record).dump(2) + "\n");
-}
-
 }  // namespace bnrun::report

@@ -36,7 +36,4 @@ using results::history_csv;
 // files can be written in it. Throws bnrun::UserError naming the folder.
 void prepare_output_folder(const std::string& directory);
 
-// Writes results.json and history_<arm>.csv into `directory` (created if needed), each atomically.
-void write_results(const std::string& directory, const results::RunRecord& record);
-
 }  // namespace bnrun::report

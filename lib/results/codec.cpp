@@ -267,12 +267,12 @@ std::vector<SummaryEntry> summary_entries_from_json(const ordered_json& document
     const auto& runs = fields.array("runs");
     for (std::size_t i = 0; i < runs.size(); ++i) {
       const Fields entry(runs[i], fmt::format("runs[{}]", i));
-      if (entry.string("status") == "failed") {
-        entries.push_back({entry.string("variant"), std::nullopt, entry.string("error")});
+      if (const std::string status = entry.string("status"); status == "failed" || status == "not_run") {
+        entries.push_back({entry.string("variant"), std::nullopt, status, entry.string("error")});
       } else {
         ArmRecord arm = read_arm(entry);
         std::string name = arm.arm;
-        entries.push_back({std::move(name), std::move(arm), ""});
+        entries.push_back({std::move(name), std::move(arm), "", ""});
       }
     }
     return entries;

@@ -22,7 +22,8 @@ RunRecord run_record_from_json(const nlohmann::ordered_json& document, const std
 struct SummaryEntry {
   std::string arm;
   std::optional<ArmRecord> record;
-  std::string error;  // when there is no record
+  std::string status;  // when there is no record: "failed" or "not_run" (never started)
+  std::string error;   // when there is no record
 };
 std::vector<SummaryEntry> summary_entries_from_json(const nlohmann::ordered_json& document, const std::string& source);
 

@@ -53,7 +53,7 @@ constexpr double no_value = not_a_number;
 }  // namespace
 
 const results::ArmRecord* arm_record(const RunOutcome& outcome, const std::string& arm) {
-  if (outcome.state == RunState::failed) return nullptr;
+  if (!has_record(outcome)) return nullptr;
   return outcome.record.arm(arm);
 }
 
@@ -106,7 +106,7 @@ std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<R
     for (auto& summary : group.arms) {
       const auto* arm = arm_record(outcomes[i], summary.arm);
       if (!arm)
-        ++summary.failed;
+        ++(outcomes[i].state == RunState::not_run ? summary.not_run : summary.failed);
       else if (arm->result.status == train::RunStatus::ok)
         ++summary.ok;
       else if (arm->result.status == train::RunStatus::diverged)

@@ -18,7 +18,8 @@ namespace bnrun::study {
 
 struct ArmSummary {
   std::string arm;
-  std::size_t ok = 0, diverged = 0, interrupted = 0, failed = 0;  // failed: the run did not produce a result
+  // failed: the run did not produce a result; not_run: it never started (the session was interrupted first)
+  std::size_t ok = 0, diverged = 0, interrupted = 0, failed = 0, not_run = 0;
   // Per summary metric (results::summary_metrics() order): one value per seed, in the group's seed order (NaN
   // without a value), and their summary over the finite ones.
   std::vector<std::vector<double>> values;

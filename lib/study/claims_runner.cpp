@@ -63,7 +63,10 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
       result.interrupted = true;
       return result;
     }
-    write_study_outputs(write_to, plan, outcomes, environment, request.command_line);
+    // A claims document is regenerated whole: a file that cannot be written stops it, the old outputs kept.
+    std::vector<std::string> unwritten = write_study_outputs(write_to, plan, outcomes, environment, request.command_line);
+    for (const auto& outcome : outcomes) unwritten.insert(unwritten.end(), outcome.unwritten.begin(), outcome.unwritten.end());
+    if (!unwritten.empty()) throw UserError(unwritten.front());
     folder.commit();
     auto judgement = judge_claim(claim, plan, outcomes);
     // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.

@@ -38,7 +38,7 @@ ComparedRun read_document(const std::string& label, const fs::path& file) {
   if (!document.contains("study")) {
     for (auto& arm : results::run_record_from_json(document, file.string()).arms) {
       std::string name = arm.arm;
-      run.arms.push_back({std::move(name), std::move(arm), ""});
+      run.arms.push_back({std::move(name), std::move(arm), "", ""});
     }
     return run;
   }
@@ -138,7 +138,8 @@ std::string comparison_across_runs(const std::vector<ComparedRun>& runs) {
       }
       row.push_back(arm.arm);
       if (!arm.record) {
-        for (const char* cell : {"failed", "-", "-", "-", "-"}) row.emplace_back(cell);
+        row.push_back(arm.status == "not_run" ? "not run" : arm.status);
+        for (const char* cell : {"-", "-", "-", "-"}) row.emplace_back(cell);
       } else {
         const train::RunResult& result = arm.record->result;
         row.push_back(std::string(train::status_name(result.status)));

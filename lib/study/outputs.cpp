@@ -77,6 +77,10 @@ std::string problems(const Plan& plan, const std::vector<RunOutcome>& outcomes) 
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     const PlannedRun& run = plan.runs[i];
     const std::string name = plan.is_study ? fmt::format("run {} ({})", run.index, run.folder) : "the run";
+    if (outcomes[i].state == RunState::not_run) {
+      text += fmt::format("{}: not run (the session was interrupted before it started)\n", name);
+      continue;
+    }
     if (outcomes[i].state == RunState::failed) {
       text += fmt::format("{} failed: {}\n", name, outcomes[i].error);
       continue;
@@ -155,12 +159,16 @@ std::string plan_table(const Plan& plan) {
 
 std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcomes,
                         const std::vector<GroupSummary>& groups) {
-  const std::size_t failed = static_cast<std::size_t>(std::count_if(
-      outcomes.begin(), outcomes.end(), [](const RunOutcome& outcome) { return outcome.state == RunState::failed; }));
+  const auto count = [&](RunState state) {
+    return static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(),
+                                                  [&](const RunOutcome& outcome) { return outcome.state == state; }));
+  };
+  const std::size_t failed = count(RunState::failed), not_run = count(RunState::not_run);
   std::string text = fmt::format(
-      "{}: {} run{}, {}{}{}\n\n", plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
+      "{}: {} run{}, {}{}{}{}\n\n", plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
       plan.axes.empty() ? "" : fmt::format("{} setting{} × ", groups.size(), groups.size() == 1 ? "" : "s"),
-      seeds_text(plan.seeds), failed > 0 ? fmt::format(", {} failed", failed) : "");
+      seeds_text(plan.seeds), failed > 0 ? fmt::format(", {} failed", failed) : "",
+      not_run > 0 ? fmt::format(", {} not run", not_run) : "");
   if (groups.size() == 1) {
     const GroupSummary& group = groups.front();
     std::vector<std::string> header = {"variant", "n"};
@@ -223,12 +231,12 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
     const PlannedRun& run = plan.runs[i];
     const ordered_json identity = {
         {"run", run.index}, {"folder", run.folder}, {"settings", settings_object(run.settings)}};
-    if (outcomes[i].state == RunState::failed) {
+    if (!has_record(outcomes[i])) {
       for (const auto& variant : plan_arms(plan)) {
         ordered_json entry = identity;
         entry.update({{"variant", variant},
                       {"seed", run.seed},
-                      {"status", "failed"},
+                      {"status", outcomes[i].state == RunState::not_run ? "not_run" : "failed"},
                       {"error", outcomes[i].error},
                       {"test", nullptr}});
         runs.push_back(std::move(entry));
@@ -247,7 +255,8 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
     ordered_json arms = ordered_json::object();
     for (const auto& arm : group.arms) {
       ordered_json entry = {
-          {"ok", arm.ok}, {"diverged", arm.diverged}, {"interrupted", arm.interrupted}, {"failed", arm.failed}};
+          {"ok", arm.ok}, {"diverged", arm.diverged}, {"interrupted", arm.interrupted}, {"failed", arm.failed},
+          {"not_run", arm.not_run}};
       for (const results::Metric metric : results::summary_metrics())
         entry[std::string(results::definition_of(metric).key)] = summary_object(arm.summary(metric));
       arms[arm.arm] = std::move(entry);
@@ -298,9 +307,10 @@ std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcome
     std::string prefix = fmt::format("{},{}", run.index, csv_field(run.folder));
     for (const auto& setting : run.settings) prefix += "," + csv_field(value_text(setting.value));
     prefix += fmt::format(",{}", run.seed);
-    if (outcomes[i].state == RunState::failed) {
+    if (!has_record(outcomes[i])) {
+      const char* status = outcomes[i].state == RunState::not_run ? "not_run" : "failed";
       for (const auto& arm : plan_arms(plan))
-        text += fmt::format("{},{},failed,,,,,,{}\n", prefix, arm, csv_field(outcomes[i].error));
+        text += fmt::format("{},{},{},,,,,,{}\n", prefix, arm, status, csv_field(outcomes[i].error));
       continue;
     }
     for (const auto& arm : outcomes[i].record.arms) {
@@ -435,22 +445,27 @@ bool prepare_output_folder(const std::string& directory, bool overwrite, bool re
   return holds;
 }
 
-void write_study_outputs(const std::string& directory, const Plan& plan, const std::vector<RunOutcome>& outcomes,
-                         const report::Environment& environment, const std::string& command_line) {
+std::vector<std::string> write_study_outputs(const std::string& directory, const Plan& plan,
+                                             const std::vector<RunOutcome>& outcomes,
+                                             const report::Environment& environment, const std::string& command_line) {
   const fs::path folder(directory);
   const auto groups = summarize_groups(plan, outcomes);
   const auto figures = study_figures(plan, outcomes, groups);
-  std::error_code error;
-  fs::create_directories(folder / "plots", error);
-  if (error) throw UserError(fmt::format("{}: cannot create the plots folder: {}", directory, error.message()));
-  for (const auto& figure : figures)
-    write_file_atomically((folder / figure.file).string(), plot::render_svg(figure.figure));
-  write_file_atomically((folder / "report.md").string(),
-                                report_markdown(plan, outcomes, groups, figures, command_line));
-  if (!plan.is_study) return;
-  write_file_atomically((folder / "summary.csv").string(), summary_csv(plan, outcomes));
-  write_file_atomically((folder / "summary.json").string(),
-                                summary_json(plan, outcomes, groups, environment).dump(2) + "\n");
+  IndependentWrites writes;
+  const bool plots_folder = writes.attempt([&] {
+    std::error_code error;
+    fs::create_directories(folder / "plots", error);
+    if (error)
+      throw UserError(fmt::format("{}: cannot create the plots folder: {}", (folder / "plots").string(), error.message()));
+  });
+  if (plots_folder)
+    for (const auto& figure : figures) writes.write((folder / figure.file).string(), plot::render_svg(figure.figure));
+  writes.write((folder / "report.md").string(), report_markdown(plan, outcomes, groups, figures, command_line));
+  if (plan.is_study) {
+    writes.write((folder / "summary.csv").string(), summary_csv(plan, outcomes));
+    writes.write((folder / "summary.json").string(), summary_json(plan, outcomes, groups, environment).dump(2) + "\n");
+  }
+  return writes.failures();
 }
 
 }  // namespace bnrun::study

@@ -36,8 +36,9 @@ inline constexpr const char* marker_file = ".bnrun";
 bool prepare_output_folder(const std::string& directory, bool overwrite, bool resume);
 
 // Writes summary.json, summary.csv, report.md and plots/*.svg for a study; report.md and the learning-curve plot
-// for a single run (beside its results.json). Each file atomically; summary.json last.
-void write_study_outputs(const std::string& directory, const Plan& plan, const std::vector<RunOutcome>& outcomes,
+// for a single run (beside its results.json). Each file atomically and on its own, summary.json last: returns
+// the files that could not be written ("<path>: cannot write: <reason>"), having written every other one.
+std::vector<std::string> write_study_outputs(const std::string& directory, const Plan& plan, const std::vector<RunOutcome>& outcomes,
                          const report::Environment& environment, const std::string& command_line);
 
 }  // namespace bnrun::study

@@ -79,8 +79,10 @@ ordered_json settings_json(const PlannedRun& run) {
   return settings;
 }
 
-void save_models(const fs::path& directory, const PlannedRun& run, const data::PreparedData& data,
-                 const std::vector<train::ArmRun>& runs) {
+// model_<arm>.json for every arm that kept its model, then test.csv: each on its own, so one that cannot be
+// written (a diverged arm's, a full disk) costs only itself.
+void save_models(IndependentWrites& writes, const fs::path& directory, const PlannedRun& run,
+                 const data::PreparedData& data, const std::vector<train::ArmRun>& runs) {
   for (const auto& arm_run : runs) {
     if (!arm_run.result.model) continue;
     modelio::ModelMetadata metadata;
@@ -92,12 +94,42 @@ void save_models(const fs::path& directory, const PlannedRun& run, const data::P
     metadata.class_names = data.class_names;
     if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
     const auto spec = config::model_spec(run.config, data.feature_names.size(), *run.config.experiment.arm(arm_run.arm));
-    modelio::save_model((directory / fmt::format("model_{}.json", arm_run.arm)).string(),
-                        spec, *arm_run.result.model, metadata);
+    writes.attempt([&] {
+      modelio::save_model((directory / fmt::format("model_{}.json", arm_run.arm)).string(), spec,
+                          *arm_run.result.model, metadata);
+    });
   }
-  write_file_atomically((directory / "test.csv").string(),
-                                modelio::split_csv(data.feature_names, run.config.dataset.target, data.class_names,
-                                                   data.unscaled_test_features, data.test.labels));
+  writes.write((directory / "test.csv").string(),
+               modelio::split_csv(data.feature_names, run.config.dataset.target, data.class_names,
+                                  data.unscaled_test_features, data.test.labels));
+}
+
+// Every file of a trained run's folder. A file that cannot be written is recorded in the outcome and the rest are
+// still written: the run trained, and what it produced is kept. result.json (a study's) or results.json (a single
+// run's) comes last, so a folder that has one holds everything else that could be written.
+void write_run_folder(RunOutcome& outcome, const Plan& plan, const PlannedRun& run, const RunnerOptions& options,
+                      const data::PreparedData& data, const std::vector<train::ArmRun>& runs) {
+  const fs::path directory = run_directory(plan, run, options.output_directory);
+  IndependentWrites writes;
+  const bool folder_made = writes.attempt([&] {
+    std::error_code error;
+    fs::create_directories(directory, error);
+    if (error)
+      throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
+  });
+  if (folder_made) {
+    writes.write((directory / "config.json").string(), config::to_json(run.config).dump(2) + "\n");
+    if (options.save_models) save_models(writes, directory, run, data, runs);
+    if (plan.is_study) {
+      writes.write((directory / "history.csv").string(), combined_history_csv(runs));
+      writes.write((directory / "result.json").string(), results::to_json(outcome.record).dump(2) + "\n");
+    } else {
+      for (const auto& arm : outcome.record.arms)
+        writes.write((directory / fmt::format("history_{}.csv", arm.arm)).string(), report::history_csv(arm.result));
+      writes.write((directory / "results.json").string(), results::to_json(outcome.record).dump(2) + "\n");
+    }
+  }
+  outcome.unwritten = writes.failures();
 }
 
 // Refuses, before the model is built, a network whose training would not fit in the memory left (with the
@@ -171,22 +203,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   if (plan.is_study) outcome.record.place = results::StudyPlace{run.index, run.folder, settings_json(run)};
   outcome.state = RunState::finished;
 
-  if (!options.output_directory.empty()) {
-    const fs::path directory = run_directory(plan, run, options.output_directory);
-    std::error_code error;
-    fs::create_directories(directory, error);
-    if (error)
-      throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
-    write_file_atomically((directory / "config.json").string(), config::to_json(config).dump(2) + "\n");
-    if (options.save_models) save_models(directory, run, data, runs);
-    if (plan.is_study) {
-      write_file_atomically((directory / "history.csv").string(), combined_history_csv(runs));
-      // Last: its presence means the run finished and its folder is complete.
-      write_file_atomically((directory / "result.json").string(), results::to_json(outcome.record).dump(2) + "\n");
-    } else {
-      report::write_results(directory.string(), outcome.record);
-    }
-  }
+  if (!options.output_directory.empty()) write_run_folder(outcome, plan, run, options, data, runs);
   return outcome;
 }
 
@@ -244,7 +261,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
         }
       }
       if (options.should_stop && options.should_stop()) {
-        outcome.state = RunState::failed;
+        outcome.state = RunState::not_run;
         outcome.error = "not run: interrupted";
         continue;
       }

@@ -17,13 +17,23 @@
 
 namespace bnrun::study {
 
-enum class RunState { finished, failed, resumed };
+// finished: trained in this session; resumed: finished earlier, its record read back; failed: could not start or
+// stopped with an error; not_run: never started (the session was interrupted first).
+enum class RunState { finished, failed, not_run, resumed };
 
 struct RunOutcome {
   RunState state = RunState::failed;
-  std::string error;           // when failed: a one-line message
+  std::string error;           // when failed or not run: a one-line message
   results::RunRecord record;   // finished or resumed: what the run's results document holds
+  // finished: the files of its folder that could not be written, each "<path>: cannot write: <reason>". The run
+  // still counts as trained (its record is in the summary and the table); every file that was written is kept.
+  std::vector<std::string> unwritten;
 };
+
+// Whether the run has results (trained now or earlier), as against failing or never starting.
+inline bool has_record(const RunOutcome& outcome) {
+  return outcome.state == RunState::finished || outcome.state == RunState::resumed;
+}
 
 struct RunnerOptions {
   int jobs = 1;
@@ -35,7 +45,7 @@ struct RunnerOptions {
   bool save_models = false;      // model_<arm>.json and test.csv beside each result
   std::string init_from;         // a model file every variant starts from (modelio::initialize_from)
   // Asked before every batch and before each run starts: true interrupts the runs in flight (their results so far
-  // are kept, with status "interrupted") and starts no more (they fail with "not run: interrupted").
+  // are kept, with status "interrupted") and starts no more (they are not_run, "not run: interrupted").
   std::function<bool()> should_stop;
 };
 

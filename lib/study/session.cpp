@@ -23,7 +23,7 @@ namespace bnrun::study {
 namespace {
 
 bool has_problem(const RunOutcome& outcome) {
-  if (outcome.state == RunState::failed) return true;
+  if (!has_record(outcome)) return true;
   return std::any_of(outcome.record.arms.begin(), outcome.record.arms.end(),
                      [](const auto& arm) { return arm.result.status != train::RunStatus::ok; });
 }
@@ -87,7 +87,7 @@ SessionResult run_session(const SessionRequest& request) {
   progress.clear();
   const auto& outcomes = result.outcomes;
 
-  if (!plan.is_study && outcomes.front().state == RunState::failed) {
+  if (!plan.is_study && !has_record(outcomes.front())) {
     // Nothing half-written: a run that could not start leaves no output folder behind.
     remove_created(created_root);
     throw UserError(outcomes.front().error);
@@ -95,8 +95,15 @@ SessionResult run_session(const SessionRequest& request) {
   const auto environment = report::current_environment(request.run.compute.threads,
                                                        kernels::matmul_backend_description(request.run.compute.matmul));
   if (output) {
-    write_study_outputs(run_options.output_directory, plan, outcomes, environment, request.command_line);
-    if (folder->replacing()) {
+    for (const auto& outcome : outcomes)
+      result.unwritten.insert(result.unwritten.end(), outcome.unwritten.begin(), outcome.unwritten.end());
+    const auto unwritten_outputs =
+        write_study_outputs(run_options.output_directory, plan, outcomes, environment, request.command_line);
+    result.unwritten.insert(result.unwritten.end(), unwritten_outputs.begin(), unwritten_outputs.end());
+    if (folder->replacing() && !result.unwritten.empty()) {
+      // Incomplete new results do not replace complete old ones.
+      result.kept_previous_results = true;
+    } else if (folder->replacing()) {
       // Old results go only for new ones: a study in which no run trained keeps what was there.
       const bool any_trained = std::any_of(outcomes.begin(), outcomes.end(),
                                            [](const RunOutcome& outcome) { return outcome.state == RunState::finished; });
@@ -108,7 +115,9 @@ SessionResult run_session(const SessionRequest& request) {
       else
         folder->commit();
     }
-    spdlog::info("wrote {}/{}", request.run.output_directory, plan.is_study ? "summary.json and report.md" : "results.json");
+    if (result.unwritten.empty())
+      spdlog::info("wrote {}/{}", request.run.output_directory,
+                   plan.is_study ? "summary.json and report.md" : "results.json");
   }
   if (plan.is_study) {
     result.table = study_table(plan, outcomes, summarize_groups(plan, outcomes));

@@ -33,7 +33,11 @@ struct SessionResult {
   std::string table;                    // what stdout shows
   std::vector<Divergence> divergences;  // of a single run
   std::size_t runs_with_problems = 0;   // of a study: runs that failed or have an arm that did not finish ok
-  // --overwrite was interrupted: the folder still holds the results it held before, not the partial new ones.
+  // Files that could not be written (a full disk), each "<path>: cannot write: <reason>"; every other file was
+  // written complete, and the table above still shows what trained.
+  std::vector<std::string> unwritten;
+  // --overwrite was interrupted, or some new file could not be written: the folder still holds the results it
+  // held before, not the incomplete new ones.
   bool kept_previous_results = false;
 };
 

@@ -508,6 +508,11 @@ case_interrupted_study_resumes() {
   [ $? -eq 130 ] || fail "exit code was not 130"
   grep -q '"status": "interrupted"' out/001_seed=42/result.json || fail "run 1 not marked interrupted"
   grep -q '"error": "not run: interrupted"' out/summary.json || fail "the runs not started are not listed"
+  # Runs that never started are "not run", not failures.
+  grep -q '"status": "not_run"' out/summary.json || fail "the runs not started are not marked not_run"
+  grep -q '"status": "failed"' out/summary.json && fail "a run that never started is counted as failed"
+  grep -q ',not_run,' out/summary.csv || fail "summary.csv does not mark them not_run"
+  grep -q '^run 2 (002_seed=43): not run' stdout.txt || fail "the table does not say run 2 was not run: $(cat stdout.txt)"
 }
 
 # --- one writer per folder ---
@@ -590,6 +595,75 @@ case_resume_removes_the_leftovers_of_dead_writers() {
     fail "$(cat stderr.txt)"
   [ -z "$(find out -name '*.tmp.*' -o -name '.bnrun-staging.*' -o -name '.bnrun-replaced.*')" ] ||
     fail "left: $(find out -name '*.tmp.*' -o -name '.bnrun-*')"
+}
+
+# --- a write that fails after training ---
+
+# bnrun ARGS... under a file-size limit of $1 KB: a file that would pass it cannot be written (EFBIG).
+with_file_size_limit() {
+  local limit=$1
+  shift
+  (ulimit -f "$limit" && exec "$bnrun" "$@")
+}
+
+case_a_file_too_large_to_write_keeps_the_table_and_the_other_files() {
+  # 40 KB: every file of a single run fits but the two model files.
+  with_file_size_limit 40 -q -c "$source_dir/configs/iris_bn.json" -o out --save-model >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  grep -q '^bn - no_bn' stdout.txt || fail "no table on stdout: $(cat stdout.txt)"
+  grep -qF 'out/model_bn.json: cannot write: File too large' stderr.txt || fail "$(cat stderr.txt)"
+  grep -qF 'out/model_no_bn.json: cannot write: File too large' stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '^error: 2 files could not be written; every other file is complete$' stderr.txt || fail "$(cat stderr.txt)"
+  "$bnrun" compare out >/dev/null 2>compare.txt || fail "results.json is not complete: $(cat compare.txt)"
+  for file in config.json test.csv history_bn.csv history_no_bn.csv report.md plots/learning_curves.svg; do
+    [ -s "out/$file" ] || fail "out/$file was not kept"
+  done
+  [ -z "$(find out -name '*.tmp.*')" ] || fail "temporary files left"
+}
+
+case_a_study_whose_files_cannot_be_written_counts_its_runs_as_trained() {
+  # 2 KB: config.json and history.csv fit, result.json and summary.json do not.
+  with_file_size_limit 2 -q -c "$source_dir/configs/smoke.json" --seeds 3 -o study >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  grep -q 'smoke: 3 runs, 3 seeds' stdout.txt || fail "no study table: $(cat stdout.txt)"
+  grep -q 'failed' stdout.txt stderr.txt && fail "trained runs are reported as failed: $(cat stdout.txt stderr.txt)"
+  grep -qF 'study/001_seed=1/result.json: cannot write: File too large' stderr.txt || fail "$(cat stderr.txt)"
+  grep -q 'could not be written; every other file is complete' stderr.txt || fail "$(cat stderr.txt)"
+  [ -s study/001_seed=1/config.json ] || fail "a file that fits was not kept"
+  [ -z "$(find study -name '*.tmp.*')" ] || fail "temporary files left"
+  # With room again, --resume trains what has no result.json and completes the study.
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 3 -o study --resume >/dev/null 2>resume.txt ||
+    fail "resume: $(cat resume.txt)"
+  "$bnrun" compare study/summary.json >/dev/null 2>&1 || fail "the resumed summary is not complete"
+}
+
+case_overwrite_that_cannot_write_keeps_the_old_results() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 2 -o study >/dev/null 2>&1 || fail "the first study failed"
+  local before
+  before=$(cat study/summary.json study/*/result.json | md5sum)
+  with_file_size_limit 2 -q -c "$source_dir/configs/smoke.json" --seeds 2 -o study --overwrite \
+    --set training.epochs=2 >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  grep -q 'nothing was replaced: study holds the results it held before' stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(cat study/summary.json study/*/result.json | md5sum)" = "$before" ] || fail "the old results were changed"
+  [ -z "$(find study -name '.bnrun-staging.*' -o -name '*.tmp.*')" ] || fail "staging or temporary files left"
+}
+
+case_full_file_system_keeps_the_table_and_every_complete_file() {
+  # The issue's own form: a 64 KB tmpfs (needs mount rights; skipped where there are none).
+  mkdir small
+  mount -t tmpfs -o size=64k tmpfs small 2>/dev/null || { echo "skip: cannot mount a tmpfs here"; exit 77; }
+  trap 'umount "$work/small" 2>/dev/null; rm -rf "$work"' EXIT
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" -o small/out --save-model >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  grep -q '^bn - no_bn' stdout.txt || fail "no table on stdout"
+  grep -q 'No space left on device' stderr.txt || fail "$(cat stderr.txt)"
+  grep -q 'could not be written; every other file is complete$' stderr.txt || fail "$(cat stderr.txt)"
+  [ -s small/out/config.json ] || fail "config.json was not kept"
+  if [ -e small/out/results.json ]; then
+    "$bnrun" compare small/out >/dev/null 2>&1 || fail "results.json is not complete"
+  fi
+  [ -z "$(find small -name '*.tmp.*')" ] || fail "temporary files left"
 }
 
 # --- atomic writes ---

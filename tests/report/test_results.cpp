@@ -78,21 +78,6 @@ TEST_CASE("history CSV has one row per epoch and empty validation cells without 
         "1,0.5,0.75,,,0.25,0.01\n2,0.25,1,0.125,0.5,0.5,0.001\n");
 }
 
-TEST_CASE("write_results leaves complete files and no temporary ones") {
-  const SmokeRun smoke;
-  const auto folder = std::filesystem::temp_directory_path() / "bnrun_test_write_results";
-  std::filesystem::remove_all(folder);
-  bnrun::report::write_results(folder.string(), bnrun::report::run_record(smoke.report()));
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(folder))
-    names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{"history_bn.csv", "history_no_bn.csv", "results.json"});
-  std::ifstream in(folder / "results.json");
-  CHECK_NOTHROW(nlohmann::json::parse(in));
-  std::filesystem::remove_all(folder);
-}
-
 TEST_CASE("an output path that is a file is refused before training") {
   const auto file = std::filesystem::temp_directory_path() / "bnrun_test_not_a_folder";
   std::ofstream(file) << "x";

@@ -2,12 +2,14 @@
 // summary files, comparison across runs).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "results/metrics.h"
 #include "study/aggregate.h"
 #include "study/claims.h"
@@ -140,6 +142,45 @@ TEST_CASE("each run's folder holds its resolved config, history and result, and 
   CHECK(resumed[1].state == RunState::finished);
   CHECK(test_accuracy(resumed[0], 0) == test_accuracy(first[0], 0));
   CHECK(resumed[1].record.arms[1].result.test->loss == first[1].record.arms[1].result.test->loss);
+}
+
+TEST_CASE("a single run's folder holds results.json and one history per arm, and no temporary files", "[study]") {
+  const TemporaryStudy study("runner_single_folder");
+  const auto plan = plan_for(study, "");
+  const auto output = (study.folder() / "out").string();
+  bnrun::study::prepare_output_folder(output, false, false);
+  bnrun::study::RunnerOptions options;
+  options.output_directory = output;
+  const auto outcomes = bnrun::study::run_plan(plan, options);
+  REQUIRE(outcomes.front().state == RunState::finished);
+  CHECK(outcomes.front().unwritten.empty());
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(output)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{".bnrun", "config.json", "history_bn.csv", "history_no_bn.csv", "results.json"});
+  CHECK_NOTHROW(nlohmann::json::parse(read_text(std::filesystem::path(output) / "results.json")));
+}
+
+TEST_CASE("a file that cannot be written costs only itself: the run still counts as trained", "[study]") {
+  const TemporaryStudy study("runner_unwritable");
+  const auto plan = plan_for(study, "2");
+  const auto output = study.folder() / "out";
+  bnrun::study::prepare_output_folder(output.string(), false, false);
+  // A folder where run 1's history.csv should go: renaming the finished file over it fails.
+  std::filesystem::create_directories(output / plan.runs[0].folder / "history.csv" / "blocker");
+  bnrun::study::RunnerOptions options;
+  options.output_directory = output.string();
+  options.save_models = true;
+  const auto outcomes = bnrun::study::run_plan(plan, options);
+  REQUIRE(outcomes[0].state == RunState::finished);
+  REQUIRE(outcomes[0].unwritten.size() == 1);
+  CHECK_THAT(outcomes[0].unwritten.front(), Contains("history.csv: cannot write"));
+  CHECK(outcomes[1].unwritten.empty());
+  const auto folder = output / plan.runs[0].folder;
+  for (const char* name : {"config.json", "model_bn.json", "model_no_bn.json", "test.csv", "result.json"})
+    CHECK(std::filesystem::is_regular_file(folder / name));
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    CHECK_FALSE(bnrun::is_atomic_write_temporary(entry.path().filename().string()));
 }
 
 TEST_CASE("resuming into a folder of a different config is refused", "[study]") {
