@@ -6,7 +6,7 @@
 # on an emulated older CPU and compares the results (tests/cpu/same_bits_across_cpus.sh).
 set -euo pipefail
 
-packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev qemu-user jq)
+packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev libxxhash-dev qemu-user jq)
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libomp-dev libclang-rt-dev); fi
 missing=()
 for package in "${packages[@]}"; do

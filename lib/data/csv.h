@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/aligned.h"
+#include "core/content_identity.h"
 #include "kernels/parallel.h"
 
 namespace bnrun::data {
@@ -65,6 +66,7 @@ struct CsvTable {
   AlignedVector<float> features;          // rows x feature_names.size(), row-major; moves into nn::Matrix
   std::vector<std::string> targets;       // raw target cell text per row (quotes removed, unescaped, trimmed)
   std::vector<std::size_t> line_numbers;  // 1-based physical line where each data row starts
+  ContentIdentity source;                 // read_csv: the file's size and content hash as it was parsed
 };
 
 // Reads and parses the file at `path`. Throws bnrun::UserError for anything wrong with the file.

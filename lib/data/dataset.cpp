@@ -10,6 +10,8 @@
 #include "core/random.h"
 #include "core/text.h"
 #include "data/csv.h"
+#include "data/csv/file.h"
+#include "data/csv/messages.h"
 #include "kernels/parallel.h"
 
 namespace bnrun::data {
@@ -234,6 +236,7 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
   std::vector<std::size_t> train_part, validation_part;
   if (!dataset.has_separate_test_file()) {
     CsvTable table = read_csv(dataset.path, options);
+    result.files = {{dataset.path, table.source}};
     result.feature_names = table.feature_names;
     result.class_names = class_names_of(table);
     auto labels = encode_labels(table, result.class_names);
@@ -257,6 +260,7 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
   } else {
     CsvTable train_table = read_csv(dataset.train_path, options);
     CsvTable test_table = read_csv(dataset.test_path, options);
+    result.files = {{dataset.train_path, train_table.source}, {dataset.test_path, test_table.source}};
     if (test_table.feature_names != train_table.feature_names)
       throw UserError(fmt::format("{}: feature columns differ from those of {}", test_table.path, train_table.path));
     result.feature_names = train_table.feature_names;
@@ -282,6 +286,19 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     standardize(result.test.features, result.standardizer);
   }
   return result;
+}
+
+std::vector<DataFile> identify_data_files(const DatasetConfig& dataset) {
+  std::vector<DataFile> files;
+  for (const std::string& path : dataset.has_separate_test_file() ? std::vector{dataset.train_path, dataset.test_path}
+                                                                   : std::vector{dataset.path}) {
+    const csv::Diagnostics diagnostics(path);
+    const auto contents = csv::FileContents::load(path, diagnostics);
+    const auto identity = identify_content(contents.text());
+    contents.check_unchanged(diagnostics);
+    files.push_back({path, identity});
+  }
+  return files;
 }
 
 }  // namespace bnrun::data

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/content_identity.h"
 #include "data/dataset_config.h"
 #include "kernels/parallel.h"
 #include "nn/matrix.h"
@@ -31,7 +32,14 @@ struct Standardizer {
   std::vector<double> scale;  // divide by this (the standard deviation, or 1 for a constant feature)
 };
 
+// A file a run read, as it was when read.
+struct DataFile {
+  std::string path;
+  ContentIdentity identity;
+};
+
 struct PreparedData {
+  std::vector<DataFile> files;  // dataset.path, or train_path then test_path
   std::vector<std::string> feature_names;
   std::vector<std::string> class_names;  // class index → label text
   Split train;
@@ -51,6 +59,10 @@ struct PrepareOptions {
 };
 
 PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options = {});
+
+// The files `dataset` names as they are now (read whole and hashed, not parsed): what prepare_data would record.
+// Throws UserError for a file that cannot be read.
+std::vector<DataFile> identify_data_files(const DatasetConfig& dataset);
 
 // x ← (x − mean) / scale per column, in double, rounded once to float. Training and every later use of a saved
 // model (predict, eval) go through this one function, so the same rows always give the same floats.

@@ -16,7 +16,8 @@ results::RunRecord run_record(const ExperimentReport& report) {
   record.config = config::to_json(report.config);
   record.environment = report.environment;
   const data::PreparedData& data = report.data;
-  record.data = {data.feature_names, data.class_names, data.train.rows(), data.validation.rows(), data.test.rows()};
+  record.data = {data.feature_names, data.class_names, data.train.rows(), data.validation.rows(), data.test.rows(),
+                 data.files};
   for (const auto& run : report.runs) {
     results::ArmRecord arm{run.arm, run.seed, run.result, report.load_seconds};
     arm.result.model.reset();

@@ -229,6 +229,10 @@ ordered_json to_json(const RunRecord& record) {
                       {"train_rows", record.data.train_rows},
                       {"validation_rows", record.data.validation_rows},
                       {"test_rows", record.data.test_rows}};
+  ordered_json files = ordered_json::array();
+  for (const auto& file : record.data.files)
+    files.push_back({{"path", file.path}, {"bytes", file.identity.bytes}, {"xxh3", file.identity.hash}});
+  document["data"]["files"] = std::move(files);
   document["runs"] = std::move(runs);
   return document;
 }
@@ -251,7 +255,14 @@ RunRecord run_record_from_json(const ordered_json& document, const std::string& 
                           environment.string_or("cpu_level", "unknown")};
     const Fields data = fields.object("data");
     record.data = {data.strings("features"), data.strings("classes"), data.count("train_rows"),
-                   data.count("validation_rows"), data.count("test_rows")};
+                   data.count("validation_rows"), data.count("test_rows"), {}};
+    if (data.optional("files")) {
+      const auto& files = data.array("files");
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        const Fields file(files[i], fmt::format("data.files[{}]", i));
+        record.data.files.push_back({file.string("path"), {file.count("bytes"), file.string("xxh3")}});
+      }
+    }
     const auto& runs = fields.array("runs");
     for (std::size_t i = 0; i < runs.size(); ++i) record.arms.push_back(read_arm(Fields(runs[i], fmt::format("runs[{}]", i))));
     return record;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "data/dataset.h"
 #include "train/trainer.h"
 
 namespace bnrun::results {
@@ -35,6 +36,8 @@ struct DataFacts {
   std::size_t train_rows = 0;
   std::size_t validation_rows = 0;
   std::size_t test_rows = 0;
+  // The files read, with their size and content hash then (empty in files older than this field).
+  std::vector<data::DataFile> files;
 };
 
 // One arm of one run. `result.model` is never part of the record on disk.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -214,6 +215,14 @@ std::string run_directory(const Plan& plan, const PlannedRun& run, const std::st
 }
 
 void check_resumable(const Plan& plan, const std::string& output_directory) {
+  // The files as they are now, read once per dataset (a sweep may change dataset.path).
+  std::map<std::string, std::vector<data::DataFile>> current_files;
+  const auto files_of = [&](const data::DatasetConfig& dataset) -> const std::vector<data::DataFile>& {
+    const std::string key = dataset.path + '\n' + dataset.train_path + '\n' + dataset.test_path;
+    auto found = current_files.find(key);
+    if (found == current_files.end()) found = current_files.emplace(key, data::identify_data_files(dataset)).first;
+    return found->second;
+  };
   for (const auto& run : plan.runs) {
     const fs::path file = result_file(plan, run, output_directory);
     const auto record = read_result(file);
@@ -223,6 +232,18 @@ void check_resumable(const Plan& plan, const std::string& output_directory) {
           fmt::format("{}: holds a run of a different config than run {} would be; use --overwrite to "
                       "start the study again",
                       file.parent_path().string(), run.index));
+    // Same config, same path, other contents: the finished runs trained on data that is not there any more.
+    // (Records written before data identity was recorded have no files to compare.)
+    if (record->data.files.empty()) continue;
+    const auto& now = files_of(run.config.dataset);
+    for (std::size_t i = 0; i < now.size() && i < record->data.files.size(); ++i) {
+      const auto& then = record->data.files[i];
+      if (then.identity == now[i].identity) continue;
+      throw UserError(fmt::format(
+          "{}: changed since {} was trained on it ({} then, {} now); --resume would mix runs on different data: "
+          "restore the file or use --overwrite to start the study again",
+          now[i].path, file.parent_path().string(), describe(then.identity), describe(now[i].identity)));
+    }
   }
 }
 

@@ -597,6 +597,41 @@ case_resume_removes_the_leftovers_of_dead_writers() {
     fail "left: $(find out -name '*.tmp.*' -o -name '.bnrun-*')"
 }
 
+# --- --resume and the data it resumes on ---
+
+case_resume_refuses_data_that_changed() {
+  cp "$source_dir/datasets/iris.csv" data.csv
+  sed 's|"path": "../datasets/iris.csv"|"path": "data.csv"|' "$source_dir/configs/smoke.json" >config.json
+  "$bnrun" -q -c config.json --seeds 3 -o study >/dev/null 2>&1 || fail "the first study failed"
+  rm -r study/002_seed=2
+  local before
+  before=$(cat study/*/result.json | md5sum)
+  # Same path, same config, half the rows.
+  { head -1 "$source_dir/datasets/iris.csv"; tail -n +2 "$source_dir/datasets/iris.csv" | awk 'NR % 2'; } >data.csv
+  "$bnrun" -q -c config.json --seeds 3 -o study --resume >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  [ "$(grep -c '' stderr.txt)" -eq 1 ] || fail "not one line: $(cat stderr.txt)"
+  grep -q '^error: data.csv: changed since study/001_seed=1 was trained on it (.* bytes, xxh3 [0-9a-f]\{16\} then, .* now); --resume would mix runs on different data' \
+    stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(cat study/*/result.json | md5sum)" = "$before" ] || fail "the finished runs were changed"
+  [ ! -e study/002_seed=2 ] || fail "a run trained on the changed data"
+  # The same bytes again: resuming goes on.
+  cp "$source_dir/datasets/iris.csv" data.csv
+  "$bnrun" -q -c config.json --seeds 3 -o study --resume >/dev/null 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '"xxh3": "[0-9a-f]\{16\}"' study/002_seed=2/result.json || fail "the data's identity is not recorded"
+}
+
+case_resume_refuses_a_data_file_that_is_gone() {
+  cp "$source_dir/datasets/iris.csv" data.csv
+  sed 's|"path": "../datasets/iris.csv"|"path": "data.csv"|' "$source_dir/configs/smoke.json" >config.json
+  "$bnrun" -q -c config.json --seeds 2 -o study >/dev/null 2>&1 || fail "the first study failed"
+  rm data.csv
+  "$bnrun" -q -c config.json --seeds 2 -o study --resume >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2: $(cat stderr.txt)"
+  grep -q '^error: data.csv: cannot open' stderr.txt || fail "$(cat stderr.txt)"
+  [ -s study/summary.json ] || fail "the finished study was changed"
+}
+
 # --- a write that fails after training ---
 
 # bnrun ARGS... under a file-size limit of $1 KB: a file that would pass it cannot be written (EFBIG).

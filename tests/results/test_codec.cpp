@@ -19,7 +19,7 @@ bnrun::results::RunRecord sample_record() {
   record.bnrun_version = "0.1.0";
   record.config = {{"name", "sample"}};
   record.environment = {2, "GCC 12.2.0", "none", "AMD EPYC 7B13 64-Core Processor", "avx2"};
-  record.data = {{"a", "b"}, {"x", "y"}, 10, 2, 3};
+  record.data = {{"a", "b"}, {"x", "y"}, 10, 2, 3, {{"data.csv", {1234, "00ff00ff00ff00ff"}}}};
   bnrun::results::ArmRecord arm;
   arm.arm = "bn_m09";
   arm.seed = 44;

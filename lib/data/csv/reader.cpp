@@ -138,6 +138,7 @@ CsvTable read_csv(const std::string& path, const CsvOptions& options) {
     throw;
   }
   contents.check_unchanged(diagnostics);
+  table.source = identify_content(contents.text());
   return table;
 }
 
