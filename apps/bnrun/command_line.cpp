@@ -111,6 +111,10 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
       ->type_name("CSV")
       ->required();
   eval_->add_flag("--json", line.eval.json, "print {\"accuracy\", \"loss\"} as JSON with full precision");
+  for (const auto& [subcommand, model_options] : {std::pair{predict_, &line.predict}, std::pair{eval_, &line.eval}})
+    subcommand->add_flag("--allow-special-file", model_options->allow_special_file,
+                         "let --data be a FIFO, /dev/stdin or a device (refused otherwise: it could wait forever or "
+                         "never end)");
   compare_ = app.add_subcommand("compare", "one table across finished runs, showing the settings that differ");
   compare_->add_option("paths", line.compare_paths, "output folders (or results files) of earlier runs")
       ->type_name("DIR")

@@ -34,6 +34,7 @@ struct ModelOptions {
   std::string data_path;
   std::string output_path;
   bool json = false;
+  bool allow_special_file = false;  // --data may be a FIFO or /dev/stdin
 };
 
 struct ClaimsOptions {

@@ -37,17 +37,48 @@ constexpr int exit_ok = 0;
 constexpr int exit_internal_error = 1;
 constexpr int exit_user_error = 2;
 
-// The first SIGINT or SIGTERM asks the runs to stop after their current batch (results so far are written, with
-// status "interrupted", and bnrun exits 128 + the signal: 130 or 143); a second one ends the process at once.
+// One interruption policy for every command and phase. SIGINT (Ctrl-C), SIGTERM (kill, scancel) and SIGHUP (the
+// terminal went away) are handled alike, and bnrun always exits 128 + the signal (130, 143, 129):
+//  - exit_now, the default (planning, --dry-run, validate, summary, compare, predict and eval while they compute,
+//    a wait on a FIFO): nothing bnrun would lose is in flight, so it prints one line and exits at once;
+//  - when_asked (a training session, claims, and every file write): the first signal only sets a flag, which the
+//    runs poll before every batch and before each run starts, so the results so far are written complete; a
+//    second signal ends the process at once.
+enum class StopMode : int { exit_now, when_asked };
 std::atomic<int> received_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
+std::atomic<StopMode> stop_mode{StopMode::exit_now};
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<StopMode>::is_always_lock_free,
+              "the signal handler needs lock-free flags");
+
+// Async-signal-safe: only write(2) and _exit(2).
+[[noreturn]] void exit_for_signal(int signal_number) {
+  const std::string_view text = signal_number == SIGINT    ? "error: interrupted by SIGINT (Ctrl-C)\n"
+                                : signal_number == SIGTERM ? "error: interrupted by SIGTERM\n"
+                                                           : "error: interrupted by SIGHUP\n";
+  [[maybe_unused]] const auto ignored = ::write(STDERR_FILENO, text.data(), text.size());
+  ::_exit(128 + signal_number);
+}
 
 extern "C" void on_stop_signal(int signal_number) {
-  if (received_signal.exchange(signal_number) != 0) {
+  const bool second = received_signal.exchange(signal_number) != 0;
+  if (stop_mode.load() == StopMode::exit_now) exit_for_signal(signal_number);
+  if (second) {
     std::signal(signal_number, SIG_DFL);
     std::raise(signal_number);
   }
 }
+
+// Holds the when_asked policy for as long as it lives (a session, or one file being written).
+class StopWhenAsked {
+ public:
+  StopWhenAsked() : previous_(stop_mode.exchange(StopMode::when_asked)) {}
+  StopWhenAsked(const StopWhenAsked&) = delete;
+  StopWhenAsked& operator=(const StopWhenAsked&) = delete;
+  ~StopWhenAsked() { stop_mode.store(previous_); }
+
+ private:
+  StopMode previous_;
+};
 
 void install_stop_handlers() {
   struct sigaction action {};
@@ -55,6 +86,7 @@ void install_stop_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
   // A reader that leaves the pipe early (bnrun ... | head -1) must not kill bnrun mid-write: the write fails with
   // EPIPE instead, after the run's files are complete, and print_stdout reports it.
   std::signal(SIGPIPE, SIG_IGN);
@@ -113,7 +145,18 @@ bnrun::study::Plan plan(const Options& options) {
 }
 
 std::string interruption_text(int signal_number) {
-  return signal_number == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM";
+  return signal_number == SIGINT ? "SIGINT (Ctrl-C)" : signal_number == SIGTERM ? "SIGTERM" : "SIGHUP";
+}
+
+// Whether every run of the session trained to its end: a signal that came while the files were written stopped
+// nothing, and the files say so.
+bool every_run_complete(const bnrun::study::SessionResult& result) {
+  for (const auto& outcome : result.outcomes) {
+    if (!bnrun::study::has_record(outcome)) return false;
+    for (const auto& arm : outcome.record.arms)
+      if (arm.result.status == bnrun::train::RunStatus::interrupted) return false;
+  }
+  return true;
 }
 
 int run_training(const bnrun::kernels::Compute& compute, const Options& options) {
@@ -133,6 +176,7 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   request.overwrite = options.overwrite;
   request.command_line = options.command_line;
   request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
+  const StopWhenAsked stop_when_asked;
   const auto result = bnrun::study::run_session(request);
   print_stdout(result.table);
 
@@ -158,6 +202,13 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   if (const int signal_number = received_signal.load(); signal_number != 0 && result.kept_previous_results) {
     bnrun::print_stderr("error: interrupted by {}; nothing was replaced: {} holds the results it held before\n",
                         interruption_text(signal_number), options.output_directory);
+    return 128 + signal_number;
+  }
+  if (const int signal_number = received_signal.load(); signal_number != 0 && every_run_complete(result)) {
+    bnrun::print_stderr("error: interrupted by {} after training had finished; {}\n", interruption_text(signal_number),
+                        options.output_directory.empty()
+                            ? "the results are above"
+                            : fmt::format("the results in {} are complete", options.output_directory));
     return 128 + signal_number;
   }
   if (const int signal_number = received_signal.load()) {
@@ -199,12 +250,20 @@ int run_summary(const bnrun::kernels::Compute& compute, const Options& options) 
 int run_predict(const bnrun::kernels::Compute& compute, const ModelOptions& options) {
   const auto file = bnrun::modelio::read_model_file(options.model_path);
   auto model = bnrun::modelio::build_model(file);
-  const auto predictions = bnrun::modelio::predict_csv(compute, *model, file, options.data_path);
+  const auto predictions = bnrun::modelio::predict_csv(compute, *model, file, options.data_path, options.allow_special_file);
   const std::string text = bnrun::modelio::predictions_csv(predictions);
   if (options.output_path.empty()) {
     print_stdout(text);
   } else {
-    bnrun::write_file_atomically(options.output_path, text);
+    {
+      const StopWhenAsked stop_when_asked;  // no half-written file: a signal now waits for the rename
+      bnrun::write_file_atomically(options.output_path, text);
+    }
+    if (const int signal_number = received_signal.load()) {
+      bnrun::print_stderr("error: interrupted by {}; {} was written complete first\n", interruption_text(signal_number),
+                          options.output_path);
+      return 128 + signal_number;
+    }
     spdlog::info("wrote {} predictions to {}", predictions.predicted.size(), options.output_path);
   }
   return exit_ok;
@@ -213,7 +272,7 @@ int run_predict(const bnrun::kernels::Compute& compute, const ModelOptions& opti
 int run_eval(const bnrun::kernels::Compute& compute, const ModelOptions& options) {
   const auto file = bnrun::modelio::read_model_file(options.model_path);
   auto model = bnrun::modelio::build_model(file);
-  const auto evaluation = bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path);
+  const auto evaluation = bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path, options.allow_special_file);
   if (options.json) {
     print_stdout(nlohmann::ordered_json{{"model", options.model_path},
                                         {"data", options.data_path},
@@ -242,6 +301,7 @@ int run_claims(const bnrun::kernels::Compute& compute, const Options& options, c
   request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
   request.command_line = options.command_line;
   request.should_stop = stop_requested;
+  const StopWhenAsked stop_when_asked;
   const auto result = bnrun::study::run_claims(request);
   if (const int signal_number = received_signal.load(); result.interrupted && signal_number != 0) {
     bnrun::print_stderr("error: interrupted by {}; {} not written\n", interruption_text(signal_number),

@@ -79,6 +79,7 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
   dataset.validation_fraction =
       reader.number_or("validation_fraction", dataset.validation_fraction, fraction_below_one());
   dataset.shuffle = reader.boolean_or("shuffle", dataset.shuffle);
+  dataset.allow_special_file = reader.boolean_or("allow_special_file", dataset.allow_special_file);
   reader.finish();
   return dataset;
 }
@@ -325,6 +326,7 @@ ordered_json to_json(const Config& config) {
   }
   dataset["validation_fraction"] = d.validation_fraction;
   dataset["shuffle"] = d.shuffle;
+  dataset["allow_special_file"] = d.allow_special_file;
 
   ordered_json layers = ordered_json::array();
   for (const auto& layer : config.layers) layers.push_back(nn::layer_to_json(layer));

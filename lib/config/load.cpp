@@ -116,7 +116,9 @@ void apply_override(json& document, const std::string& assignment, std::string_v
 }
 
 json read_config_document(const std::string& path) {
-  return parse_json_text(read_file(path, "config file"), path);
+  // A few MB is a config of thousands of layers; more is a wrong path (a data file, /dev/zero).
+  constexpr std::size_t max_config_bytes = 8'000'000;
+  return parse_json_text(read_file(path, "config file", max_config_bytes), path);
 }
 
 void select_arms(json& document, const std::vector<std::string>& names) {

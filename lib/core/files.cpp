@@ -1,6 +1,7 @@
 #include "core/files.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
@@ -47,13 +48,40 @@ std::optional<std::string> read_whole(const std::string& path) {
 
 }  // namespace
 
-std::string read_file(const std::string& path, std::string_view kind) {
+std::string read_file(const std::string& path, std::string_view kind, std::size_t max_bytes) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error))
     throw UserError(fmt::format("{}: is a directory, not a {}", path, kind));
-  auto content = read_whole(path);
-  if (!content) throw UserError(fmt::format("{}: cannot open {}: {}", path, kind, std::strerror(errno)));
-  return std::move(*content);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UserError(fmt::format("{}: cannot open {}: {}", path, kind, std::strerror(errno)));
+  std::string content;
+  constexpr std::size_t block = 1 << 16;
+  try {
+    while (true) {
+      const std::size_t before = content.size();
+      content.resize(before + block);
+      const ssize_t count = ::read(fd, content.data() + before, block);
+      if (count < 0 && errno == EINTR) {
+        content.resize(before);
+        continue;
+      }
+      if (count < 0) throw UserError(fmt::format("{}: cannot read {}: {}", path, kind, std::strerror(errno)));
+      content.resize(before + static_cast<std::size_t>(count));
+      if (count == 0) break;
+      if (before < block)
+        if (const auto nul = content.find('\0'); nul != std::string::npos)
+          throw UserError(fmt::format("{}: NUL byte at offset {}: not a text {} (is it binary, or UTF-16 encoded?)",
+                                      path, nul, kind));
+      if (content.size() > max_bytes)
+        throw UserError(fmt::format("{}: more than {} bytes; a {} is at most {} MB", path, max_bytes, kind,
+                                    max_bytes / 1'000'000));
+    }
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  return content;
 }
 
 std::optional<std::string> read_file_if_readable(const std::string& path) {

@@ -13,9 +13,12 @@
 
 namespace bnrun {
 
-// The whole file. `kind` names it in messages ("config file", "model file"); throws bnrun::UserError
-// "<path>: is a directory, not a <kind>" or "<path>: cannot open <kind>: <reason>".
-std::string read_file(const std::string& path, std::string_view kind);
+// The whole text file. `kind` names it in messages ("config file", "model file"); throws bnrun::UserError
+// "<path>: is a directory, not a <kind>", "<path>: cannot open <kind>: <reason>", and, checked while it is
+// read so that /dev/zero or an endless pipe stops early, for a NUL byte in its first 64 KB (binary, UTF-16) or
+// more than `max_bytes`.
+std::string read_file(const std::string& path, std::string_view kind,
+                      std::size_t max_bytes = static_cast<std::size_t>(-1));
 
 // The whole file, or nothing when it cannot be opened or is a directory (a file that may not exist yet).
 std::optional<std::string> read_file_if_readable(const std::string& path);

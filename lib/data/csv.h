@@ -56,6 +56,8 @@ struct CsvOptions {
   // At most compute.threads threads read a large text without quotes (the reference path reads in one), each
   // at least compute.minimum_parallel_work bytes.
   kernels::Compute compute = {};
+  // Read a path that is not a regular file (a FIFO, a device); otherwise it is refused before it is opened.
+  bool allow_special_file = false;
 };
 
 struct CsvTable {

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/random.h"
@@ -43,9 +45,9 @@ void require_utf8_text(const CsvTable& table) {
 // Classification needs at least two.
 std::vector<std::string> class_names_of(const CsvTable& table) {
   require_utf8_text(table);
-  std::vector<std::string> names(table.targets.begin(), table.targets.end());
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
+  // Distinct texts first: a copy of every row's label would cost as much as the labels themselves.
+  const std::set<std::string_view> distinct(table.targets.begin(), table.targets.end());
+  std::vector<std::string> names(distinct.begin(), distinct.end());
   long long value = 0;
   const bool all_integers =
       std::all_of(names.begin(), names.end(), [&](const std::string& name) { return is_integer_text(name, value); });
@@ -75,6 +77,13 @@ std::vector<std::int32_t> encode_labels(const CsvTable& table, const std::vector
     labels[i] = found->second;
   }
   return labels;
+}
+
+// Once the labels are encoded, the cell texts (32 bytes and more per row) and line numbers are not needed again:
+// freeing them here lowers the peak while the rows are ordered and split.
+void release_cell_text(CsvTable& table) {
+  std::vector<std::string>().swap(table.targets);
+  std::vector<std::size_t>().swap(table.line_numbers);
 }
 
 // Reorders the rows of a (rows × width) matrix in place so that row i becomes the old row order[i], following
@@ -231,7 +240,8 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
   const CsvOptions options{.delimiter = dataset.delimiter,
                            .target_column = dataset.target,
                            .feature_columns = dataset.features,
-                           .compute = prepare_options.compute};
+                           .compute = prepare_options.compute,
+                           .allow_special_file = dataset.allow_special_file};
   PreparedData result;
   std::vector<std::size_t> train_part, validation_part;
   if (!dataset.has_separate_test_file()) {
@@ -240,6 +250,7 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     result.feature_names = table.feature_names;
     result.class_names = class_names_of(table);
     auto labels = encode_labels(table, result.class_names);
+    release_cell_text(table);
     const auto test_count =
         static_cast<std::size_t>(std::ceil(dataset.test_fraction * static_cast<double>(table.rows)));
     if (test_count >= table.rows)
@@ -267,6 +278,8 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     result.class_names = class_names_of(train_table);
     auto train_labels = encode_labels(train_table, result.class_names);
     auto test_labels = encode_labels(test_table, result.class_names);
+    release_cell_text(train_table);
+    release_cell_text(test_table);
     split_validation(shuffled_rows(train_table.rows, dataset.shuffle, seed), dataset.validation_fraction, train_part,
                      validation_part);
     const std::string path = train_table.path;
@@ -293,7 +306,7 @@ std::vector<DataFile> identify_data_files(const DatasetConfig& dataset) {
   for (const std::string& path : dataset.has_separate_test_file() ? std::vector{dataset.train_path, dataset.test_path}
                                                                    : std::vector{dataset.path}) {
     const csv::Diagnostics diagnostics(path);
-    const auto contents = csv::FileContents::load(path, diagnostics);
+    const auto contents = csv::FileContents::load(path, diagnostics, dataset.allow_special_file);
     const auto identity = identify_content(contents.text());
     contents.check_unchanged(diagnostics);
     files.push_back({path, identity});

@@ -20,6 +20,9 @@ struct DatasetConfig {
   double validation_fraction = 0.0;
   bool stratify = false;
   bool shuffle = true;
+  // Read a data path that is not a regular file (a FIFO, /dev/stdin, a device). Off: such a path is refused
+  // before it is opened, so a FIFO without a writer or /dev/zero cannot hang bnrun or fill its memory.
+  bool allow_special_file = false;
 
   bool has_separate_test_file() const { return !train_path.empty(); }
 };

@@ -24,9 +24,10 @@ constexpr std::size_t batch_rows = 4096;
 
 // The model's feature columns, by name; the target column too when `with_target` (evaluation).
 data::CsvTable read_model_columns(const kernels::Compute& compute, const ModelFile& file, const std::string& csv_path,
-                                  bool with_target) {
+                                  bool with_target, bool allow_special_file) {
   data::CsvOptions options;
   options.compute = compute;
+  options.allow_special_file = allow_special_file;
   if (with_target) options.target_column = file.metadata.target;
   options.feature_columns = file.metadata.feature_names;
   return data::read_csv(csv_path, options);
@@ -92,8 +93,8 @@ std::string feature_text(float value) {
 }  // namespace
 
 Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                        const std::string& csv_path) {
-  const nn::Matrix<float> features = model_input(read_model_columns(compute, file, csv_path, false), file);
+                        const std::string& csv_path, bool allow_special_file) {
+  const nn::Matrix<float> features = model_input(read_model_columns(compute, file, csv_path, false, allow_special_file), file);
   Predictions result;
   result.class_names = file.metadata.class_names;
   result.predicted.resize(features.rows);
@@ -134,8 +135,8 @@ std::string predictions_csv(const Predictions& predictions) {
 }
 
 train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                               const std::string& csv_path) {
-  data::CsvTable table = read_model_columns(compute, file, csv_path, true);
+                               const std::string& csv_path, bool allow_special_file) {
+  data::CsvTable table = read_model_columns(compute, file, csv_path, true, allow_special_file);
   if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
   data::Split split;
   split.labels = class_indices(table, file.metadata.class_names);

@@ -25,9 +25,10 @@ struct Predictions {
 };
 
 // Reads the model's feature columns by name (other columns, the target included, are ignored). Throws
-// UserError naming the file for a missing feature column or a malformed row.
+// UserError naming the file for a missing feature column or a malformed row. A path that is not a regular file
+// (a FIFO, /dev/stdin) is read only with `allow_special_file` (data::CsvOptions).
 Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                        const std::string& csv_path);
+                        const std::string& csv_path, bool allow_special_file = false);
 
 // "row,predicted,p_<class>,..." then one line per row: the 1-based data row number, the predicted class name
 // and each probability as the shortest text that reads back as the same float. Fields are quoted per RFC 4180
@@ -37,7 +38,7 @@ std::string predictions_csv(const Predictions& predictions);
 // Inference-mode loss and accuracy on the file's rows, by train::evaluate with the model's loss. The target
 // column is required; a label the model does not know is a UserError naming the file and line.
 train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                               const std::string& csv_path);
+                               const std::string& csv_path, bool allow_special_file = false);
 
 // A split as CSV that read_csv reads back unchanged: a header of the feature names and the target, then per row
 // each feature as the shortest text that read_csv turns into the same float, and the label's class name.

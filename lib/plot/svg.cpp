@@ -80,34 +80,40 @@ bool is_utf8_continuation(char c) {
 }
 
 // No font metrics are available when writing the file, so layout uses typical sans-serif advance widths;
-// they err on the wide side so that estimated room is real room.
+// they err on the wide side so that estimated room is real room. One byte's share: a code point counts once,
+// at its first byte.
+double advance_ems(char c) {
+  if (is_utf8_continuation(c)) return 0;
+  if (std::string_view(" .,:;'!|ijlI").find(c) != std::string_view::npos) return 0.3;
+  if (std::string_view("frt()[]-").find(c) != std::string_view::npos) return 0.4;
+  if (std::string_view("mwMW").find(c) != std::string_view::npos) return 0.88;
+  if (c >= 'A' && c <= 'Z') return 0.7;
+  return 0.58;
+}
+
 double text_width(std::string_view text, double font_size) {
   double ems = 0;
-  for (const char c : text) {
-    if (is_utf8_continuation(c)) continue;
-    if (std::string_view(" .,:;'!|ijlI").find(c) != std::string_view::npos) {
-      ems += 0.3;
-    } else if (std::string_view("frt()[]-").find(c) != std::string_view::npos) {
-      ems += 0.4;
-    } else if (std::string_view("mwMW").find(c) != std::string_view::npos) {
-      ems += 0.88;
-    } else if (c >= 'A' && c <= 'Z') {
-      ems += 0.7;
-    } else {
-      ems += 0.58;
-    }
-  }
+  for (const char c : text) ems += advance_ems(c);
   return ems * font_size;
 }
 
-// The text itself when it fits, else as many leading characters as fit followed by an ellipsis.
+// The text itself when it fits, else as many leading code points as fit followed by an ellipsis. One pass over
+// the text (a name of a megabyte costs a megabyte of work, not its square).
 std::string fitted(std::string text, double max_width, double font_size) {
   if (text_width(text, font_size) <= max_width) return text;
   const std::string ellipsis = "\u2026";
-  while (!text.empty() && text_width(text + ellipsis, font_size) > max_width) {
-    while (!text.empty() && is_utf8_continuation(text.back())) text.pop_back();
-    if (!text.empty()) text.pop_back();
+  const double room = max_width - text_width(ellipsis, font_size);
+  double width = 0;
+  std::size_t keep = 0;  // bytes of whole code points that fit beside the ellipsis
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!is_utf8_continuation(text[i])) {
+      if (width + advance_ems(text[i]) * font_size > room) break;
+      width += advance_ems(text[i]) * font_size;
+    }
+    // A code point's continuation bytes are kept with it: cut only before a first byte.
+    if (i + 1 == text.size() || !is_utf8_continuation(text[i + 1])) keep = i + 1;
   }
+  text.resize(keep);
   return text + ellipsis;
 }
 

@@ -1,6 +1,7 @@
 #include "study/runner.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -135,20 +136,21 @@ void write_run_folder(RunOutcome& outcome, const Plan& plan, const PlannedRun& r
 
 // Refuses, before the model is built, a network whose training would not fit in the memory left (with the
 // data already loaded), naming the estimate.
-void require_memory(const config::Config& config, std::size_t feature_count, const std::string& config_path) {
+void require_memory(const config::Config& config, const data::PreparedData& data, const std::string& config_path) {
   const std::size_t available = available_memory_bytes();
+  const auto rows = train::batch_rows_for(static_cast<std::size_t>(config.training.batch_size), data.train.rows(),
+                                          std::max({data.train.rows(), data.validation.rows(), data.test.rows()}));
   for (const auto& arm : config.experiment.arms) {
-    const auto estimate = train::estimate_training_memory(config::model_spec(config, feature_count, arm),
-                                                          static_cast<std::size_t>(config.training.batch_size),
-                                                          config.training.optimizer);
+    const auto estimate = train::estimate_training_memory(
+        config::model_spec(config, data.feature_names.size(), arm), rows, config.training.optimizer);
     if (available > 0 && estimate.total_bytes() > static_cast<double>(available))
       throw UserError(fmt::format(
           "{}: model.layers: the {} network needs about {} to train ({:.3g} parameters: {} for weights, gradients and "
           "optimizer state; "
           "{} for activations), more than the {} of memory available",
-          config_path, arm.name, train::format_bytes(estimate.total_bytes()), estimate.parameters,
-          train::format_bytes(estimate.parameter_bytes), train::format_bytes(estimate.activation_bytes),
-          train::format_bytes(static_cast<double>(available))));
+          config_path, arm.name, format_bytes(estimate.total_bytes()), estimate.parameters,
+          format_bytes(estimate.parameter_bytes), format_bytes(estimate.activation_bytes),
+          format_bytes(static_cast<double>(available))));
   }
 }
 
@@ -167,7 +169,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   } catch (const KeyPathError& error) {
     throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
   }
-  require_memory(config, data.feature_names.size(), plan.config_path);
+  require_memory(config, data, plan.config_path);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
 
   if (observer.on_data_ready) {

@@ -1,19 +1,15 @@
 #include "train/memory.h"
 
-#include <fmt/format.h>
 #include <algorithm>
 #include <variant>
 
 namespace bnrun::train {
 
-namespace {
+BatchRows batch_rows_for(std::size_t batch_size, std::size_t training_rows, std::size_t largest_split_rows) {
+  return {std::min(batch_size, training_rows), std::min(evaluation_batch_rows, largest_split_rows)};
+}
 
-// Evaluation runs in batches of this many rows (trainer.cpp): the model's buffers grow to it.
-constexpr double evaluation_rows = 4096;
-
-}  // namespace
-
-MemoryEstimate estimate_training_memory(const nn::ModelSpec& spec, std::size_t batch_size,
+MemoryEstimate estimate_training_memory(const nn::ModelSpec& spec, BatchRows batch_rows,
                                         const optim::OptimizerSettings& optimizer) {
   // Byte counts in doubles: 10^6 × 10^6 weights times their copies must not overflow on the way to being refused.
   MemoryEstimate estimate;
@@ -30,17 +26,11 @@ MemoryEstimate estimate_training_memory(const nn::ModelSpec& spec, std::size_t b
   const bool adam = std::holds_alternative<optim::AdamSettings>(optimizer);
   const double copies = 2 + (adam ? 2 : 1);  // values and gradients, plus the optimizer's state
   estimate.parameter_bytes = estimate.parameters * copies * sizeof(float);
-  const double rows = std::max(static_cast<double>(batch_size), evaluation_rows);
+  const double rows = static_cast<double>(std::max(batch_rows.training, batch_rows.evaluation));
   // Each layer's output, what BatchNorm keeps for backward (about as much again), and two gradient buffers.
   estimate.activation_bytes = (2 * widths + 2 * widest) * rows * sizeof(float);
   return estimate;
 }
 
-std::string format_bytes(double bytes) {
-  if (bytes >= 1e12) return fmt::format("{:.1f} TB", bytes / 1e12);
-  if (bytes >= 1e9) return fmt::format("{:.1f} GB", bytes / 1e9);
-  if (bytes >= 1e6) return fmt::format("{:.0f} MB", bytes / 1e6);
-  return fmt::format("{:.0f} kB", bytes / 1e3);
-}
 
 }  // namespace bnrun::train

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
 
 #include "nn/spec.h"
 #include "optim/optimizer.h"
@@ -17,10 +16,19 @@ struct MemoryEstimate {
   double total_bytes() const { return parameter_bytes + activation_bytes; }
 };
 
-MemoryEstimate estimate_training_memory(const nn::ModelSpec& spec, std::size_t batch_size,
-                                        const optim::OptimizerSettings& optimizer);
+// Evaluation runs in batches of at most this many rows: big enough to amortize the kernels' start-up, small enough
+// to bound memory. The trainer and the estimate below share it.
+inline constexpr std::size_t evaluation_batch_rows = 4096;
 
-// "1.5 GB", "320 MB": for messages.
-std::string format_bytes(double bytes);
+// The rows a model's buffers grow to: a training batch is never larger than the training split (batch_size 10^8
+// on 108 rows trains exactly like 108), an evaluation batch never larger than the largest split it evaluates.
+struct BatchRows {
+  std::size_t training = 0;
+  std::size_t evaluation = 0;
+};
+BatchRows batch_rows_for(std::size_t batch_size, std::size_t training_rows, std::size_t largest_split_rows);
+
+MemoryEstimate estimate_training_memory(const nn::ModelSpec& spec, BatchRows rows,
+                                        const optim::OptimizerSettings& optimizer);
 
 }  // namespace bnrun::train

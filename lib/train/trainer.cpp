@@ -12,6 +12,7 @@
 #include "kernels/gather.h"
 #include "kernels/loss.h"
 #include "optim/optimizer.h"
+#include "train/memory.h"
 
 namespace bnrun::train {
 
@@ -19,9 +20,6 @@ namespace {
 
 using nn::Matrix;
 using Clock = std::chrono::steady_clock;
-
-// Evaluation batches: big enough to amortize the kernels' start-up, small enough to bound memory.
-constexpr std::size_t evaluation_batch_rows = 4096;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

@@ -1108,7 +1108,16 @@ TEST_CASE("read_csv of an empty file says that it is empty", "[csv]") {
                     file.path() + ": the file is empty (expected a header line)");
 }
 
-TEST_CASE("read_csv reads a pipe, whose size is not known in advance", "[csv]") {
+TEST_CASE("read_csv refuses a named pipe before opening it unless special files are allowed", "[csv]") {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("bnrun_test_csv_fifo_refused_" + std::to_string(::getpid()));
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  // No writer: opening it would wait forever, so the refusal must come from the file's type alone.
+  CHECK_THROWS_WITH(read_csv(path.string(), options_for("y")), Catch::Contains("is a FIFO (named pipe)"));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("read_csv reads a pipe, whose size is not known in advance, when special files are allowed", "[csv]") {
   const std::filesystem::path path =
       std::filesystem::temp_directory_path() / ("bnrun_test_csv_fifo_" + std::to_string(::getpid()));
   REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
@@ -1120,7 +1129,9 @@ TEST_CASE("read_csv reads a pipe, whose size is not known in advance", "[csv]") 
   });
   CsvTable table;
   try {
-    table = read_csv(path.string(), options_for("y"));
+    CsvOptions options = options_for("y");
+    options.allow_special_file = true;
+    table = read_csv(path.string(), options);
   } catch (...) {
     writer.join();
     std::filesystem::remove(path);

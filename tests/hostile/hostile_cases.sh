@@ -218,6 +218,58 @@ case_directory_instead_of_a_data_file() {
   expect_error "data.csv: " -- -c config.json
 }
 
+# --- special files and bounded reads ---
+
+case_config_from_dev_zero_stops_at_its_first_block() {
+  expect_error "/dev/zero: NUL byte at offset 0: not a text config file" -- -c /dev/zero
+}
+
+case_config_larger_than_the_limit() {
+  { printf '{"name": "'; head -c 9000000 /dev/zero | tr '\0' 'x'; printf '"}'; } >config.json
+  expect_error "config.json: more than 8000000 bytes; a config file is at most 8 MB" -- -c config.json
+}
+
+case_config_through_a_pipe_is_read() {
+  # Process substitution (/dev/fd/N, a pipe) is a normal way to pass a config: only data files need asking.
+  good_csv >data.csv
+  write_config
+  "$bnrun" -q -c <(cat config.json) --dry-run >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+}
+
+case_data_from_a_fifo_is_refused_before_it_waits() {
+  mkfifo data.fifo
+  write_config data.fifo
+  expect_error "data.fifo: is a FIFO (named pipe), not a regular file; bnrun reads data from regular files" -- -c config.json
+}
+
+case_data_from_a_device_is_refused() {
+  write_config /dev/zero
+  expect_error "/dev/zero: is a character device, not a regular file" -- -c config.json
+}
+
+case_data_from_a_device_when_allowed_stops_at_its_first_block() {
+  write_config /dev/zero
+  expect_error "/dev/zero: NUL byte at offset 0 of the stream" -- -c config.json --set dataset.allow_special_file=true
+}
+
+case_predict_data_from_stdin_when_allowed() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o m --save-model >/dev/null 2>&1 || fail "training failed"
+  # (stdin redirected from a file is that regular file: only a real pipe is refused)
+  cat "$source_dir/datasets/iris.csv" | "$bnrun" predict -m m/model_bn.json -d /dev/stdin >refused.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "a pipe was read without --allow-special-file"
+  grep -q "is a FIFO (named pipe), not a regular file" stderr.txt || fail "$(cat stderr.txt)"
+  cat "$source_dir/datasets/iris.csv" | "$bnrun" predict -m m/model_bn.json -d /dev/stdin --allow-special-file \
+    >predictions.csv 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(grep -c '' predictions.csv)" -eq 151 ] || fail "not one line per row: $(head -3 predictions.csv)"
+}
+
+case_model_file_from_dev_zero() {
+  "$bnrun" eval -m /dev/zero -d "$source_dir/datasets/iris.csv" >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -qx "error: /dev/zero: NUL byte at offset 0: not a text model file (is it binary, or UTF-16 encoded?)" stderr.txt ||
+    fail "$(cat stderr.txt)"
+}
+
 # --- configs ---
 
 case_config_is_a_directory() {
@@ -327,6 +379,31 @@ case_network_too_large_for_memory() {
   write_config
   expect_error "config.json: model.layers: the bn network needs about" -- -c config.json --set model.layers[0].units=1000000 \
     --set 'model.layers[1]={"type":"dense","units":1000000}'
+}
+
+# The estimate counts the rows that exist: a batch larger than the training split is the split.
+case_batch_far_larger_than_the_data_trains_like_the_whole_split() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --set training.epochs=2 --set training.batch_size=100000000 \
+    -o huge >stdout.txt 2>stderr.txt || fail "refused: $(cat stderr.txt)"
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --set training.epochs=2 --set training.batch_size=120 \
+    -o whole >/dev/null 2>&1 || fail "batch 120 failed"
+  [ "$(grep -o '"accuracy": [0-9.e-]*' huge/results.json)" = "$(grep -o '"accuracy": [0-9.e-]*' whole/results.json)" ] ||
+    fail "batch 10^8 did not train like the whole training split"
+}
+
+# Data whose parsed form cannot fit is refused with the estimate before the rows are parsed. An address-space limit
+# stands in for a small machine (ASan reserves terabytes of address space, so this cannot run under it; OpenBLAS's
+# start-up needs its one-thread buffers only).
+case_data_too_large_for_memory_is_refused_with_the_estimate() {
+  if ldd "$bnrun" | grep -q asan; then echo "skip: an address-space limit cannot apply under ASan"; exit 77; fi
+  { echo "x,y"; yes 1,0 | head -n 5000000; yes 2,1 | head -n 5000000; } >big.csv
+  write_config
+  (ulimit -v 700000; OPENBLAS_NUM_THREADS=1 "$bnrun" -q -c config.json --set dataset.path=big.csv --set dataset.target=y \
+    -o out >stdout.txt 2>stderr.txt; echo $? >code.txt)
+  [ "$(cat code.txt)" -eq 2 ] || fail "exit $(cat code.txt): $(cat stderr.txt)"
+  grep -qE "^error: [^ ]*big.csv: its data needs about 5[0-9]{2} MB of memory once parsed \(about [0-9]{7,8} rows of 1 feature," \
+    stderr.txt || fail "$(cat stderr.txt)"
+  [ ! -e out ] || fail "a refused run left a folder"
 }
 
 case_bad_sweep_value() {
@@ -500,6 +577,44 @@ expect_interrupted() {  # expect_interrupted SIGNAL EXIT_CODE
 case_ctrl_c_writes_the_results_so_far() { start_long_run; expect_interrupted INT 130; }
 
 case_sigterm_writes_the_results_so_far() { start_long_run; expect_interrupted TERM 143; }
+
+# The terminal going away is handled as SIGTERM is: the run in flight is kept as interrupted, exit 129.
+case_sighup_writes_the_results_so_far() { start_long_run; expect_interrupted HUP 129; }
+
+# Outside training nothing is in flight: the first signal ends bnrun at once, with one line and 128 + signal.
+expect_ended_at_once() {  # expect_ended_at_once SIGNAL EXIT_CODE (the bnrun in $pid)
+  sleep 0.3
+  kill -s "$1" "$pid"
+  wait "$pid"
+  local code=$?
+  [ "$code" -eq "$2" ] || fail "exit code $code, expected $2: $(cat stderr.txt)"
+  [ "$(grep -c '' stderr.txt)" -eq 1 ] || fail "not one line on stderr: $(cat stderr.txt)"
+  grep -qx "error: interrupted by SIG$1.*" stderr.txt || fail "$(cat stderr.txt)"
+  [ -z "$(find . -name '*.tmp.*')" ] || fail "temporary files left"
+}
+
+case_ctrl_c_ends_a_wait_on_a_fifo_config() {
+  mkfifo config.fifo
+  "$bnrun" -c config.fifo >stdout.txt 2>stderr.txt &
+  pid=$!
+  expect_ended_at_once INT 130
+}
+
+case_ctrl_c_ends_predict_waiting_for_its_data() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o m --save-model >/dev/null 2>&1 || fail "training failed"
+  mkfifo rows.fifo
+  "$bnrun" predict -m m/model_bn.json -d rows.fifo --allow-special-file -o predictions.csv >stdout.txt 2>stderr.txt &
+  pid=$!
+  expect_ended_at_once TERM 143
+  [ ! -e predictions.csv ] || fail "a predictions file was written"
+}
+
+case_ctrl_c_ends_a_long_dry_run() {
+  # Planning and listing 100000 runs takes seconds; Ctrl-C ends it instead of being ignored until the end.
+  "$bnrun" -c "$source_dir/configs/smoke.json" --seeds 100000 --dry-run >stdout.txt 2>stderr.txt &
+  pid=$!
+  expect_ended_at_once INT 130
+}
 
 case_interrupted_study_resumes() {
   start_long_run --seeds 3 -j 1

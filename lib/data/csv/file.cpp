@@ -14,6 +14,8 @@
 #include <mutex>
 #include <system_error>
 
+#include "core/resources.h"
+
 namespace bnrun::data::csv {
 namespace {
 
@@ -103,8 +105,19 @@ FileContents::~FileContents() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-FileContents FileContents::load(const std::string& path, const Diagnostics& diagnostics) {
+FileContents FileContents::load(const std::string& path, const Diagnostics& diagnostics, bool allow_special) {
   FileContents contents;
+  struct stat before_open {};
+  if (::stat(path.c_str(), &before_open) == 0 && !S_ISREG(before_open.st_mode) && !S_ISDIR(before_open.st_mode) &&
+      !allow_special)
+    diagnostics.fail_file(fmt::format(
+        "is {}, not a regular file; bnrun reads data from regular files (to read it anyway, set "
+        "dataset.allow_special_file, or pass --allow-special-file to predict and eval)",
+        S_ISFIFO(before_open.st_mode)  ? "a FIFO (named pipe)"
+        : S_ISCHR(before_open.st_mode) ? "a character device"
+        : S_ISBLK(before_open.st_mode) ? "a block device"
+        : S_ISSOCK(before_open.st_mode) ? "a socket"
+                                        : "a special file"));
   contents.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (contents.fd_ < 0) diagnostics.fail_file("cannot open file: " + error_text(errno));
   struct stat status {};
@@ -143,6 +156,7 @@ void FileContents::read_all(int fd, std::size_t size_hint, const Diagnostics& di
   std::size_t capacity = size_hint > 0 ? size_hint + 1 : 1 << 16;
   buffer_ = std::make_unique_for_overwrite<char[]>(capacity);
   size_ = 0;
+  const std::size_t stream_limit = size_hint > 0 ? 0 : available_memory_bytes() / 2;
   while (true) {
     if (size_ == capacity) {
       capacity *= 2;
@@ -154,7 +168,20 @@ void FileContents::read_all(int fd, std::size_t size_hint, const Diagnostics& di
     if (count < 0 && errno == EINTR) continue;
     if (count < 0) diagnostics.fail_file("cannot read file: " + error_text(errno));
     if (count == 0) return;
+    const bool first_block = size_ == 0;
     size_ += static_cast<std::size_t>(count);
+    if (size_hint > 0) continue;
+    // A stream of unknown length: binary garbage is refused at its first block, an endless text once it could
+    // not fit (the parsed table needs about as much again).
+    if (first_block) {
+      if (const void* nul = std::memchr(buffer_.get(), '\0', size_))
+        diagnostics.fail_file(fmt::format("NUL byte at offset {} of the stream (is it binary, or UTF-16 encoded?)",
+                                          static_cast<const char*>(nul) - buffer_.get()));
+    }
+    if (stream_limit > 0 && size_ > stream_limit)
+      diagnostics.fail_file(fmt::format("the stream holds more than {} MB, half the memory available, and has not "
+                                        "ended; is it endless?",
+                                        stream_limit / 1'000'000));
   }
 }
 

@@ -26,7 +26,10 @@ namespace bnrun::data::csv {
 class FileContents {
  public:
   // The whole file; "cannot open file: ..." or "cannot read file: ..." through `diagnostics` if it cannot be had.
-  static FileContents load(const std::string& path, const Diagnostics& diagnostics);
+  // A path that is not a regular file is refused before it is opened (a FIFO's open would wait for a writer)
+  // unless `allow_special` is set; then it is read as a stream, which stops early at a NUL byte in its first
+  // block (binary: /dev/zero) and once it holds more than half the memory available.
+  static FileContents load(const std::string& path, const Diagnostics& diagnostics, bool allow_special = false);
 
   FileContents(FileContents&& other) noexcept
       : mapping_(std::exchange(other.mapping_, nullptr)),

@@ -1,11 +1,16 @@
 // parse_csv and read_csv (data/csv.h): the header, the code path the options ask for, then the rows, serially
 // or in parallel chunks.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
 #include "core/cpu.h"
 #include "core/error.h"
 #include "core/names.h"
+#include "core/resources.h"
 #include "data/csv.h"
 #include "data/csv/chunks.h"
 #include "data/csv/columns.h"
@@ -22,6 +27,28 @@ namespace bnrun::data {
 namespace {
 
 using csv::Diagnostics;
+
+// Refuses, before the rows are parsed, a table whose parsed form would not fit in the memory left. Rows are counted
+// from the line breaks in the first megabyte after the header (the mapped or read text itself is already there and
+// is not counted). Per row: the features as floats, the target's cell text, its line number, then, in
+// prepare_data, its class index and its place in the row order.
+void require_memory_for_rows(std::string_view rest, std::size_t width, const Diagnostics& diagnostics) {
+  constexpr std::size_t sample_limit = std::size_t{1} << 20;
+  if (rest.size() <= sample_limit) return;  // a megabyte of text never needs more than a few
+  const std::string_view sample = rest.substr(0, sample_limit);
+  const auto sample_lines = static_cast<double>(std::count(sample.begin(), sample.end(), '\n'));
+  const double rows = static_cast<double>(rest.size()) * std::max(sample_lines, 1.0) / static_cast<double>(sample.size());
+  const double bytes_per_row = static_cast<double>(width * sizeof(float) + sizeof(std::string) + sizeof(std::size_t) +
+                                                   sizeof(std::int32_t) + sizeof(std::size_t));
+  const double needed = rows * bytes_per_row;
+  const std::size_t available = available_memory_bytes();
+  if (available > 0 && needed > static_cast<double>(available))
+    diagnostics.fail_file(fmt::format(
+        "its data needs about {} of memory once parsed (about {:.0f} rows of {} {}, counted from the first "
+        "megabyte), more than the {} available; use fewer rows or columns (dataset.features), or more memory",
+        format_bytes(needed), rows, width, width == 1 ? "feature" : "features",
+        format_bytes(static_cast<double>(available))));
+}
 
 CsvPath path_for_level(cpu::Level level) {
   switch (level) {
@@ -116,6 +143,7 @@ CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOpti
     diagnostics.fail_file("the file has a header but no data rows");
   }
   csv::set_row_count(table, width, first_row.end_of_written_rows());
+  require_memory_for_rows(text.substr(tokenizer.position()), width, diagnostics);
 
   // The reference reads in one thread: it is the plain definition the parallel reader is held to.
   const bool parallel =
@@ -129,7 +157,7 @@ CsvTable parse_csv(std::string_view text, const std::string& path, const CsvOpti
 CsvTable read_csv(const std::string& path, const CsvOptions& options) {
   Diagnostics diagnostics(path);
   validate_options(options, diagnostics);  // before reading a possibly large file
-  const csv::FileContents contents = csv::FileContents::load(path, diagnostics);
+  const csv::FileContents contents = csv::FileContents::load(path, diagnostics, options.allow_special_file);
   CsvTable table;
   try {
     table = parse_csv(contents.text(), path, options);
