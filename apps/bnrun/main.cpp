@@ -16,12 +16,13 @@
 #include "config/load.h"
 #include "core/console.h"
 #include "core/error.h"
+#include "core/files.h"
+#include "core/resources.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
 #include "study/claims.h"
 #include "study/compare.h"
-#include "core/files.h"
 #include "study/plan.h"
 #include "study/outputs.h"
 #include "study/session.h"
@@ -353,8 +354,10 @@ int main(int argc, char** argv) {
     bnrun::print_stderr("error: {}\n", error.what());
     return exit_user_error;
   } catch (const std::bad_alloc&) {
-    bnrun::print_stderr("error: out of memory\n");
-    return exit_internal_error;
+    // Only input can make bnrun need more memory than there is: a user error, as in training.
+    bnrun::print_stderr("error: out of memory (the input needs more than the {} available)\n",
+                        bnrun::format_bytes(static_cast<double>(bnrun::available_memory_bytes())));
+    return exit_user_error;
   } catch (const std::exception& error) {
     bnrun::print_stderr("internal error: {}\n", error.what());
     return exit_internal_error;

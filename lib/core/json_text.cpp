@@ -1,6 +1,8 @@
 #include "core/json_text.h"
 
 #include <fmt/format.h>
+#include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -56,6 +58,48 @@ class RepeatedKeyGuard {
   std::vector<std::set<std::string>> open_objects_;
 };
 
+// Where a repeated key stands: the offsets of its first and second appearance in the object the parser refused
+// it in. The parser's callback has no positions, so the text (valid JSON up to that point) is walked again,
+// keeping each open object's keys, unescaped as the parser saw them.
+struct KeyPlaces {
+  std::size_t first = 0;
+  std::size_t second = 0;
+};
+
+std::optional<KeyPlaces> repeated_key_places(std::string_view text) {
+  std::vector<std::map<std::string, std::size_t>> open_objects;
+  std::vector<bool> is_object;  // per open bracket: object or array
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '{' || c == '[') {
+      is_object.push_back(c == '{');
+      if (c == '{') open_objects.emplace_back();
+    } else if (c == '}' || c == ']') {
+      if (!is_object.empty() && is_object.back()) open_objects.pop_back();
+      if (!is_object.empty()) is_object.pop_back();
+    } else if (c == '"') {
+      const std::size_t start = i;
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\') ++i;
+      std::size_t after = i + 1;
+      while (after < text.size() && (text[after] == ' ' || text[after] == '\t' || text[after] == '\n' ||
+                                     text[after] == '\r'))
+        ++after;
+      const bool is_key = after < text.size() && text[after] == ':' && !is_object.empty() && is_object.back();
+      if (!is_key) continue;
+      std::string key;
+      try {
+        key = nlohmann::json::parse(text.substr(start, i + 1 - start)).get<std::string>();
+      } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+      }
+      const auto [place, inserted] = open_objects.back().emplace(std::move(key), start);
+      if (!inserted) return KeyPlaces{place->second, start};
+    }
+  }
+  return std::nullopt;
+}
+
 template <class Json>
 Json parse_strictly(std::string_view text, const std::string& source) {
   const std::size_t too_deep = excessive_json_nesting_offset(text, max_json_nesting);
@@ -65,6 +109,11 @@ Json parse_strictly(std::string_view text, const std::string& source) {
   try {
     return Json::parse(text, RepeatedKeyGuard<Json>{});
   } catch (const RepeatedKey& repeated) {
+    if (const auto places = repeated_key_places(text))
+      throw UserError(fmt::format("{}:{}: the key \"{}\" appears twice in one object, first at line {} (the second "
+                                  "would silently replace the first)",
+                                  source, line_column_of(text, places->second), repeated.key,
+                                  line_column_of(text, places->first)));
     throw UserError(fmt::format("{}: the key \"{}\" appears twice in one object (the second would silently "
                                 "replace the first)",
                                 source, repeated.key));

@@ -10,9 +10,11 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/resources.h"
 #include "core/csv_text.h"
 #include "data/csv.h"
 #include "data/dataset.h"
+#include "train/memory.h"
 
 namespace bnrun::modelio {
 
@@ -20,7 +22,18 @@ namespace {
 
 // As train::evaluate: the batch size can change a GEMM's summation order, so predictions use the same batches
 // as the evaluation whose accuracy they must agree with.
-constexpr std::size_t batch_rows = 4096;
+constexpr std::size_t batch_rows = train::evaluation_batch_rows;
+
+// Memory runs out only for a data file too large for the machine: an error about that file (exit 2), as in training.
+template <typename Work>
+auto naming_the_file_when_memory_runs_out(const std::string& csv_path, std::string_view what, Work&& work) {
+  try {
+    return work();
+  } catch (const std::bad_alloc&) {
+    throw UserError(fmt::format("{}: out of memory while {} its rows (available: {})", csv_path, what,
+                                format_bytes(static_cast<double>(available_memory_bytes()))));
+  }
+}
 
 // The model's feature columns, by name; the target column too when `with_target` (evaluation).
 data::CsvTable read_model_columns(const kernels::Compute& compute, const ModelFile& file, const std::string& csv_path,
@@ -90,10 +103,8 @@ std::string feature_text(float value) {
   return reads_back_as(text, value) ? text : shortest_text(static_cast<double>(value));
 }
 
-}  // namespace
-
-Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                        const std::string& csv_path, bool allow_special_file) {
+Predictions predict_rows(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
+                         const std::string& csv_path, bool allow_special_file) {
   const nn::Matrix<float> features = model_input(read_model_columns(compute, file, csv_path, false, allow_special_file), file);
   Predictions result;
   result.class_names = file.metadata.class_names;
@@ -120,6 +131,14 @@ Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model
   return result;
 }
 
+}  // namespace
+
+Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
+                        const std::string& csv_path, bool allow_special_file) {
+  return naming_the_file_when_memory_runs_out(
+      csv_path, "predicting", [&] { return predict_rows(compute, model, file, csv_path, allow_special_file); });
+}
+
 std::string predictions_csv(const Predictions& predictions) {
   std::string text = "row,predicted";
   for (const auto& name : predictions.class_names) text += "," + csv_field("p_" + name);
@@ -136,12 +155,14 @@ std::string predictions_csv(const Predictions& predictions) {
 
 train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
                                const std::string& csv_path, bool allow_special_file) {
-  data::CsvTable table = read_model_columns(compute, file, csv_path, true, allow_special_file);
-  if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
-  data::Split split;
-  split.labels = class_indices(table, file.metadata.class_names);
-  split.features = model_input(std::move(table), file);
-  return train::evaluate(compute, model, split, file.metadata.loss);
+  return naming_the_file_when_memory_runs_out(csv_path, "evaluating", [&] {
+    data::CsvTable table = read_model_columns(compute, file, csv_path, true, allow_special_file);
+    if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
+    data::Split split;
+    split.labels = class_indices(table, file.metadata.class_names);
+    split.features = model_input(std::move(table), file);
+    return train::evaluate(compute, model, split, file.metadata.loss);
+  });
 }
 
 std::string split_csv(const std::vector<std::string>& feature_names, const std::string& target,

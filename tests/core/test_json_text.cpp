@@ -8,12 +8,20 @@
 
 using Catch::Matchers::Contains;
 
-TEST_CASE("a key repeated in one object is refused, naming the key", "[json]") {
+TEST_CASE("a key repeated in one object is refused, naming the key and both places", "[json]") {
   const std::string text = "{\"training\": {\"epochs\": 5, \"batch_size\": 8},\n \"training\": {\"epochs\": 1}}";
   CHECK_THROWS_AS(bnrun::parse_json_text(text, "c.json"), bnrun::UserError);
-  CHECK_THROWS_WITH(bnrun::parse_json_text(text, "c.json"), Contains("c.json: the key \"training\" appears twice"));
+  CHECK_THROWS_WITH(bnrun::parse_json_text(text, "c.json"),
+                    Contains("c.json:2:2: the key \"training\" appears twice in one object, first at line 1:2"));
   CHECK_THROWS_WITH(bnrun::parse_ordered_json_text("{\"a\": {\"b\": 1, \"b\": 2}}", "r.json"),
-                    Contains("r.json: the key \"b\" appears twice"));
+                    Contains("r.json:1:16: the key \"b\" appears twice in one object, first at line 1:8"));
+}
+
+TEST_CASE("a repeated key is found however it is escaped, and keys inside strings do not count", "[json]") {
+  CHECK_THROWS_WITH(bnrun::parse_json_text(R"({"s": "\"k\": 1", "k": 1, "\u006b": 2})", "e.json"),
+                    Contains("e.json:1:27: the key \"k\" appears twice in one object, first at line 1:19"));
+  CHECK_THROWS_WITH(bnrun::parse_json_text(R"({"a": [{"k": 1}, {"k": 2}], "k": 1, "k": 2})", "n.json"),
+                    Contains("n.json:1:37: the key \"k\" appears twice in one object, first at line 1:29"));
 }
 
 TEST_CASE("the same key in different objects is not a repetition", "[json]") {

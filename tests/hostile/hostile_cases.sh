@@ -132,6 +132,19 @@ case_unterminated_quote() {
   expect_error "data.csv:3:1: quoted field" -- -c config.json
 }
 
+case_duplicate_config_key_names_both_lines() {
+  good_csv >data.csv
+  cat >config.json <<'JSON'
+{
+  "dataset": {"path": "data.csv", "target": "species", "test_fraction": 0.25},
+  "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+  "training": {"epochs": 2, "batch_size": 4, "seed": 7},
+  "training": {"epochs": 1}
+}
+JSON
+  expect_error 'config.json:5:3: the key "training" appears twice in one object, first at line 4:3' -- -c config.json
+}
+
 case_duplicate_column_names() {
   { printf 'a,a,species\n'; good_csv | tail -n +2; } >data.csv
   write_config
