@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
 #include "experiment/arms.h"
 
 namespace bnrun::app {
@@ -14,6 +19,33 @@ std::string arm_kinds_text() {
   for (const auto& kind : experiment::arm_kinds()) text += fmt::format("{}{}", text.empty() ? "" : ", ", kind.name);
   return text;
 }
+
+// The main options each command reads; logging (-q, -v, --log-level) is for every command. Training reads them all.
+struct OptionUse {
+  Command command;
+  std::string_view name;  // as typed after "bnrun"
+  std::vector<std::string_view> options;
+};
+
+const std::vector<OptionUse>& option_uses() {
+  static const std::vector<std::string_view> plan_options = {"--config", "--set", "--sweep", "--seeds", "--arms",
+                                                             "--variant"};
+  static const std::vector<OptionUse> uses = {
+      {Command::validate, "validate", plan_options},
+      {Command::summary, "summary", [] {
+         auto options = plan_options;
+         options.push_back("--threads");
+         return options;
+       }()},
+      {Command::predict, "predict", {"--threads"}},
+      {Command::eval, "eval", {"--threads"}},
+      {Command::compare, "compare", {}},
+      {Command::claims, "claims", {"--set", "--output", "--jobs", "--threads"}},
+  };
+  return uses;
+}
+
+constexpr std::string_view logging_options[] = {"--quiet", "--verbose", "--log-level"};
 
 }  // namespace
 
@@ -144,6 +176,24 @@ Command Subcommands::chosen() const {
   if (compare_->parsed()) return Command::compare;
   if (claims_->parsed()) return Command::claims;
   return Command::train;
+}
+
+void Subcommands::refuse_unused_options(const CLI::App& app) const {
+  const Command command = chosen();
+  for (const auto& use : option_uses()) {
+    if (use.command != command) continue;
+    for (const CLI::Option* option : app.get_options()) {
+      if (option->count() == 0 || option->get_lnames().empty()) continue;
+      const std::string name = "--" + option->get_lnames().front();
+      const auto is = [&](std::string_view used) { return used == name; };
+      if (std::any_of(use.options.begin(), use.options.end(), is) ||
+          std::any_of(std::begin(logging_options), std::end(logging_options), is))
+        continue;
+      throw UserError(fmt::format("bnrun {} does not use {}: it would change nothing (see bnrun {} --help for its "
+                                  "options)",
+                                  use.name, name, use.name));
+    }
+  }
 }
 
 std::string quoted_command_line(int argc, char** argv) {

@@ -59,6 +59,9 @@ class Subcommands {
   Subcommands(CLI::App& app, CommandLine& line);
   // The subcommand given, or train when there is none.
   Command chosen() const;
+  // Throws UserError naming the first option given that the chosen command would ignore (bnrun eval --seeds 9):
+  // an option that is accepted and changes nothing misleads.
+  void refuse_unused_options(const CLI::App& app) const;
 
  private:
   CLI::App* validate_;

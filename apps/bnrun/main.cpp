@@ -336,6 +336,7 @@ int main(int argc, char** argv) {
   options.command_line = bnrun::app::quoted_command_line(argc, argv);
 
   try {
+    subcommands.refuse_unused_options(app);
     configure_logging(options);
     install_stop_handlers();
     // Where --threads goes: from here, as a parameter, through the session, runner and trainer to every kernel.

@@ -471,6 +471,31 @@ case_eval_without_the_target_column() {
   grep -q "^error: unlabelled.csv: target column 'species' is not in the header" stderr.txt || fail "$(cat stderr.txt)"
 }
 
+# Options a subcommand would ignore are refused, not silently accepted.
+case_subcommands_refuse_options_they_do_not_use() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
+  local command expected
+  while IFS='|' read -r expected command; do
+    # shellcheck disable=SC2086
+    "$bnrun" $command >stdout.txt 2>stderr.txt
+    [ $? -eq 2 ] || fail "exit code was not 2 for: $command"
+    [ "$(cat stderr.txt)" = "error: bnrun $expected: it would change nothing (see bnrun ${expected%% *} --help for its options)" ] ||
+      fail "$command: $(cat stderr.txt)"
+    [ ! -s stdout.txt ] || fail "$command printed: $(cat stdout.txt)"
+  done <<CASES
+eval does not use --seeds|eval -m model/model_bn.json -d model/test.csv --seeds 9
+eval does not use --set|eval -m model/model_bn.json -d model/test.csv --set dataset.delimiter=;
+eval does not use --sweep|eval -m model/model_bn.json -d model/test.csv --sweep a=1,2
+predict does not use --config|predict -m model/model_bn.json -d model/test.csv -c $source_dir/configs/smoke.json
+compare does not use --threads|compare model -t 2
+validate does not use --output|validate -c $source_dir/configs/smoke.json -o elsewhere
+summary does not use --resume|summary -c $source_dir/configs/smoke.json --resume
+claims does not use --seeds|claims $source_dir/configs/smoke.json --seeds 3
+CASES
+  [ ! -e elsewhere ] || fail "validate made the folder it does not use"
+  "$bnrun" eval -q -t 1 -m model/model_bn.json -d model/test.csv >/dev/null 2>stderr.txt || fail "eval -q -t 1: $(cat stderr.txt)"
+}
+
 # --- counts from user input ---
 
 # Eight sweeps of 256 values: 256^8 = 2^64 grid points wrap a size_t to 0; the count must be refused, not planned.
