@@ -79,6 +79,19 @@ std::vector<std::int32_t> encode_labels(const CsvTable& table, const std::vector
   return labels;
 }
 
+CsvOptions csv_options_for(const DatasetConfig& dataset, const kernels::Compute& compute) {
+  return CsvOptions{.delimiter = dataset.delimiter,
+                    .target_column = dataset.target,
+                    .feature_columns = dataset.features,
+                    .compute = compute,
+                    .allow_special_file = dataset.allow_special_file};
+}
+
+void require_same_features(const CsvTable& test_table, const CsvTable& train_table) {
+  if (test_table.feature_names != train_table.feature_names)
+    throw UserError(fmt::format("{}: feature columns differ from those of {}", test_table.path, train_table.path));
+}
+
 // Once the labels are encoded, the cell texts (32 bytes and more per row) and line numbers are not needed again:
 // freeing them here lowers the peak while the rows are ordered and split.
 void release_cell_text(CsvTable& table) {
@@ -237,11 +250,7 @@ void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) 
 
 PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
                           const PrepareOptions& prepare_options) {
-  const CsvOptions options{.delimiter = dataset.delimiter,
-                           .target_column = dataset.target,
-                           .feature_columns = dataset.features,
-                           .compute = prepare_options.compute,
-                           .allow_special_file = dataset.allow_special_file};
+  const CsvOptions options = csv_options_for(dataset, prepare_options.compute);
   PreparedData result;
   std::vector<std::size_t> train_part, validation_part;
   if (!dataset.has_separate_test_file()) {
@@ -272,8 +281,7 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     CsvTable train_table = read_csv(dataset.train_path, options);
     CsvTable test_table = read_csv(dataset.test_path, options);
     result.files = {{dataset.train_path, train_table.source}, {dataset.test_path, test_table.source}};
-    if (test_table.feature_names != train_table.feature_names)
-      throw UserError(fmt::format("{}: feature columns differ from those of {}", test_table.path, train_table.path));
+    require_same_features(test_table, train_table);
     result.feature_names = train_table.feature_names;
     result.class_names = class_names_of(train_table);
     auto train_labels = encode_labels(train_table, result.class_names);
@@ -299,6 +307,18 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     standardize(result.test.features, result.standardizer);
   }
   return result;
+}
+
+DataColumns read_data_columns(const DatasetConfig& dataset, const kernels::Compute& compute) {
+  const CsvOptions options = csv_options_for(dataset, compute);
+  const CsvTable table = read_csv(dataset.has_separate_test_file() ? dataset.train_path : dataset.path, options);
+  DataColumns columns{table.feature_names, class_names_of(table)};
+  if (dataset.has_separate_test_file()) {
+    const CsvTable test_table = read_csv(dataset.test_path, options);
+    require_same_features(test_table, table);
+    encode_labels(test_table, columns.class_names);
+  }
+  return columns;
 }
 
 std::vector<DataFile> identify_data_files(const DatasetConfig& dataset) {

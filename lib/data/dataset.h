@@ -60,6 +60,15 @@ struct PrepareOptions {
 
 PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options = {});
 
+// What every run over `dataset` shares, whatever its seed: the files parse, the classes are found, a test file's
+// columns and classes agree with the training file's. A study checks this once, before it makes its folder, so
+// that bad data is one error up front rather than the same failure in every run.
+struct DataColumns {
+  std::vector<std::string> feature_names;
+  std::vector<std::string> class_names;
+};
+DataColumns read_data_columns(const DatasetConfig& dataset, const kernels::Compute& compute = {});
+
 // The files `dataset` names as they are now (read whole and hashed, not parsed): what prepare_data would record.
 // Throws UserError for a file that cannot be read.
 std::vector<DataFile> identify_data_files(const DatasetConfig& dataset);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 #include "core/json_reader.h"
@@ -275,6 +276,18 @@ void check_layers_fit_stored_weights(const ModelFile& file) {
   }
 }
 
+// Puts a stored tensor's values into the model, refusing what the tensor cannot hold (a negative variance).
+void copy_into(const StoredTensor& stored, const TensorSlot& slot, const std::string& path) {
+  if (slot.info.non_negative) {
+    const auto negative = std::find_if(stored.values.begin(), stored.values.end(), [](float v) { return v < 0; });
+    if (negative != stored.values.end())
+      throw UserError(fmt::format("{}: weights.{}.{}[{}]: is {}, but a variance cannot be negative (the file is damaged "
+                                  "or was edited)",
+                                  path, slot.layer, slot.info.key, negative - stored.values.begin(), *negative));
+  }
+  std::copy(stored.values.begin(), stored.values.end(), slot.values->begin());
+}
+
 }  // namespace
 
 void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<float>& model,
@@ -331,7 +344,7 @@ std::unique_ptr<nn::Model<float>> build_model(const ModelFile& file) {
     if (stored->shape != slot.info.shape)
       throw UserError(fmt::format("{}: weights.{}.{}: expected shape {}, found {}", file.path, slot.layer, slot.info.key,
                                   shape_text(slot.info.shape), shape_text(stored->shape)));
-    std::copy(stored->values.begin(), stored->values.end(), slot.values->begin());
+    copy_into(*stored, slot, file.path);
   }
   std::set<std::string> layers_with_weights;
   std::set<std::pair<std::string, std::string>> known_tensors;
@@ -362,8 +375,27 @@ void initialize_from(const ModelFile& file, nn::Model<float>& model) {
     if (stored->shape != slot.info.shape)
       throw UserError(fmt::format("{}: weights.{}.{}: the model being initialized needs shape {}, the file has {}",
                                   file.path, slot.layer, slot.info.key, shape_text(slot.info.shape), shape_text(stored->shape)));
-    std::copy(stored->values.begin(), stored->values.end(), slot.values->begin());
+    copy_into(*stored, slot, file.path);
   }
+}
+
+void require_same_columns(const ModelFile& file, const std::vector<std::string>& feature_names,
+                          const std::vector<std::string>& class_names, const std::string& data_path) {
+  const auto compare = [&](const std::vector<std::string>& model_names, const std::vector<std::string>& data_names,
+                           std::string_view what, std::string_view one) {
+    if (model_names == data_names) return;
+    const auto first = std::mismatch(model_names.begin(), model_names.end(), data_names.begin(), data_names.end());
+    const auto index = static_cast<std::size_t>(first.first - model_names.begin());
+    const auto name_at = [](const std::vector<std::string>& names, std::size_t i) {
+      return i < names.size() ? fmt::format("'{}'", names[i]) : std::string("none");
+    };
+    throw UserError(fmt::format(
+        "{}: --init-from: the model was trained on other {} than {} has ({} {}: {} in the model, {} in the "
+        "data); its weights would mean something else",
+        file.path, what, data_path, one, index + 1, name_at(model_names, index), name_at(data_names, index)));
+  };
+  compare(file.metadata.feature_names, feature_names, "features", "feature");
+  compare(file.metadata.class_names, class_names, "classes", "class");
 }
 
 }  // namespace bnrun::modelio

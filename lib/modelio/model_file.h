@@ -79,4 +79,9 @@ std::unique_ptr<nn::Model<float>> build_model(const ModelFile& file);
 // layer, the tensor, and the expected and found shapes.
 void initialize_from(const ModelFile& file, nn::Model<float>& model);
 
+// Refuses --init-from weights trained on other columns: the same shapes over other features (or classes in
+// another order) would train, silently, from weights that mean something else. Names the first difference.
+void require_same_columns(const ModelFile& file, const std::vector<std::string>& feature_names,
+                          const std::vector<std::string>& class_names, const std::string& data_path);
+
 }  // namespace bnrun::modelio

@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "core/json_text.h"
 #include "core/json_reader.h"
@@ -134,6 +135,14 @@ void write_run_folder(RunOutcome& outcome, const Plan& plan, const PlannedRun& r
   outcome.unwritten = writes.failures();
 }
 
+void check_against_data_naming_the_config(const Plan& plan, const config::Config& config, std::size_t class_count) {
+  try {
+    config::check_against_data(config, class_count);
+  } catch (const KeyPathError& error) {
+    throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
+  }
+}
+
 // Refuses, before the model is built, a network whose training would not fit in the memory left (with the
 // data already loaded), naming the estimate.
 void require_memory(const config::Config& config, const data::PreparedData& data, const std::string& config_path) {
@@ -164,11 +173,9 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   prepare_options.keep_unscaled_test = options.save_models;
   prepare_options.compute = compute;
   const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
-  try {
-    config::check_against_data(config, data.class_names.size());
-  } catch (const KeyPathError& error) {
-    throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
-  }
+  check_against_data_naming_the_config(plan, config, data.class_names.size());
+  if (initial_model)
+    modelio::require_same_columns(*initial_model, data.feature_names, data.class_names, data.files.front().path);
   require_memory(config, data, plan.config_path);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
 
@@ -257,6 +264,38 @@ void check_init_from(const Plan& plan, const std::string& model_path) {
       nn::Model<float> model(config::model_spec(run.config, file.spec.inputs, arm), run.seed);
       modelio::initialize_from(file, model);
     }
+}
+
+void check_shared_data(const Plan& plan, const std::string& init_from, const kernels::Compute& compute) {
+  std::optional<modelio::ModelFile> model;
+  if (!init_from.empty()) model = modelio::read_model_file(init_from);
+  // Each distinct dataset section (by its resolved JSON) is read once: its columns, or why it cannot be read.
+  std::map<std::string, std::variant<data::DataColumns, std::string>> datasets;
+  std::optional<std::string> first_error;
+  for (const auto& run : plan.runs) {
+    const data::DatasetConfig& dataset = run.config.dataset;
+    const std::string key = config::to_json(run.config)["dataset"].dump();
+    auto found = datasets.find(key);
+    if (found == datasets.end()) {
+      try {
+        found = datasets.emplace(key, data::read_data_columns(dataset, compute)).first;
+      } catch (const UserError& error) {
+        found = datasets.emplace(key, std::string(error.what())).first;
+      }
+    }
+    try {
+      if (const auto* error = std::get_if<std::string>(&found->second)) throw UserError(*error);
+      const auto& columns = std::get<data::DataColumns>(found->second);
+      check_against_data_naming_the_config(plan, run.config, columns.class_names.size());
+      if (model)
+        modelio::require_same_columns(*model, columns.feature_names, columns.class_names,
+                                      dataset.has_separate_test_file() ? dataset.train_path : dataset.path);
+      return;  // one run can start: the others' failures (a sweep point's bad file) are theirs to report
+    } catch (const UserError& error) {
+      if (!first_error) first_error = error.what();
+    }
+  }
+  if (first_error) throw UserError(*first_error);
 }
 
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer) {

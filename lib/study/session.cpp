@@ -60,6 +60,8 @@ SessionResult run_session(const SessionRequest& request) {
   check_request(request);
   const Plan& plan = request.plan;
   if (!request.run.init_from.empty()) check_init_from(plan, request.run.init_from);
+  // A single run meets bad data before it makes its folder anyway; a study would meet it in every run.
+  if (plan.is_study) check_shared_data(plan, request.run.init_from, request.run.compute);
   const bool output = !request.run.output_directory.empty();
   // What a failed start removes: the outermost folder of --output that bnrun is about to create (a/b/c creates
   // a/b too when neither exists, and takes both away again).

@@ -463,6 +463,47 @@ case_truncated_model_file() {
   [ "$(grep -c '' stderr.txt)" -eq 1 ] && grep -q '^error: broken.json:' stderr.txt || fail "$(cat stderr.txt)"
 }
 
+# A negative running variance (a damaged or edited file) is refused with the file and tensor, by every reader.
+case_model_with_a_negative_running_variance() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
+  sed '0,/"running_variance": \[[^,]*/s//"running_variance": [-0.5/' model/model_bn.json >negative.json
+  cmp -s negative.json model/model_bn.json && fail "the test did not change the file"
+  local expected="error: negative.json: weights.batchnorm_1.running_variance[0]: is -0.5, but a variance cannot be negative"
+  for command in "eval -m negative.json -d model/test.csv" "predict -m negative.json -d model/test.csv" \
+    "-q -c $source_dir/configs/smoke.json --init-from negative.json"; do
+    # shellcheck disable=SC2086
+    "$bnrun" $command >stdout.txt 2>stderr.txt
+    [ $? -eq 2 ] || fail "exit code was not 2 for $command"
+    grep -qF "$expected" stderr.txt || fail "$command: $(cat stderr.txt)"
+    [ "$(grep -c '' stderr.txt)" -eq 1 ] || fail "$command: more than one line: $(cat stderr.txt)"
+    [ ! -s stdout.txt ] || fail "$command printed: $(cat stdout.txt)"
+  done
+}
+
+# --init-from weights trained on other columns or classes are refused before training, one line, no folder.
+case_init_from_a_model_of_other_columns_or_classes() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
+  { echo "a,b,c,d,species"; tail -n +2 "$source_dir/datasets/iris.csv"; } >renamed.csv
+  sed 's/setosa/Setosa/' "$source_dir/datasets/iris.csv" >relabelled.csv
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --set dataset.path="$PWD/renamed.csv" --init-from model/model_bn.json \
+    -o out >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "other features: exit code was not 2"
+  grep -qF "model/model_bn.json: --init-from: the model was trained on other features than $PWD/renamed.csv has (feature 1: 'sepal_length' in the model, 'a' in the data)" \
+    stderr.txt || fail "$(cat stderr.txt)"
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --set dataset.path="$PWD/relabelled.csv" --init-from model/model_bn.json \
+    --seeds 2 -o out >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "other classes: exit code was not 2"
+  grep -qF "(class 1: 'setosa' in the model, 'Setosa' in the data)" stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(grep -c '' stderr.txt)" -eq 1 ] || fail "more than one line: $(cat stderr.txt)"
+  [ ! -e out ] || fail "a refused start left a folder"
+}
+
+# A study over bad data is one error before anything is made, not the same failure once per run.
+case_study_over_bad_data_is_one_error_up_front() {
+  data_with '1,2,x\n2,oops,y\n3,4,x\n'
+  expect_error 'data.csv:3:2: column '"'"'b'"'"' is not a number: "oops"' -- -c config.json --seeds 3
+}
+
 case_eval_without_the_target_column() {
   "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
   cut -d, -f1-4 model/test.csv >unlabelled.csv
@@ -551,8 +592,8 @@ case_closed_stdout_pipe_keeps_the_results() {
 case_data_file_cut_short_during_a_study() {
   { printf 'a,b,c,d,species\n'; for _ in $(seq 3000); do tail -n +2 "$source_dir/datasets/iris.csv"; done; } >big.csv
   write_config big.csv
-  "$bnrun" -q -c config.json --seeds 40 --set training.epochs=1 --set training.batch_size=512 -o out \
-    >stdout.txt 2>stderr.txt &
+  "$bnrun" -q -c config.json --seeds 40 --set training.epochs=1 --set training.batch_size=512 \
+    --set 'model.layers[2].units=3' -o out >stdout.txt 2>stderr.txt &
   local pid=$!
   sleep 0.3
   truncate -s 1000 big.csv
@@ -562,7 +603,9 @@ case_data_file_cut_short_during_a_study() {
   # after it read the short file (a ragged last line fails them; a clean cut trains on fewer rows). Whichever:
   # exit 0 or 2, never a signal.
   [ "$code" -eq 0 ] || [ "$code" -eq 2 ] || fail "exit code $code: $(tail -3 stderr.txt)"
-  [ "$code" -eq 0 ] || grep -q "big.csv" out/summary.json || fail "no failure names the file"
+  # (A cut during the study's check of the data, before any folder, is its one error.)
+  [ "$code" -eq 0 ] || grep -q "big.csv" out/summary.json 2>/dev/null || grep -q "^error: .*big.csv" stderr.txt ||
+    fail "no failure names the file"
 }
 
 # --- numbers ---
@@ -715,7 +758,7 @@ case_overwrite_with_bad_data_keeps_the_finished_study() {
   "$bnrun" -q -c "$source_dir/configs/smoke.json" --seeds 3 -o study --overwrite --set dataset.path=typo.csv \
     >stdout.txt 2>stderr.txt
   [ $? -eq 2 ] || fail "exit code was not 2"
-  grep -q "the results already in study are kept" stderr.txt || fail "$(cat stderr.txt)"
+  grep -q "typo.csv: cannot open" stderr.txt || fail "$(cat stderr.txt)"
   [ "$(cat study/summary.json study/*/result.json | md5sum)" = "$before" ] || fail "the finished study was changed"
   [ -z "$(find study -name '.bnrun-staging.*' -o -name '.bnrun-replaced.*')" ] || fail "staging folders left"
 }

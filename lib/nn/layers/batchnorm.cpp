@@ -45,7 +45,7 @@ std::vector<TensorInfo> BatchNormSpec::tensors(std::size_t input_width) const {
   if (scale) result.push_back({"gamma", {input_width}, true, true});
   if (center) result.push_back({"beta", {input_width}, true, true});
   result.push_back({"running_mean", {input_width}, false, true});
-  result.push_back({"running_variance", {input_width}, false, true});
+  result.push_back({"running_variance", {input_width}, false, true, true});
   return result;
 }
 

@@ -40,6 +40,8 @@ struct TensorInfo {
   // Its initial value is a no-op (gamma 1, beta 0, running statistics 0 and 1), so --init-from may leave it at that
   // value when the file lacks it; Dense weights have no neutral value and must come from the file.
   bool neutral_default;
+  // A variance: a value below zero can only come from a damaged or hand-edited file (and would make sqrt NaN).
+  bool non_negative = false;
 
   std::size_t size() const;
 };
