@@ -223,9 +223,8 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   }
   for (const auto& divergence : result.divergences)
     bnrun::print_stderr(
-               "error: {} diverged at epoch {} (the loss or the weights are not finite); try a smaller "
-               "training.optimizer.learning_rate\n",
-               divergence.arm, divergence.epoch);
+               "error: {} diverged at epoch {} (the loss or the weights are not finite); {}\n", divergence.arm,
+               divergence.epoch, divergence.advice);
   if (result.runs_with_problems > 0)
     bnrun::print_stderr("error: {} of {} runs failed or diverged (listed above)\n", result.runs_with_problems,
                result.outcomes.size());

@@ -228,16 +228,24 @@ void split_validation(const std::vector<std::size_t>& train_rows, double fractio
   validation.assign(train_rows.begin() + static_cast<std::ptrdiff_t>(keep), train_rows.end());
 }
 
+// The advice depends on what was asked: stratification cannot help when it is already on (the class has too few
+// rows for the test and validation fractions), and with separate files there is no split to stratify.
 void require_every_class_in_training(const Split& train, const std::vector<std::string>& class_names,
-                                     const std::string& source) {
+                                     const std::string& source, const DatasetConfig& dataset) {
   std::vector<std::size_t> counts(class_names.size(), 0);
   for (const auto label : train.labels) ++counts[static_cast<std::size_t>(label)];
+  const std::string advice =
+      dataset.has_separate_test_file()
+          ? fmt::format("use a smaller validation_fraction (now {}) or more rows of it", dataset.validation_fraction)
+      : dataset.stratify
+          ? fmt::format("stratified, it has too few rows for test_fraction {} and validation_fraction {}: use "
+                        "smaller fractions or more rows of it",
+                        dataset.test_fraction, dataset.validation_fraction)
+          : "use \"stratify\": true, a smaller test/validation fraction, or more data";
   for (std::size_t k = 0; k < counts.size(); ++k)
     if (counts[k] == 0)
-      throw UserError(
-          fmt::format("{}: class \"{}\" has no rows in the training split; use \"stratify\": true, "
-                      "a smaller test/validation fraction, or more data",
-                      source, class_names[k]));
+      throw UserError(fmt::format("{}: class \"{}\" has no rows in the training split; {}", source, class_names[k],
+                                  advice));
 }
 
 }  // namespace
@@ -276,7 +284,7 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     result.test = std::move(splits[0]);
     result.validation = std::move(splits[1]);
     result.train = std::move(splits[2]);
-    require_every_class_in_training(result.train, result.class_names, path);
+    require_every_class_in_training(result.train, result.class_names, path, dataset);
   } else {
     CsvTable train_table = read_csv(dataset.train_path, options);
     CsvTable test_table = read_csv(dataset.test_path, options);
@@ -296,7 +304,7 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     result.validation = std::move(splits[0]);
     result.train = std::move(splits[1]);
     result.test = std::move(cut_rows(std::move(test_table), std::move(test_labels), {}, {})[0]);
-    require_every_class_in_training(result.train, result.class_names, path);
+    require_every_class_in_training(result.train, result.class_names, path, dataset);
   }
   if (result.train.rows() == 0) throw UserError("dataset: no rows are left for training after the splits");
   if (prepare_options.keep_unscaled_test) result.unscaled_test_features = result.test.features;

@@ -1,7 +1,12 @@
 // run_claims (study/claims.h): runs and judges each claim config, then writes the claims document.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
@@ -16,6 +21,26 @@
 #include "study/replacement.h"
 
 namespace bnrun::study {
+
+namespace {
+
+// Before any claim trains (minutes to hours): the document's folder and its plot folder exist or can be made,
+// and a file can be written there, so that a typo in --doc is one error up front, not after the last run.
+void require_writable_folder(const std::filesystem::path& folder, const std::string& document) {
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error)
+    throw UserError(fmt::format("{}: cannot make the folder for the document and its plots ({}): {}", document,
+                                folder.string(), error.message()));
+  const std::filesystem::path probe = folder / fmt::format(".bnrun-write-test.{}", ::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw UserError(fmt::format("{}: cannot write in {}: {}", document, folder.string(), std::strerror(errno)));
+  ::close(fd);
+  std::filesystem::remove(probe, error);
+}
+
+}  // namespace
 
 ClaimsResult run_claims(const ClaimsRequest& request) {
   namespace fs = std::filesystem;
@@ -37,7 +62,8 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
   }
   const fs::path document(request.document);
   const fs::path plot_folder = document.parent_path() / "claims";
-  fs::create_directories(plot_folder);
+  require_writable_folder(plot_folder, request.document);
+  require_writable_folder(document.parent_path().empty() ? fs::path(".") : document.parent_path(), request.document);
   const auto environment = report::current_environment(request.compute.threads,
                                                        kernels::matmul_backend_description(request.compute.matmul));
   ClaimsResult result;

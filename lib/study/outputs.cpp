@@ -433,6 +433,11 @@ bool prepare_output_folder(const std::string& directory, bool overwrite, bool re
             fmt::format("{}: the folder holds files bnrun did not write; not deleting them with "
                         "--overwrite (choose another --output)",
                         directory));
+    } else if (!ours) {
+      // `-o .`, `-o /`, a home folder: files of the user's, not results; --overwrite would not delete them either.
+      throw UserError(fmt::format("{}: the --output folder is not empty and holds files bnrun did not write; "
+                                  "choose a new or empty folder (bnrun makes it)",
+                                  directory));
     } else {
       throw UserError(
           fmt::format("{}: the --output folder already holds results; add --overwrite to replace them "

@@ -45,6 +45,11 @@ std::string folder_safe(const std::string& text) {
 
 std::vector<std::uint64_t> parse_seed_list(const std::string& text, const std::string& source) {
   std::vector<std::uint64_t> seeds;
+  // getline drops an empty last item: "5," would quietly be seed 5.
+  if (text.empty() || text.back() == ',')
+    throw UserError(fmt::format("{}: expected a count or a comma-separated list of seeds, got \"{}\" (an empty seed "
+                                "after the last comma)",
+                                source, text));
   std::stringstream stream(text);
   std::string item;
   while (std::getline(stream, item, ',')) {

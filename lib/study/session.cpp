@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <variant>
 
 #include "core/error.h"
 #include "core/json_reader.h"
 #include "data/dataset.h"
+#include "nn/layer_kinds.h"
 #include "nn/model.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -52,6 +54,16 @@ std::filesystem::path outermost_missing_folder(const std::string& directory) {
 void remove_created(const std::filesystem::path& created_root) {
   std::error_code ignored;  // best effort: the error that made bnrun stop is the one to report
   if (!created_root.empty()) std::filesystem::remove_all(created_root, ignored);
+}
+
+// Initial weights scaled up (kernel_scale > 1) overflow by themselves, whatever the learning rate: say so first.
+std::string divergence_advice(const config::Config& config) {
+  for (std::size_t i = 0; i < config.layers.size(); ++i)
+    if (const auto* dense = std::get_if<nn::DenseSpec>(&config.layers[i]); dense && dense->kernel_scale > 1)
+      return fmt::format("model.layers[{}].kernel_scale is {}: initial weights that large can overflow by themselves; "
+                         "try a smaller kernel_scale, then a smaller training.optimizer.learning_rate",
+                         i, dense->kernel_scale);
+  return "try a smaller training.optimizer.learning_rate";
 }
 
 }  // namespace
@@ -127,7 +139,9 @@ SessionResult run_session(const SessionRequest& request) {
   } else {
     result.table = report::comparison_table(outcomes.front().record, plan.runs.front().config.experiment.reference);
     for (const auto& arm : outcomes.front().record.arms)
-      if (arm.result.status == train::RunStatus::diverged) result.divergences.push_back({arm.arm, arm.result.diverged_epoch});
+      if (arm.result.status == train::RunStatus::diverged)
+        result.divergences.push_back(
+            {arm.arm, arm.result.diverged_epoch, divergence_advice(plan.runs.front().config)});
   }
   return result;
 }

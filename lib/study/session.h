@@ -26,6 +26,7 @@ struct SessionRequest {
 struct Divergence {
   std::string arm;
   std::int64_t epoch = 0;
+  std::string advice;  // "try a smaller training.optimizer.learning_rate", or what else the config suggests
 };
 
 struct SessionResult {

@@ -225,6 +225,13 @@ case_class_with_no_training_rows_after_the_split() {
     --set model.layers[2].units=3
 }
 
+# Already stratified: the advice is not to stratify but to use smaller fractions or more rows.
+case_class_with_no_training_rows_even_stratified() {
+  data_with '1,2,x\n2,3,y\n3,4,x\n4,5,y\n5,6,x\n6,7,y\n7,8,x\n8,9,z\n'
+  expect_error "has no rows in the training split; stratified, it has too few rows for test_fraction 0.8" \
+    -- -c config.json --set dataset.test_fraction=0.8 --set dataset.stratify=true --set model.layers[2].units=3
+}
+
 case_directory_instead_of_a_data_file() {
   mkdir data.csv
   write_config
@@ -423,6 +430,38 @@ case_bad_sweep_value() {
   good_csv >data.csv
   write_config
   expect_error "training.batch_size: " -- -c config.json --sweep training.batch_size=8,0
+}
+
+case_seed_list_with_a_trailing_comma() {
+  good_csv >data.csv
+  write_config
+  expect_error '--seeds: expected a count or a comma-separated list of seeds, got "5," (an empty seed after the last comma)' \
+    -- -c config.json --seeds 5,
+}
+
+# The current folder, or the root, is not a results folder: say that, not "already holds results".
+case_output_into_a_folder_of_other_files() {
+  good_csv >data.csv
+  write_config
+  "$bnrun" -q -c config.json -o . >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  [ "$(cat stderr.txt)" = "error: .: the --output folder is not empty and holds files bnrun did not write; choose a new or empty folder (bnrun makes it)" ] ||
+    fail "$(cat stderr.txt)"
+  [ "$(ls -A | sort | tr '\n' ' ')" = "config.json data.csv stderr.txt stdout.txt " ] || fail "the folder changed: $(ls -A)"
+}
+
+# claims checks that its document can be written before it trains anything.
+case_claims_document_that_cannot_be_written_is_refused_first() {
+  expect_error "/proc/bnrun_no/doc.md: cannot make the folder for the document and its plots (/proc/bnrun_no/claims)" \
+    -- claims "$source_dir/configs/claims/$(ls "$source_dir/configs/claims" | head -n 1)" --doc /proc/bnrun_no/doc.md
+}
+
+# Divergence from an initial scale says so, instead of blaming the learning rate.
+case_divergence_from_kernel_scale_names_it() {
+  "$bnrun" -q -c "$source_dir/configs/smoke.json" --set 'model.layers[0].kernel_scale=1e30' >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "exit code was not 2"
+  grep -q "^error: bn diverged at epoch 1 .*; model.layers\[0\].kernel_scale is 1e+30: initial weights that large" \
+    stderr.txt || fail "$(cat stderr.txt)"
 }
 
 case_zero_seeds() { good_csv >data.csv; write_config; expect_error "--seeds: " -- -c config.json --seeds 0; }
