@@ -20,7 +20,11 @@ namespace {
 // The PID the holder wrote into the lock file, or "" if it wrote none (yet).
 std::string holder_of(int fd) {
   char text[32] = {};
-  const ssize_t count = ::pread(fd, text, sizeof text - 1, 0);
+  // The holder writes its PID just after it takes the lock: a process that lost a race by microseconds waits a
+  // little (up to 50 ms) for it rather than naming no one.
+  ssize_t count = 0;
+  for (int attempt = 0; attempt < 50 && (count = ::pread(fd, text, sizeof text - 1, 0)) == 0; ++attempt)
+    ::usleep(1000);
   if (count <= 0) return "";
   std::string_view pid(text, static_cast<std::size_t>(count));
   while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.remove_suffix(1);
@@ -53,7 +57,7 @@ FolderLock FolderLock::acquire(const std::string& directory) {
     if (errno != EWOULDBLOCK)
       throw UserError(fmt::format("{}: cannot lock the --output folder: {}", directory, std::strerror(errno)));
     const std::string holder = holder_of(fd);
-    throw UserError(fmt::format(
+    throw FolderHeldError(fmt::format(
         "{}: another bnrun{} is writing to this folder; wait for it to finish or choose another --output", directory,
         holder.empty() ? "" : fmt::format(" (PID {})", holder)));
   }

@@ -8,9 +8,18 @@
 #include <string>
 #include <utility>
 
+#include "core/error.h"
+
 namespace bnrun {
 
 inline constexpr const char* lock_file_name = ".bnrun.lock";
+
+// The folder is another bnrun's: whoever gets this must leave the folder (and any folder above it that it
+// thought it was creating: the holder created it too, or first) exactly as it is.
+class FolderHeldError : public UserError {
+ public:
+  using UserError::UserError;
+};
 
 class FolderLock {
  public:

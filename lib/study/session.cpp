@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "core/error.h"
+#include "core/folder_lock.h"
 #include "core/json_reader.h"
 #include "data/dataset.h"
 #include "nn/layer_kinds.h"
@@ -85,6 +86,8 @@ SessionResult run_session(const SessionRequest& request) {
   if (output) {
     try {
       folder.emplace(request.run.output_directory, plan, request.overwrite, request.run.resume, request.run.init_from);
+    } catch (const FolderHeldError&) {
+      throw;  // a folder missing when we looked was made by the holder, not by us: not ours to remove
     } catch (...) {
       remove_created(created_root);
       throw;

@@ -772,6 +772,44 @@ case_two_processes_on_one_folder() {
     fail "a dead holder's lock still blocks: $(cat second.txt)"
 }
 
+# Two processes started together on one folder, plain, then --overwrite, then --resume (on a study one of them
+# interrupted): exactly one writes, the other gets the lock error, and the folder holds one complete study.
+case_two_processes_started_together_exactly_one_writes() {
+  local args=(-q -c "$source_dir/configs/iris_bn.json" --seeds 2 --set training.epochs=400 --threads 1 -o out)
+  local mode
+  for mode in plain --overwrite --resume; do
+    local extra=()
+    [ "$mode" = plain ] || extra=("$mode")
+    if [ "$mode" = --resume ]; then  # an unfinished study to resume: interrupt one after its first run
+      rm -rf out
+      "$bnrun" "${args[@]}" >/dev/null 2>&1 &
+      local first=$!
+      while [ ! -s out/001_seed=42/result.json ]; do sleep 0.02; done
+      kill -s INT "$first"
+      wait "$first"
+    fi
+    "$bnrun" "${args[@]}" "${extra[@]}" >a_stdout.txt 2>a.txt &
+    local a=$!
+    "$bnrun" "${args[@]}" "${extra[@]}" >b_stdout.txt 2>b.txt &
+    local b=$!
+    wait "$a"
+    local code_a=$?
+    wait "$b"
+    local code_b=$?
+    local codes
+    codes=$(printf '%s\n' "$code_a" "$code_b" | sort | tr '\n' ' ')
+    [ "$codes" = "0 2 " ] || fail "$mode: exit codes $code_a and $code_b, expected one 0 and one 2: $(cat a.txt b.txt)"
+    local loser=a.txt
+    [ "$code_a" -eq 2 ] || loser=b.txt
+    grep -qE "^error: out: another bnrun \(PID [0-9]+\) is writing to this folder" "$loser" || fail "$mode: $(cat "$loser")"
+    [ "$(grep -c ',ok,' out/summary.csv)" -eq 4 ] || fail "$mode: the study is not complete: $(cat out/summary.csv)"
+    for run in out/0*/result.json; do
+      "$bnrun" compare "$run" >/dev/null 2>compare.txt || fail "$mode: $run is not complete: $(cat compare.txt)"
+    done
+    [ -z "$(find out -name '*.tmp.*' -o -name '.bnrun-staging.*')" ] || fail "$mode: temporary files left"
+  done
+}
+
 case_refused_folder_is_left_as_found() {
   good_csv >data.csv
   write_config
@@ -959,6 +997,43 @@ case_killed_at_random_moments_never_leaves_a_truncated_file() {
       "$bnrun" -q -c "$config" --seeds 40 -o out --resume >/dev/null 2>resume.txt || fail "resume: $(cat resume.txt)"
       [ -z "$(find out -name '*.tmp.*')" ] || fail "attempt $attempt: temporary files left after --resume"
     fi
+  done
+}
+
+# SIGKILL at a random point of a 3-seed study, 25 times; after each, --resume finishes it, and then every run is
+# intact, no temporary file remains, and the summary is the uninterrupted study's (timings aside).
+case_killed_25_times_then_resumed_equals_the_uninterrupted_study() {
+  local args=(-q -c "$source_dir/configs/iris_bn.json" --seeds 3 --set training.epochs=150 --threads 1)
+  local start end
+  start=$(date +%s%N)
+  "$bnrun" "${args[@]}" -o reference >/dev/null 2>&1 || fail "the uninterrupted study failed"
+  end=$(date +%s%N)
+  local span_ms=$(((end - start) / 1000000 + 1))
+  without_timings() { cut -d, -f1-9,11 "$1"; }
+  for attempt in $(seq 25); do
+    rm -rf out
+    "$bnrun" "${args[@]}" -o out >/dev/null 2>&1 &
+    local pid=$!
+    local delay_ms=$((RANDOM % span_ms))
+    sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if [ -e out ]; then
+      "$bnrun" "${args[@]}" -o out --resume >/dev/null 2>resume.txt ||
+        fail "attempt $attempt (killed after ${delay_ms} ms): resume: $(cat resume.txt)"
+    else
+      "$bnrun" "${args[@]}" -o out >/dev/null 2>&1 || fail "attempt $attempt: the fresh start failed"
+    fi
+    [ -z "$(find out -name '*.tmp.*' -o -name '.bnrun-staging.*')" ] || fail "attempt $attempt: temporary files left"
+    [ "$(without_timings out/summary.csv)" = "$(without_timings reference/summary.csv)" ] ||
+      fail "attempt $attempt (killed after ${delay_ms} ms): the summary differs: $(diff <(without_timings reference/summary.csv) <(without_timings out/summary.csv))"
+    for folder in reference/0*; do
+      local run
+      run=$(basename "$folder")
+      [ "$(grep -v -E 'seconds|samples_per_second|peak_rss' "$folder/result.json")" = \
+        "$(grep -v -E 'seconds|samples_per_second|peak_rss' "out/$run/result.json")" ] ||
+        fail "attempt $attempt: $run/result.json differs from the uninterrupted run's"
+    done
   done
 }
 
