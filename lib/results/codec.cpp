@@ -70,6 +70,14 @@ class Fields {
       throw KeyPathError(path_of(key), fmt::format("expected a whole number >= 0, got {}", value.dump()));
     return value.get<std::uint64_t>();
   }
+  // A count held in an int (threads): larger values would wrap to negative ones that the writer then writes.
+  int small_count(std::string_view key) const {
+    const std::uint64_t value = count(key);
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+      throw KeyPathError(path_of(key), fmt::format("expected a whole number in [0, {}], got {}",
+                                                   std::numeric_limits<int>::max(), value));
+    return static_cast<int>(value);
+  }
   bool boolean(std::string_view key) const {
     const auto& value = required(key);
     if (!value.is_boolean()) throw KeyPathError(path_of(key), fmt::format("expected true or false, got {}", value.type_name()));
@@ -250,7 +258,7 @@ RunRecord run_record_from_json(const ordered_json& document, const std::string& 
     fields.object("config");
     record.config = fields.required("config");
     const Fields environment = fields.object("environment");
-    record.environment = {static_cast<int>(environment.count("threads")), environment.string("compiler"),
+    record.environment = {environment.small_count("threads"), environment.string("compiler"),
                           environment.string("blas"), environment.string_or("cpu", "unknown"),
                           environment.string_or("cpu_level", "unknown")};
     const Fields data = fields.object("data");

@@ -9,6 +9,7 @@
 #include "core/files.h"
 #include "core/json_text.h"
 #include "core/error.h"
+#include "core/printable.h"
 #include "core/text.h"
 
 namespace bnrun::study {
@@ -114,6 +115,8 @@ std::vector<SweepAxis> config_sweep_axes(const json& document, const std::string
   for (const auto& [key, value] : sweep.items())
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   for (const auto& key : keys) {
+    // The file's order, the document's values: --set sweep=… may have replaced the section, dropping some keys.
+    if (!sweep.contains(key)) continue;
     const json& values = sweep[key];
     if (!values.is_array() || values.empty())
       throw UserError(fmt::format("{}: sweep.{}: expected a non-empty array of values", path, key));
@@ -170,6 +173,10 @@ std::vector<json> parse_sweep_values(const std::string& text, const std::string&
   for (const auto& piece : pieces) {
     if (piece.empty()) throw UserError(fmt::format("--sweep {}: empty value in the list", assignment));
     auto value = json_value_of(piece);
+    // A value that is not JSON is a string, and strings in configs and results are UTF-8 (as for --set).
+    if (!value && !is_valid_utf8(piece))
+      throw UserError(fmt::format("--sweep {}: a value is not valid UTF-8 text",
+                                  assignment.substr(0, assignment.find('='))));
     values.push_back(value ? std::move(*value) : json(piece));
   }
   return values;

@@ -64,6 +64,14 @@ TEST_CASE("a results field of the wrong type is a user error naming the file and
                     Contains("runs[0].history[0].epoch: is required but missing"));
 }
 
+// Found by fuzzing: 4294967295 threads wrapped to -1, which the codec then wrote and could not read back.
+TEST_CASE("a thread count beyond an int is refused, not wrapped", "[results]") {
+  auto document = bnrun::results::to_json(sample_record());
+  document["environment"]["threads"] = 4294967295ULL;
+  CHECK_THROWS_WITH(bnrun::results::run_record_from_json(document, "r.json"),
+                    "r.json: environment.threads: expected a whole number in [0, 2147483647], got 4294967295");
+}
+
 TEST_CASE("every metric has its own key, and the summary metrics are test accuracy then test loss", "[results]") {
   std::set<std::string_view> keys;
   for (const auto& definition : bnrun::results::metric_definitions()) keys.insert(definition.key);

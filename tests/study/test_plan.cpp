@@ -102,6 +102,26 @@ TEST_CASE("the config's sweep section keeps its file order and the command line 
   CHECK(plan.runs[1].config.training.epochs == 2);
 }
 
+// Found by fuzzing: the file's key order was looked up in the replaced section, reading a key it no longer has.
+TEST_CASE("--set sweep= replacing the config's sweep section plans the new section alone", "[study]") {
+  const TemporaryStudy study("plan_set_sweep",
+                             R"(, "sweep": {"training.epochs": [1, 2], "training.batch_size": [4, 8]})");
+  auto request = request_for(study);
+  request.overrides = {R"(sweep={"training.epochs":[3,4,5]})"};
+  const auto plan = make_plan(request);
+  REQUIRE(plan.axes.size() == 1);
+  CHECK(plan.axes[0].key_path == "training.epochs");
+  CHECK(plan.runs.size() == 3);
+}
+
+// Found by fuzzing: a non-JSON sweep value became a string that JSON could not write (an internal error).
+TEST_CASE("a --sweep value that is not UTF-8 is refused like a --set value", "[study]") {
+  const TemporaryStudy study("plan_sweep_utf8");
+  auto request = request_for(study);
+  request.sweeps = {"training.optimizer.name=\xff"};
+  CHECK(plan_error(request) == "--sweep training.optimizer.name: a value is not valid UTF-8 text");
+}
+
 TEST_CASE("the config's experiment.seeds is a count or a list", "[study]") {
   const TemporaryStudy counted("plan_config_seeds", R"(, "experiment": {"seeds": 3})");
   CHECK(make_plan(request_for(counted)).seeds == std::vector<std::uint64_t>{10, 11, 12});
