@@ -103,7 +103,7 @@ TEST_CASE("the config's sweep section keeps its file order and the command line 
 }
 
 // Found by fuzzing: the file's key order was looked up in the replaced section, reading a key it no longer has.
-TEST_CASE("--set sweep= replacing the config's sweep section plans the new section alone", "[study]") {
+TEST_CASE("a sweep section replaced by --set sweep= is planned alone", "[study]") {
   const TemporaryStudy study("plan_set_sweep",
                              R"(, "sweep": {"training.epochs": [1, 2], "training.batch_size": [4, 8]})");
   auto request = request_for(study);
