@@ -164,38 +164,51 @@ std::vector<std::size_t> shuffled_rows(std::size_t count, bool shuffle, std::uin
   return order;
 }
 
-// Chooses which of `order` go to the test set: the first n_test, or per class in proportion (largest
-// remainders get the leftover rows, ties to the lower class index).
-std::vector<bool> choose_test_rows(const std::vector<std::size_t>& order, const std::vector<std::int32_t>& labels,
-                                   std::size_t class_count, std::size_t test_count, bool stratify) {
-  std::vector<bool> is_test(labels.size(), false);
+// Chooses `count` of the rows in `order`: the first `count`, or, when stratified, per class in proportion to the
+// class's share of `order` (largest remainders get the leftover rows, ties to the lower class index), each class's
+// rows taken from the front of `order` — or from its back when `from_back` (the validation part is the trailing
+// rows, as Keras' validation_split). Returns a mark per table row.
+std::vector<bool> choose_rows(const std::vector<std::size_t>& order, const std::vector<std::int32_t>& labels,
+                              std::size_t class_count, std::size_t count, bool stratify, bool from_back) {
+  std::vector<bool> chosen(labels.size(), false);
+  const auto take = [&](auto&& accept) {
+    if (from_back)
+      std::for_each(order.rbegin(), order.rend(), accept);
+    else
+      std::for_each(order.begin(), order.end(), accept);
+  };
   if (!stratify) {
-    for (std::size_t i = 0; i < test_count; ++i) is_test[order[i]] = true;
-    return is_test;
+    std::size_t left = count;
+    take([&](std::size_t row) {
+      if (left > 0) {
+        chosen[row] = true;
+        --left;
+      }
+    });
+    return chosen;
   }
   std::vector<std::size_t> class_rows(class_count, 0);
-  for (const auto label : labels) ++class_rows[static_cast<std::size_t>(label)];
+  for (const std::size_t row : order) ++class_rows[static_cast<std::size_t>(labels[row])];
   std::vector<std::size_t> quota(class_count);
   std::vector<std::pair<double, std::size_t>> remainders;
   std::size_t assigned = 0;
   for (std::size_t k = 0; k < class_count; ++k) {
     const double exact =
-        static_cast<double>(class_rows[k]) * static_cast<double>(test_count) / static_cast<double>(labels.size());
+        static_cast<double>(class_rows[k]) * static_cast<double>(count) / static_cast<double>(order.size());
     quota[k] = static_cast<std::size_t>(std::floor(exact));
     assigned += quota[k];
     remainders.push_back({-(exact - std::floor(exact)), k});
   }
   std::sort(remainders.begin(), remainders.end());
-  for (std::size_t r = 0; assigned < test_count && r < remainders.size(); ++r, ++assigned)
-    ++quota[remainders[r].second];
-  for (const std::size_t row : order) {
+  for (std::size_t r = 0; assigned < count && r < remainders.size(); ++r, ++assigned) ++quota[remainders[r].second];
+  take([&](std::size_t row) {
     auto& left = quota[static_cast<std::size_t>(labels[row])];
     if (left > 0) {
-      is_test[row] = true;
+      chosen[row] = true;
       --left;
     }
-  }
-  return is_test;
+  });
+  return chosen;
 }
 
 Standardizer fit_standardizer(const nn::Matrix<float>& features) {
@@ -220,12 +233,17 @@ Standardizer fit_standardizer(const nn::Matrix<float>& features) {
   return result;
 }
 
-// Splits `train_rows` (in order) into training and the trailing validation part, as Keras' validation_split.
-void split_validation(const std::vector<std::size_t>& train_rows, double fraction, std::vector<std::size_t>& train,
+// Splits `train_rows` into training and validation parts, each in `train_rows`' order: validation is the last
+// n − ⌊n·(1 − fraction)⌋ rows (Keras' validation_split), per class in proportion when stratified.
+void split_validation(const std::vector<std::size_t>& train_rows, const std::vector<std::int32_t>& labels,
+                      std::size_t class_count, double fraction, bool stratify, std::vector<std::size_t>& train,
                       std::vector<std::size_t>& validation) {
   const auto keep = static_cast<std::size_t>(static_cast<double>(train_rows.size()) * (1.0 - fraction));
-  train.assign(train_rows.begin(), train_rows.begin() + static_cast<std::ptrdiff_t>(keep));
-  validation.assign(train_rows.begin() + static_cast<std::ptrdiff_t>(keep), train_rows.end());
+  const auto is_validation =
+      choose_rows(train_rows, labels, class_count, train_rows.size() - keep, stratify, /*from_back=*/true);
+  train.clear();
+  validation.clear();
+  for (const std::size_t row : train_rows) (is_validation[row] ? validation : train).push_back(row);
 }
 
 // The advice depends on what was asked: stratification cannot help when it is already on (the class has too few
@@ -274,10 +292,12 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
       throw UserError(fmt::format("{}: test_fraction {} of {} rows leaves no training rows", table.path,
                                   dataset.test_fraction, table.rows));
     const auto order = shuffled_rows(table.rows, dataset.shuffle, seed);
-    const auto is_test = choose_test_rows(order, labels, result.class_names.size(), test_count, dataset.stratify);
+    const auto is_test =
+        choose_rows(order, labels, result.class_names.size(), test_count, dataset.stratify, /*from_back=*/false);
     std::vector<std::size_t> test_rows, train_rows;
     for (const std::size_t row : order) (is_test[row] ? test_rows : train_rows).push_back(row);
-    split_validation(train_rows, dataset.validation_fraction, train_part, validation_part);
+    split_validation(train_rows, labels, result.class_names.size(), dataset.validation_fraction, dataset.stratify,
+                     train_part, validation_part);
     const std::string path = table.path;
     auto splits = cut_rows(std::move(table), std::move(labels), concatenate({test_rows, validation_part, train_part}),
                            {test_rows.size(), validation_part.size()});
@@ -296,7 +316,8 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     auto test_labels = encode_labels(test_table, result.class_names);
     release_cell_text(train_table);
     release_cell_text(test_table);
-    split_validation(shuffled_rows(train_table.rows, dataset.shuffle, seed), dataset.validation_fraction, train_part,
+    split_validation(shuffled_rows(train_table.rows, dataset.shuffle, seed), train_labels,
+                     result.class_names.size(), dataset.validation_fraction, /*stratify=*/false, train_part,
                      validation_part);
     const std::string path = train_table.path;
     auto splits = cut_rows(std::move(train_table), std::move(train_labels), concatenate({validation_part, train_part}),

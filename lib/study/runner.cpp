@@ -256,19 +256,16 @@ void check_resumable(const Plan& plan, const std::string& output_directory) {
   }
 }
 
-void check_init_from(const Plan& plan, const std::string& model_path) {
-  const modelio::ModelFile file = modelio::read_model_file(model_path);
+void check_init_from(const Plan& plan, const modelio::ModelFile& init_from) {
   for (const auto& run : plan.runs)
     for (const auto& arm : run.config.experiment.arms) {
       // The data's width is not known before it is read; the file's is what the model must match anyway.
-      nn::Model<float> model(config::model_spec(run.config, file.spec.inputs, arm), run.seed);
-      modelio::initialize_from(file, model);
+      nn::Model<float> model(config::model_spec(run.config, init_from.spec.inputs, arm), run.seed);
+      modelio::initialize_from(init_from, model);
     }
 }
 
-void check_shared_data(const Plan& plan, const std::string& init_from, const kernels::Compute& compute) {
-  std::optional<modelio::ModelFile> model;
-  if (!init_from.empty()) model = modelio::read_model_file(init_from);
+void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, const kernels::Compute& compute) {
   // Each distinct dataset section (by its resolved JSON) is read once: its columns, or why it cannot be read.
   std::map<std::string, std::variant<data::DataColumns, std::string>> datasets;
   std::optional<std::string> first_error;
@@ -287,8 +284,8 @@ void check_shared_data(const Plan& plan, const std::string& init_from, const ker
       if (const auto* error = std::get_if<std::string>(&found->second)) throw UserError(*error);
       const auto& columns = std::get<data::DataColumns>(found->second);
       check_against_data_naming_the_config(plan, run.config, columns.class_names.size());
-      if (model)
-        modelio::require_same_columns(*model, columns.feature_names, columns.class_names,
+      if (init_from)
+        modelio::require_same_columns(*init_from, columns.feature_names, columns.class_names,
                                       dataset.has_separate_test_file() ? dataset.train_path : dataset.path);
       return;  // one run can start: the others' failures (a sweep point's bad file) are theirs to report
     } catch (const UserError& error) {

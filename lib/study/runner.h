@@ -11,6 +11,7 @@
 
 #include "data/dataset.h"
 #include "kernels/parallel.h"
+#include "modelio/model_file.h"
 #include "results/record.h"
 #include "study/plan.h"
 #include "train/experiment.h"
@@ -68,14 +69,14 @@ void check_resumable(const Plan& plan, const std::string& output_directory);
 
 // Checks, before anything trains, that the model file given to --init-from fits every run's arms (Dense
 // shapes by layer name). Throws UserError naming the file, layer and shapes.
-void check_init_from(const Plan& plan, const std::string& model_path);
+void check_init_from(const Plan& plan, const modelio::ModelFile& init_from);
 
 // Checks once, before a study makes its folder, what would otherwise fail every run alike: each distinct
 // dataset's files parse and have classes (data::read_data_columns), a run's output width fits the class count, and
-// an --init-from model (when `init_from` is not empty) was trained on the same feature and class names. Throws the
+// an --init-from model (when `init_from` is not null) was trained on the same feature and class names. Throws the
 // first run's error when no run could start; when some can, the others' failures stay theirs (a sweep point over
 // a bad file fails alone), as does what depends on the seed (a split that loses a class).
-void check_shared_data(const Plan& plan, const std::string& init_from, const kernels::Compute& compute);
+void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, const kernels::Compute& compute);
 
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer = {});
 

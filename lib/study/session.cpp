@@ -72,9 +72,13 @@ std::string divergence_advice(const config::Config& config) {
 SessionResult run_session(const SessionRequest& request) {
   check_request(request);
   const Plan& plan = request.plan;
-  if (!request.run.init_from.empty()) check_init_from(plan, request.run.init_from);
+  std::optional<modelio::ModelFile> init_from;
+  if (!request.run.init_from.empty()) {
+    init_from = modelio::read_model_file(request.run.init_from);
+    check_init_from(plan, *init_from);
+  }
   // A single run meets bad data before it makes its folder anyway; a study would meet it in every run.
-  if (plan.is_study) check_shared_data(plan, request.run.init_from, request.run.compute);
+  if (plan.is_study) check_shared_data(plan, init_from ? &*init_from : nullptr, request.run.compute);
   const bool output = !request.run.output_directory.empty();
   // What a failed start removes: the outermost folder of --output that bnrun is about to create (a/b/c creates
   // a/b too when neither exists, and takes both away again).

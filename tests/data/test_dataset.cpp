@@ -77,6 +77,32 @@ TEST_CASE("a stratified split keeps the class proportions in the test set") {
   for (std::int32_t k = 0; k < 3; ++k) CHECK(count(data.test.labels, k) == 10);
 }
 
+TEST_CASE("a stratified split keeps the class proportions in the validation set too") {
+  auto dataset = iris();
+  dataset.stratify = true;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto data = prepare_data(dataset, seed);
+    for (std::int32_t k = 0; k < 3; ++k) CHECK(count(data.validation.labels, k) == 4);  // 12 rows, 3 classes
+  }
+}
+
+TEST_CASE("a rare class gets its share of the validation rows when stratified, for every seed") {
+  std::string content = "x,y\n";
+  for (int i = 0; i < 100; ++i) content += std::to_string(i) + (i % 10 == 0 ? ",rare\n" : ",common\n");
+  TemporaryCsv csv(content, "rare_class");
+  DatasetConfig dataset = single_file(csv, 0.1);
+  dataset.validation_fraction = 0.1;
+  dataset.stratify = true;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    const auto data = prepare_data(dataset, seed);
+    // 90 training rows (81 common, 9 rare) → 9 validation rows: 8.1 common and 0.9 rare, rounded to 8 and 1.
+    CHECK(count(data.test.labels, 1) == 1);
+    CHECK(count(data.validation.labels, 1) == 1);
+    CHECK(count(data.validation.labels, 0) == 8);
+    CHECK(count(data.train.labels, 1) == 8);
+  }
+}
+
 TEST_CASE("standardization is fit on the training rows only") {
   auto dataset = iris();
   const auto data = prepare_data(dataset, 42);
