@@ -21,27 +21,20 @@
 
 #include "config/config.h"
 #include "config/load.h"
-#include "core/json_text.h"
 #include "core/error.h"
+#include "core/json_text.h"
+#include "fuzz_support.h"
 #include "nn/spec.h"
 
 namespace {
+
+using bnrun::fuzz::check_message;
+using bnrun::fuzz::finding;
 
 using bnrun::config::Config;
 
 constexpr std::string_view kConfigPath = "/nonexistent/fuzz.json";
 constexpr std::string_view kSeparator = "\n--set\n";
-
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "config_fuzzer: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
-
-void check_message(const bnrun::UserError& error) {
-  const std::string_view message = error.what();
-  if (message.empty() || message.find_first_of("\n\r") != std::string_view::npos)
-    finding("a user error that is not one line", std::string(message));
-}
 
 std::vector<bnrun::config::Override> overrides_from(std::string_view text) {
   std::vector<bnrun::config::Override> overrides;

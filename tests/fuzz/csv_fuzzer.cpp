@@ -21,17 +21,15 @@
 #include "../data/csv_outcome.h"
 #include "core/error.h"
 #include "data/csv.h"
+#include "fuzz_support.h"
 
 namespace {
+
+using bnrun::fuzz::finding;
 
 using bnrun::data::CsvOptions;
 using bnrun::data::CsvPath;
 using bnrun::data::CsvTable;
-
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "csv_fuzzer: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
 
 void check_consistent(const CsvTable& table) {
   const std::size_t width = table.feature_names.size();

@@ -9,7 +9,6 @@
 //   - a message that is not one line;
 //   - a model that does not survive saving: save_model, read_model_file and save_model again must write the
 //     same text, which is the format's promise that a weight reads back as the same float bit for bit.
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -21,37 +20,22 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "fuzz_support.h"
 #include "modelio/model_file.h"
 #include "nn/matrix.h"
 #include "nn/model.h"
 
 namespace {
 
-using bnrun::modelio::ModelFile;
+using bnrun::fuzz::finding;
+using bnrun::fuzz::write_file;
 
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "model_fuzzer: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
+using bnrun::modelio::ModelFile;
 
 // A folder of this process's own in the temp directory, removed at exit.
 const std::filesystem::path& work_folder() {
-  struct Folder {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("bnrun_model_fuzzer_" + std::to_string(::getpid()));
-    Folder() { std::filesystem::create_directories(path); }
-    ~Folder() {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
-    }
-  };
-  static const Folder folder;
+  static const bnrun::fuzz::ScratchFolder folder("model_fuzzer");
   return folder.path;
-}
-
-void write_file(const std::filesystem::path& path, std::string_view contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
 }
 
 std::string read_whole_file(const std::filesystem::path& path) {

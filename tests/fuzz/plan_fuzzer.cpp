@@ -26,7 +26,6 @@
 //   - two runs with the same folder name (they would write into one folder);
 //   - a plan of the "swept" config whose config axes are not first and in the file's order (plan.h's promise),
 //     when no --set replaced the config's "sweep" section.
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -48,9 +47,14 @@
 #include "config/load.h"
 #include "core/error.h"
 #include "core/json_text.h"
+#include "fuzz_support.h"
 #include "study/plan.h"
 
 namespace {
+
+using bnrun::fuzz::check_message;
+using bnrun::fuzz::finding;
+using bnrun::fuzz::write_file;
 
 using bnrun::study::Plan;
 using bnrun::study::PlanRequest;
@@ -82,34 +86,13 @@ constexpr std::string_view kSweptConfig = R"({
 const std::vector<std::string> kSweptKeys = {"training.batch_size", "model.layers[1].momentum"};
 constexpr std::size_t kSweptSeeds = 2;
 
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "plan_fuzzer: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
-
-void check_message(const bnrun::UserError& error) {
-  const std::string_view message = error.what();
-  if (message.empty() || message.find_first_of("\n\r") != std::string_view::npos)
-    finding("a user error that is not one line", std::string(message));
-}
-
-void write_file(const std::filesystem::path& path, std::string_view contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-}
-
 // A folder of this process's own in the temp directory with the two configs, removed at exit.
 struct Folder {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("bnrun_plan_fuzzer_" + std::to_string(::getpid()));
+  bnrun::fuzz::ScratchFolder scratch{"plan_fuzzer"};
+  const std::filesystem::path& path = scratch.path;
   Folder() {
-    std::filesystem::create_directories(path);
     write_file(path / "plain.json", kPlainConfig);
     write_file(path / "swept.json", kSweptConfig);
-  }
-  ~Folder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
   }
 };
 

@@ -16,7 +16,6 @@
 //   - a record that reads but does not survive writing: what to_json writes of it must read back, and written
 //     again give the same text (the reader may normalize, e.g. NaN to null, but only once) — --resume writes
 //     the records it reads into summary.json, and compare reads that.
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +30,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/json_text.h"
+#include "fuzz_support.h"
 #include "results/codec.h"
 #include "results/record.h"
 #include "study/compare.h"
@@ -38,6 +38,10 @@
 #include "study/runner.h"
 
 namespace {
+
+using bnrun::fuzz::check_message;
+using bnrun::fuzz::finding;
+using bnrun::fuzz::write_file;
 
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
@@ -50,22 +54,6 @@ constexpr std::string_view kConfig = R"({
 }
 )";
 constexpr std::string_view kData = "a,b,species\n1,2,x\n2,3,y\n3,4,x\n4,5,y\n5,6,x\n6,7,y\n7,8,x\n8,9,y\n";
-
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "results_fuzzer: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
-
-void check_message(const bnrun::UserError& error) {
-  const std::string_view message = error.what();
-  if (message.empty() || message.find_first_of("\n\r") != std::string_view::npos)
-    finding("a user error that is not one line", std::string(message));
-}
-
-void write_file(const fs::path& path, std::string_view contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-}
 
 // A valid results document of one arm, to compare the input with.
 std::string reference_results(const bnrun::config::Config& config) {
@@ -88,7 +76,8 @@ std::string reference_results(const bnrun::config::Config& config) {
 // This process's own folder in the temp directory, removed at exit: the config and its data, the reference
 // results (of the config's single run), a single run's output folder and a --seeds 1 study's, with its plan.
 struct Workspace {
-  fs::path path = fs::temp_directory_path() / ("bnrun_results_fuzzer_" + std::to_string(::getpid()));
+  bnrun::fuzz::ScratchFolder scratch{"results_fuzzer"};
+  const fs::path& path = scratch.path;
   fs::path single = path / "single";
   fs::path study = path / "study";
   fs::path reference = path / "reference.json";
@@ -96,7 +85,6 @@ struct Workspace {
   fs::path study_result;
 
   Workspace() {
-    fs::create_directories(path);
     write_file(path / "config.json", kConfig);
     write_file(path / "data.csv", kData);
     bnrun::study::PlanRequest request;
@@ -108,10 +96,6 @@ struct Workspace {
     fs::create_directories(single);
     fs::create_directories(study_result.parent_path());
     write_file(reference, reference_results(single_plan.runs.front().config));
-  }
-  ~Workspace() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
   }
 };
 
