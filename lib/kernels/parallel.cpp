@@ -4,9 +4,53 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <exception>
 #include <string_view>
 
+#include "kernels/thread_team.h"
+
 namespace bnrun::kernels {
+
+namespace detail {
+
+void run_blocks(const Compute& compute, std::size_t n, std::size_t worthwhile_blocks, BlockBody body) {
+  const auto threads = static_cast<std::size_t>(std::max(compute.threads, 1));
+  if (compute.team) {
+    const std::size_t blocks =
+        std::min({threads * ThreadTeam::blocks_per_thread, worthwhile_blocks, n, ThreadTeam::max_blocks});
+    compute.team->run(n, blocks, body, compute.adapt_to_load);
+    return;
+  }
+  const std::size_t blocks = std::min({threads, worthwhile_blocks, n});
+#pragma omp parallel for schedule(static) num_threads(static_cast <int>(blocks))
+  for (std::size_t block = 0; block < blocks; ++block) body(n * block / blocks, n * (block + 1) / blocks);
+}
+
+void run_with_team(const Compute& compute, TeamWork work) {
+  ThreadTeam team;
+  Compute team_compute = compute;
+  team_compute.team = &team;
+  std::exception_ptr error;
+  // Thread 0 is the calling thread itself, so the work runs where it would have run without a team (its signal
+  // handling, its thread-locals). Inside the region OpenBLAS sees omp_in_parallel() and stays single-threaded
+  // on every thread of the team.
+#pragma omp parallel num_threads(compute.threads)
+  {
+    if (omp_get_thread_num() == 0) {
+      try {
+        work.call(work.context, team_compute);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      team.finish();
+    } else {
+      team.serve();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace detail
 
 int available_threads() {
   // OMP_NUM_THREADS may be a list ("4,2": the first level's count is ours); anything unreadable is ignored, as

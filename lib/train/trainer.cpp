@@ -11,6 +11,7 @@
 #include "core/resources.h"
 #include "kernels/gather.h"
 #include "kernels/loss.h"
+#include "kernels/parallel.h"
 #include "optim/optimizer.h"
 #include "train/memory.h"
 
@@ -176,8 +177,10 @@ double scheduled_learning_rate(const TrainingConfig& training, std::int64_t epoc
   return base;
 }
 
-RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& recipe, const data::PreparedData& data,
-                         const EpochObserver& on_epoch) {
+namespace {
+
+RunResult train_and_test_in_team(const kernels::Compute& compute, const TrainingRecipe& recipe,
+                                 const data::PreparedData& data, const EpochObserver& on_epoch) {
   const TrainingConfig& training = recipe.training;
   require_monitored_data(training, data);
   auto model = std::make_shared<nn::Model<float>>(recipe.model, training.seed);
@@ -299,6 +302,19 @@ RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& 
   }
   if (recipe.keep_model) result.model = std::move(model);
   result.peak_rss_bytes = peak_resident_bytes();
+  return result;
+}
+
+}  // namespace
+
+RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& recipe, const data::PreparedData& data,
+                         const EpochObserver& on_epoch) {
+  // One team of threads for the whole run: a step's twenty-odd parallel loops then cost a hand-over each
+  // instead of a thread fork and join (kernels/parallel.h).
+  RunResult result;
+  kernels::with_thread_team(compute, [&](const kernels::Compute& team_compute) {
+    result = train_and_test_in_team(team_compute, recipe, data, on_epoch);
+  });
   return result;
 }
 

@@ -24,7 +24,10 @@ std::vector<bnrun::train::ArmRun> run(const std::vector<std::string>& overrides,
                                           bool split_every_kernel = false) {
   bnrun::train::ExperimentOptions options;
   options.compute = bnrun::kernels::compute_with_threads(threads);
-  if (split_every_kernel) options.compute.minimum_parallel_work = 1;
+  if (split_every_kernel) {
+    options.compute.minimum_parallel_work = 1;
+    options.compute.adapt_to_load = false;  // a busy test machine must not make the loops serial
+  }
   const auto config = bnrun::config::load_config(iris_config, overrides);
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed, {.compute = options.compute});
   return bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size()), data, {}, options);

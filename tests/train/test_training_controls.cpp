@@ -314,7 +314,7 @@ TEST_CASE("early stopping, restore and schedules give bit-identical results for 
   overrides.push_back("model.layers[0].units=300");
   overrides.push_back("training.schedule={\"type\":\"cosine\",\"min_learning_rate\":0.001}");
   auto run_with = [&](int threads) {
-    return IrisRun(overrides).train({.threads = threads, .minimum_parallel_work = 1});
+    return IrisRun(overrides).train({.threads = threads, .minimum_parallel_work = 1, .adapt_to_load = false});
   };
   const RunResult one = run_with(1);
   const RunResult two = run_with(2);

@@ -1,0 +1,110 @@
+#include "kernels/thread_team.h"
+
+#include <chrono>
+
+namespace bnrun::kernels {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point start, Clock::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+
+// Tells the core that this thread is spinning (less power, and the other hyperthread gets the pipeline).
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+bool ThreadTeam::claim(std::uint64_t generation, std::size_t& block) {
+  std::uint64_t word = job_.load(std::memory_order_acquire);
+  while (generation_of(word) == generation) {
+    const std::uint64_t next = word & 0xffff;
+    const std::uint64_t blocks = (word >> 16) & 0xffff;
+    if (next >= blocks) return false;
+    if (job_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      block = static_cast<std::size_t>(next);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ThreadTeam::run_claimed(std::uint64_t generation, std::size_t& blocks_run) {
+  std::size_t block = 0;
+  while (claim(generation, block)) {
+    // The claim succeeded, so this job cannot end (and n_, body_ cannot change) before done_ counts the block.
+    const std::size_t blocks = (job_.load(std::memory_order_relaxed) >> 16) & 0xffff;
+    body_(n_ * block / blocks, n_ * (block + 1) / blocks);
+    ++blocks_run;
+    done_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void ThreadTeam::run(std::size_t n, std::size_t blocks, detail::BlockBody body, bool adapt_to_load) {
+  const auto start = Clock::now();
+  if (adapt_to_load && !health_.worth_waking(start)) {
+    body(0, n);
+    return;
+  }
+  n_ = n;
+  body_ = body;
+  done_.store(0, std::memory_order_relaxed);
+  const std::uint64_t generation = generation_of(job_.load(std::memory_order_relaxed)) + 1;
+  job_.store(generation << 32 | static_cast<std::uint64_t>(blocks) << 16, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) job_.notify_all();
+
+  std::size_t own_blocks = 0;
+  run_claimed(generation, own_blocks);
+  const auto own_end = Clock::now();
+  while (done_.load(std::memory_order_acquire) < blocks) spin_pause();
+  if (adapt_to_load && own_blocks > 0) {
+    const auto end = Clock::now();
+    // What one thread would have taken: thread 0's own time per block, for every block.
+    const double one_thread_seconds =
+        seconds_between(start, own_end) * static_cast<double>(blocks) / static_cast<double>(own_blocks);
+    health_.record(seconds_between(start, end), one_thread_seconds, end);
+  }
+}
+
+void ThreadTeam::wait_for_next(std::uint64_t seen_generation) {
+  const auto spin_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(spin_seconds));
+  for (int spins = 0;; ++spins) {
+    if (generation_of(job_.load(std::memory_order_acquire)) != seen_generation) return;
+    if (finished_.load(std::memory_order_acquire)) return;
+    spin_pause();
+    if (spins % 64 == 63 && Clock::now() >= spin_end) break;
+  }
+  // Announce the sleep before the last look, so that thread 0 (which publishes, then looks for sleepers) and
+  // this thread (which announces, then looks for a job) cannot both miss each other.
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  const std::uint64_t word = job_.load(std::memory_order_seq_cst);
+  if (generation_of(word) == seen_generation && !finished_.load(std::memory_order_seq_cst))
+    job_.wait(word, std::memory_order_seq_cst);
+  sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void ThreadTeam::serve() {
+  std::uint64_t seen_generation = generation_of(job_.load(std::memory_order_acquire));
+  while (!finished_.load(std::memory_order_acquire)) {
+    wait_for_next(seen_generation);
+    seen_generation = generation_of(job_.load(std::memory_order_acquire));
+    std::size_t blocks_run = 0;
+    run_claimed(seen_generation, blocks_run);
+  }
+}
+
+void ThreadTeam::finish() {
+  finished_.store(true, std::memory_order_seq_cst);
+  // A new generation with no blocks wakes the sleepers; none of them can claim anything from it.
+  job_.store((generation_of(job_.load(std::memory_order_relaxed)) + 1) << 32, std::memory_order_seq_cst);
+  job_.notify_all();
+}
+
+}  // namespace bnrun::kernels
