@@ -27,7 +27,7 @@ void run_blocks(const Compute& compute, std::size_t n, std::size_t worthwhile_bl
 }
 
 void run_with_team(const Compute& compute, TeamWork work) {
-  ThreadTeam team;
+  ThreadTeam team(compute.threads);
   Compute team_compute = compute;
   team_compute.team = &team;
   std::exception_ptr error;
@@ -44,7 +44,7 @@ void run_with_team(const Compute& compute, TeamWork work) {
       }
       team.finish();
     } else {
-      team.serve();
+      team.serve(static_cast<std::size_t>(omp_get_thread_num()));
     }
   }
   if (error) std::rethrow_exception(error);
