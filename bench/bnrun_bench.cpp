@@ -1,29 +1,40 @@
 // bnrun's benchmark: one command that measures, in one run, everything the speed targets are stated in
-// (docs/BENCHMARKS.md), with the baselines (OpenBLAS sgemm, PyTorch, pandas) measured in the same run, because
-// these machines are shared and noisy and only ratios taken side by side mean anything.
+// (docs/BENCHMARKS.md), with the baselines (OpenBLAS sgemm, the peers, pandas) measured in the same run, because
+// these machines are shared and noisy and only ratios taken side by side mean anything. Every figure is measured
+// once per round, the rounds interleaved, and reported as the median (with best, worst and spread).
 //
-//   build/release/bnrun_bench              throughput, BN cost, thread scaling, kernels, CSV, PyTorch, pandas
+//   build/release/bnrun_bench              the training targets: share of the machine limit, BN cost, scaling
+//   build/release/bnrun_bench --load       ... plus bnrun beside a CPU hog and two bnruns at once
 //   build/release/bnrun_bench --full       ... plus three full 10-epoch Fashion-MNIST runs: accuracy, peak RSS
 //   build/release/bnrun_bench --scaling    samples/s against batch size and width, load time against rows
 //
 // The training workload is configs/fashion_mnist_bn.json's network (784-256-128-10 with BatchNorm, Adam,
-// batch 128) on synthetic data of Fashion-MNIST's shape, so it needs no data files; the CSV and full-run
-// parts use data/fashion-mnist/ (scripts/fashion_mnist.sh makes it).
+// batch 128) on synthetic data of Fashion-MNIST's shape, so it needs no data files; the load test and the full
+// runs use data/fashion-mnist/ (scripts/fashion_mnist.sh makes it) through the bnrun binary, as a user runs it.
 #include <cblas.h>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/cpu.h"
 #include "core/files.h"
 #include "core/json_text.h"
 #include "results/codec.h"
@@ -124,29 +135,33 @@ double flops_per_sample(const bnrun::config::Config& config, std::size_t feature
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Other programs: the PyTorch / pandas reference and full bnrun runs.
-
-std::optional<nlohmann::json> run_json_command(const std::string& command) {
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return std::nullopt;
-  std::string output;
-  char buffer[4096];
-  while (std::size_t count = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, count);
-  if (::pclose(pipe) != 0) return std::nullopt;
-  auto parsed = nlohmann::json::parse(output, nullptr, false);
-  if (parsed.is_discarded()) return std::nullopt;
-  return parsed;
-}
-
-std::optional<double> number_at(const std::optional<nlohmann::json>& json, const char* key) {
-  if (!json || !json->contains(key) || !(*json)[key].is_number()) return std::nullopt;
-  return (*json)[key].get<double>();
-}
+// Summaries.
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Figures over interleaved rounds.
+
+// One figure measured once per round.
+struct Series {
+  std::vector<double> values;
+  double median_value() const { return median(values); }
+  double best() const { return *std::max_element(values.begin(), values.end()); }
+  double worst() const { return *std::min_element(values.begin(), values.end()); }
+  // max / min across the rounds: 1.00 for a perfectly steady figure.
+  double spread() const { return best() / worst(); }
+};
+
+// A ratio taken within each round (both sides measured minutes apart at most), then summarized.
+Series per_round(const Series& numerator, const Series& denominator) {
+  Series ratio;
+  for (std::size_t r = 0; r < numerator.values.size(); ++r)
+    ratio.values.push_back(numerator.values[r] / denominator.values[r]);
+  return ratio;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -183,9 +198,24 @@ std::string verdict(bool met) {
 std::string thousands(double value) {
   return bnrun::report::with_thousands(static_cast<std::size_t>(value + 0.5));
 }
+// "median 41,200 (best 43,000, worst 39,900)"
+std::string summary_of(const Series& series, const std::string& unit) {
+  return fmt::format("{} {}", thousands(series.median_value()), unit);
+}
+std::string range_of(const Series& series) {
+  return fmt::format("best {}, worst {}, spread {:.2f}x", thousands(series.best()), thousands(series.worst()),
+                     series.spread());
+}
 
 void progress(const std::string& what) {
   fmt::print(stderr, "bench: {}\n", what);
+}
+
+// What the figures ran on: the CPU, the level bnrun's own fast paths use and OpenBLAS' kernels.
+void print_machine(int threads) {
+  fmt::print("CPU: {} ({} threads used); bnrun fast paths: {}; {}\n\n", bnrun::cpu::processor_name(), threads,
+             bnrun::cpu::level_name(bnrun::cpu::active_level()),
+             bnrun::kernels::matmul_backend_description(bnrun::kernels::MatmulBackend::blas));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -194,106 +224,256 @@ void progress(const std::string& what) {
 struct Options {
   bool full = false;
   bool scaling = false;
-  int rounds = 3;
+  bool load = false;
+  int rounds = 5;
   std::size_t rows = 25600;
   std::string csv = source_path("data/fashion-mnist/train.csv");
   std::string python = "/usr/bin/python3";
+  std::string json_path;
 };
 
-void main_bench(const Options& options, const Workload& workload) {
+// The targets of issue 13, each a ratio of figures measured in the same rounds.
+void main_bench(const Options& options, const Workload& workload, nlohmann::ordered_json& report) {
   const auto data = synthetic_data(options.rows, workload.features, 10);
   const int threads = bnrun::kernels::available_threads();
   using bnrun::kernels::MatmulBackend;
+  const double flops = flops_per_sample(workload.config, workload.features);
 
-  progress("sgemm peak");
-  const double peak_square = sgemm_gflops(2048, 2048, 2048, threads, 3);
-  const double peak_layer = sgemm_gflops(128, 784, 256, threads, 200);
-
-  // Interleaved rounds, best of each: noise from other tenants hits every configuration alike.
-  double bn = 0, no_bn = 0, bn_one_thread = 0, bn_builtin = 0;
-  for (int round = 1; round <= options.rounds; ++round) {
-    progress(fmt::format("training throughput, round {}/{}", round, options.rounds));
-    bn = std::max(bn, training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), threads, MatmulBackend::blas));
-    no_bn = std::max(no_bn, training_throughput(workload, data, bnrun::experiment::builtin_arm("no_bn"), threads, MatmulBackend::blas));
-    bn_one_thread = std::max(bn_one_thread, training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), 1, MatmulBackend::blas));
-    bn_builtin =
-        std::max(bn_builtin, training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), threads, MatmulBackend::builtin));
+  // Every round measures every figure, in an order that rotates, so that a slow minute of the machine falls on
+  // a different figure each round instead of always on the same one.
+  Series blas_one, blas_all, blas_layer, bn, no_bn, bn_one_thread;
+  const std::vector<std::function<void()>> measurements = {
+      [&] { blas_one.values.push_back(sgemm_gflops(2048, 2048, 2048, 1, 3)); },
+      [&] {
+        blas_all.values.push_back(sgemm_gflops(2048, 2048, 2048, threads, 3));
+        blas_layer.values.push_back(sgemm_gflops(128, 784, 256, threads, 200));
+      },
+      [&] {
+        bn.values.push_back(training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), threads,
+                                                MatmulBackend::blas));
+      },
+      [&] {
+        no_bn.values.push_back(training_throughput(workload, data, bnrun::experiment::builtin_arm("no_bn"), threads,
+                                                   MatmulBackend::blas));
+      },
+      [&] {
+        bn_one_thread.values.push_back(
+            training_throughput(workload, data, bnrun::experiment::builtin_arm("bn"), 1, MatmulBackend::blas));
+      },
+  };
+  for (int round = 0; round < options.rounds; ++round) {
+    progress(fmt::format("round {}/{}", round + 1, options.rounds));
+    for (std::size_t i = 0; i < measurements.size(); ++i)
+      measurements[(i + static_cast<std::size_t>(round)) % measurements.size()]();
   }
 
-  std::optional<double> csv_seconds;
-  std::size_t csv_bytes = 0;
-  if (std::filesystem::exists(options.csv)) {
-    progress("CSV load");
-    csv_bytes = std::filesystem::file_size(options.csv);
-    for (int r = 0; r < 3; ++r) {
-      const auto start = Clock::now();
-      const auto table = bnrun::data::read_csv(options.csv, csv_options(threads));
-      const double seconds = seconds_since(start);
-      csv_seconds = csv_seconds ? std::min(*csv_seconds, seconds) : seconds;
+  // The machine's limit: the best sgemm rate OpenBLAS reached with all the threads, spent entirely on the
+  // network's FLOPs.
+  const double best_sgemm = std::max(blas_all.best(), blas_layer.best());
+  const double limit = best_sgemm * 1e9 / flops;
+  const Series blas_scaling = per_round(blas_all, blas_one);
+  const Series thread_scaling = per_round(bn, bn_one_thread);
+  const Series bn_cost = per_round(no_bn, bn);
+  const double scaling_target = 0.9 * blas_scaling.median_value();
+  const double limit_share = bn.median_value() / limit;
+  const double steadiest = bn.spread();
+
+  print_machine(threads);
+  std::vector<Row> rows;
+  rows.push_back({fmt::format("what ({} threads, {} rounds, medians)", threads, options.rounds), "measured",
+                  "compared with", "target", ""});
+  rows.push_back({"sgemm, OpenBLAS, 2048^3, 1 thread", fmt::format("{:.0f} GFLOP/s", blas_one.median_value()),
+                  fmt::format("best {:.0f}", blas_one.best()), "", ""});
+  rows.push_back({fmt::format("sgemm, OpenBLAS, 2048^3, {} threads", threads),
+                  fmt::format("{:.0f} GFLOP/s", blas_all.median_value()),
+                  fmt::format("best {:.0f}; OpenBLAS scaling {:.2f}x", blas_all.best(), blas_scaling.median_value()),
+                  "", ""});
+  rows.push_back({fmt::format("sgemm, OpenBLAS, 128x784x256, {} threads", threads),
+                  fmt::format("{:.0f} GFLOP/s", blas_layer.median_value()), fmt::format("best {:.0f}", blas_layer.best()),
+                  "", ""});
+  rows.push_back({"machine limit for this network", thousands(limit) + " samples/s",
+                  fmt::format("best sgemm {:.0f} GFLOP/s / {:.2f} MFLOP per sample", best_sgemm, flops / 1e6), "", ""});
+  rows.push_back({"bnrun training, bn", summary_of(bn, "samples/s"), range_of(bn), "", ""});
+  rows.push_back({"bnrun training, no_bn", summary_of(no_bn, "samples/s"), range_of(no_bn), "", ""});
+  rows.push_back({"bnrun training, bn, 1 thread", summary_of(bn_one_thread, "samples/s"), range_of(bn_one_thread), "",
+                  ""});
+  rows.push_back({"share of the machine limit, bn", fmt::format("{:.0f}%", 100.0 * limit_share),
+                  fmt::format("{:.0f} GFLOP/s as counted", bn.median_value() * flops / 1e9), ">= 80%",
+                  verdict(limit_share >= 0.8)});
+  rows.push_back({"cost of batch norm (bn time / no_bn time)", fmt::format("{:.3f}x", bn_cost.median_value()),
+                  fmt::format("worst round {:.3f}x", bn_cost.best()), "<= 1.05x every round",
+                  verdict(bn_cost.best() <= 1.05)});
+  rows.push_back({"thread scaling, bn", fmt::format("{:.2f}x", thread_scaling.median_value()),
+                  fmt::format("0.9 x OpenBLAS' own {:.2f}x = {:.2f}x", blas_scaling.median_value(), scaling_target),
+                  ">= 0.9 x OpenBLAS", verdict(thread_scaling.median_value() >= scaling_target)});
+  rows.push_back({"steadiness, bn (best / worst round)", fmt::format("{:.2f}x", steadiest),
+                  "the peers' spreads: bnrun_bench --peers", "", ""});
+  print_rows(rows);
+
+  auto series_json = [](const Series& series) {
+    return nlohmann::ordered_json{{"median", series.median_value()}, {"best", series.best()},
+                                  {"worst", series.worst()}, {"rounds", series.values}};
+  };
+  report["targets"] = {
+      {"threads", threads},
+      {"rounds", options.rounds},
+      {"sgemm_gflops_1_thread", series_json(blas_one)},
+      {"sgemm_gflops_all_threads", series_json(blas_all)},
+      {"sgemm_gflops_layer", series_json(blas_layer)},
+      {"machine_limit_samples_per_second", limit},
+      {"bn_samples_per_second", series_json(bn)},
+      {"no_bn_samples_per_second", series_json(no_bn)},
+      {"bn_1_thread_samples_per_second", series_json(bn_one_thread)},
+      {"bn_cost", series_json(bn_cost)},
+      {"thread_scaling", series_json(thread_scaling)},
+      {"openblas_scaling", series_json(blas_scaling)},
+      {"share_of_limit", limit_share},
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Under load: bnrun beside a CPU-bound process, and two bnruns at once, each as a user starts it.
+
+// A process that spins on CPU `cpu` until killed: the neighbour a shared machine has.
+pid_t start_cpu_hog(int cpu) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    ::sched_setaffinity(0, sizeof set, &set);
+    volatile std::uint64_t counter = 0;
+    for (;;) counter = counter + 1;
+  }
+  return pid;
+}
+
+void stop_process(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+// Starts `bnrun args...` with its output thrown away; the caller waits for it.
+pid_t start_bnrun(const std::string& binary, const std::vector<std::string>& args) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execv(binary.c_str(), argv.data());
+    std::_Exit(127);
+  }
+  return pid;
+}
+
+bool wait_for(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The training seconds of every run in an output folder (results.json of a single run, summary.json of a study).
+std::vector<double> training_seconds(const std::filesystem::path& folder) {
+  const auto summary = folder / "summary.json";
+  const auto path = std::filesystem::exists(summary) ? summary : folder / "results.json";
+  std::vector<double> seconds;
+  const auto json = nlohmann::json::parse(bnrun::read_file(path.string(), "results file"));
+  for (const auto& run : json.at("runs")) {
+    double total = 0.0;
+    for (const auto& epoch : run.at("history")) total += epoch.at("seconds").get<double>();
+    seconds.push_back(total);
+  }
+  return seconds;
+}
+
+struct LoadCase {
+  std::string name;
+  bool hog = false;
+  int processes = 1;
+  std::vector<std::string> extra;
+};
+
+void load_bench(const Options& options, const std::string& bnrun_binary, nlohmann::ordered_json& report) {
+  const std::string config = source_path("configs/fashion_mnist_bn.json");
+  if (!std::filesystem::exists(options.csv)) {
+    fmt::print("load test skipped: no {} (scripts/fashion_mnist.sh)\n", options.csv);
+    return;
+  }
+  const auto folder = std::filesystem::temp_directory_path() / fmt::format("bnrun_bench_load.{}", ::getpid());
+  const std::vector<std::string> base = {"-q", "-c", config, "--arms", "bn", "--set", "training.epochs=1"};
+  const std::vector<LoadCase> cases = {
+      {"quiet, default threads", false, 1, {}},
+      {"quiet, --threads 1", false, 1, {"--threads", "1"}},
+      {"beside a CPU hog on core 1, default threads", true, 1, {}},
+      {"beside a CPU hog on core 1, --threads 1", true, 1, {"--threads", "1"}},
+      {"two bnruns at once, default threads", false, 2, {}},
+      {"two bnruns at once, --threads 1", false, 2, {"--threads", "1"}},
+      {"one bnrun, --seeds 2 -j 2", false, 1, {"--seeds", "2", "-j", "2"}},
+  };
+  std::map<std::string, Series> seconds;
+  for (int round = 0; round < options.rounds; ++round) {
+    progress(fmt::format("load test, round {}/{}", round + 1, options.rounds));
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      const LoadCase& load_case = cases[(i + static_cast<std::size_t>(round)) % cases.size()];
+      const pid_t hog = load_case.hog ? start_cpu_hog(1) : 0;
+      std::vector<std::pair<pid_t, std::filesystem::path>> started;
+      for (int p = 0; p < load_case.processes; ++p) {
+        const auto output = folder / fmt::format("{}_{}_{}", round, i, p);
+        auto args = base;
+        args.insert(args.end(), load_case.extra.begin(), load_case.extra.end());
+        args.insert(args.end(), {"-o", output.string()});
+        started.emplace_back(start_bnrun(bnrun_binary, args), output);
+      }
+      bool ok = true;
+      for (const auto& [pid, output] : started) ok = wait_for(pid) && ok;
+      if (hog) stop_process(hog);
+      if (!ok) throw std::runtime_error("a bnrun of the load test failed: " + load_case.name);
+      // The slowest of the trainings that ran at the same time: what the user waits for.
+      double slowest = 0.0;
+      for (const auto& [pid, output] : started)
+        for (const double s : training_seconds(output)) slowest = std::max(slowest, s);
+      seconds[load_case.name].values.push_back(slowest);
     }
   }
+  std::filesystem::remove_all(folder);
 
-  std::optional<nlohmann::json> tuned, shipped;
-  const std::string reference = source_path("bench/reference.py");
-  if (std::filesystem::exists(options.python)) {
-    progress("PyTorch with OpenBLAS single-threaded, and pandas");
-    tuned = run_json_command(fmt::format("OPENBLAS_NUM_THREADS=1 {} {} --threads {}{} 2>/dev/null", options.python,
-                                         reference, threads,
-                                         csv_seconds ? fmt::format(" --csv {}", options.csv) : std::string()));
-    progress("PyTorch as Debian ships it (OpenBLAS's own threads on)");
-    shipped =
-        run_json_command(fmt::format("OPENBLAS_NUM_THREADS={} {} {} --threads {} --batches 100 --repeats 2 2>/dev/null",
-                                     threads, options.python, reference, threads));
-  }
-
-  // The machine's limit: the best sgemm rate measured, spent entirely on the network's FLOPs.
-  const double flops = flops_per_sample(workload.config, workload.features);
-  const double roofline = std::max(peak_square, peak_layer) * 1e9 / flops;
+  auto ratio = [&](const std::string& a, const std::string& b) {
+    return per_round(seconds[a], seconds[b]).median_value();
+  };
+  const double quiet = seconds["quiet, default threads"].median_value();
   std::vector<Row> rows;
-  rows.push_back({"what (" + std::to_string(threads) + " threads)", "measured", "compared with", "target", ""});
-  rows.push_back({"sgemm, OpenBLAS, 2048x2048x2048", fmt::format("{:.0f} GFLOP/s", peak_square), "", "", ""});
-  rows.push_back({"sgemm, OpenBLAS, 128x784x256", fmt::format("{:.0f} GFLOP/s", peak_layer), "", "", ""});
-  rows.push_back({"machine limit for this network", thousands(roofline) + " samples/s",
-                  fmt::format("best sgemm / {:.2f} MFLOP per sample", flops / 1e6), "", ""});
-  rows.push_back({"bnrun training, bn", thousands(bn) + " samples/s",
-                  fmt::format("{:.0f} GFLOP/s = {:.0f}% of the limit", bn * flops / 1e9, 100.0 * bn / roofline),
-                  ">= 50%", verdict(bn / roofline >= 0.5)});
-  rows.push_back({"bnrun training, no_bn", thousands(no_bn) + " samples/s", "", "", ""});
-  rows.push_back({"cost of batch norm", fmt::format("{:.3f}x", no_bn / bn), "bn epoch time / no_bn epoch time",
-                  "<= 1.10x", verdict(no_bn / bn <= 1.10)});
-  rows.push_back({"thread scaling, bn", fmt::format("{:.2f}x", bn / bn_one_thread),
-                  fmt::format("1 thread: {} samples/s", thousands(bn_one_thread)), ">= 1.70x",
-                  verdict(bn / bn_one_thread >= 1.7)});
-  rows.push_back({"bn with built-in kernels", thousands(bn_builtin) + " samples/s",
-                  fmt::format("OpenBLAS is {:.2f}x faster", bn / bn_builtin), "", ""});
-  if (const auto torch_bn = number_at(shipped, "torch_bn_samples_per_second")) {
-    rows.push_back({"PyTorch bn, as Debian ships it", thousands(*torch_bn) + " samples/s",
-                    fmt::format("bnrun {:.1f}x faster", bn / *torch_bn), ">= 4x", verdict(bn / *torch_bn >= 4.0)});
-    if (const auto torch_no_bn = number_at(shipped, "torch_no_bn_samples_per_second"))
-      rows.push_back({"PyTorch no_bn, as Debian ships it", thousands(*torch_no_bn) + " samples/s",
-                      fmt::format("BN costs PyTorch +{:.0f}%", 100.0 * (*torch_no_bn / *torch_bn - 1.0)), "", ""});
-  }
-  if (const auto torch_bn = number_at(tuned, "torch_bn_samples_per_second")) {
-    rows.push_back({"PyTorch bn, OpenBLAS single-threaded", thousands(*torch_bn) + " samples/s",
-                    fmt::format("bnrun {:.1f}x faster", bn / *torch_bn), "(>= 4x)", verdict(bn / *torch_bn >= 4.0)});
-    if (const auto torch_no_bn = number_at(tuned, "torch_no_bn_samples_per_second"))
-      rows.push_back({"PyTorch no_bn, OpenBLAS single-threaded", thousands(*torch_no_bn) + " samples/s",
-                      fmt::format("BN costs PyTorch +{:.0f}%", 100.0 * (*torch_no_bn / *torch_bn - 1.0)), "", ""});
-  }
-  if (csv_seconds) {
-    const double megabytes_per_second = static_cast<double>(csv_bytes) / *csv_seconds / 1e6;
-    rows.push_back({"CSV load, bnrun read_csv", fmt::format("{:.0f} MB/s", megabytes_per_second),
-                    fmt::format("{:.0f} MB in {:.3f} s", static_cast<double>(csv_bytes) / 1e6, *csv_seconds), "", ""});
-    if (const auto pandas = number_at(tuned, "pandas_read_csv_seconds"))
-      rows.push_back({"CSV load, pandas read_csv",
-                      fmt::format("{:.0f} MB/s", static_cast<double>(csv_bytes) / *pandas / 1e6),
-                      fmt::format("bnrun {:.1f}x faster", *pandas / *csv_seconds), ">= 10x",
-                      verdict(*pandas / *csv_seconds >= 10.0)});
-  } else {
-    rows.push_back({"CSV load", "skipped", "no " + options.csv + " (scripts/fashion_mnist.sh)", "", ""});
-  }
-  if (!shipped && !tuned) rows.push_back({"PyTorch / pandas", "skipped", "python3-torch / pandas not found", "", ""});
+  rows.push_back({fmt::format("one epoch of Fashion-MNIST, bn ({} rounds, medians)", options.rounds),
+                  "training s", "compared with", "target", ""});
+  for (const auto& load_case : cases)
+    rows.push_back({load_case.name, fmt::format("{:.2f}", seconds[load_case.name].median_value()),
+                    fmt::format("{:.2f}x quiet; worst {:.2f}", seconds[load_case.name].median_value() / quiet,
+                                seconds[load_case.name].best()),
+                    "", ""});
+  const double hog_ratio = ratio("beside a CPU hog on core 1, default threads", "beside a CPU hog on core 1, --threads 1");
+  const double hog_quiet = seconds["beside a CPU hog on core 1, default threads"].median_value() / quiet;
+  const double pair_ratio = ratio("two bnruns at once, default threads", "two bnruns at once, --threads 1");
+  const double pair_quiet = seconds["two bnruns at once, default threads"].median_value() / quiet;
+  const double jobs_quiet = seconds["one bnrun, --seeds 2 -j 2"].median_value() / quiet;
+  rows.push_back({"beside a hog: default threads / --threads 1", fmt::format("{:.2f}x", hog_ratio), "", "<= 1.2x",
+                  verdict(hog_ratio <= 1.2)});
+  rows.push_back({"beside a hog: default threads / quiet", fmt::format("{:.2f}x", hog_quiet), "", "<= 2.5x",
+                  verdict(hog_quiet <= 2.5)});
+  rows.push_back({"two at once: default threads / --threads 1", fmt::format("{:.2f}x", pair_ratio), "", "<= 1.2x",
+                  verdict(pair_ratio <= 1.2)});
+  rows.push_back({"two at once: default threads / quiet", fmt::format("{:.2f}x", pair_quiet), "", "<= 2.5x",
+                  verdict(pair_quiet <= 2.5)});
+  rows.push_back({"-j 2: each run / quiet", fmt::format("{:.2f}x", jobs_quiet), "", "<= 2.5x",
+                  verdict(jobs_quiet <= 2.5)});
   print_rows(rows);
+  nlohmann::ordered_json cases_json = nlohmann::ordered_json::object();
+  for (const auto& load_case : cases) cases_json[load_case.name] = seconds[load_case.name].values;
+  report["load"] = {{"training_seconds", cases_json},
+                    {"hog_vs_one_thread", hog_ratio},
+                    {"hog_vs_quiet", hog_quiet},
+                    {"two_vs_one_thread", pair_ratio},
+                    {"two_vs_quiet", pair_quiet},
+                    {"jobs_vs_quiet", jobs_quiet}};
 }
 
 // Three full runs of the real config with the bnrun binary: accuracy after 10 epochs and peak memory.
@@ -412,25 +592,40 @@ void scaling(const Workload& base) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "bnrun_bench: bnrun's speed against its targets, with OpenBLAS, PyTorch and pandas measured in the same run"};
+      "bnrun_bench: bnrun's speed against its targets, with the baselines (OpenBLAS, the peers, pandas) measured in "
+      "the same run"};
   Options options;
   app.add_flag("--full", options.full, "also three full 10-epoch Fashion-MNIST runs (accuracy, peak RSS; ~1 min)");
   app.add_flag("--scaling", options.scaling, "only the scaling tables (batch size, width, rows)");
-  app.add_option("--rounds", options.rounds, "interleaved measurement rounds, best of each")->check(CLI::Range(1, 20));
-  app.add_option("--csv", options.csv, "CSV for the load benchmark (label + 784 pixels)");
+  app.add_flag("--load", options.load,
+               "also the load test: bnrun beside a CPU hog and two bnruns at once, as a user starts them (~2 min)");
+  app.add_option("--rounds", options.rounds, "interleaved measurement rounds (medians are reported)")
+      ->check(CLI::Range(1, 50));
+  app.add_option("--csv", options.csv, "Fashion-MNIST training CSV for the load test (label + 784 pixels)");
   app.add_option("--python", options.python, "Python with torch and pandas for the reference");
+  app.add_option("--json", options.json_path, "also write every figure to this JSON file");
   CLI11_PARSE(app, argc, argv);
   try {
     Workload workload{bnrun::config::load_config(source_path("configs/fashion_mnist_bn.json"), {}), 784};
+    const std::string bnrun_binary = (std::filesystem::path(argv[0]).parent_path() / "bnrun").string();
+    nlohmann::ordered_json report{{"cpu", bnrun::cpu::processor_name()},
+                                  {"cpu_level", bnrun::cpu::level_name(bnrun::cpu::active_level())},
+                                  {"blas", bnrun::kernels::matmul_backend_description(
+                                               bnrun::kernels::MatmulBackend::blas)}};
     if (options.scaling) {
       scaling(workload);
-      return 0;
+    } else {
+      main_bench(options, workload, report);
+      if (options.load) {
+        fmt::print("\n");
+        load_bench(options, bnrun_binary, report);
+      }
+      if (options.full) {
+        fmt::print("\n");
+        full_runs(bnrun_binary);
+      }
     }
-    main_bench(options, workload);
-    if (options.full) {
-      fmt::print("\n");
-      full_runs((std::filesystem::path(argv[0]).parent_path() / "bnrun").string());
-    }
+    if (!options.json_path.empty()) bnrun::write_file_atomically(options.json_path, report.dump(2) + "\n");
   } catch (const std::exception& error) {
     fmt::print(stderr, "bench: {}\n", error.what());
     return 1;
