@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+
 namespace bnrun::kernels {
 
 namespace {

@@ -34,9 +34,13 @@ class ThreadTeam {
   // all up; more blocks would cost more claims than they balance.
   static constexpr std::size_t blocks_per_thread = 4;
   static constexpr std::size_t max_blocks = 0xffff;
-  // How long a thread spins for the next loop before it sleeps: the gaps between the loops of a training step
-  // are a few microseconds; between epochs (evaluation, logging) they can be long.
-  static constexpr double spin_seconds = 50e-6;
+  // How long a thread spins for the next loop before it sleeps. The gaps between the loops of a training step
+  // are microseconds to tens of microseconds, and a sleeping thread is slow to come back: in a virtual machine
+  // its idle vCPU is descheduled by the host, and waking it took long enough that the woken thread arrived
+  // after thread 0 had done most of the loop. With 50 µs, some runs slept at every step and trained at half
+  // the speed of the others (56,000 against 113,000 samples/s, bimodal from run to run); with 500 µs every run
+  // was fast. Between epochs (evaluation, logging) and while the team is paused the threads sleep.
+  static constexpr double spin_seconds = 500e-6;
 
   // A team of `threads` threads (>= 1), thread 0 being the caller of run().
   explicit ThreadTeam(int threads);
