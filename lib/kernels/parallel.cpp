@@ -13,12 +13,12 @@ namespace bnrun::kernels {
 
 namespace detail {
 
-void run_blocks(const Compute& compute, std::size_t n, std::size_t worthwhile_blocks, BlockBody body) {
+void run_blocks(const Compute& compute, std::size_t n, std::size_t worthwhile_blocks, double work, BlockBody body) {
   const auto threads = static_cast<std::size_t>(std::max(compute.threads, 1));
   if (compute.team) {
     const std::size_t blocks =
         std::min({threads * ThreadTeam::blocks_per_thread, worthwhile_blocks, n, ThreadTeam::max_blocks});
-    compute.team->run(n, blocks, body, compute.adapt_to_load);
+    compute.team->run(n, blocks, work, body, compute.adapt_to_load);
     return;
   }
   const std::size_t blocks = std::min({threads, worthwhile_blocks, n});

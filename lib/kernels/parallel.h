@@ -42,9 +42,9 @@ struct Compute {
   // split its work.
   std::size_t minimum_parallel_work = default_minimum_parallel_work;
   MatmulBackend matmul = default_matmul_backend();
-  // Inside a team, run a loop on the calling thread alone while recent loops showed that the other threads
-  // could not get a core in time (another process, or another bnrun, holds it; team_health.h). Tests that must
-  // see every split they ask for set false.
+  // Inside a team, run the loops on the calling thread alone while that trains faster (another process holds a
+  // core, or the cores share data slowly; team_health.h). Tests that must see every split they ask for
+  // set false.
   bool adapt_to_load = true;
   // The persistent team the loops go to; set by with_thread_team, null outside one.
   ThreadTeam* team = nullptr;

@@ -19,7 +19,8 @@ struct BlockBody {
 
 // Runs body over [0, n) on the threads of compute, in blocks of at least compute.minimum_parallel_work (there is
 // room for `worthwhile_blocks` of them, >= 2): parallel.cpp.
-void run_blocks(const Compute& compute, std::size_t n, std::size_t worthwhile_blocks, BlockBody body);
+// `work` is the whole loop's cost in multiply-adds.
+void run_blocks(const Compute& compute, std::size_t n, std::size_t worthwhile_blocks, double work, BlockBody body);
 
 // The team around work: parallel.cpp.
 struct TeamWork {
@@ -42,7 +43,7 @@ void parallel_for_blocks(const Compute& compute, std::size_t n, std::size_t work
     return;
   }
   using BodyType = std::remove_reference_t<Body>;
-  detail::run_blocks(compute, n, worthwhile_blocks,
+  detail::run_blocks(compute, n, worthwhile_blocks, total_work,
                      {[](const void* context, std::size_t begin, std::size_t end) {
                         (*static_cast<BodyType*>(const_cast<void*>(context)))(begin, end);
                       },

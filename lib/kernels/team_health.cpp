@@ -4,29 +4,40 @@
 
 namespace bnrun::kernels {
 
-bool TeamHealth::worth_waking(Clock::time_point now) {
-  if (paused_ && now < pause_end_) return false;
-  paused_ = false;
-  return true;
-}
-
-void TeamHealth::record(double wall_seconds, double one_thread_seconds, Clock::time_point now) {
-  // One loop that waited well past what one thread would have taken means a thread did not get a core in time;
-  // waiting for the rest of the window would repeat that wait in every loop.
-  const bool stalled = wall_seconds > one_thread_seconds + stall_seconds;
-  window_wall_ += wall_seconds;
-  window_one_thread_ += one_thread_seconds;
-  if (!stalled && ++window_loops_ < window_length) return;
-  const bool paid_off = !stalled && window_one_thread_ >= worthwhile_speedup * window_wall_;
-  window_loops_ = 0;
-  window_wall_ = window_one_thread_ = 0.0;
-  if (paid_off) {
-    pause_ = shortest_pause;
+void TeamHealth::record(double work, Clock::time_point now) {
+  if (!window_open_) {
+    // The window starts with its first loop's end: the time before it belongs to no mode.
+    window_open_ = true;
+    window_start_ = now;
+    window_work_ = 0.0;
     return;
   }
-  paused_ = true;
-  pause_end_ = now + pause_;
-  pause_ = std::min<Clock::duration>(pause_ * 2, longest_pause);
+  window_work_ += work;
+  const double seconds = std::chrono::duration<double>(now - window_start_).count();
+  if (seconds < window_seconds) return;
+  window_open_ = false;
+  end_window(window_work_ / seconds);
+}
+
+void TeamHealth::end_window(double rate) {
+  if (trial_windows_left_ == 0) {
+    chosen_rate_ = rate;
+    if (++windows_since_trial_ >= interval_) {
+      trial_windows_left_ = 2;
+      current_team_ = !chosen_team_;
+    }
+    return;
+  }
+  if (--trial_windows_left_ > 0) return;  // the trial's first window moved the data; the second one counts
+  windows_since_trial_ = 0;
+  if (rate > margin * chosen_rate_ || (rate * margin >= chosen_rate_ && !current_team_)) {
+    chosen_team_ = current_team_;
+    chosen_rate_ = rate;
+    interval_ = first_interval;
+  } else {
+    current_team_ = chosen_team_;
+    interval_ = std::min(2 * std::max(interval_, first_interval / 2), longest_interval);
+  }
 }
 
 }  // namespace bnrun::kernels

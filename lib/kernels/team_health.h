@@ -1,13 +1,17 @@
-// Team health: whether waking the other threads has paid off lately (thread 0 of a ThreadTeam asks before each
-// loop; only thread 0 uses it, so it needs no lock).
+// Team health: whether the team or thread 0 alone trains faster now (thread 0 of a ThreadTeam asks before each
+// loop and reports after it; only thread 0 uses it, so it needs no lock).
 //
-// On a machine with a core to spare it does: two threads ran the training loops 1.6-1.9x faster than one. When
-// another process holds a core, a woken thread may wait milliseconds for it, every loop waits for that thread,
-// and two threads trained at a tenth of one thread's speed. So the parallel loops are judged: a window of
-// `window_length` loops that was not at least `worthwhile_speedup` faster than one thread would have been, or a
-// single loop that stalled waiting for a thread, sends the loops to one thread for a pause, which doubles (up to
-// `longest_pause`) while the tries keep failing; after each pause the team is tried again. Which loops run on how
-// many threads never changes a result (parallel.h), so only the speed depends on this.
+// Two threads are not always faster than one, and no fixed rule says when. Beside a CPU-bound process a thread
+// may wait milliseconds for its core. On some virtual machines, some of the time, the two cores exchange cache
+// lines so slowly that a training step ran slower on two threads than on one (50,000 against 68,000 samples/s,
+// the optimizer step alone taking 18 times its one-thread CPU time) while OpenBLAS' own sgemm, which shares
+// little, still scaled 2x. Timing each loop both ways does not see this: a loop run alone right after the team
+// ran pays for fetching the data from the other core too. So whole stretches of training are compared: the loops
+// run in one mode for a window of `window_seconds`, and the rate of work done (the loops' multiply-adds per
+// second of wall time, serial code between them included) decides. The mode that wins is kept; the other is
+// tried again after `first_interval` windows, then after twice as many each time it loses, up to
+// `longest_interval`. A trial lasts two windows and only the second counts: the first pays for moving the data.
+// Which threads run a loop never changes its result (parallel.h): only the speed depends on this.
 #pragma once
 
 #include <chrono>
@@ -17,27 +21,29 @@ namespace bnrun::kernels {
 class TeamHealth {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr int window_length = 32;
-  static constexpr double worthwhile_speedup = 1.1;
-  // Waking a sleeping thread takes 5-50 µs on an idle machine; a thread whose core another process held waited
-  // 1-15 ms for it here.
-  static constexpr double stall_seconds = 0.0005;
-  static constexpr std::chrono::milliseconds shortest_pause{20};
-  static constexpr std::chrono::milliseconds longest_pause{1280};
+  static constexpr double window_seconds = 0.02;
+  static constexpr int first_interval = 4;
+  static constexpr int longest_interval = 64;
+  // A mode must beat the other by this much to take over: on a tie, one thread (the other spins less).
+  static constexpr double margin = 1.05;
 
-  // Whether a loop starting at `now` should wake the team.
-  bool worth_waking(Clock::time_point now);
-
-  // One parallel loop that ended at `now`: its wall time, and the one-thread time it stands for.
-  void record(double wall_seconds, double one_thread_seconds, Clock::time_point now);
+  // Whether the loop starting now should go to the team.
+  bool use_team() const { return current_team_; }
+  // A loop of `work` multiply-adds ended at `now` (whichever mode ran it).
+  void record(double work, Clock::time_point now);
 
  private:
-  int window_loops_ = 0;
-  double window_wall_ = 0.0;
-  double window_one_thread_ = 0.0;
-  bool paused_ = false;
-  Clock::time_point pause_end_;
-  Clock::duration pause_ = shortest_pause;
+  void end_window(double rate);
+
+  bool chosen_team_ = true;   // the mode that won the last comparison
+  bool current_team_ = true;  // the mode of the window under way (the other one during a trial)
+  int trial_windows_left_ = 0;
+  int windows_since_trial_ = 0;
+  int interval_ = 1;  // the first trial comes after one window
+  double chosen_rate_ = 0.0;
+  bool window_open_ = false;
+  Clock::time_point window_start_;
+  double window_work_ = 0.0;
 };
 
 }  // namespace bnrun::kernels

@@ -9,10 +9,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_between(Clock::time_point start, Clock::time_point end) {
-  return std::chrono::duration<double>(end - start).count();
-}
-
 // Tells the core that this thread is spinning (less power, and a hyperthread sibling gets the pipeline).
 inline void spin_pause() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -40,8 +36,7 @@ bool ThreadTeam::claim(std::uint64_t generation, std::size_t range, std::size_t&
   return false;
 }
 
-std::size_t ThreadTeam::run_blocks(std::uint64_t generation, std::size_t thread) {
-  std::size_t blocks_run = 0;
+void ThreadTeam::run_blocks(std::uint64_t generation, std::size_t thread) {
   for (std::size_t offset = 0; offset < threads_; ++offset) {
     const std::size_t range = (thread + offset) % threads_;
     std::size_t block = 0;
@@ -49,17 +44,15 @@ std::size_t ThreadTeam::run_blocks(std::uint64_t generation, std::size_t thread)
       // The claim succeeded, so this job cannot end (and n_, blocks_, body_ cannot change) before done_
       // counts the block.
       body_(n_ * block / blocks_, n_ * (block + 1) / blocks_);
-      ++blocks_run;
       done_.fetch_add(1, std::memory_order_release);
     }
   }
-  return blocks_run;
 }
 
-void ThreadTeam::run(std::size_t n, std::size_t blocks, detail::BlockBody body, bool adapt_to_load) {
-  const auto start = Clock::now();
-  if (adapt_to_load && !health_.worth_waking(start)) {
+void ThreadTeam::run(std::size_t n, std::size_t blocks, double work, detail::BlockBody body, bool adapt_to_load) {
+  if (adapt_to_load && !health_.use_team()) {
     body(0, n);
+    health_.record(work, Clock::now());
     return;
   }
   n_ = n;
@@ -75,16 +68,9 @@ void ThreadTeam::run(std::size_t n, std::size_t blocks, detail::BlockBody body, 
   generation_.store(generation, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
 
-  const std::size_t own_blocks = run_blocks(generation, 0);
-  const auto own_end = Clock::now();
+  run_blocks(generation, 0);
   while (done_.load(std::memory_order_acquire) < blocks) spin_pause();
-  if (adapt_to_load && own_blocks > 0) {
-    const auto end = Clock::now();
-    // What one thread would have taken: thread 0's own time per block, for every block.
-    const double one_thread_seconds =
-        seconds_between(start, own_end) * static_cast<double>(blocks) / static_cast<double>(own_blocks);
-    health_.record(seconds_between(start, end), one_thread_seconds, end);
-  }
+  if (adapt_to_load) health_.record(work, Clock::now());
 }
 
 void ThreadTeam::wait_for_next(std::uint64_t seen_generation) {

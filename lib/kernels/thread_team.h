@@ -14,8 +14,8 @@
 // streams four arrays, took three times the CPU time on two threads that it took on one.
 //
 // Between loops the other threads spin for a short while (the next loop of a training step usually follows
-// within microseconds) and then sleep on a futex, so an idle team costs no CPU. Thread 0 judges each loop with
-// TeamHealth and runs loops alone while the team does not pay off.
+// within microseconds) and then sleep on a futex, so an idle team costs no CPU. Thread 0 compares stretches of
+// training run both ways (TeamHealth) and runs the loops alone while that is faster.
 #pragma once
 
 #include <atomic>
@@ -47,9 +47,10 @@ class ThreadTeam {
   ThreadTeam(const ThreadTeam&) = delete;
   ThreadTeam& operator=(const ThreadTeam&) = delete;
 
-  // Thread 0: body over [0, n) in `blocks` blocks (2 ..= max_blocks), thread 0 taking blocks too. Returns when
-  // every block is done. With adapt_to_load, runs body(0, n) alone while the team does not pay off.
-  void run(std::size_t n, std::size_t blocks, detail::BlockBody body, bool adapt_to_load);
+  // Thread 0: body over [0, n) in `blocks` blocks (2 ..= max_blocks), thread 0 taking blocks too; `work` is the
+  // loop's cost in multiply-adds. Returns when every block is done. With adapt_to_load, runs body(0, n) alone
+  // while TeamHealth finds one thread faster.
+  void run(std::size_t n, std::size_t blocks, double work, detail::BlockBody body, bool adapt_to_load);
 
   // Thread `thread` (1 ..= threads - 1): takes blocks of each job until finish().
   void serve(std::size_t thread);
@@ -67,7 +68,7 @@ class ThreadTeam {
   static std::uint64_t generation_of(std::uint64_t word) { return word >> 32; }
   bool claim(std::uint64_t generation, std::size_t range, std::size_t& block);
   // Claims and runs blocks, home range first, until no range of this generation has any left.
-  std::size_t run_blocks(std::uint64_t generation, std::size_t thread);
+  void run_blocks(std::uint64_t generation, std::size_t thread);
   void wait_for_next(std::uint64_t seen_generation);
 
   std::size_t threads_;

@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <chrono>
 #include <stdexcept>
+#include <chrono>
 #include <vector>
 
 #include "kernels/parallel.h"
@@ -11,60 +11,56 @@
 #include "kernels/thread_team.h"
 
 using bnrun::kernels::TeamHealth;
-using namespace std::chrono_literals;
 
 namespace {
 
-// `loops` loops that each ran twice as fast as one thread would have: the team pays off.
-void record_healthy(TeamHealth& health, int loops, TeamHealth::Clock::time_point now) {
-  for (int i = 0; i < loops; ++i) health.record(0.001, 0.002, now);
-}
+using namespace std::chrono_literals;
 
-// A loop that waited 5 ms for a thread after the caller had done all of it.
-void record_stall(TeamHealth& health, TeamHealth::Clock::time_point now) { health.record(0.006, 0.001, now); }
+// Drives `health` through `seconds` of loops of 1 ms each, doing team_rate (or alone_rate) multiply-adds per
+// second in whichever mode it asks for; returns the share of the loops that went to the team.
+struct Simulation {
+  TeamHealth health;
+  TeamHealth::Clock::time_point now = TeamHealth::Clock::now();
+  double run(double seconds, double team_rate, double alone_rate) {
+    int loops = 0, on_team = 0;
+    for (; loops < static_cast<int>(seconds * 1000); ++loops) {
+      const bool team = health.use_team();
+      on_team += team;
+      now += 1ms;
+      health.record((team ? team_rate : alone_rate) * 0.001, now);
+    }
+    return static_cast<double>(on_team) / loops;
+  }
+};
 
 }  // namespace
 
-TEST_CASE("a team whose loops run twice as fast as one thread stays awake") {
-  TeamHealth health;
-  const auto now = TeamHealth::Clock::now();
-  record_healthy(health, 10 * TeamHealth::window_length, now);
-  CHECK(health.worth_waking(now));
+TEST_CASE("the team is kept where it does more work per second, one thread being tried now and then") {
+  Simulation simulation;
+  CHECK(simulation.run(10.0, 2e9, 1e9) > 0.9);
+  CHECK(simulation.health.use_team());
 }
 
-TEST_CASE("one loop that stalled waiting for a thread sends the loops to one thread for the shortest pause") {
-  TeamHealth health;
-  const auto now = TeamHealth::Clock::now();
-  record_stall(health, now);
-  CHECK_FALSE(health.worth_waking(now));
-  CHECK_FALSE(health.worth_waking(now + TeamHealth::shortest_pause - 1ms));
-  CHECK(health.worth_waking(now + TeamHealth::shortest_pause));
+TEST_CASE("one thread is chosen where the team does less work per second, and on a tie") {
+  Simulation slower;
+  CHECK(slower.run(10.0, 0.7e9, 1e9) < 0.1);
+  Simulation tie;
+  CHECK(tie.run(10.0, 1.02e9, 1e9) < 0.1);
 }
 
-TEST_CASE("a window no faster than one thread pauses the team though no loop stalled") {
-  TeamHealth health;
-  const auto now = TeamHealth::Clock::now();
-  for (int i = 0; i < TeamHealth::window_length - 1; ++i) health.record(0.001, 0.00105, now);
-  CHECK(health.worth_waking(now));  // the window is not complete yet
-  health.record(0.001, 0.00105, now);
-  CHECK_FALSE(health.worth_waking(now));
+TEST_CASE("the team is given the loops back within a second once it is faster again") {
+  Simulation simulation;
+  simulation.run(20.0, 0.5e9, 1e9);  // beside a CPU-bound process
+  CHECK_FALSE(simulation.health.use_team());
+  simulation.run(2.0, 2e9, 1e9);  // the process has ended
+  CHECK(simulation.run(1.0, 2e9, 1e9) > 0.8);
 }
 
-TEST_CASE("the pause doubles while the tries keep failing, up to the longest, and a healthy window resets it") {
-  TeamHealth health;
-  auto now = TeamHealth::Clock::now();
-  auto pause = std::chrono::duration_cast<TeamHealth::Clock::duration>(TeamHealth::shortest_pause);
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    record_stall(health, now);
-    CHECK_FALSE(health.worth_waking(now + pause - 1ms));
-    now += pause;
-    REQUIRE(health.worth_waking(now));
-    pause = std::min<TeamHealth::Clock::duration>(pause * 2, TeamHealth::longest_pause);
-  }
-  CHECK(pause == TeamHealth::longest_pause);
-  record_healthy(health, TeamHealth::window_length, now);
-  record_stall(health, now);
-  CHECK(health.worth_waking(now + TeamHealth::shortest_pause));
+TEST_CASE("a trial counts only its second window: the first one pays for moving the data") {
+  Simulation simulation;
+  simulation.run(1.0, 2e9, 1e9);
+  REQUIRE(simulation.health.use_team());
+  CHECK(simulation.run(10.0, 2e9, 1e9) > 0.9);
 }
 
 TEST_CASE("inside a team, a loop with adapt_to_load off is cut into blocks_per_thread blocks for each thread") {
