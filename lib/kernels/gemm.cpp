@@ -67,14 +67,21 @@ void builtin_transposed_a_tile(const T* a, const T* b, T* c, std::size_t first, 
 #if BNRUN_HAVE_BLAS
 // Our threads call OpenBLAS one tile each; its own threads would fight them for the cores, and a tile split
 // between OpenBLAS threads might not be computed the same way as one computed whole. So OpenBLAS runs
-// single-threaded, always: a fixed property of bnrun, set once before the first product (thread-safe, as a
-// function-local static), not a setting anyone changes.
+// single-threaded, always. Its OpenMP build sizes each call by omp_get_max_threads() of the calling thread
+// (one inside a parallel region), so setting the count once is not enough: a thread that calls it outside a
+// region (a -j job's thread, the main thread predicting) gets it set on its first call. Before, only the first
+// caller had it: the -j jobs' products ran on two OpenBLAS threads each, four threads on two cores.
 void keep_openblas_single_threaded() {
-  static const bool single_threaded = [] {
+  static const bool process = [] {
     openblas_set_num_threads(1);
     return true;
   }();
-  (void)single_threaded;
+  thread_local const bool this_thread = [] {
+    run_nested_libraries_single_threaded();
+    return true;
+  }();
+  (void)process;
+  (void)this_thread;
 }
 
 void blas_gemm(CBLAS_TRANSPOSE transpose_a, std::size_t m, std::size_t n, std::size_t k, const float* a,

@@ -67,6 +67,8 @@ int available_threads() {
   return omp_get_num_procs() > 0 ? omp_get_num_procs() : 1;
 }
 
+void run_nested_libraries_single_threaded() { omp_set_num_threads(1); }
+
 Compute compute_with_threads(int threads) {
   Compute compute;
   compute.threads = threads > 0 ? threads : available_threads();

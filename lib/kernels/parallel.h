@@ -54,6 +54,11 @@ struct Compute {
 // process may run on. Read from the environment, not from OpenMP's default, which OpenBLAS lowers (gemm.cpp).
 int available_threads();
 
+// Makes a library that threads itself with OpenMP (OpenBLAS' OpenMP build) run single-threaded when called from
+// this thread outside a parallel region: it sets this thread's OpenMP thread count to 1. Our own loops name
+// their thread counts, so they are not affected.
+void run_nested_libraries_single_threaded();
+
 // A budget of `threads` threads (0: available_threads()) with the default work threshold and matmul back end.
 Compute compute_with_threads(int threads);
 

@@ -21,9 +21,9 @@ namespace bnrun::kernels {
 class TeamHealth {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr double window_seconds = 0.02;
-  static constexpr int first_interval = 4;
-  static constexpr int longest_interval = 64;
+  static constexpr double window_seconds = 0.01;
+  static constexpr int first_interval = 8;
+  static constexpr int longest_interval = 128;
   // A mode must beat the other by this much to take over: on a tie, one thread (the other spins less).
   static constexpr double margin = 1.05;
 
