@@ -5,6 +5,7 @@
 //   build/release/bnrun_bench              throughput, BN cost, thread scaling, kernels, CSV, PyTorch, pandas
 //   build/release/bnrun_bench --full       ... plus three full 10-epoch Fashion-MNIST runs: accuracy, peak RSS
 //   build/release/bnrun_bench --scaling    samples/s against batch size and width, load time against rows
+//   build/release/bnrun_bench --peers      bnrun against PyTorch, dlib and mlpack at their best (peer_bench.h)
 //
 // The training workload is configs/fashion_mnist_bn.json's network (784-256-128-10 with BatchNorm, Adam,
 // batch 128) on synthetic data of Fashion-MNIST's shape, so it needs no data files; the CSV and full-run
@@ -33,6 +34,7 @@
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "peer_bench.h"
 #include "report/table.h"
 #include "train/trainer.h"
 
@@ -194,7 +196,10 @@ void progress(const std::string& what) {
 struct Options {
   bool full = false;
   bool scaling = false;
+  bool peers = false;
   int rounds = 3;
+  int epochs = 2;
+  std::string json;
   std::size_t rows = 25600;
   std::string csv = source_path("data/fashion-mnist/train.csv");
   std::string python = "/usr/bin/python3";
@@ -416,6 +421,10 @@ int main(int argc, char** argv) {
   Options options;
   app.add_flag("--full", options.full, "also three full 10-epoch Fashion-MNIST runs (accuracy, peak RSS; ~1 min)");
   app.add_flag("--scaling", options.scaling, "only the scaling tables (batch size, width, rows)");
+  app.add_flag("--peers", options.peers,
+               "only bnrun against PyTorch, dlib and mlpack on Fashion-MNIST, each at its best (~10-15 min)");
+  app.add_option("--epochs", options.epochs, "with --peers: epochs of every run")->check(CLI::Range(1, 100));
+  app.add_option("--json", options.json, "with --peers: also write the figures to this JSON file");
   app.add_option("--rounds", options.rounds, "interleaved measurement rounds, best of each")->check(CLI::Range(1, 20));
   app.add_option("--csv", options.csv, "CSV for the load benchmark (label + 784 pixels)");
   app.add_option("--python", options.python, "Python with torch and pandas for the reference");
@@ -425,6 +434,17 @@ int main(int argc, char** argv) {
     if (options.scaling) {
       scaling(workload);
       return 0;
+    }
+    if (options.peers) {
+      bnrun::bench::PeerOptions peer_options;
+      peer_options.rounds = options.rounds;
+      peer_options.epochs = options.epochs;
+      peer_options.json_path = options.json;
+      peer_options.source_dir = BNRUN_SOURCE_DIR;
+      peer_options.binary_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+      peer_options.library_dir = BNRUN_LIBRARY_DIR;
+      peer_options.python = options.python;
+      return bnrun::bench::run_peer_benchmark(peer_options);
     }
     main_bench(options, workload);
     if (options.full) {

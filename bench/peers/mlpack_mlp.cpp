@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
     report.program = "mlpack";
     report.version = std::to_string(MLPACK_VERSION_MAJOR) + "." + std::to_string(MLPACK_VERSION_MINOR) + "." +
                      std::to_string(MLPACK_VERSION_PATCH);
-    report.configuration = "ensmallen " + std::to_string(ENS_VERSION_MAJOR) + "." + std::to_string(ENS_VERSION_MINOR) +
+    report.libraries = "ensmallen " + std::to_string(ENS_VERSION_MAJOR) + "." + std::to_string(ENS_VERSION_MINOR) +
                            "." + std::to_string(ENS_VERSION_PATCH) + ", Armadillo " + arma::arma_version::as_string();
     report.train_rows = train.rows;
     report.test_rows = test.rows;

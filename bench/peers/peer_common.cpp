@@ -156,6 +156,7 @@ void print_report(const PeerReport& report) {
       {"test_accuracy", report.test_accuracy},
       {"blas_libraries", mapped_blas_libraries()},
       {"openblas", openblas_description()},
+      {"libraries", report.libraries},
       {"configuration", report.configuration}};
   std::cout << json.dump() << std::endl;
 }

@@ -58,6 +58,7 @@ struct PeerReport {
   std::size_t train_rows = 0;
   std::size_t test_rows = 0;
   double test_accuracy = 0.0;
+  std::string libraries;      // the libraries it was built with beside its own, with versions; may be empty
   std::string configuration;  // the peer's own settings, as text
 };
 

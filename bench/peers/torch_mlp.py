@@ -154,7 +154,8 @@ def main():
         "final_batch_loss": float(loss),
         "blas_libraries": libraries,
         "openblas": openblas_config(libraries),
-        "threads": torch.get_num_threads(),
+        "libraries": "",
+        "configuration": f"torch threads {torch.get_num_threads()}, {args.compile}",
     }, sys.stdout)
     print()
 
