@@ -58,8 +58,9 @@ std::string thousands(double value) {
   return report::with_thousands(static_cast<std::size_t>(value + 0.5));
 }
 
-std::string epochs_text(int epochs) {
-  return fmt::format("{} epoch{}", epochs, epochs == 1 ? "" : "s");
+// "1 epoch", "2 epochs".
+std::string counted(int count, std::string_view noun) {
+  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
 }
 
 void progress(const std::string& what) {
@@ -209,7 +210,7 @@ struct RunResult {
   std::size_t train_rows = 0;
   std::string version;    // the program's own
   std::string libraries;  // the libraries it was built with beside its own, with their versions
-  std::string openblas;  // OpenBLAS's description of itself, as the run reported it
+  std::string openblas;   // OpenBLAS's description of itself, as the run reported it
 };
 
 struct Workload {
@@ -232,8 +233,9 @@ RunResult failed(std::string error) {
 RunResult run_bnrun(const Configuration& configuration, Arm arm, const Workload& workload, int run_number) {
   const fs::path output = workload.scratch / fmt::format("run{}", run_number);
   std::vector<std::string> command = configuration.command;
-  command.insert(command.end(), {"-c", workload.config_path, "--set", fmt::format("training.epochs={}", workload.epochs),
-                                 "--arms", arm_name(arm), "-o", output.string()});
+  command.insert(command.end(),
+                 {"-c", workload.config_path, "--set", fmt::format("training.epochs={}", workload.epochs), "--arms",
+                  arm_name(arm), "-o", output.string()});
   const ChildOutput child = run_child(command, configuration.environment, run_timeout);
   if (child.exit_code != 0) return failed(failure_of(child));
   const std::string results_path = (output / "results.json").string();
@@ -248,8 +250,7 @@ RunResult run_bnrun(const Configuration& configuration, Arm arm, const Workload&
   for (const auto& epoch : trained->result.history) seconds += epoch.seconds;
   RunResult result;
   result.train_rows = record.data.train_rows;
-  result.samples_per_second =
-      static_cast<double>(result.train_rows * trained->result.history.size()) / seconds;
+  result.samples_per_second = static_cast<double>(result.train_rows * trained->result.history.size()) / seconds;
   result.test_accuracy = trained->result.test->accuracy;
   result.version = record.bnrun_version;
   result.openblas = record.environment.blas;
@@ -272,9 +273,9 @@ bool mapped_only_from(const Json& libraries, const std::string& directory) {
 // A peer of bench/peers/: it prints one JSON object (bench/peers/peer_common.h).
 RunResult run_peer(const Configuration& configuration, Arm arm, const Workload& workload, std::size_t train_rows) {
   std::vector<std::string> command = configuration.command;
-  command.insert(command.end(), {"--train", workload.train_csv, "--test", workload.test_csv, "--arm", arm_name(arm),
-                                 "--epochs", std::to_string(workload.epochs), "--train-rows",
-                                 std::to_string(train_rows)});
+  command.insert(command.end(),
+                 {"--train", workload.train_csv, "--test", workload.test_csv, "--arm", arm_name(arm), "--epochs",
+                  std::to_string(workload.epochs), "--train-rows", std::to_string(train_rows)});
   const ChildOutput child = run_child(command, configuration.environment, run_timeout);
   if (child.exit_code != 0) return failed(failure_of(child));
   const Json report = Json::parse(last_line(child.standard_output), nullptr, false);
@@ -330,11 +331,11 @@ std::vector<Configuration> torch_configurations(const PeerOptions& options) {
            {{"LD_LIBRARY_PATH", blas_directory(options, "pthread")},
             {"OPENBLAS_NUM_THREADS", std::to_string(blas_threads)}},
            blas_directory(options, "pthread")});
-    configurations.push_back({fmt::format("openmp BLAS, torch {}, {}", options.threads, compile),
-                              {options.python, script, "--threads", std::to_string(options.threads), "--compile",
-                               compile},
-                              {{"LD_LIBRARY_PATH", blas_directory(options, "openmp")}},
-                              blas_directory(options, "openmp")});
+    configurations.push_back(
+        {fmt::format("openmp BLAS, torch {}, {}", options.threads, compile),
+         {options.python, script, "--threads", std::to_string(options.threads), "--compile", compile},
+         {{"LD_LIBRARY_PATH", blas_directory(options, "openmp")}},
+         blas_directory(options, "openmp")});
   }
   return configurations;
 }
@@ -345,11 +346,11 @@ std::vector<Configuration> dlib_configurations(const PeerOptions& options) {
   const std::string threads = std::to_string(options.threads);
   std::vector<Configuration> configurations;
   for (const char* driver : {"trainer", "direct"}) {
-    configurations.push_back({fmt::format("pthread BLAS {}, {}", threads, driver),
-                              {program, "--driver", driver},
-                              {{"LD_LIBRARY_PATH", blas_directory(options, "pthread")},
-                               {"OPENBLAS_NUM_THREADS", threads}},
-                              blas_directory(options, "pthread")});
+    configurations.push_back(
+        {fmt::format("pthread BLAS {}, {}", threads, driver),
+         {program, "--driver", driver},
+         {{"LD_LIBRARY_PATH", blas_directory(options, "pthread")}, {"OPENBLAS_NUM_THREADS", threads}},
+         blas_directory(options, "pthread")});
     configurations.push_back({fmt::format("openmp BLAS {}, {}", threads, driver),
                               {program, "--driver", driver},
                               {{"LD_LIBRARY_PATH", blas_directory(options, "openmp")}, {"OMP_NUM_THREADS", threads}},
@@ -376,11 +377,11 @@ std::vector<Configuration> mlpack_configurations(const PeerOptions& options) {
                                {"OPENBLAS_NUM_THREADS", std::to_string(blas_threads)},
                                {"OMP_NUM_THREADS", std::to_string(omp_threads)}},
                               blas_directory(options, "pthread")});
-  configurations.push_back({fmt::format("openmp BLAS, OMP {}", options.threads),
-                            {program},
-                            {{"LD_LIBRARY_PATH", blas_directory(options, "openmp")},
-                             {"OMP_NUM_THREADS", std::to_string(options.threads)}},
-                            blas_directory(options, "openmp")});
+  configurations.push_back(
+      {fmt::format("openmp BLAS, OMP {}", options.threads),
+       {program},
+       {{"LD_LIBRARY_PATH", blas_directory(options, "openmp")}, {"OMP_NUM_THREADS", std::to_string(options.threads)}},
+       blas_directory(options, "openmp")});
   return configurations;
 }
 
@@ -396,7 +397,9 @@ constexpr std::string_view build_peers_hint =
 std::vector<Program> discover_programs(const PeerOptions& options, std::vector<std::string>& notes) {
   std::vector<Program> programs;
   const std::string bnrun_binary = options.binary_dir + "/bnrun";
-  programs.push_back({"bnrun", true, is_executable(bnrun_binary) ? "" : "not built (cmake --build --preset release)",
+  programs.push_back({"bnrun",
+                      true,
+                      is_executable(bnrun_binary) ? "" : "not built (cmake --build --preset release)",
                       {{fmt::format("--threads {}", options.threads),
                         {bnrun_binary, "-q", "--threads", std::to_string(options.threads)},
                         {},
@@ -405,8 +408,8 @@ std::vector<Program> discover_programs(const PeerOptions& options, std::vector<s
   Program torch{"PyTorch", false, "", {}};
   const ChildOutput import_check = run_child({options.python, "-c", "import torch, pandas"}, {}, run_timeout);
   if (import_check.exit_code != 0)
-    torch.skipped = fmt::format("{} cannot import torch and pandas (bench/peers/setup.sh installs them)",
-                                options.python);
+    torch.skipped =
+        fmt::format("{} cannot import torch and pandas (bench/peers/setup.sh installs them)", options.python);
   else
     torch.configurations = torch_configurations(options);
   programs.push_back(torch);
@@ -517,9 +520,9 @@ constexpr int screening_passes = 2;
 
 // What the runs report besides their figures.
 struct Facts {
-  std::map<std::string, std::string> versions;               // program → its version
-  std::map<std::string, std::string> libraries;              // program → the libraries it was built with
-  std::map<std::string, std::set<std::string>> openblas;     // OpenBLAS build folder ("bnrun": its own) → descriptions
+  std::map<std::string, std::string> versions;            // program → its version
+  std::map<std::string, std::string> libraries;           // program → the libraries it was built with
+  std::map<std::string, std::set<std::string>> openblas;  // OpenBLAS build folder ("bnrun": its own) → descriptions
 
   void remember(const Program& program, const Configuration& configuration, const RunResult& run) {
     if (run.error) return;
@@ -664,7 +667,8 @@ void print_table(const std::vector<std::vector<std::string>>& rows, const std::v
   print_row(rows.front());
   std::string rule = "|";
   for (std::size_t column = 0; column < widths.size(); ++column)
-    rule += right_aligned[column] ? std::string(widths[column] + 1, '-') + ":|" : std::string(widths[column] + 2, '-') + "|";
+    rule += right_aligned[column] ? std::string(widths[column] + 1, '-') + ":|"
+                                  : std::string(widths[column] + 2, '-') + "|";
   fmt::print("{}\n", rule);
   for (std::size_t i = 1; i < rows.size(); ++i) print_row(rows[i]);
 }
@@ -723,22 +727,24 @@ Json settings_json(const Settings& settings) {
 }
 
 void print_header(const PeerOptions& options, const Machine& machine, const std::vector<std::string>& notes) {
-  fmt::print("Peers: configs/fashion_mnist_bn.json's network (784-256-BN-relu-128-BN-relu-10; no_bn without the BN "
-             "layers), Adam, batch 128,\n{} on data/fashion-mnist/train.csv, test accuracy on test.csv, {} "
-             "threads for every program, {} interleaved rounds.\n",
-             epochs_text(options.epochs), options.threads, options.rounds);
-  fmt::print("CPU: {} ({} cores; AVX2 {}, AVX-512F {}; bnrun's kernels run at level {})\n", machine.cpu,
-             machine.cores, yes_no(machine.avx2), yes_no(machine.avx512), cpu::level_name(cpu::active_level()));
+  fmt::print(
+      "Peers: configs/fashion_mnist_bn.json's network (784-256-BN-relu-128-BN-relu-10; no_bn without the BN "
+      "layers), Adam, batch 128,\n{} on data/fashion-mnist/train.csv, test accuracy on test.csv, {} "
+      "threads for every program, {}.\n",
+      counted(options.epochs, "epoch"), options.threads, counted(options.rounds, "interleaved round"));
+  fmt::print("CPU: {} ({} cores; AVX2 {}, AVX-512F {}; bnrun's kernels run at level {})\n", machine.cpu, machine.cores,
+             yes_no(machine.avx2), yes_no(machine.avx512), cpu::level_name(cpu::active_level()));
   for (const std::string& note : notes) fmt::print("note: {}\n", note);
   std::fflush(stdout);
 }
 
 void print_screening(const PeerOptions& options, const std::vector<Screened>& screening) {
   if (screening.empty()) return;
-  fmt::print("\nScreening: every configuration of each peer, bn, on the first {} training rows, {}, run twice "
-             "(the second pass in reverse order);\nranked by the better run, the fastest {} of each peer go on to "
-             "the rounds (->)\n\n",
-             thousands(static_cast<double>(options.screening_rows)), epochs_text(options.epochs), options.finalists);
+  fmt::print(
+      "\nScreening: every configuration of each peer, bn, on the first {} training rows, {}, run twice "
+      "(the second pass in reverse order);\nranked by the better run, the fastest {} of each peer go on to "
+      "the rounds (->)\n\n",
+      thousands(static_cast<double>(options.screening_rows)), counted(options.epochs, "epoch"), options.finalists);
   std::vector<std::vector<std::string>> rows = {{"program", "configuration", "bn samples/s, best", "runs", ""}};
   for (const Screened& result : screening) {
     std::string runs;
@@ -753,9 +759,10 @@ void print_screening(const PeerOptions& options, const std::vector<Screened>& sc
 
 void print_rounds(const PeerOptions& options, const std::vector<Program>& programs,
                   const std::vector<Measured>& measured, const Facts& facts) {
-  fmt::print("\nRounds: {} interleaved, every run a separate process on all training rows; samples/s = rows x "
-             "epochs / training seconds\n\n",
-             options.rounds);
+  fmt::print(
+      "\nRounds: {}, every run a separate process on all training rows; samples/s = rows x epochs / "
+      "training seconds\n\n",
+      counted(options.rounds, "interleaved round"));
   std::vector<std::vector<std::string>> rows = {{"program", "configuration", "bn median", "bn best", "bn worst",
                                                  "no_bn median", "no_bn best", "spread", "BN cost",
                                                  "test acc bn / no_bn"}};
@@ -793,11 +800,12 @@ void print_rounds(const PeerOptions& options, const std::vector<Program>& progra
 
 void print_summary(const std::vector<Program>& programs, const std::vector<Measured>& measured, const Facts& facts,
                    const Winners& winners, int runs, double seconds) {
-  fmt::print("\n* the fastest configuration of each program (bn median); samples/s; spread = bn max / min across "
-             "rounds; BN cost = bn time / no_bn time (medians);\ntest accuracy: medians. Configurations: pthread / "
-             "openmp = which of Debian's OpenBLAS builds is loaded (LD_LIBRARY_PATH), BLAS n = OPENBLAS_NUM_THREADS,"
-             "\ntorch n = torch.set_num_threads, OMP n = OMP_NUM_THREADS; eager / script / trace = PyTorch eager or "
-             "TorchScript;\ntrainer / direct = dlib's dnn_trainer or its own gradient and update calls.\n");
+  fmt::print(
+      "\n* the fastest configuration of each program (bn median); samples/s; spread = bn max / min across "
+      "rounds; BN cost = bn time / no_bn time (medians);\ntest accuracy: medians. Configurations: pthread / "
+      "openmp = which of Debian's OpenBLAS builds is loaded (LD_LIBRARY_PATH), BLAS n = OPENBLAS_NUM_THREADS,"
+      "\ntorch n = torch.set_num_threads, OMP n = OMP_NUM_THREADS; eager / script / trace = PyTorch eager or "
+      "TorchScript;\ntrainer / direct = dlib's dnn_trainer or its own gradient and update calls.\n");
   std::string versions;
   for (const Program& program : programs) {
     const auto version = facts.versions.find(program.name);
@@ -816,8 +824,7 @@ void print_summary(const std::vector<Program>& programs, const std::vector<Measu
                    entry.program->name, entry.configuration.name, arm_name(arm), entry.of(arm).median_accuracy());
   if (winners.fastest_peer)
     fmt::print("fastest peer by median: {} ({}), {} samples/s with BN\n", winners.fastest_peer->program->name,
-               winners.fastest_peer->configuration.name,
-               thousands(winners.fastest_peer->of(Arm::bn).median_samples()));
+               winners.fastest_peer->configuration.name, thousands(winners.fastest_peer->of(Arm::bn).median_samples()));
   if (const auto ratio = winners.ratio())
     fmt::print("bnrun median / fastest peer median, with BN: {:.2f}x ({} / {} samples/s)\n", *ratio,
                thousands(winners.bnrun->of(Arm::bn).median_samples()),
@@ -885,11 +892,10 @@ Json report_json(const Session& session, const Machine& machine, const std::vect
     program_list.push_back(entry);
   }
   json["programs"] = program_list;
-  json["fastest_peer"] = winners.fastest_peer
-                             ? Json{{"program", winners.fastest_peer->program->name},
-                                    {"configuration", winners.fastest_peer->configuration.name},
-                                    {"bn_median", winners.fastest_peer->of(Arm::bn).median_samples()}}
-                             : Json();
+  json["fastest_peer"] = winners.fastest_peer ? Json{{"program", winners.fastest_peer->program->name},
+                                                     {"configuration", winners.fastest_peer->configuration.name},
+                                                     {"bn_median", winners.fastest_peer->of(Arm::bn).median_samples()}}
+                                              : Json();
   const auto ratio = winners.ratio();
   json["bnrun_over_fastest_peer"] = ratio ? Json(*ratio) : Json();
   json["seconds"] = seconds;
@@ -902,7 +908,9 @@ int run_peer_benchmark(const PeerOptions& options) {
   const auto start = Clock::now();
   Workload workload{options.source_dir + "/configs/fashion_mnist_bn.json",
                     options.source_dir + "/data/fashion-mnist/train.csv",
-                    options.source_dir + "/data/fashion-mnist/test.csv", options.epochs, {}};
+                    options.source_dir + "/data/fashion-mnist/test.csv",
+                    options.epochs,
+                    {}};
   for (const std::string& path : {workload.train_csv, workload.test_csv})
     if (!fs::exists(path)) {
       fmt::print(stderr, "peers: {} is missing (scripts/fashion_mnist.sh makes it)\n", path);
@@ -935,9 +943,9 @@ int run_peer_benchmark(const PeerOptions& options) {
   print_summary(programs, measured, session.facts, winners, session.run_count, seconds);
   if (!options.json_path.empty()) {
     try {
-      write_file_atomically(options.json_path,
-                            report_json(session, machine, notes, screening, programs, measured, winners, seconds)
-                                    .dump(2) + "\n");
+      write_file_atomically(
+          options.json_path,
+          report_json(session, machine, notes, screening, programs, measured, winners, seconds).dump(2) + "\n");
     } catch (const std::exception& error) {
       fmt::print(stderr, "peers: {}\n", error.what());
       return 1;

@@ -22,14 +22,14 @@ namespace bnrun::bench {
 struct PeerOptions {
   int rounds = 3;
   int epochs = 2;
-  int threads = 2;                      // for every program, however each spends them
-  std::string json_path;                // also write every figure here as JSON, when not empty
-  std::string source_dir;               // the bnrun tree: configs/, bench/peers/torch_mlp.py, data/fashion-mnist/
-  std::string binary_dir;               // where bnrun, dlib_mlp and mlpack_mlp were built
-  std::string library_dir;              // where Debian keeps the openblas-pthread/ and openblas-openmp/ builds
+  int threads = 2;                          // for every program, however each spends them
+  std::string json_path;                    // also write every figure here as JSON, when not empty
+  std::string source_dir;                   // the bnrun tree: configs/, bench/peers/torch_mlp.py, data/fashion-mnist/
+  std::string binary_dir;                   // where bnrun, dlib_mlp and mlpack_mlp were built
+  std::string library_dir;                  // where Debian keeps the openblas-pthread/ and openblas-openmp/ builds
   std::string python = "/usr/bin/python3";  // with python3-torch and python3-pandas
-  std::size_t screening_rows = 12'800;  // training rows of a screening run (its epochs as in the rounds)
-  int finalists = 2;                    // configurations of each peer that go on from screening to the rounds
+  std::size_t screening_rows = 12'800;      // training rows of a screening run (its epochs as in the rounds)
+  int finalists = 2;                        // configurations of each peer that go on from screening to the rounds
 };
 
 // Runs the benchmark and prints its tables to stdout (progress to stderr). Returns 0, or 1 when bnrun itself could

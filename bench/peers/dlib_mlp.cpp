@@ -2,11 +2,11 @@
 // dlib 19.24's DNN API, trained the way bnrun trains it; prints one JSON object (peer_common.h).
 //
 // dlib's counterparts: fc (Glorot-uniform weights, zero biases: dlib's own initialization), bn_fc with eps 1e-3
-// and a running-statistics window of 100 batches (an average factor of 1/100 once warm: Keras' momentum 0.99),
-// relu, loss_multiclass_log (softmax cross-entropy), adam without weight decay (dlib's default has 0.0005; its
-// epsilon is fixed inside dlib, not settable to Keras' 1e-7). dlib's bn layers use batch statistics whenever a
-// batch has more than one row, so evaluation goes through dlib's documented inference form: the same network
-// with affine layers built from the bn layers' running statistics.
+// and a running-statistics window of 100 batches (a plain average over the first 100 batches, then a weight of
+// 1/101 for each new one: Keras' momentum 0.99 to two digits), relu, loss_multiclass_log (softmax cross-entropy),
+// adam without weight decay (dlib's default has 0.0005; its epsilon is fixed inside dlib, not settable to 1e-7).
+// dlib's bn layers use batch statistics whenever a batch has more than one row, so evaluation goes through dlib's
+// documented inference form: the same network with affine layers built from the bn layers' running statistics.
 //
 // --driver trainer trains through dnn_trainer::train_one_step (what dlib's examples do: a worker thread
 // computes while the caller prepares the next batch); --driver direct calls compute_parameter_gradients and

@@ -15,6 +15,8 @@
 #include <mlpack/core.hpp>
 #include <mlpack/methods/ann/ann.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <random>
 #include <string>
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
     report.version = std::to_string(MLPACK_VERSION_MAJOR) + "." + std::to_string(MLPACK_VERSION_MINOR) + "." +
                      std::to_string(MLPACK_VERSION_PATCH);
     report.libraries = "ensmallen " + std::to_string(ENS_VERSION_MAJOR) + "." + std::to_string(ENS_VERSION_MINOR) +
-                           "." + std::to_string(ENS_VERSION_PATCH) + ", Armadillo " + arma::arma_version::as_string();
+                       "." + std::to_string(ENS_VERSION_PATCH) + ", Armadillo " + arma::arma_version::as_string();
     report.train_rows = train.rows;
     report.test_rows = test.rows;
     report.test_accuracy = static_cast<double>(correct) / static_cast<double>(test.rows);

@@ -10,7 +10,6 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string_view>
 
@@ -122,8 +121,7 @@ std::vector<std::string> mapped_blas_libraries() {
     const std::size_t slash = line.find('/');
     if (slash == std::string::npos) continue;
     const std::string path = line.substr(slash);
-    if (path.find("libopenblas") != std::string::npos || path.find("libblas") != std::string::npos)
-      paths.insert(path);
+    if (path.find("libopenblas") != std::string::npos || path.find("libblas") != std::string::npos) paths.insert(path);
   }
   return {paths.begin(), paths.end()};
 }
