@@ -7,6 +7,7 @@
 //   build/release/bnrun_bench --load       ... plus bnrun beside a CPU hog and two bnruns at once
 //   build/release/bnrun_bench --full       ... plus three full 10-epoch Fashion-MNIST runs: accuracy, peak RSS
 //   build/release/bnrun_bench --scaling    samples/s against batch size and width, load time against rows
+//   build/release/bnrun_bench --peers      bnrun against PyTorch, dlib and mlpack at their best (peer_bench.h)
 //
 // The training workload is configs/fashion_mnist_bn.json's network (784-256-128-10 with BatchNorm, Adam,
 // batch 128) on synthetic data of Fashion-MNIST's shape, so it needs no data files; the load test and the full
@@ -44,6 +45,7 @@
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "peer_bench.h"
 #include "report/table.h"
 #include "train/trainer.h"
 
@@ -225,7 +227,9 @@ struct Options {
   bool full = false;
   bool scaling = false;
   bool load = false;
-  int rounds = 5;
+  bool peers = false;
+  int rounds = 0;  // 0: the mode's own (5 for the targets, 3 for the peers, whose rounds take minutes)
+  int epochs = 2;
   std::size_t rows = 25600;
   std::string csv = source_path("data/fashion-mnist/train.csv");
   std::string python = "/usr/bin/python3";
@@ -599,7 +603,10 @@ int main(int argc, char** argv) {
   app.add_flag("--scaling", options.scaling, "only the scaling tables (batch size, width, rows)");
   app.add_flag("--load", options.load,
                "also the load test: bnrun beside a CPU hog and two bnruns at once, as a user starts them (~2 min)");
-  app.add_option("--rounds", options.rounds, "interleaved measurement rounds (medians are reported)")
+  app.add_flag("--peers", options.peers,
+               "only bnrun against PyTorch, dlib and mlpack on Fashion-MNIST, each at its best (~10-15 min)");
+  app.add_option("--epochs", options.epochs, "with --peers: epochs of every run")->check(CLI::Range(1, 100));
+  app.add_option("--rounds", options.rounds, "interleaved measurement rounds (medians are reported; default 5, 3 with --peers)")
       ->check(CLI::Range(1, 50));
   app.add_option("--csv", options.csv, "Fashion-MNIST training CSV for the load test (label + 784 pixels)");
   app.add_option("--python", options.python, "Python with torch and pandas for the reference");
@@ -614,7 +621,18 @@ int main(int argc, char** argv) {
                                                bnrun::kernels::MatmulBackend::blas)}};
     if (options.scaling) {
       scaling(workload);
+    } else if (options.peers) {
+      bnrun::bench::PeerOptions peer_options;
+      peer_options.rounds = options.rounds > 0 ? options.rounds : 3;
+      peer_options.epochs = options.epochs;
+      peer_options.json_path = options.json_path;
+      peer_options.source_dir = BNRUN_SOURCE_DIR;
+      peer_options.binary_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+      peer_options.library_dir = BNRUN_LIBRARY_DIR;
+      peer_options.python = options.python;
+      return bnrun::bench::run_peer_benchmark(peer_options);
     } else {
+      if (options.rounds == 0) options.rounds = 5;
       main_bench(options, workload, report);
       if (options.load) {
         fmt::print("\n");
