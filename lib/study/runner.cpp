@@ -11,7 +11,6 @@
 #include <optional>
 #include <sstream>
 #include <thread>
-#include <variant>
 
 #include "core/json_text.h"
 #include "core/json_reader.h"
@@ -19,6 +18,7 @@
 #include "core/resources.h"
 #include "core/text.h"
 #include "data/dataset.h"
+#include "data/dataset_cache.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
@@ -163,16 +163,14 @@ void require_memory(const config::Config& config, const data::PreparedData& data
   }
 }
 
-RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options, const kernels::Compute& compute,
+RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options,
+                   const kernels::Compute& compute, data::DatasetCache& data_cache,
                    const std::optional<modelio::ModelFile>& initial_model, const RunnerObserver& observer,
                    std::mutex& observer_mutex) {
   RunOutcome outcome;
   const config::Config& config = run.config;
   const auto load_start = std::chrono::steady_clock::now();
-  data::PrepareOptions prepare_options;
-  prepare_options.keep_unscaled_test = options.save_models;
-  prepare_options.compute = compute;
-  const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
+  const data::PreparedData data = data_cache.prepare(config.dataset, config.training.seed, options.save_models);
   check_against_data_naming_the_config(plan, config, data.class_names.size());
   if (initial_model)
     modelio::require_same_columns(*initial_model, data.feature_names, data.class_names, data.files.front().path);
@@ -223,13 +221,13 @@ std::string run_directory(const Plan& plan, const PlannedRun& run, const std::st
   return plan.is_study ? (fs::path(output_directory) / run.folder).string() : output_directory;
 }
 
-void check_resumable(const Plan& plan, const std::string& output_directory) {
-  // The files as they are now, read once per dataset (a sweep may change dataset.path).
+void check_resumable(const Plan& plan, const std::string& output_directory, data::DatasetCache& data) {
+  // The files as the runs will read them, once per dataset (a sweep may change dataset.path).
   std::map<std::string, std::vector<data::DataFile>> current_files;
   const auto files_of = [&](const data::DatasetConfig& dataset) -> const std::vector<data::DataFile>& {
     const std::string key = dataset.path + '\n' + dataset.train_path + '\n' + dataset.test_path;
     auto found = current_files.find(key);
-    if (found == current_files.end()) found = current_files.emplace(key, data::identify_data_files(dataset)).first;
+    if (found == current_files.end()) found = current_files.emplace(key, data.files(dataset)).first;
     return found->second;
   };
   for (const auto& run : plan.runs) {
@@ -265,24 +263,13 @@ void check_init_from(const Plan& plan, const modelio::ModelFile& init_from) {
     }
 }
 
-void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, const kernels::Compute& compute) {
-  // Each distinct dataset section (by its resolved JSON) is read once: its columns, or why it cannot be read.
-  std::map<std::string, std::variant<data::DataColumns, std::string>> datasets;
+void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, data::DatasetCache& data) {
+  // Each distinct dataset is read once, into the cache the runs then take their data from.
   std::optional<std::string> first_error;
   for (const auto& run : plan.runs) {
     const data::DatasetConfig& dataset = run.config.dataset;
-    const std::string key = config::to_json(run.config)["dataset"].dump();
-    auto found = datasets.find(key);
-    if (found == datasets.end()) {
-      try {
-        found = datasets.emplace(key, data::read_data_columns(dataset, compute)).first;
-      } catch (const UserError& error) {
-        found = datasets.emplace(key, std::string(error.what())).first;
-      }
-    }
     try {
-      if (const auto* error = std::get_if<std::string>(&found->second)) throw UserError(*error);
-      const auto& columns = std::get<data::DataColumns>(found->second);
+      const data::DataColumns columns = data.columns(dataset);
       check_against_data_naming_the_config(plan, run.config, columns.class_names.size());
       if (init_from)
         modelio::require_same_columns(*init_from, columns.feature_names, columns.class_names,
@@ -303,6 +290,9 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
   const int workers = std::max(1, std::min<int>(options.jobs, static_cast<int>(plan.runs.size())));
   kernels::Compute run_compute = options.compute;
   run_compute.threads = std::max(1, options.compute.threads / workers);
+  data::DatasetCache own_data_cache(options.compute);
+  data::DatasetCache& data_cache = options.data ? *options.data : own_data_cache;
+  for (const auto& run : plan.runs) data_cache.expect_run(run.config.dataset);
   std::atomic<std::size_t> next{0};
   std::mutex observer_mutex;
 
@@ -312,6 +302,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
       RunOutcome& outcome = outcomes[i];
       if (options.resume && !options.output_directory.empty()) {
         if (auto record = read_result(result_file(plan, run, options.output_directory))) {
+          data_cache.skip_run(run.config.dataset);
           outcome.state = RunState::resumed;
           outcome.record = std::move(*record);
           const std::lock_guard lock(observer_mutex);
@@ -320,6 +311,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
         }
       }
       if (options.should_stop && options.should_stop()) {
+        data_cache.skip_run(run.config.dataset);
         outcome.state = RunState::not_run;
         outcome.error = "not run: interrupted";
         continue;
@@ -329,7 +321,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
         if (observer.on_run_start) observer.on_run_start(run);
       }
       try {
-        outcome = execute(plan, run, options, run_compute, initial_model, observer, observer_mutex);
+        outcome = execute(plan, run, options, run_compute, data_cache, initial_model, observer, observer_mutex);
       } catch (const UserError& error) {
         outcome.state = RunState::failed;
         outcome.error = error.what();
