@@ -150,7 +150,9 @@ std::vector<Split> cut_rows(LabelledRows&& rows, std::size_t width, const std::v
   return splits;
 }
 
-// The same splits as cut_rows, copied out of rows that stay as they are (shared by other runs).
+// The same splits as cut_rows, copied out of rows that stay as they are (shared by other runs). Each row is
+// appended to reserved storage rather than copied over zeros: a split is written once (most of the cost is the
+// first touch of its pages).
 std::vector<Split> cut_rows(const LabelledRows& rows, std::size_t width, const std::vector<std::size_t>& order,
                             const std::vector<std::size_t>& front_counts) {
   const auto source_row = [&](std::size_t position) { return order.empty() ? position : order[position]; };
@@ -159,12 +161,14 @@ std::vector<Split> cut_rows(const LabelledRows& rows, std::size_t width, const s
   for (std::size_t split_index = 0; split_index <= front_counts.size(); ++split_index) {
     const std::size_t count = split_index < front_counts.size() ? front_counts[split_index] : rows.rows - first;
     Split split;
-    split.features.reshape(count, width);
-    split.labels.resize(count);
+    split.features.rows = count;
+    split.features.cols = width;
+    split.features.values.reserve(count * width);
+    split.labels.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t row = source_row(first + i);
-      std::copy_n(rows.features.data() + row * width, width, split.features.row(i));
-      split.labels[i] = rows.labels[row];
+      const float* const row = rows.features.data() + source_row(first + i) * width;
+      split.features.values.insert(split.features.values.end(), row, row + width);
+      split.labels.push_back(rows.labels[source_row(first + i)]);
     }
     splits.push_back(std::move(split));
     first += count;
