@@ -153,7 +153,8 @@ std::vector<std::string> write_run_folder(RunFolder& folder, const Plan& plan, c
       throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
   });
   if (folder_made) {
-    writes.write((directory / "config.json").string(), config::to_json(run.config).dump(2) + "\n");
+    // The record holds the run's resolved config already (config::to_json(run.config)).
+    writes.write((directory / "config.json").string(), folder.record.config.dump(2) + "\n");
     if (options.save_models) save_models(writes, directory, run, folder.data, folder.arms);
     if (plan.is_study) {
       writes.write((directory / "history.csv").string(), combined_history_csv(folder.record.arms));
