@@ -1,7 +1,8 @@
 // Runs a plan: each run prepares its data (the files are read once for all runs; the split depends on the seed),
-// trains every variant and, with an output folder, writes its files as soon as it finishes — so a study stopped
-// half-way keeps its finished runs and --resume picks up the rest. With jobs > 1, that many runs train at once and share the thread budget; a run that
-// fails (bad data for one sweep value, say) is recorded and the others go on.
+// trains every variant and, with an output folder, writes its files as soon as it finishes (on background threads,
+// while the next runs train) — so a study stopped half-way keeps its finished runs and --resume picks up the rest.
+// With jobs > 1, that many runs train at once and share the thread budget; a run that fails (bad data for one sweep
+// value, say) is recorded and the others go on.
 #pragma once
 
 #include <functional>
