@@ -135,4 +135,47 @@ bool IndependentWrites::attempt(const std::function<void()>& write_one) {
   }
 }
 
+BackgroundWriter::BackgroundWriter(std::size_t threads) : limit_(threads) {
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+BackgroundWriter::~BackgroundWriter() {
+  finish();
+  {
+    const std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  changed_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+void BackgroundWriter::submit(std::function<void()> job) {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return queued_.size() + running_ < limit_; });
+  queued_.push_back(std::move(job));
+  lock.unlock();
+  changed_.notify_all();
+}
+
+void BackgroundWriter::finish() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return queued_.empty() && running_ == 0; });
+}
+
+void BackgroundWriter::work() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [&] { return closing_ || !queued_.empty(); });
+    if (queued_.empty()) return;  // closing, with nothing left
+    const std::function<void()> job = std::move(queued_.front());
+    queued_.pop_front();
+    ++running_;
+    lock.unlock();
+    job();
+    lock.lock();
+    --running_;
+    changed_.notify_all();
+  }
+}
+
 }  // namespace bnrun

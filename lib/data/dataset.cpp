@@ -92,11 +92,10 @@ void require_same_features(const CsvTable& test_table, const CsvTable& train_tab
     throw UserError(fmt::format("{}: feature columns differ from those of {}", test_table.path, train_table.path));
 }
 
-// Once the labels are encoded, the cell texts (32 bytes and more per row) and line numbers are not needed again:
-// freeing them here lowers the peak while the rows are ordered and split.
-void release_cell_text(CsvTable& table) {
-  std::vector<std::string>().swap(table.targets);
-  std::vector<std::size_t>().swap(table.line_numbers);
+// The rows of a parsed table, labelled. The cell texts (32 bytes and more per row) and line numbers are not needed
+// once the labels are encoded: they go with the table, which lowers the peak while the rows are ordered and split.
+LabelledRows labelled(CsvTable&& table, std::vector<std::int32_t>&& labels) {
+  return {std::move(table.path), table.rows, std::move(table.features), std::move(labels)};
 }
 
 // Reorders the rows of a (rows × width) matrix in place so that row i becomes the old row order[i], following
@@ -122,32 +121,58 @@ void permute_rows(AlignedVector<float>& values, std::vector<std::int32_t>& label
   }
 }
 
-// Cuts a table into splits: the first parts.size() splits take the given numbers of rows from the front (after
-// reordering by `order`; an empty order keeps the file's order), the last split takes the rest. The last split reuses
-// the table's storage, so the data is never held twice (a 60,000 × 784 training set is 188 MB).
-std::vector<Split> cut_rows(CsvTable&& table, std::vector<std::int32_t>&& labels, const std::vector<std::size_t>& order,
+// Cuts rows into splits: the first front_counts.size() splits take the given numbers of rows from the front (after
+// reordering by `order`; an empty order keeps the file's order), the last split takes the rest. The rows are taken
+// over: the last split reuses their storage, so the data is never held twice (a 60,000 × 784 training set is
+// 188 MB).
+std::vector<Split> cut_rows(LabelledRows&& rows, std::size_t width, const std::vector<std::size_t>& order,
                             const std::vector<std::size_t>& front_counts) {
-  const std::size_t width = table.feature_names.size();
-  permute_rows(table.features, labels, width, order);
+  permute_rows(rows.features, rows.labels, width, order);
   std::vector<Split> splits;
   std::size_t first = 0;
   for (const std::size_t count : front_counts) {
     Split split;
     split.features.reshape(count, width);
-    std::copy_n(table.features.data() + first * width, count * width, split.features.data());
-    split.labels.assign(labels.begin() + static_cast<std::ptrdiff_t>(first),
-                        labels.begin() + static_cast<std::ptrdiff_t>(first + count));
+    std::copy_n(rows.features.data() + first * width, count * width, split.features.data());
+    split.labels.assign(rows.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                        rows.labels.begin() + static_cast<std::ptrdiff_t>(first + count));
     splits.push_back(std::move(split));
     first += count;
   }
   Split rest;
-  table.features.erase(table.features.begin(), table.features.begin() + static_cast<std::ptrdiff_t>(first * width));
-  labels.erase(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(first));
-  rest.features.rows = table.rows - first;
+  rows.features.erase(rows.features.begin(), rows.features.begin() + static_cast<std::ptrdiff_t>(first * width));
+  rows.labels.erase(rows.labels.begin(), rows.labels.begin() + static_cast<std::ptrdiff_t>(first));
+  rest.features.rows = rows.rows - first;
   rest.features.cols = width;
-  rest.features.values = std::move(table.features);
-  rest.labels = std::move(labels);
+  rest.features.values = std::move(rows.features);
+  rest.labels = std::move(rows.labels);
   splits.push_back(std::move(rest));
+  return splits;
+}
+
+// The same splits as cut_rows, copied out of rows that stay as they are (shared by other runs). Each row is
+// appended to reserved storage rather than copied over zeros: a split is written once (most of the cost is the
+// first touch of its pages).
+std::vector<Split> cut_rows(const LabelledRows& rows, std::size_t width, const std::vector<std::size_t>& order,
+                            const std::vector<std::size_t>& front_counts) {
+  const auto source_row = [&](std::size_t position) { return order.empty() ? position : order[position]; };
+  std::vector<Split> splits;
+  std::size_t first = 0;
+  for (std::size_t split_index = 0; split_index <= front_counts.size(); ++split_index) {
+    const std::size_t count = split_index < front_counts.size() ? front_counts[split_index] : rows.rows - first;
+    Split split;
+    split.features.rows = count;
+    split.features.cols = width;
+    split.features.values.reserve(count * width);
+    split.labels.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const float* const row = rows.features.data() + source_row(first + i) * width;
+      split.features.values.insert(split.features.values.end(), row, row + width);
+      split.labels.push_back(rows.labels[source_row(first + i)]);
+    }
+    splits.push_back(std::move(split));
+    first += count;
+  }
   return splits;
 }
 
@@ -274,37 +299,16 @@ void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) 
       features(i, j) = static_cast<float>((features(i, j) - standardizer.mean[j]) / standardizer.scale[j]);
 }
 
-PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
-                          const PrepareOptions& prepare_options) {
-  const CsvOptions options = csv_options_for(dataset, prepare_options.compute);
-  PreparedData result;
-  std::vector<std::size_t> train_part, validation_part;
+LoadedDataset load_dataset(const DatasetConfig& dataset, const kernels::Compute& compute) {
+  const CsvOptions options = csv_options_for(dataset, compute);
+  LoadedDataset result;
   if (!dataset.has_separate_test_file()) {
     CsvTable table = read_csv(dataset.path, options);
     result.files = {{dataset.path, table.source}};
     result.feature_names = table.feature_names;
     result.class_names = class_names_of(table);
     auto labels = encode_labels(table, result.class_names);
-    release_cell_text(table);
-    const auto test_count =
-        static_cast<std::size_t>(std::ceil(dataset.test_fraction * static_cast<double>(table.rows)));
-    if (test_count >= table.rows)
-      throw UserError(fmt::format("{}: test_fraction {} of {} rows leaves no training rows", table.path,
-                                  dataset.test_fraction, table.rows));
-    const auto order = shuffled_rows(table.rows, dataset.shuffle, seed);
-    const auto is_test =
-        choose_rows(order, labels, result.class_names.size(), test_count, dataset.stratify, /*from_back=*/false);
-    std::vector<std::size_t> test_rows, train_rows;
-    for (const std::size_t row : order) (is_test[row] ? test_rows : train_rows).push_back(row);
-    split_validation(train_rows, labels, result.class_names.size(), dataset.validation_fraction, dataset.stratify,
-                     train_part, validation_part);
-    const std::string path = table.path;
-    auto splits = cut_rows(std::move(table), std::move(labels), concatenate({test_rows, validation_part, train_part}),
-                           {test_rows.size(), validation_part.size()});
-    result.test = std::move(splits[0]);
-    result.validation = std::move(splits[1]);
-    result.train = std::move(splits[2]);
-    require_every_class_in_training(result.train, result.class_names, path, dataset);
+    result.rows = labelled(std::move(table), std::move(labels));
   } else {
     CsvTable train_table = read_csv(dataset.train_path, options);
     CsvTable test_table = read_csv(dataset.test_path, options);
@@ -314,21 +318,59 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
     result.class_names = class_names_of(train_table);
     auto train_labels = encode_labels(train_table, result.class_names);
     auto test_labels = encode_labels(test_table, result.class_names);
-    release_cell_text(train_table);
-    release_cell_text(test_table);
-    split_validation(shuffled_rows(train_table.rows, dataset.shuffle, seed), train_labels,
-                     result.class_names.size(), dataset.validation_fraction, /*stratify=*/false, train_part,
-                     validation_part);
-    const std::string path = train_table.path;
-    auto splits = cut_rows(std::move(train_table), std::move(train_labels), concatenate({validation_part, train_part}),
+    result.rows = labelled(std::move(train_table), std::move(train_labels));
+    result.test_rows = labelled(std::move(test_table), std::move(test_labels));
+  }
+  return result;
+}
+
+namespace {
+
+// One run's split and scaling of loaded rows. `Loaded` is `const LoadedDataset&` (the rows are copied, and stay
+// for other runs) or `LoadedDataset` (an rvalue: they are taken over and split in place); the cut_rows overload
+// follows from it.
+template <class Loaded>
+PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std::uint64_t seed,
+                             bool keep_unscaled_test) {
+  PreparedData result;
+  result.files = loaded.files;
+  result.feature_names = loaded.feature_names;
+  result.class_names = loaded.class_names;
+  const std::size_t width = result.feature_names.size();
+  const std::string path = loaded.rows.path;
+  const std::size_t rows = loaded.rows.rows;
+  const std::vector<std::int32_t>& labels = loaded.rows.labels;
+  std::vector<std::size_t> train_part, validation_part;
+  if (!loaded.test_rows) {
+    const auto test_count = static_cast<std::size_t>(std::ceil(dataset.test_fraction * static_cast<double>(rows)));
+    if (test_count >= rows)
+      throw UserError(
+          fmt::format("{}: test_fraction {} of {} rows leaves no training rows", path, dataset.test_fraction, rows));
+    const auto order = shuffled_rows(rows, dataset.shuffle, seed);
+    const auto is_test =
+        choose_rows(order, labels, result.class_names.size(), test_count, dataset.stratify, /*from_back=*/false);
+    std::vector<std::size_t> test_rows, train_rows;
+    for (const std::size_t row : order) (is_test[row] ? test_rows : train_rows).push_back(row);
+    split_validation(train_rows, labels, result.class_names.size(), dataset.validation_fraction, dataset.stratify,
+                     train_part, validation_part);
+    auto splits =
+        cut_rows(std::forward<Loaded>(loaded).rows, width, concatenate({test_rows, validation_part, train_part}),
+                 {test_rows.size(), validation_part.size()});
+    result.test = std::move(splits[0]);
+    result.validation = std::move(splits[1]);
+    result.train = std::move(splits[2]);
+  } else {
+    split_validation(shuffled_rows(rows, dataset.shuffle, seed), labels, result.class_names.size(),
+                     dataset.validation_fraction, /*stratify=*/false, train_part, validation_part);
+    auto splits = cut_rows(std::forward<Loaded>(loaded).rows, width, concatenate({validation_part, train_part}),
                            {validation_part.size()});
     result.validation = std::move(splits[0]);
     result.train = std::move(splits[1]);
-    result.test = std::move(cut_rows(std::move(test_table), std::move(test_labels), {}, {})[0]);
-    require_every_class_in_training(result.train, result.class_names, path, dataset);
+    result.test = std::move(cut_rows(*std::forward<Loaded>(loaded).test_rows, width, {}, {})[0]);
   }
+  require_every_class_in_training(result.train, result.class_names, path, dataset);
   if (result.train.rows() == 0) throw UserError("dataset: no rows are left for training after the splits");
-  if (prepare_options.keep_unscaled_test) result.unscaled_test_features = result.test.features;
+  if (keep_unscaled_test) result.unscaled_test_features = result.test.features;
   if (dataset.standardize) {
     result.standardizer = fit_standardizer(result.train.features);
     standardize(result.train.features, result.standardizer);
@@ -338,16 +380,20 @@ PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed,
   return result;
 }
 
-DataColumns read_data_columns(const DatasetConfig& dataset, const kernels::Compute& compute) {
-  const CsvOptions options = csv_options_for(dataset, compute);
-  const CsvTable table = read_csv(dataset.has_separate_test_file() ? dataset.train_path : dataset.path, options);
-  DataColumns columns{table.feature_names, class_names_of(table)};
-  if (dataset.has_separate_test_file()) {
-    const CsvTable test_table = read_csv(dataset.test_path, options);
-    require_same_features(test_table, table);
-    encode_labels(test_table, columns.class_names);
-  }
-  return columns;
+}  // namespace
+
+PreparedData prepare_data(const LoadedDataset& loaded, const DatasetConfig& dataset, std::uint64_t seed,
+                          bool keep_unscaled_test) {
+  return split_and_scale(loaded, dataset, seed, keep_unscaled_test);
+}
+
+PreparedData prepare_data(LoadedDataset&& loaded, const DatasetConfig& dataset, std::uint64_t seed,
+                          bool keep_unscaled_test) {
+  return split_and_scale(std::move(loaded), dataset, seed, keep_unscaled_test);
+}
+
+PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options) {
+  return prepare_data(load_dataset(dataset, options.compute), dataset, seed, options.keep_unscaled_test);
 }
 
 std::vector<DataFile> identify_data_files(const DatasetConfig& dataset) {

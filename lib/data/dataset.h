@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/aligned.h"
 #include "core/content_identity.h"
 #include "data/dataset_config.h"
 #include "kernels/parallel.h"
@@ -36,6 +38,8 @@ struct Standardizer {
 struct DataFile {
   std::string path;
   ContentIdentity identity;
+
+  bool operator==(const DataFile&) const = default;
 };
 
 struct PreparedData {
@@ -60,14 +64,45 @@ struct PrepareOptions {
 
 PreparedData prepare_data(const DatasetConfig& dataset, std::uint64_t seed, const PrepareOptions& options = {});
 
-// What every run over `dataset` shares, whatever its seed: the files parse, the classes are found, a test file's
-// columns and classes agree with the training file's. A study checks this once, before it makes its folder, so
-// that bad data is one error up front rather than the same failure in every run.
+// Rows of one file with their labels encoded (the cell texts are gone once encoded).
+struct LabelledRows {
+  std::string path;  // as given, for messages
+  std::size_t rows = 0;
+  AlignedVector<float> features;  // rows × the dataset's feature count, row-major
+  std::vector<std::int32_t> labels;
+};
+
+// What every run over the same files and columns has in common, whatever its seed and however it splits and
+// scales: the files read and hashed, parsed, their classes found and their labels encoded. A study reads this once
+// and splits it for each run (data/dataset_cache.h).
+struct LoadedDataset {
+  std::vector<DataFile> files;  // dataset.path, or train_path then test_path
+  std::vector<std::string> feature_names;
+  std::vector<std::string> class_names;   // class index → label text, from the (training) file
+  LabelledRows rows;                      // dataset.path, or train_path
+  std::optional<LabelledRows> test_rows;  // test_path's, when the dataset has a separate test file
+};
+
+// Reads `dataset`'s files with the CSV reader's thread budget `compute`. Throws UserError, with the message
+// prepare_data would give, for files that cannot be read or parsed, a target with one class, or a test file whose
+// columns or classes do not match the training file's.
+LoadedDataset load_dataset(const DatasetConfig& dataset, const kernels::Compute& compute = {});
+
+// prepare_data's split and scaling for `seed`, from rows already loaded (`dataset` must name the files and
+// columns `loaded` was read with; its fractions, stratify, shuffle and standardize may differ). The first copies
+// the rows it needs and leaves `loaded` as it was, for other runs; the second takes the rows over and splits them
+// in place, so that the data is never held twice. Both give prepare_data's result bit for bit.
+PreparedData prepare_data(const LoadedDataset& loaded, const DatasetConfig& dataset, std::uint64_t seed,
+                          bool keep_unscaled_test = false);
+PreparedData prepare_data(LoadedDataset&& loaded, const DatasetConfig& dataset, std::uint64_t seed,
+                          bool keep_unscaled_test = false);
+
+// The feature and class names a dataset's runs all share: what a study checks once, before it makes its folder,
+// so that bad data is one error up front rather than the same failure in every run.
 struct DataColumns {
   std::vector<std::string> feature_names;
   std::vector<std::string> class_names;
 };
-DataColumns read_data_columns(const DatasetConfig& dataset, const kernels::Compute& compute = {});
 
 // The files `dataset` names as they are now (read whole and hashed, not parsed): what prepare_data would record.
 // Throws UserError for a file that cannot be read.

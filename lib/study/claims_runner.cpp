@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "data/dataset_cache.h"
 #include "kernels/gemm.h"
 #include "report/table.h"
 #include "study/aggregate.h"
@@ -72,7 +73,8 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     const std::string stem = fs::path(path).stem().string();
     const std::string output = (fs::path(request.output_root) / stem).string();
     // The claim's earlier outputs stay until the new ones are written.
-    OpenOutputFolder folder(output, plan, true, false, "");
+    data::DatasetCache data(request.compute);
+    OpenOutputFolder folder(output, plan, true, false, "", data);
     const std::string& write_to = folder.write_to();
     spdlog::info("{}: {} runs", claim.title, plan.runs.size());
     Progress progress(plan, request.live_progress);
@@ -83,6 +85,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     runner_options.compute = request.compute;
     runner_options.output_directory = write_to;
     runner_options.should_stop = request.should_stop;
+    runner_options.data = &data;
     const auto outcomes = run_plan(plan, runner_options, observer);
     progress.clear();
     if (request.should_stop && request.should_stop()) {

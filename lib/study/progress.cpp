@@ -32,12 +32,14 @@ class Progress::Display {
 
   void epoch(const PlannedRun& run, const std::string& arm, const train::EpochRecord& record) {
     ++done_epochs_;
-    const bool due = Clock::now() - last_draw_ > std::chrono::milliseconds(100);
-    const std::string validation =
-        record.validation ? fmt::format(", val acc {:.4f}", record.validation->accuracy) : "";
-    spdlog::debug("{}{} epoch {}/{}: loss {:.4f}, acc {:.4f}{}", run_prefix(run), arm,
-                  record.epoch, run.config.training.epochs, record.train_loss, record.train_accuracy, validation);
-    if (!live_ || !due) return;
+    // Every epoch of every run comes here (20,000 in a 200-run iris study): text is made only when it is shown.
+    if (spdlog::should_log(spdlog::level::debug)) {
+      const std::string validation =
+          record.validation ? fmt::format(", val acc {:.4f}", record.validation->accuracy) : "";
+      spdlog::debug("{}{} epoch {}/{}: loss {:.4f}, acc {:.4f}{}", run_prefix(run), arm, record.epoch,
+                    run.config.training.epochs, record.train_loss, record.train_accuracy, validation);
+    }
+    if (!live_ || Clock::now() - last_draw_ <= std::chrono::milliseconds(100)) return;
     status_ = fmt::format("{}{} epoch {}/{} · loss {:.4f}{}", run_prefix(run), arm,
                           record.epoch, run.config.training.epochs, record.train_loss, eta());
     draw();

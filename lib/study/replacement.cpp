@@ -109,11 +109,11 @@ void StagedReplacement::commit() {
 }
 
 OpenOutputFolder::OpenOutputFolder(const std::string& directory, const Plan& plan, bool overwrite, bool resume,
-                                   const std::string& init_from)
+                                   const std::string& init_from, data::DatasetCache& data)
     : lock_(FolderLock::acquire(directory)), write_to_(directory) {
   try {
     remove_leftovers(directory);
-    if (resume) check_resumable(plan, directory);
+    if (resume) check_resumable(plan, directory, data);
     if (prepare_output_folder(directory, overwrite, resume) && overwrite) {
       check_inputs_outside(plan, init_from, directory);
       replacement_.emplace(directory);

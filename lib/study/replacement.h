@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/folder_lock.h"
+#include "data/dataset_cache.h"
 #include "study/plan.h"
 
 namespace bnrun::study {
@@ -38,13 +39,14 @@ class StagedReplacement {
 };
 
 // An --output folder opened for one session (or one claim's study): locked for as long as it lives, cleared of
-// dead writers' leftovers, checked by prepare_output_folder (and check_resumable with `resume`), and, when
-// `overwrite` meets results, given a staging folder the new results go to until commit(). A folder refused by
-// the checks is left as it was found (its lock file goes again if this made it). Throws UserError.
+// dead writers' leftovers, checked by prepare_output_folder (and check_resumable with `resume`, which reads the
+// data files into `data`), and, when `overwrite` meets results, given a staging folder the new results go to until
+// commit(). A folder refused by the checks is left as it was found (its lock file goes again if this made it).
+// Throws UserError.
 class OpenOutputFolder {
  public:
   OpenOutputFolder(const std::string& directory, const Plan& plan, bool overwrite, bool resume,
-                   const std::string& init_from);
+                   const std::string& init_from, data::DatasetCache& data);
   // Where the runs write: the folder itself, or the staging folder of a replacement.
   const std::string& write_to() const { return write_to_; }
   bool replacing() const { return replacement_.has_value(); }

@@ -11,7 +11,6 @@
 #include <optional>
 #include <sstream>
 #include <thread>
-#include <variant>
 
 #include "core/json_text.h"
 #include "core/json_reader.h"
@@ -19,6 +18,7 @@
 #include "core/resources.h"
 #include "core/text.h"
 #include "data/dataset.h"
+#include "data/dataset_cache.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
@@ -31,6 +31,10 @@
 namespace bnrun::study {
 
 namespace {
+
+// Run folders written at once in the background (core/files.h, BackgroundWriter): with four, the disk's flushes
+// overlap enough that a 200-run iris study's writing fits in its training time on two cores.
+constexpr std::size_t folder_writer_threads = 4;
 
 using nlohmann::json;
 using nlohmann::ordered_json;
@@ -58,9 +62,9 @@ fs::path result_file(const Plan& plan, const PlannedRun& run, const std::string&
 }
 
 // history.csv of a run folder: the per-variant history tables, one after the other, with a variant column first.
-std::string combined_history_csv(const std::vector<train::ArmRun>& runs) {
+std::string combined_history_csv(const std::vector<results::ArmRecord>& arms) {
   std::string text;
-  for (const auto& run : runs) {
+  for (const auto& run : arms) {
     std::istringstream lines(report::history_csv(run.result));
     std::string line;
     bool header = true;
@@ -107,11 +111,39 @@ void save_models(IndependentWrites& writes, const fs::path& directory, const Pla
                                   data.unscaled_test_features, data.test.labels));
 }
 
-// Every file of a trained run's folder. A file that cannot be written is recorded in the outcome and the rest are
-// still written: the run trained, and what it produced is kept. result.json (a study's) or results.json (a single
-// run's) comes last, so a folder that has one holds everything else that could be written.
-void write_run_folder(RunOutcome& outcome, const Plan& plan, const PlannedRun& run, const RunnerOptions& options,
-                      const data::PreparedData& data, const std::vector<train::ArmRun>& runs) {
+// What a trained run's folder is written from, owned by the job that writes it while the next runs train.
+struct RunFolder {
+  results::RunRecord record;        // what result.json holds (a copy: the runner keeps the outcome's)
+  std::vector<train::ArmRun> arms;  // with --save-model: the trained models
+  data::PreparedData data;          // with --save-model: the names, the scaler and the test rows
+};
+
+// What writing a run's folder came to: the files that could not be written, each "<path>: cannot write: <reason>",
+// or the message of an error that stopped the writing (it fails the run, as it did when the runs wrote their
+// folders themselves).
+struct FolderWritten {
+  std::vector<std::string> unwritten;
+  std::optional<std::string> error;
+};
+
+// The one-line message of a run stopped by an exception: a UserError's own, or what went wrong inside bnrun.
+std::string failure_message(const std::exception_ptr& exception) {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const UserError& error) {
+    return error.what();
+  } catch (const std::bad_alloc&) {
+    return "out of memory";
+  } catch (const std::exception& error) {
+    return fmt::format("internal error: {}", error.what());
+  }
+}
+
+// Every file of a trained run's folder. A file that cannot be written is recorded and the rest are still written:
+// the run trained, and what it produced is kept. result.json (a study's) or results.json (a single run's) comes
+// last, so a folder that has one holds everything else that could be written.
+std::vector<std::string> write_run_folder(RunFolder& folder, const Plan& plan, const PlannedRun& run,
+                                          const RunnerOptions& options) {
   const fs::path directory = run_directory(plan, run, options.output_directory);
   IndependentWrites writes;
   const bool folder_made = writes.attempt([&] {
@@ -121,18 +153,33 @@ void write_run_folder(RunOutcome& outcome, const Plan& plan, const PlannedRun& r
       throw UserError(fmt::format("{}: cannot create the run folder: {}", directory.string(), error.message()));
   });
   if (folder_made) {
-    writes.write((directory / "config.json").string(), config::to_json(run.config).dump(2) + "\n");
-    if (options.save_models) save_models(writes, directory, run, data, runs);
+    // The record holds the run's resolved config already (config::to_json(run.config)).
+    writes.write((directory / "config.json").string(), folder.record.config.dump(2) + "\n");
+    if (options.save_models) save_models(writes, directory, run, folder.data, folder.arms);
     if (plan.is_study) {
-      writes.write((directory / "history.csv").string(), combined_history_csv(runs));
-      writes.write((directory / "result.json").string(), results::to_json(outcome.record).dump(2) + "\n");
+      writes.write((directory / "history.csv").string(), combined_history_csv(folder.record.arms));
+      writes.write((directory / "result.json").string(), results::to_json(folder.record).dump(2) + "\n");
     } else {
-      for (const auto& arm : outcome.record.arms)
+      for (const auto& arm : folder.record.arms)
         writes.write((directory / fmt::format("history_{}.csv", arm.arm)).string(), report::history_csv(arm.result));
-      writes.write((directory / "results.json").string(), results::to_json(outcome.record).dump(2) + "\n");
+      writes.write((directory / "results.json").string(), results::to_json(folder.record).dump(2) + "\n");
     }
   }
-  outcome.unwritten = writes.failures();
+  return writes.failures();
+}
+
+// Hands a trained run's folder to `writer`; what the writing came to goes to `written`.
+void write_in_background(BackgroundWriter& writer, FolderWritten& written, RunFolder&& contents, const Plan& plan,
+                         const PlannedRun& run, const RunnerOptions& options) {
+  // std::function needs a copyable job: the folder's contents travel in a shared_ptr.
+  auto folder = std::make_shared<RunFolder>(std::move(contents));
+  writer.submit([folder, &written, &plan, &run, &options] {
+    try {
+      written.unwritten = write_run_folder(*folder, plan, run, options);
+    } catch (...) {
+      written.error = failure_message(std::current_exception());
+    }
+  });
 }
 
 void check_against_data_naming_the_config(const Plan& plan, const config::Config& config, std::size_t class_count) {
@@ -163,16 +210,16 @@ void require_memory(const config::Config& config, const data::PreparedData& data
   }
 }
 
-RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options, const kernels::Compute& compute,
-                   const std::optional<modelio::ModelFile>& initial_model, const RunnerObserver& observer,
-                   std::mutex& observer_mutex) {
+// Trains a run and, with an output folder, hands its folder to `writer` (the outcome of that goes to `written`).
+RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions& options,
+                   const kernels::Compute& compute, const report::Environment& environment,
+                   data::DatasetCache& data_cache, const std::optional<modelio::ModelFile>& initial_model,
+                   const RunnerObserver& observer, std::mutex& observer_mutex, BackgroundWriter* writer,
+                   FolderWritten& written) {
   RunOutcome outcome;
   const config::Config& config = run.config;
   const auto load_start = std::chrono::steady_clock::now();
-  data::PrepareOptions prepare_options;
-  prepare_options.keep_unscaled_test = options.save_models;
-  prepare_options.compute = compute;
-  const data::PreparedData data = data::prepare_data(config.dataset, config.training.seed, prepare_options);
+  data::PreparedData data = data_cache.prepare(config.dataset, config.training.seed, options.save_models);
   check_against_data_naming_the_config(plan, config, data.class_names.size());
   if (initial_model)
     modelio::require_same_columns(*initial_model, data.feature_names, data.class_names, data.files.front().path);
@@ -205,15 +252,26 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   experiment_options.should_stop = options.should_stop;
   if (initial_model)
     experiment_options.initialize = [&](nn::Model<float>& model) { modelio::initialize_from(*initial_model, model); };
-  const auto runs = train::run_experiment(config::arm_recipes(config, data.feature_names.size()), data, experiment_observer, experiment_options);
+  auto runs = train::run_experiment(config::arm_recipes(config, data.feature_names.size()), data, experiment_observer,
+                                    experiment_options);
 
-  const report::ExperimentReport report{
-      config, data, runs, report::current_environment(compute.threads, kernels::matmul_backend_description(compute.matmul)), load_seconds};
+  const report::ExperimentReport report{config, data, runs, environment, load_seconds};
   outcome.record = report::run_record(report);
   if (plan.is_study) outcome.record.place = results::StudyPlace{run.index, run.folder, settings_json(run)};
   outcome.state = RunState::finished;
 
-  if (!options.output_directory.empty()) write_run_folder(outcome, plan, run, options, data, runs);
+  if (writer) {
+    RunFolder folder{outcome.record, {}, {}};
+    if (options.save_models) {
+      folder.arms = std::move(runs);
+      // The model files and test.csv need the names, the scaler and the test rows, not the training data.
+      data.train = {};
+      data.validation = {};
+      data.test.features = {};
+      folder.data = std::move(data);
+    }
+    write_in_background(*writer, written, std::move(folder), plan, run, options);
+  }
   return outcome;
 }
 
@@ -223,13 +281,13 @@ std::string run_directory(const Plan& plan, const PlannedRun& run, const std::st
   return plan.is_study ? (fs::path(output_directory) / run.folder).string() : output_directory;
 }
 
-void check_resumable(const Plan& plan, const std::string& output_directory) {
-  // The files as they are now, read once per dataset (a sweep may change dataset.path).
+void check_resumable(const Plan& plan, const std::string& output_directory, data::DatasetCache& data) {
+  // The files as the runs will read them, once per dataset (a sweep may change dataset.path).
   std::map<std::string, std::vector<data::DataFile>> current_files;
   const auto files_of = [&](const data::DatasetConfig& dataset) -> const std::vector<data::DataFile>& {
     const std::string key = dataset.path + '\n' + dataset.train_path + '\n' + dataset.test_path;
     auto found = current_files.find(key);
-    if (found == current_files.end()) found = current_files.emplace(key, data::identify_data_files(dataset)).first;
+    if (found == current_files.end()) found = current_files.emplace(key, data.files(dataset)).first;
     return found->second;
   };
   for (const auto& run : plan.runs) {
@@ -265,24 +323,13 @@ void check_init_from(const Plan& plan, const modelio::ModelFile& init_from) {
     }
 }
 
-void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, const kernels::Compute& compute) {
-  // Each distinct dataset section (by its resolved JSON) is read once: its columns, or why it cannot be read.
-  std::map<std::string, std::variant<data::DataColumns, std::string>> datasets;
+void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, data::DatasetCache& data) {
+  // Each distinct dataset is read once, into the cache the runs then take their data from.
   std::optional<std::string> first_error;
   for (const auto& run : plan.runs) {
     const data::DatasetConfig& dataset = run.config.dataset;
-    const std::string key = config::to_json(run.config)["dataset"].dump();
-    auto found = datasets.find(key);
-    if (found == datasets.end()) {
-      try {
-        found = datasets.emplace(key, data::read_data_columns(dataset, compute)).first;
-      } catch (const UserError& error) {
-        found = datasets.emplace(key, std::string(error.what())).first;
-      }
-    }
     try {
-      if (const auto* error = std::get_if<std::string>(&found->second)) throw UserError(*error);
-      const auto& columns = std::get<data::DataColumns>(found->second);
+      const data::DataColumns columns = data.columns(dataset);
       check_against_data_naming_the_config(plan, run.config, columns.class_names.size());
       if (init_from)
         modelio::require_same_columns(*init_from, columns.feature_names, columns.class_names,
@@ -303,6 +350,15 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
   const int workers = std::max(1, std::min<int>(options.jobs, static_cast<int>(plan.runs.size())));
   kernels::Compute run_compute = options.compute;
   run_compute.threads = std::max(1, options.compute.threads / workers);
+  data::DatasetCache own_data_cache(options.compute);
+  data::DatasetCache& data_cache = options.data ? *options.data : own_data_cache;
+  for (const auto& run : plan.runs) data_cache.expect_run(run.config.dataset);
+  // The same for every run: asked once (the processor's name is a cpuid, slow in a virtual machine).
+  const auto environment =
+      report::current_environment(run_compute.threads, kernels::matmul_backend_description(run_compute.matmul));
+  std::vector<FolderWritten> written(plan.runs.size());
+  std::optional<BackgroundWriter> writer;
+  if (!options.output_directory.empty()) writer.emplace(folder_writer_threads);
   std::atomic<std::size_t> next{0};
   std::mutex observer_mutex;
 
@@ -312,6 +368,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
       RunOutcome& outcome = outcomes[i];
       if (options.resume && !options.output_directory.empty()) {
         if (auto record = read_result(result_file(plan, run, options.output_directory))) {
+          data_cache.skip_run(run.config.dataset);
           outcome.state = RunState::resumed;
           outcome.record = std::move(*record);
           const std::lock_guard lock(observer_mutex);
@@ -320,6 +377,7 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
         }
       }
       if (options.should_stop && options.should_stop()) {
+        data_cache.skip_run(run.config.dataset);
         outcome.state = RunState::not_run;
         outcome.error = "not run: interrupted";
         continue;
@@ -329,16 +387,11 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
         if (observer.on_run_start) observer.on_run_start(run);
       }
       try {
-        outcome = execute(plan, run, options, run_compute, initial_model, observer, observer_mutex);
-      } catch (const UserError& error) {
+        outcome = execute(plan, run, options, run_compute, environment, data_cache, initial_model, observer,
+                          observer_mutex, writer ? &*writer : nullptr, written[i]);
+      } catch (...) {
         outcome.state = RunState::failed;
-        outcome.error = error.what();
-      } catch (const std::bad_alloc&) {
-        outcome.state = RunState::failed;
-        outcome.error = "out of memory";
-      } catch (const std::exception& error) {
-        outcome.state = RunState::failed;
-        outcome.error = fmt::format("internal error: {}", error.what());
+        outcome.error = failure_message(std::current_exception());
       }
       const std::lock_guard lock(observer_mutex);
       if (observer.on_run_end) observer.on_run_end(run, outcome);
@@ -351,6 +404,15 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
     std::vector<std::thread> threads;
     for (int w = 0; w < workers; ++w) threads.emplace_back(work);
     for (auto& thread : threads) thread.join();
+  }
+  if (writer) writer->finish();
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (written[i].error) {
+      outcomes[i] = RunOutcome{};
+      outcomes[i].error = *written[i].error;
+    } else {
+      outcomes[i].unwritten = std::move(written[i].unwritten);
+    }
   }
   return outcomes;
 }

@@ -1,7 +1,8 @@
-// Runs a plan: each run prepares its data (the split depends on the seed), trains every variant and, with an
-// output folder, writes its files as soon as it finishes — so a study stopped half-way keeps its finished runs and
-// --resume picks up the rest. With jobs > 1, that many runs train at once and share the thread budget; a run that
-// fails (bad data for one sweep value, say) is recorded and the others go on.
+// Runs a plan: each run prepares its data (the files are read once for all runs; the split depends on the seed),
+// trains every variant and, with an output folder, writes its files as soon as it finishes (on background threads,
+// while the next runs train) — so a study stopped half-way keeps its finished runs and --resume picks up the rest.
+// With jobs > 1, that many runs train at once and share the thread budget; a run that fails (bad data for one sweep
+// value, say) is recorded and the others go on.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/dataset_cache.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
 #include "results/record.h"
@@ -45,6 +47,9 @@ struct RunnerOptions {
   bool resume = false;           // reuse the runs whose folder already holds a result for the same config
   bool save_models = false;      // model_<arm>.json and test.csv beside each result
   std::string init_from;         // a model file every variant starts from (modelio::initialize_from)
+  // Where the runs get their data: each distinct dataset read once and shared (data/dataset_cache.h). A session
+  // passes the cache its checks before the runs filled; null: run_plan uses one of its own.
+  data::DatasetCache* data = nullptr;
   // Asked before every batch and before each run starts: true interrupts the runs in flight (their results so far
   // are kept, with status "interrupted") and starts no more (they are not_run, "not run: interrupted").
   std::function<bool()> should_stop;
@@ -64,19 +69,20 @@ struct RunnerObserver {
 std::string run_directory(const Plan& plan, const PlannedRun& run, const std::string& output_directory);
 
 // Checks, before anything trains, that every finished run folder holds the config the plan would run (a
-// resumed study must not mix settings). Throws UserError naming the folder.
-void check_resumable(const Plan& plan, const std::string& output_directory);
+// resumed study must not mix settings), and that its data files hold what they held then (as `data` reads them
+// for the runs). Throws UserError naming the folder or the file.
+void check_resumable(const Plan& plan, const std::string& output_directory, data::DatasetCache& data);
 
 // Checks, before anything trains, that the model file given to --init-from fits every run's arms (Dense
 // shapes by layer name). Throws UserError naming the file, layer and shapes.
 void check_init_from(const Plan& plan, const modelio::ModelFile& init_from);
 
 // Checks once, before a study makes its folder, what would otherwise fail every run alike: each distinct
-// dataset's files parse and have classes (data::read_data_columns), a run's output width fits the class count, and
-// an --init-from model (when `init_from` is not null) was trained on the same feature and class names. Throws the
-// first run's error when no run could start; when some can, the others' failures stay theirs (a sweep point over
-// a bad file fails alone), as does what depends on the seed (a split that loses a class).
-void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, const kernels::Compute& compute);
+// dataset's files parse and have classes (read into `data`, where the runs find them), a run's output width fits
+// the class count, and an --init-from model (when `init_from` is not null) was trained on the same feature and class
+// names. Throws the first run's error when no run could start; when some can, the others' failures stay theirs (a
+// sweep point over a bad file fails alone), as does what depends on the seed (a split that loses a class).
+void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, data::DatasetCache& data);
 
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer = {});
 

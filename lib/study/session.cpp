@@ -11,6 +11,7 @@
 #include "core/folder_lock.h"
 #include "core/json_reader.h"
 #include "data/dataset.h"
+#include "data/dataset_cache.h"
 #include "nn/layer_kinds.h"
 #include "nn/model.h"
 #include "kernels/gemm.h"
@@ -77,8 +78,10 @@ SessionResult run_session(const SessionRequest& request) {
     init_from = modelio::read_model_file(request.run.init_from);
     check_init_from(plan, *init_from);
   }
+  // Every data file the session's runs read is read once, here or by the first run that needs it.
+  data::DatasetCache data(request.run.compute);
   // A single run meets bad data before it makes its folder anyway; a study would meet it in every run.
-  if (plan.is_study) check_shared_data(plan, init_from ? &*init_from : nullptr, request.run.compute);
+  if (plan.is_study) check_shared_data(plan, init_from ? &*init_from : nullptr, data);
   const bool output = !request.run.output_directory.empty();
   // What a failed start removes: the outermost folder of --output that bnrun is about to create (a/b/c creates
   // a/b too when neither exists, and takes both away again).
@@ -87,9 +90,11 @@ SessionResult run_session(const SessionRequest& request) {
   // --overwrite on a folder of results, the new ones are written beside the old and swapped in at the end.
   std::optional<OpenOutputFolder> folder;
   RunnerOptions run_options = request.run;
+  run_options.data = &data;
   if (output) {
     try {
-      folder.emplace(request.run.output_directory, plan, request.overwrite, request.run.resume, request.run.init_from);
+      folder.emplace(request.run.output_directory, plan, request.overwrite, request.run.resume, request.run.init_from,
+                     data);
     } catch (const FolderHeldError&) {
       throw;  // a folder missing when we looked was made by the holder, not by us: not ours to remove
     } catch (...) {
@@ -107,6 +112,8 @@ SessionResult run_session(const SessionRequest& request) {
   result.outcomes = run_plan(plan, run_options, progress.observer());
   progress.clear();
   const auto& outcomes = result.outcomes;
+  spdlog::debug("{} dataset{} read for {} run{}", data.datasets_read(), data.datasets_read() == 1 ? "" : "s",
+                plan.runs.size(), plan.runs.size() == 1 ? "" : "s");
 
   if (!plan.is_study && !has_record(outcomes.front())) {
     // Nothing half-written: a run that could not start leaves no output folder behind.

@@ -127,6 +127,16 @@ case_two_key_sweep_runs_two_at_a_time() {
   for file in plots/sweep_batch_size.svg plots/sweep_learning_rate.svg; do [ -s "out/$file" ] || fail "no $file"; done
 }
 
+case_a_study_reads_its_data_once() {
+  "$bnrun" -v -c "$(iris_config)" --set training.epochs=1 --seeds 3 --sweep training.batch_size=8,16 -j 2 -o out \
+    >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '1 dataset read for 6 runs$' stderr.txt || fail "$(grep -v epoch stderr.txt)"
+  # A sweep over the target reads the file once per target: the columns differ.
+  "$bnrun" -v -c "$(iris_config)" --set training.epochs=1 --seeds 2 --sweep dataset.target=species,sepal_length \
+    -o out2 >stdout.txt 2>stderr.txt
+  grep -q '2 datasets read for 4 runs$' stderr.txt || fail "$(grep -v epoch stderr.txt)"
+}
+
 case_a_failed_run_does_not_stop_the_study() {
   "$bnrun" -q -c "$(iris_config)" --set training.epochs=2 --sweep dataset.target=species,sepal_length -o out \
     >stdout.txt 2>stderr.txt

@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/json_text.h"
+#include "data/dataset_cache.h"
 #include "fuzz_support.h"
 #include "results/codec.h"
 #include "results/record.h"
@@ -118,7 +119,8 @@ void compare(const std::vector<std::string>& paths) {
 
 void resume(const bnrun::study::Plan& plan, const fs::path& output) {
   try {
-    bnrun::study::check_resumable(plan, output.string());
+    bnrun::data::DatasetCache data;
+    bnrun::study::check_resumable(plan, output.string(), data);
   } catch (const bnrun::UserError& error) {
     check_message(error);
   }

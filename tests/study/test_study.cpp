@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "data/dataset_cache.h"
 #include "results/metrics.h"
 #include "study/aggregate.h"
 #include "study/claims.h"
@@ -99,6 +100,41 @@ TEST_CASE("two runs at a time give exactly the results of one at a time", "[stud
   CHECK(serial[0].record.arms[0].result.test->loss != serial[1].record.arms[0].result.test->loss);
 }
 
+TEST_CASE("a study reads its data once for all its runs, two at a time too", "[study]") {
+  const TemporaryStudy study("runner_reads_once");
+  const auto plan = plan_for(study, "4", {"training.batch_size=8,16"});
+  bnrun::data::DatasetCache data;
+  bnrun::study::RunnerOptions options;
+  options.jobs = 2;
+  options.data = &data;
+  const auto outcomes = bnrun::study::run_plan(plan, options);
+  for (const auto& outcome : outcomes) CHECK(outcome.state == RunState::finished);
+  CHECK(data.datasets_read() == 1);
+  // Every run records the file it read, as it was read.
+  for (const auto& outcome : outcomes) CHECK(outcome.record.data.files == outcomes.front().record.data.files);
+}
+
+TEST_CASE("a data file changed during a study fails the runs that start after the change", "[study]") {
+  const TemporaryStudy study("runner_data_changed");
+  const auto copy = study.folder() / "iris.csv";
+  std::filesystem::copy_file(std::string(BNRUN_SOURCE_DIR) + "/datasets/iris.csv", copy);
+  PlanRequest request;
+  request.config_path = study.config_path();
+  request.seeds = "3";
+  request.overrides = {"dataset.path=" + copy.string()};
+  const auto plan = make_plan(request);
+  bnrun::study::RunnerObserver observer;
+  observer.on_run_end = [&](const bnrun::study::PlannedRun& run, const RunOutcome&) {
+    if (run.index == 1) std::ofstream(copy, std::ios::app) << "5.0,3.0,1.5,0.2,setosa\n";
+  };
+  const auto outcomes = bnrun::study::run_plan(plan, {}, observer);
+  CHECK(outcomes[0].state == RunState::finished);
+  for (std::size_t i = 1; i < 3; ++i) {
+    CHECK(outcomes[i].state == RunState::failed);
+    CHECK_THAT(outcomes[i].error, Contains(copy.string() + ": changed while bnrun was using it"));
+  }
+}
+
 TEST_CASE("a run that fails does not stop the others", "[study]") {
   const TemporaryStudy study("runner_failure");
   // With sepal_length as the target, species becomes a feature column of text: that run fails reading its data.
@@ -135,7 +171,8 @@ TEST_CASE("each run's folder holds its resolved config, history and result, and 
   std::vector<std::size_t> started;
   bnrun::study::RunnerObserver observer;
   observer.on_run_start = [&](const bnrun::study::PlannedRun& run) { started.push_back(run.index); };
-  bnrun::study::check_resumable(plan, output);
+  bnrun::data::DatasetCache data;
+  bnrun::study::check_resumable(plan, output, data);
   const auto resumed = bnrun::study::run_plan(plan, options, observer);
   CHECK(started == std::vector<std::size_t>{2});
   CHECK(resumed[0].state == RunState::resumed);
@@ -194,7 +231,8 @@ TEST_CASE("resuming into a folder of a different config is refused", "[study]") 
   changed.config_path = study.config_path();
   changed.seeds = "1";
   changed.overrides = {"training.epochs=4"};
-  CHECK_THROWS_WITH(bnrun::study::check_resumable(make_plan(changed), output),
+  bnrun::data::DatasetCache data;
+  CHECK_THROWS_WITH(bnrun::study::check_resumable(make_plan(changed), output, data),
                     Contains("holds a run of a different config"));
 }
 
