@@ -340,6 +340,7 @@ void main_bench(const Options& options, const Workload& workload, nlohmann::orde
 
 // A process that spins on CPU `cpu` until killed: the neighbour a shared machine has.
 pid_t start_cpu_hog(int cpu) {
+  std::fflush(nullptr);  // or the child would write the parent's buffered output a second time
   const pid_t pid = ::fork();
   if (pid == 0) {
     cpu_set_t set;
@@ -359,6 +360,7 @@ void stop_process(pid_t pid) {
 
 // Starts `bnrun args...` with its output thrown away; the caller waits for it.
 pid_t start_bnrun(const std::string& binary, const std::vector<std::string>& args) {
+  std::fflush(nullptr);  // or the child would write the parent's buffered output a second time
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> argv{const_cast<char*>(binary.c_str())};
