@@ -41,6 +41,7 @@
 #include "results/codec.h"
 #include "config/load.h"
 #include "core/random.h"
+#include "csv_bench.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
@@ -228,7 +229,8 @@ struct Options {
   bool scaling = false;
   bool load = false;
   bool peers = false;
-  int rounds = 0;  // 0: the mode's own (5 for the targets, 3 for the peers, whose rounds take minutes)
+  bool csv_tables = false;
+  int rounds = 0;  // 0: the mode's own (5 for the targets, 3 for the peers and the CSV tables)
   int epochs = 2;
   std::size_t rows = 25600;
   std::string csv = source_path("data/fashion-mnist/train.csv");
@@ -607,14 +609,22 @@ int main(int argc, char** argv) {
                "also the load test: bnrun beside a CPU hog and two bnruns at once, as a user starts them (~2 min)");
   app.add_flag("--peers", options.peers,
                "only bnrun against PyTorch, dlib and mlpack on Fashion-MNIST, each at its best (~10-15 min)");
+  app.add_flag("--csv-tables", options.csv_tables,
+               "only the CSV load table: three tables at each CPU level and pandas (bench/csv_bench.h)");
   app.add_option("--epochs", options.epochs, "with --peers: epochs of every run")->check(CLI::Range(1, 100));
-  app.add_option("--rounds", options.rounds, "interleaved measurement rounds (medians are reported; default 5, 3 with --peers)")
+  app.add_option("--rounds", options.rounds,
+                 "interleaved measurement rounds (medians are reported; default 5, 3 with --peers and --csv-tables)")
       ->check(CLI::Range(1, 50));
-  app.add_option("--csv", options.csv, "Fashion-MNIST training CSV for the load test (label + 784 pixels)");
+  app.add_option("--csv", options.csv, "Fashion-MNIST training CSV for the load test and the CSV tables (label + 784 pixels)");
   app.add_option("--python", options.python, "Python with torch and pandas for the reference");
   app.add_option("--json", options.json_path, "also write every figure to this JSON file");
   CLI11_PARSE(app, argc, argv);
   try {
+    if (options.csv_tables) {
+      bnrun::bench::csv_tables(
+          {.rounds = options.rounds > 0 ? options.rounds : 3, .threads = 2, .fashion_csv = options.csv, .python = options.python});
+      return 0;
+    }
     Workload workload{bnrun::config::load_config(source_path("configs/fashion_mnist_bn.json"), {}), 784};
     const std::string bnrun_binary = (std::filesystem::path(argv[0]).parent_path() / "bnrun").string();
     nlohmann::ordered_json report{{"cpu", bnrun::cpu::processor_name()},

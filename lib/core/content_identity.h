@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,24 @@ struct ContentIdentity {
 };
 
 ContentIdentity identify_content(std::string_view contents);
+
+// The same identity, taken piece by piece: for contents read in blocks, or by a reader that gives each block's
+// memory back once it has been hashed.
+class ContentHasher {
+ public:
+  ContentHasher();
+  ~ContentHasher();
+  ContentHasher(const ContentHasher&) = delete;
+  ContentHasher& operator=(const ContentHasher&) = delete;
+
+  void add(std::string_view piece);
+  ContentIdentity identity() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::uint64_t bytes_ = 0;
+};
 
 // "1234567 bytes, xxh3 0123456789abcdef": for messages.
 std::string describe(const ContentIdentity& identity);

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,22 +61,59 @@ struct CsvOptions {
   bool allow_special_file = false;
 };
 
+// The physical line each data row starts on, kept as runs of rows on consecutive lines: one run for most files,
+// a new one after each record whose quoted cells span lines. (A vector of line numbers would cost 8 bytes a row,
+// a fifth of a row of ten features.)
+class RowLines {
+ public:
+  // The 1-based physical line `row` starts on; `row` must be below the count of rows added.
+  std::size_t line_of(std::size_t row) const;
+
+  // Adds the next row, which starts on `line`. Inline: it runs once a row.
+  void add(std::size_t row, std::size_t line) {
+    if (!runs_.empty() && runs_.back().first_line + (row - runs_.back().first_row) == line) return;
+    runs_.push_back({row, line});
+  }
+  // Adds `other`'s rows, which come after these.
+  void append(const RowLines& other);
+  // Forgets rows from `rows` on.
+  void truncate(std::size_t rows);
+
+  bool operator==(const RowLines&) const = default;
+
+ private:
+  struct Run {
+    std::size_t first_row = 0;
+    std::size_t first_line = 0;
+    bool operator==(const Run&) const = default;
+  };
+  std::vector<Run> runs_;  // by first_row; row r of a run starts on line first_line + (r - first_row)
+};
+
 struct CsvTable {
   std::string path;                        // as given, used in messages
   std::vector<std::string> feature_names;  // in the order of the features matrix columns
   std::string target_name;
   std::size_t rows = 0;
-  AlignedVector<float> features;          // rows x feature_names.size(), row-major; moves into nn::Matrix
-  std::vector<std::string> targets;       // raw target cell text per row (quotes removed, unescaped, trimmed)
-  std::vector<std::size_t> line_numbers;  // 1-based physical line where each data row starts
-  ContentIdentity source;                 // read_csv: the file's size and content hash as it was parsed
+  AlignedVector<float> features;  // rows x feature_names.size(), row-major; moves into nn::Matrix
+  // The target cells (quotes removed, unescaped, trimmed; empty without a target column), each distinct text
+  // once in order of first appearance, and per row the index of its text: 4 bytes a row where a std::string
+  // would take 32.
+  std::vector<std::string> target_values;
+  std::vector<std::uint32_t> target_codes;
+  RowLines lines;
+  ContentIdentity source;  // read_csv: the file's size and content hash as it was parsed
+
+  std::string_view target(std::size_t row) const { return target_values[target_codes[row]]; }
+  std::size_t line(std::size_t row) const { return lines.line_of(row); }
 };
 
 // Reads and parses the file at `path`. Throws bnrun::UserError for anything wrong with the file.
 //
-// Large texts without quotes are parsed by up to options.compute.threads threads, each taking a run of whole lines.
+// Large texts without quotes are parsed by up to options.compute.threads threads, each taking runs of whole lines.
 // The result, and the error if there is one (the first in the file), are the same for any thread count and
-// any code path.
+// any code path. A mapped file's pages are given back as they are read, so the memory it takes is the table
+// and a few megabytes of text, not the file.
 CsvTable read_csv(const std::string& path, const CsvOptions& options);
 
 // Parses CSV text already in memory, in parallel as read_csv does; `path` is only used in messages.

@@ -26,27 +26,35 @@ bool is_integer_text(const std::string& text, long long& value) {
   return error == std::errc() && stop == end;
 }
 
+// The first row whose target is the table's value `code` (one exists for every code).
+std::size_t first_row_with_target(const CsvTable& table, std::uint32_t code) {
+  return static_cast<std::size_t>(std::find(table.target_codes.begin(), table.target_codes.end(), code) -
+                                  table.target_codes.begin());
+}
+
 // Names and labels go into results.json and model files, which must be valid UTF-8: a file in another encoding
 // (Latin-1, UTF-16) is refused here, naming the line, rather than failing when the results are written.
 void require_utf8_text(const CsvTable& table) {
-  auto check = [&](const std::string& text, const std::string& where) {
+  auto check = [&](const std::string& text, const auto& where) {
     const std::size_t offset = invalid_utf8_offset(text);
     if (offset != std::string_view::npos)
       throw UserError(fmt::format("{}: {} is not valid UTF-8 (byte 0x{:02X} at offset {}); save the file as UTF-8",
-                                  table.path, where, static_cast<unsigned char>(text[offset]), offset));
+                                  table.path, where(), static_cast<unsigned char>(text[offset]), offset));
   };
-  for (const auto& name : table.feature_names) check(name, "a column name in the header (line 1)");
-  check(table.target_name, "the target column's name (line 1)");
-  for (std::size_t i = 0; i < table.rows; ++i)
-    check(table.targets[i], fmt::format("the {} label on line {}", table.target_name, table.line_numbers[i]));
+  for (const auto& name : table.feature_names) check(name, [] { return "a column name in the header (line 1)"; });
+  check(table.target_name, [] { return "the target column's name (line 1)"; });
+  // Each distinct label once, in order of first appearance: the first bad one is on the first bad row.
+  for (std::uint32_t code = 0; code < table.target_values.size(); ++code)
+    check(table.target_values[code], [&] {
+      return fmt::format("the {} label on line {}", table.target_name, table.line(first_row_with_target(table, code)));
+    });
 }
 
 // Distinct labels in class order: numeric order when all are integers ("2" before "10"), else text order.
 // Classification needs at least two.
 std::vector<std::string> class_names_of(const CsvTable& table) {
   require_utf8_text(table);
-  // Distinct texts first: a copy of every row's label would cost as much as the labels themselves.
-  const std::set<std::string_view> distinct(table.targets.begin(), table.targets.end());
+  const std::set<std::string_view> distinct(table.target_values.begin(), table.target_values.end());
   std::vector<std::string> names(distinct.begin(), distinct.end());
   long long value = 0;
   const bool all_integers =
@@ -68,14 +76,19 @@ std::vector<std::string> class_names_of(const CsvTable& table) {
 std::vector<std::int32_t> encode_labels(const CsvTable& table, const std::vector<std::string>& class_names) {
   std::map<std::string, std::int32_t, std::less<>> index;
   for (std::size_t k = 0; k < class_names.size(); ++k) index[class_names[k]] = static_cast<std::int32_t>(k);
-  std::vector<std::int32_t> labels(table.rows);
-  for (std::size_t i = 0; i < table.rows; ++i) {
-    const auto found = index.find(table.targets[i]);
+  // Each distinct label is looked up once, in order of first appearance, so an unknown one is reported at the
+  // first row that has it, as a row-by-row check would.
+  std::vector<std::int32_t> class_of_code(table.target_values.size());
+  for (std::uint32_t code = 0; code < table.target_values.size(); ++code) {
+    const auto found = index.find(table.target_values[code]);
     if (found == index.end())
       throw UserError(fmt::format("{}:{}: class \"{}\" of column '{}' does not occur in the training data", table.path,
-                                  table.line_numbers[i], table.targets[i], table.target_name));
-    labels[i] = found->second;
+                                  table.line(first_row_with_target(table, code)), table.target_values[code],
+                                  table.target_name));
+    class_of_code[code] = found->second;
   }
+  std::vector<std::int32_t> labels(table.rows);
+  for (std::size_t i = 0; i < table.rows; ++i) labels[i] = class_of_code[table.target_codes[i]];
   return labels;
 }
 

@@ -60,15 +60,21 @@ nn::Matrix<float> model_input(data::CsvTable&& table, const ModelFile& file) {
 std::vector<std::int32_t> class_indices(const data::CsvTable& table, const std::vector<std::string>& class_names) {
   std::map<std::string, std::int32_t, std::less<>> index;
   for (std::size_t k = 0; k < class_names.size(); ++k) index[class_names[k]] = static_cast<std::int32_t>(k);
-  std::vector<std::int32_t> labels(table.rows);
-  for (std::size_t i = 0; i < table.rows; ++i) {
-    const auto found = index.find(table.targets[i]);
-    if (found == index.end())
+  // Each distinct label once, in order of first appearance: an unknown one is reported at its first row.
+  std::vector<std::int32_t> class_of_code(table.target_values.size());
+  for (std::uint32_t code = 0; code < table.target_values.size(); ++code) {
+    const auto found = index.find(table.target_values[code]);
+    if (found == index.end()) {
+      const auto first_row = static_cast<std::size_t>(
+          std::find(table.target_codes.begin(), table.target_codes.end(), code) - table.target_codes.begin());
       throw UserError(fmt::format("{}:{}: class \"{}\" of column '{}' is not one the model knows ({})", table.path,
-                                  table.line_numbers[i], table.targets[i], table.target_name,
+                                  table.line(first_row), table.target_values[code], table.target_name,
                                   fmt::join(class_names, ", ")));
-    labels[i] = found->second;
+    }
+    class_of_code[code] = found->second;
   }
+  std::vector<std::int32_t> labels(table.rows);
+  for (std::size_t i = 0; i < table.rows; ++i) labels[i] = class_of_code[table.target_codes[i]];
   return labels;
 }
 

@@ -17,3 +17,16 @@ TEST_CASE("one changed byte changes the content identity", "[core]") {
   CHECK(bnrun::identify_content(text).bytes == before.bytes);
   CHECK(bnrun::identify_content(text).hash != before.hash);
 }
+
+TEST_CASE("a content identity taken piece by piece is the one taken at once", "[core]") {
+  std::string text;
+  for (int i = 0; i < 300000; ++i) text += static_cast<char>('a' + i * 7 % 26);
+  for (const std::size_t piece_size : {std::size_t{1}, std::size_t{63}, std::size_t{4096}, std::size_t{1} << 20}) {
+    bnrun::ContentHasher hasher;
+    for (std::size_t at = 0; at < text.size(); at += piece_size)
+      hasher.add(std::string_view(text).substr(at, piece_size));
+    INFO("pieces of " << piece_size);
+    CHECK(hasher.identity() == bnrun::identify_content(text));
+  }
+  CHECK(bnrun::ContentHasher().identity() == bnrun::identify_content(""));
+}

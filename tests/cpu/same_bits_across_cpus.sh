@@ -53,7 +53,9 @@ run_all() {  # run_all SIDE COMMAND_PREFIX...: every study into $work/SIDE/<stud
 start=$SECONDS
 if [ "$mode" = qemu ]; then
   run_all native env OPENBLAS_CORETYPE=$openblas_core GLIBC_TUNABLES=$glibc_without_fma
-  run_all other qemu-x86_64 -cpu "$cpu_model"
+  # OpenBLAS takes OPENBLAS_CORETYPE from the environment over its own CPU test: a machine that sets it (some set
+  # Haswell globally) would make the emulated CPU run AVX2 kernels and die of SIGILL, so both sides name Nehalem.
+  run_all other env OPENBLAS_CORETYPE=$openblas_core qemu-x86_64 -cpu "$cpu_model"
   other="qemu -cpu $cpu_model"
 else
   run_all native env

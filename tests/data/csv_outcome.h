@@ -19,13 +19,28 @@
 
 namespace bnrun::csv_testing {
 
-// The table as text, features as bit patterns (so that -0 and 0 differ, and equal text means equal bits).
+// Each row's target text and the line it starts on, which CsvTable keeps coded, spelled out row by row.
+inline std::vector<std::string> targets_by_row(const data::CsvTable& table) {
+  std::vector<std::string> targets;
+  for (std::size_t row = 0; row < table.rows; ++row) targets.emplace_back(table.target(row));
+  return targets;
+}
+inline std::vector<std::size_t> lines_by_row(const data::CsvTable& table) {
+  std::vector<std::size_t> lines;
+  for (std::size_t row = 0; row < table.rows; ++row) lines.push_back(table.line(row));
+  return lines;
+}
+
+// The table as text, features as bit patterns (so that -0 and 0 differ, and equal text means equal bits), with
+// the distinct target texts in their coded order: every path must code them alike.
 inline std::string table_as_text(const data::CsvTable& table) {
   std::string out = "table:" + table.target_name;
   for (const std::string& name : table.feature_names) out += "|" + name;
+  out += "\ntarget values:";
+  for (const std::string& value : table.target_values) out += "|" + value;
   const std::size_t width = table.feature_names.size();
   for (std::size_t i = 0; i < table.rows; ++i) {
-    out += "\n" + std::to_string(table.line_numbers[i]) + ":" + table.targets[i];
+    out += "\n" + std::to_string(table.line(i)) + ":" + std::string(table.target(i));
     for (std::size_t j = 0; j < width; ++j) {
       std::uint32_t bits = 0;
       std::memcpy(&bits, &table.features[i * width + j], sizeof bits);

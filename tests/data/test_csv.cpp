@@ -20,8 +20,11 @@
 
 #include "core/error.h"
 #include "kernels/parallel.h"
+#include "tests/data/csv_outcome.h"
 
 using bnrun::UserError;
+using bnrun::csv_testing::lines_by_row;
+using bnrun::csv_testing::targets_by_row;
 using bnrun::data::CsvOptions;
 using bnrun::data::CsvTable;
 using bnrun::data::parse_csv;
@@ -107,7 +110,7 @@ std::string outcome_with_threads(std::string_view text, int threads) {
       out += std::to_string(bits) + ",";
     }
     for (std::size_t i = 0; i < table.rows; ++i) {
-      out += "\n" + std::to_string(table.line_numbers[i]) + ":" + table.targets[i];
+      out += "\n" + std::to_string(table.line(i)) + ":" + std::string(table.target(i));
     }
     return out;
   } catch (const UserError& error) {
@@ -128,8 +131,9 @@ void check_same_table(const CsvTable& actual, const CsvTable& expected) {
   REQUIRE(actual.rows == expected.rows);
   REQUIRE(actual.features.size() == expected.features.size());
   CHECK(std::memcmp(actual.features.data(), expected.features.data(), actual.features.size() * sizeof(float)) == 0);
-  CHECK(actual.targets == expected.targets);
-  CHECK(actual.line_numbers == expected.line_numbers);
+  CHECK(actual.target_values == expected.target_values);
+  CHECK(actual.target_codes == expected.target_codes);
+  CHECK(actual.lines == expected.lines);
 }
 
 // Rows of random numbers in varied formats, the target first. Line ends mix LF, CRLF and lone CR, and some
@@ -176,15 +180,15 @@ TEST_CASE("a simple file is read into features, targets and line numbers", "[csv
   CHECK(table.target_name == "y");
   CHECK(table.rows == 2);
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 3.5f, -4.0f});
-  CHECK(table.targets == std::vector<std::string>{"cat", "dog"});
-  CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"cat", "dog"});
+  CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 3});
 }
 
 TEST_CASE("a file without a final newline is read completely", "[csv]") {
   const CsvTable table = parse("a,y\n1,p\n2,q", "y");
   CHECK(table.rows == 2);
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
-  CHECK(table.targets == std::vector<std::string>{"p", "q"});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"p", "q"});
 }
 
 TEST_CASE("feature_columns selects a subset of columns in the order given", "[csv]") {
@@ -202,7 +206,7 @@ TEST_CASE("without a target column every column is a feature and the targets are
   const CsvTable table = parse("a,b\n1,2\n30,40\n", "");
   CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 30.0f, 40.0f});
-  CHECK(table.targets == std::vector<std::string>{"", ""});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"", ""});
   const CsvTable selected = parse("a,species,b\n1,x,2\n", options_for("", {"b", "a"}));
   CHECK(selected.features == bnrun::AlignedVector<float>{2.0f, 1.0f});
   for (const int threads : {1, 2}) {
@@ -216,12 +220,12 @@ TEST_CASE("the target column may be in the middle", "[csv]") {
   CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
   CHECK(table.target_name == "label");
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 3.0f, 4.0f});
-  CHECK(table.targets == std::vector<std::string>{"x", "y"});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"x", "y"});
 }
 
 TEST_CASE("a doubled quote inside a quoted field is a literal quote", "[csv]") {
   const CsvTable table = parse("a,y\n1,\"say \"\"hi\"\"\"\n2,\"\"\"\"\n", "y");
-  CHECK(table.targets == std::vector<std::string>{"say \"hi\"", "\""});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"say \"hi\"", "\""});
 }
 
 TEST_CASE("quoted header names are unquoted", "[csv]") {
@@ -237,9 +241,9 @@ TEST_CASE("a quoted numeric cell is parsed as a number", "[csv]") {
 
 TEST_CASE("a quoted field may contain the delimiter and a newline", "[csv]") {
   const CsvTable table = parse("a,y\n1,\"x,\ny\"\n2,\"p\r\nq\rr\"\n3,z\n", "y");
-  CHECK(table.targets == std::vector<std::string>{"x,\ny", "p\r\nq\rr", "z"});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"x,\ny", "p\r\nq\rr", "z"});
   // The second row spans lines 4-6 (CRLF counts once, a lone CR once), so the third starts on line 7.
-  CHECK(table.line_numbers == std::vector<std::size_t>{2, 4, 7});
+  CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 4, 7});
 }
 
 TEST_CASE("errors after a multi-line quoted field report the right physical line", "[csv]") {
@@ -249,15 +253,15 @@ TEST_CASE("errors after a multi-line quoted field report the right physical line
 TEST_CASE("CRLF line endings are accepted", "[csv]") {
   const CsvTable table = parse("a,y\r\n1,t\r\n2,u\r\n", "y");
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
-  CHECK(table.targets == std::vector<std::string>{"t", "u"});
-  CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"t", "u"});
+  CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 3});
 }
 
 TEST_CASE("lone CR line endings are accepted", "[csv]") {
   const CsvTable table = parse("a,y\r1,t\r2,u\r", "y");
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
-  CHECK(table.targets == std::vector<std::string>{"t", "u"});
-  CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"t", "u"});
+  CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 3});
 }
 
 TEST_CASE("a UTF-8 BOM at the start is skipped", "[csv]") {
@@ -266,7 +270,7 @@ TEST_CASE("a UTF-8 BOM at the start is skipped", "[csv]") {
       "a,y\n1,t\n",
       "y");
   CHECK(table.feature_names == std::vector<std::string>{"a"});
-  CHECK(table.line_numbers == std::vector<std::size_t>{2});
+  CHECK(lines_by_row(table) == std::vector<std::size_t>{2});
 }
 
 TEST_CASE("blank lines at the end of the file are ignored", "[csv]") {
@@ -337,7 +341,7 @@ TEST_CASE("numbers may have a leading plus, exponents, and underflow to zero", "
   CHECK(std::signbit(table.features[5]));
 }
 
-TEST_CASE("parsed values equal from_chars to double, rounded to float", "[csv]") {
+TEST_CASE("parsed values are the floats from_chars gives, rounded once from the decimal", "[csv]") {
   std::mt19937 random(12345);
   std::uniform_int_distribution<int> digit_count(1, 18);
   std::uniform_int_distribution<int> digit(0, 9);
@@ -359,16 +363,16 @@ TEST_CASE("parsed values equal from_chars to double, rounded to float", "[csv]")
   const CsvTable table = parse(text, "y");
   REQUIRE(table.rows == cells.size());
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    double expected = 0.0;
+    float expected = 0.0f;
     std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), expected);
     INFO(cells[i]);
-    CHECK(table.features[i] == static_cast<float>(expected));
+    CHECK(table.features[i] == expected);
   }
 }
 
 TEST_CASE("wide rows of mixed number formats read the same with and without padding", "[csv]") {
   // Padding around every cell sends each record down the general tokenizer instead of the fast path for
-  // plain records; both must give identical results, equal to from_chars rounded to float.
+  // plain records; both must give identical results, equal to from_chars's floats.
   std::mt19937 random(777);
   auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
   auto digits = [&](int count) {
@@ -415,9 +419,9 @@ TEST_CASE("wide rows of mixed number formats read the same with and without padd
       plain += "," + cell;
       padded += ", " + cell + "\t";
       const std::string_view number = cell[0] == '+' ? std::string_view(cell).substr(1) : std::string_view(cell);
-      double value = 0.0;
+      float value = 0.0f;
       std::from_chars(number.data(), number.data() + number.size(), value);
-      expected.push_back(static_cast<float>(value));
+      expected.push_back(value);
     }
     if (r + 1 < kRows) {
       plain += "\n";
@@ -429,8 +433,8 @@ TEST_CASE("wide rows of mixed number formats read the same with and without padd
   REQUIRE(from_plain.rows == kRows);
   CHECK(from_plain.features == expected);
   CHECK(from_padded.features == expected);
-  CHECK(from_plain.targets == from_padded.targets);
-  CHECK(from_plain.line_numbers == from_padded.line_numbers);
+  CHECK(targets_by_row(from_plain) == targets_by_row(from_padded));
+  CHECK(lines_by_row(from_plain) == lines_by_row(from_padded));
 }
 
 TEST_CASE("a number at the very end of the text is read whatever its length", "[csv]") {
@@ -439,24 +443,23 @@ TEST_CASE("a number at the very end of the text is read whatever its length", "[
     for (int i = 0; i < length; ++i) number += static_cast<char>('1' + i % 9);
     INFO(number);
     const CsvTable table = parse("y,a\nt," + number, "y");
-    double expected = 0.0;
+    float expected = 0.0f;
     std::from_chars(number.data(), number.data() + number.size(), expected);
-    CHECK(table.features == bnrun::AlignedVector<float>{static_cast<float>(expected)});
+    CHECK(table.features == bnrun::AlignedVector<float>{expected});
   }
 }
 
 // Short integer cells and plain decimals have fast paths of their own (64 bytes of cells at a time when the
 // features are all the other columns in file order, else a few branch-free steps per cell). What they give
-// must be what parse_float() gives: from_chars to double, rounded to float, with '-0' negative zero.
+// must be what parse_float() gives: from_chars's float, with '-0' negative zero.
 
 namespace {
 
 // The value the reader must give a well-formed number cell, as bits, so that -0 and 0 differ.
 std::uint32_t expected_bits(std::string_view cell) {
   if (!cell.empty() && cell[0] == '+') cell.remove_prefix(1);
-  double value = 0.0;
-  std::from_chars(cell.data(), cell.data() + cell.size(), value);
-  const auto rounded = static_cast<float>(value);
+  float rounded = 0.0f;
+  std::from_chars(cell.data(), cell.data() + cell.size(), rounded);
   std::uint32_t bits = 0;
   std::memcpy(&bits, &rounded, sizeof bits);
   return bits;
@@ -508,7 +511,7 @@ std::string features_in_file_order(const std::string& text, const std::vector<st
         std::memcpy(&bits, &table.features[row * columns + (reversed ? columns - 1 - c : c)], sizeof bits);
         out += std::to_string(bits) + ",";
       }
-      out += table.targets[row] + ":" + std::to_string(table.line_numbers[row]) + "\n";
+      out += std::string(table.target(row)) + ":" + std::to_string(table.line(row)) + "\n";
     }
     return out;
   } catch (const UserError& error) {
@@ -533,8 +536,8 @@ TEST_CASE("short integer cells read as from_chars reads them, wherever 64-byte b
         const CsvTable table = parse(text, "y");
         REQUIRE(table.rows == 20);
         CHECK(feature_bits(table) == expected);
-        CHECK(table.targets.back() == "t19");
-        CHECK(table.line_numbers.back() == 21);
+        CHECK(targets_by_row(table).back() == "t19");
+        CHECK(lines_by_row(table).back() == 21);
       }
     }
   }
@@ -823,7 +826,7 @@ TEST_CASE("a semicolon delimiter is supported", "[csv]") {
   const CsvTable table = parse("a;b;y\n1.5;2;\"x;z\"\n", options_for("y", {}, ';'));
   CHECK(table.feature_names == std::vector<std::string>{"a", "b"});
   CHECK(table.features == bnrun::AlignedVector<float>{1.5f, 2.0f});
-  CHECK(table.targets == std::vector<std::string>{"x;z"});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"x;z"});
   // A comma is then ordinary text, so a decimal comma is not a number.
   CHECK(error_for("a;b;y\n1,5;2;t\n", options_for("y", {}, ';')) ==
         "data.csv:2:1: column 'a' is not a number: \"1,5\"");
@@ -832,19 +835,19 @@ TEST_CASE("a semicolon delimiter is supported", "[csv]") {
 TEST_CASE("a tab delimiter is supported and tabs are then not trimmed", "[csv]") {
   const CsvTable table = parse("a\tb\ty\n 1 \t2\t\"x\ty\"\n", options_for("y", {}, '\t'));
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f});
-  CHECK(table.targets == std::vector<std::string>{"x\ty"});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"x\ty"});
   CHECK(error_for("a\ty\n1\t\tt\n", options_for("y", {}, '\t')) ==
         "data.csv:2:3: row has 3 fields but the header has 2");
 }
 
-TEST_CASE("line_numbers give the physical line each row starts on", "[csv]") {
+TEST_CASE("each row's line is the physical line it starts on", "[csv]") {
   const CsvTable table = parse("a,y\n1,t\n2,\"multi\n\nline\"\n3,u\r\n4,v\r5,w\n", "y");
-  CHECK(table.line_numbers == std::vector<std::size_t>{2, 3, 6, 7, 8});
+  CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 3, 6, 7, 8});
 }
 
 TEST_CASE("target cells are unquoted, unescaped and trimmed", "[csv]") {
   const CsvTable table = parse("a,y\n1,  plain  \n2,\"  quoted  \"\n3, \"a \"\"b\"\"\" \n4,\tx y\t\n", "y");
-  CHECK(table.targets == std::vector<std::string>{"plain", "quoted", "a \"b\"", "x y"});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"plain", "quoted", "a \"b\"", "x y"});
 }
 
 TEST_CASE("an empty target cell is an error", "[csv]") {
@@ -879,8 +882,7 @@ TEST_CASE("any byte sequence either parses or throws UserError", "[csv]") {
     try {
       const CsvTable table = parse(text, "y");
       REQUIRE(table.features.size() == table.rows * table.feature_names.size());
-      REQUIRE(table.targets.size() == table.rows);
-      REQUIRE(table.line_numbers.size() == table.rows);
+      REQUIRE(table.target_codes.size() == table.rows);
       ++parsed;
     } catch (const UserError& error) {
       const std::string message = error.what();
@@ -908,8 +910,8 @@ TEST_CASE("read_csv reads a real file", "[csv]") {
   CHECK(table.path == file.path());
   CHECK(table.rows == 2);
   CHECK(table.features == bnrun::AlignedVector<float>{1.0f, 2.0f, 3.0f, 4.0f});
-  CHECK(table.targets == std::vector<std::string>{"x", "y"});
-  CHECK(table.line_numbers == std::vector<std::size_t>{2, 3});
+  CHECK(targets_by_row(table) == std::vector<std::string>{"x", "y"});
+  CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 3});
 }
 
 TEST_CASE("read_csv errors carry the path and position", "[csv]") {
@@ -945,7 +947,7 @@ TEST_CASE("line numbers count CRLF once and a lone CR as a line end in every chu
     for (int threads = 1; threads <= 6; ++threads) {
       INFO("threads: " << threads << ", last line end: " << quoted_bytes(last_line_end));
       const CsvTable table = parse_with_threads(text, threads);
-      CHECK(table.line_numbers == std::vector<std::size_t>{2, 3, 4, 5, 6, 7, 8, 9});
+      CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 3, 4, 5, 6, 7, 8, 9});
       CHECK(table.features == bnrun::AlignedVector<float>{1, 2, 3, 4, 5, 6, 7, 8});
     }
   }
@@ -958,7 +960,7 @@ TEST_CASE("a file with quotes is read the same by any number of threads", "[csv]
   for (int i = 0; i < 50; ++i) text += std::to_string(i) + (i % 2 == 1 ? ",\"two\nlines, \"\"quoted\"\"\"\n" : ",t\n");
   const CsvTable serial = parse_with_threads(text, 1);
   REQUIRE(serial.rows == 50);
-  CHECK(serial.line_numbers.back() == 2 + 49 + 24);  // after 24 rows of two lines
+  CHECK(lines_by_row(serial).back() == 2 + 49 + 24);  // after 24 rows of two lines
   for (int threads = 2; threads <= 5; ++threads) check_same_table(parse_with_threads(text, threads), serial);
 }
 
@@ -970,7 +972,7 @@ TEST_CASE("a long quoted field across the middle of a file is one cell for any n
   for (int row = 3; row < 10; ++row) text += std::to_string(row) + ",t\n";
   const CsvTable serial = parse_with_threads(text, 1);
   REQUIRE(serial.rows == 9);
-  CHECK(serial.line_numbers.back() == 50);  // the quote closes on line 43
+  CHECK(lines_by_row(serial).back() == 50);  // the quote closes on line 43
   for (int threads = 2; threads <= 5; ++threads) {
     INFO("threads: " << threads);
     check_same_table(parse_with_threads(text, threads), serial);
@@ -1031,7 +1033,7 @@ TEST_CASE("blank lines at the end of the file are ignored by every chunk", "[csv
     INFO("threads: " << threads);
     const CsvTable table = parse_with_threads(text, threads);
     CHECK(table.rows == 3);
-    CHECK(table.line_numbers == std::vector<std::size_t>{2, 3, 4});
+    CHECK(lines_by_row(table) == std::vector<std::size_t>{2, 3, 4});
   }
 }
 

@@ -33,12 +33,14 @@ using bnrun::data::CsvTable;
 
 void check_consistent(const CsvTable& table) {
   const std::size_t width = table.feature_names.size();
-  if (table.features.size() != table.rows * width || table.targets.size() != table.rows ||
-      table.line_numbers.size() != table.rows || table.rows == 0 || width == 0) {
+  if (table.features.size() != table.rows * width || table.target_codes.size() != table.rows || table.rows == 0 ||
+      width == 0) {
     finding("table sizes disagree", std::to_string(table.rows) + " rows, " + std::to_string(width) + " features");
   }
+  for (const std::uint32_t code : table.target_codes)
+    if (code >= table.target_values.size()) finding("a target code has no value", std::to_string(code));
   for (std::size_t i = 1; i < table.rows; ++i)
-    if (table.line_numbers[i] <= table.line_numbers[i - 1]) finding("line numbers out of order", "");
+    if (table.line(i) <= table.line(i - 1)) finding("line numbers out of order", "");
   for (const float value : table.features)
     if (!std::isfinite(value)) finding("a feature is not finite", bnrun::csv_testing::table_as_text(table));
 }

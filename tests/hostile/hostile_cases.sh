@@ -416,7 +416,9 @@ case_batch_far_larger_than_the_data_trains_like_the_whole_split() {
 # start-up needs its one-thread buffers only).
 case_data_too_large_for_memory_is_refused_with_the_estimate() {
   if ldd "$bnrun" | grep -q asan; then echo "skip: an address-space limit cannot apply under ASan"; exit 77; fi
-  { echo "x,y"; yes 1,0 | head -n 5000000; yes 2,1 | head -n 5000000; } >big.csv
+  # 28,000,000 rows of 1 feature: 20 bytes a row once parsed (the float, the target's code, then the label and the
+  # row's place in the order), about 560 MB.
+  { echo "x,y"; yes 1,0 | head -n 14000000; yes 2,1 | head -n 14000000; } >big.csv
   write_config
   (ulimit -v 700000; OPENBLAS_NUM_THREADS=1 "$bnrun" -q -c config.json --set dataset.path=big.csv --set dataset.target=y \
     -o out >stdout.txt 2>stderr.txt; echo $? >code.txt)

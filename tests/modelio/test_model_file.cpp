@@ -419,7 +419,8 @@ TEST_CASE("split_csv writes features that read_csv reads back bit for bit and qu
   CHECK_THAT(text, Contains(",\"a,b\"\n"));
   const auto table = bnrun::data::parse_csv(text, "split.csv", {',', "kind", {}});
   CHECK(table.feature_names == std::vector<std::string>{"width, cm", "say \"hi\""});
-  CHECK(table.targets == std::vector<std::string>{"a,b", "plain", "a,b"});
+  CHECK(table.target_values == std::vector<std::string>{"a,b", "plain"});
+  CHECK(table.target_codes == std::vector<std::uint32_t>{0, 1, 0});
   CHECK(bits_of({table.features.begin(), table.features.end()}) ==
         bits_of({features.values.begin(), features.values.end()}));
 }

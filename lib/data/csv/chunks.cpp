@@ -1,9 +1,12 @@
 #include "data/csv/chunks.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -18,6 +21,11 @@
 namespace bnrun::data::csv {
 namespace {
 
+// Chunks are at most this large: a thread holds about one chunk's text in memory at a time.
+constexpr std::size_t kMaxChunkBytes = std::size_t{1} << 19;
+// Chunks per thread at the least, so that a thread held up by other work leaves its share to the others.
+constexpr std::size_t kChunksPerThread = 8;
+
 struct Chunk {
   std::string_view text;  // whole lines: it ends just after a line feed, or at the end of the text
   std::size_t lines = 0;  // physical lines starting in it; without quotes each is a record or blank
@@ -25,22 +33,33 @@ struct Chunk {
   std::size_t first_line = 0;  // 1-based physical line the chunk starts on
   std::size_t first_row = 0;   // table index of its first row; its slice holds `lines` rows
   std::size_t rows = 0;        // rows read: fewer than `lines` if the chunk ends in blank lines
-  std::exception_ptr error;    // the first error in the chunk (errors cannot leave an OpenMP thread)
+  std::optional<RowWriter> writer;
+  std::exception_ptr error;  // the first error in the chunk (errors cannot leave an OpenMP thread)
 };
 
-std::size_t worthwhile_chunk_count(std::size_t bytes, const ChunkLimits& limits) {
-  return std::min(bytes / std::max<std::size_t>(limits.minimum_chunk_bytes, 1), limits.threads);
-}
-
-// Calls work(chunk) for every chunk, each chunk on a thread of its own. The chunk count already weighed the
-// work against the cost of a thread and the thread budget (worthwhile_chunk_count).
+// Calls work(thread_index) on each of `threads` threads at once (or one after the other, lowest first, if the
+// OpenMP runtime gives fewer).
 template <class Work>
-void for_each_chunk(std::vector<Chunk>& chunks, Work&& work) {
-  const kernels::Compute compute{.threads = static_cast<int>(chunks.size()), .minimum_parallel_work = 1};
-  kernels::parallel_for_blocks(compute, chunks.size(), 1, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) work(chunks[i]);
+void on_each_thread(std::size_t threads, Work&& work) {
+  const kernels::Compute compute{.threads = static_cast<int>(threads), .minimum_parallel_work = 1};
+  kernels::parallel_for_blocks(compute, threads, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t thread = begin; thread < end; ++thread) work(thread);
   });
 }
+
+// Hands out the indices 0, 1, 2, ... below `count`, each once, to whichever thread asks first.
+class TaskCounter {
+ public:
+  explicit TaskCounter(std::size_t count) : count_(count) {}
+  std::optional<std::size_t> take() {
+    const std::size_t index = next_.fetch_add(1, std::memory_order_relaxed);
+    return index < count_ ? std::optional<std::size_t>(index) : std::nullopt;
+  }
+
+ private:
+  const std::size_t count_;
+  std::atomic<std::size_t> next_{0};
+};
 
 // The first line start at or after `position`: just after a line feed. Lone CRs start lines too, but cutting
 // only at line feeds never separates a CRLF pair; a file with only CR line ends simply stays one chunk.
@@ -52,17 +71,15 @@ std::size_t line_start_at_or_after(std::string_view text, std::size_t position) 
                               : static_cast<std::size_t>(static_cast<const char*>(line_feed) - text.data()) + 1;
 }
 
-// Cuts `text` into `count` chunks of about equal size at line starts (a chunk may be empty if lines are long).
-std::vector<Chunk> cut_at_line_starts(std::string_view text, std::size_t count) {
-  std::vector<Chunk> chunks(count);
-  std::size_t begin = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    const std::size_t target = text.size() * (k + 1) / count;
-    const std::size_t end = k + 1 == count ? text.size() : line_start_at_or_after(text, std::max(begin, target));
-    chunks[k].text = text.substr(begin, end - begin);
-    begin = end;
-  }
-  return chunks;
+// Chunk `index` of `count` of about equal size, cut at line starts (it may be empty if lines are long). Each
+// chunk finds its own cuts, when it is first read: finding them all at once would map a page at every cut,
+// which for a file written in large blocks (its page cache in folios of up to 2 MB) is nearly all of it.
+std::string_view chunk_text(std::string_view text, std::size_t index, std::size_t count) {
+  auto cut = [&](std::size_t k) {
+    return k == count ? text.size() : line_start_at_or_after(text, text.size() * k / count);
+  };
+  const std::size_t begin = cut(index);
+  return text.substr(begin, cut(index + 1) - begin);
 }
 
 // The bytes the chunk survey looks for, found in one pass: the survey is bound by memory bandwidth, so three
@@ -143,28 +160,34 @@ void place_chunks(std::vector<Chunk>& chunks, std::size_t first_line, std::size_
   }
 }
 
-// Sizes the table's vectors for `rows` rows. The chunk threads first fault in the feature pages, each its own
-// slice: that is kernel work (zeroing pages, one trap each) which for the 188 MB of Fashion-MNIST took ~60 ms
-// in one thread and ~30 ms in two. The resize must come after it, as it writes every value once.
-void size_table_for_chunks(CsvTable& table, std::size_t width, std::size_t rows, std::vector<Chunk>& chunks) {
+// Sizes the table's vectors for `rows` rows. The threads first fault in the pages, each a part: that is kernel
+// work (zeroing pages, one trap each) which for the 188 MB of Fashion-MNIST took ~60 ms in one thread and ~30 ms
+// in two. The resize must come after it, as it writes every value once.
+void size_table(CsvTable& table, std::size_t width, std::size_t rows, std::size_t threads) {
   table.features.reserve(rows * width);
-  float* const features = table.features.data();
-  for_each_chunk(chunks, [&](const Chunk& chunk) {
-    prefault_for_writing(features + chunk.first_row * width, chunk.lines * width * sizeof(float));
+  table.target_codes.reserve(rows);
+  float* const features = table.features.data() + table.features.size();
+  std::uint32_t* const codes = table.target_codes.data() + table.target_codes.size();
+  const std::size_t new_rows = rows - table.rows;
+  on_each_thread(threads, [&](std::size_t thread) {
+    const std::size_t begin = new_rows * thread / threads;
+    const std::size_t end = new_rows * (thread + 1) / threads;
+    prefault_for_writing(features + begin * width, (end - begin) * width * sizeof(float));
+    prefault_for_writing(codes + begin, (end - begin) * sizeof(std::uint32_t));
   });
   table.features.resize(rows * width);
-  table.targets.resize(rows);
-  table.line_numbers.resize(rows);
+  table.target_codes.resize(rows);
 }
 
 void read_chunk(Chunk& chunk, const RowReader& reader, char delimiter, CsvTable& table) {
   try {
     Tokenizer tokenizer(chunk.text, delimiter, reader.diagnostics, chunk.first_line);
-    RowWriter rows = RowWriter::into_slice(table, reader.layout.feature_names.size(), chunk.first_row, chunk.lines);
+    chunk.writer.emplace(RowWriter::into_slice(table, reader.layout.feature_names.size(), chunk.first_row, chunk.lines,
+                                               reader.diagnostics));
     RowScratch scratch;
-    while (append_next_row(tokenizer, scratch, reader, rows)) {
+    while (append_next_rows(tokenizer, scratch, reader, *chunk.writer)) {
     }
-    chunk.rows = rows.rows_written();
+    chunk.rows = chunk.writer->rows_written();
   } catch (...) {
     chunk.error = std::current_exception();
   }
@@ -186,22 +209,126 @@ std::size_t rows_read_in_file_order(const std::vector<Chunk>& chunks, const Diag
   return rows;
 }
 
+// Gives back the pages of the chunks the threads are done with, and feeds the hasher, if there is one, the
+// chunks in file order, whichever order they are done in: whichever thread finishes a chunk goes on over the
+// chunks finished since in file order (one thread at a time; the others go on with their chunks). A chunk's
+// pages go back once it is hashed, so the hash reads pages the pass has just mapped instead of mapping them
+// again; or at once, when there is nothing to hash or the hashing has fallen behind (a thread held up by
+// another process), so that the text a pass holds stays small whatever the order.
+class DoneChunks {
+ public:
+  // `hasher`, if not null, has been fed the text before the chunks.
+  DoneChunks(const std::vector<Chunk>& chunks, const FileContents* file, ContentHasher* hasher)
+      : chunks_(chunks), file_(file), hasher_(hasher), done_(std::make_unique<std::atomic<bool>[]>(chunks.size())) {}
+
+  void done(std::size_t index) {
+    done_[index].store(true, std::memory_order_release);
+    if (hasher_ == nullptr || index >= next_.load(std::memory_order_relaxed) + kChunksAheadOfTheHash) release(index);
+    if (hasher_ == nullptr || !hashing_.try_lock()) return;  // the thread hashing now will see it, or finish() will
+    hash_done_chunks();
+    hashing_.unlock();
+  }
+
+  // After the pass: the chunks not hashed yet, then every page of the text, for any a thread mapped again with a
+  // neighbour it read (a fault maps a group of pages, up to a 2 MB folio) after they were given back.
+  void finish() {
+    if (hasher_ != nullptr) hash_done_chunks();
+    if (file_ != nullptr) file_->release_pages(file_->text().data(), file_->text().data() + file_->text().size());
+  }
+
+ private:
+  static constexpr std::size_t kChunksAheadOfTheHash = 4;
+
+  void hash_done_chunks() {
+    for (std::size_t next = next_.load(std::memory_order_relaxed);
+         next < chunks_.size() && done_[next].load(std::memory_order_acquire); ++next) {
+      hasher_->add(chunks_[next].text);
+      release(next);
+      next_.store(next + 1, std::memory_order_relaxed);
+    }
+  }
+
+  void release(std::size_t index) const {
+    if (file_ != nullptr)
+      file_->release_pages(chunks_[index].text.data(), chunks_[index].text.data() + chunks_[index].text.size());
+  }
+
+  const std::vector<Chunk>& chunks_;
+  const FileContents* const file_;
+  ContentHasher* const hasher_;
+  std::unique_ptr<std::atomic<bool>[]> done_;
+  std::mutex hashing_;
+  std::atomic<std::size_t> next_{0};  // the first chunk not hashed yet; only the thread holding hashing_ moves it
+};
+
+// Counts every chunk's lines, feeding `hasher` (if any) the file in order; false (and stops) when a chunk holds a
+// quote.
+bool survey_chunks(std::string_view text, std::vector<Chunk>& chunks, std::size_t threads, const FileContents* file,
+                   ContentHasher* hasher) {
+  TaskCounter tasks(chunks.size());
+  DoneChunks done_chunks(chunks, file, hasher);
+  std::atomic<bool> quote_seen{false};
+  on_each_thread(threads, [&](std::size_t) {
+    while (const auto index = tasks.take()) {
+      if (quote_seen.load(std::memory_order_relaxed)) return;
+      Chunk& chunk = chunks[*index];
+      chunk.text = chunk_text(text, *index, chunks.size());
+      survey_chunk(chunk);
+      if (chunk.has_quote) quote_seen.store(true, std::memory_order_relaxed);
+      done_chunks.done(*index);
+    }
+  });
+  done_chunks.finish();
+  return !quote_seen.load();
+}
+
+// Reads the chunks, giving the pages back behind them. A chunk after one that failed is not read: the error
+// comes first in the file.
+void read_chunks(std::vector<Chunk>& chunks, std::size_t threads, const RowReader& reader, char delimiter,
+                 const FileContents* file, CsvTable& table) {
+  TaskCounter tasks(chunks.size());
+  DoneChunks done_chunks(chunks, file, nullptr);
+  std::atomic<std::size_t> first_failed{chunks.size()};
+  on_each_thread(threads, [&](std::size_t) {
+    while (const auto index = tasks.take()) {
+      if (*index > first_failed.load(std::memory_order_relaxed)) continue;
+      Chunk& chunk = chunks[*index];
+      read_chunk(chunk, reader, delimiter, table);
+      if (chunk.error) {
+        std::size_t failed = first_failed.load();
+        while (*index < failed && !first_failed.compare_exchange_weak(failed, *index)) {
+        }
+      }
+      done_chunks.done(*index);
+    }
+  });
+  done_chunks.finish();
+}
+
 }  // namespace
 
 bool read_rows_in_parallel(const Tokenizer& tokenizer, const RowReader& reader, const ChunkLimits& limits,
-                           CsvTable& table) {
+                           const FileContents* file, ContentHasher* hasher, CsvTable& table,
+                           TargetCodes& target_codes) {
   const std::string_view text = tokenizer.rest();
-  const std::size_t chunk_count = worthwhile_chunk_count(text.size(), limits);
-  if (chunk_count < 2) return false;
-  std::vector<Chunk> chunks = cut_at_line_starts(text, chunk_count);
-  for_each_chunk(chunks, survey_chunk);
-  if (std::any_of(chunks.begin(), chunks.end(), [](const Chunk& chunk) { return chunk.has_quote; })) return false;
+  const std::size_t minimum_chunk_bytes = std::max<std::size_t>(limits.minimum_chunk_bytes, 1);
+  const std::size_t threads = std::min(text.size() / minimum_chunk_bytes, limits.threads);
+  if (threads < 2) return false;
+  const std::size_t chunk_bytes =
+      std::clamp(text.size() / (threads * kChunksPerThread), minimum_chunk_bytes, kMaxChunkBytes);
+  std::vector<Chunk> chunks(std::max(threads, (text.size() + chunk_bytes - 1) / chunk_bytes));
+  // The hash starts with what comes before the chunks: the header and the first row.
+  if (hasher != nullptr) {
+    hasher->add(std::string_view(file->text().data(), static_cast<std::size_t>(text.data() - file->text().data())));
+  }
+  if (!survey_chunks(text, chunks, threads, file, hasher)) return false;
 
   const std::size_t width = reader.layout.feature_names.size();
   place_chunks(chunks, tokenizer.line(), table.rows);
-  size_table_for_chunks(table, width, chunks.back().first_row + chunks.back().lines, chunks);
-  for_each_chunk(chunks, [&](Chunk& chunk) { read_chunk(chunk, reader, tokenizer.delimiter(), table); });
+  size_table(table, width, chunks.back().first_row + chunks.back().lines, threads);
+  read_chunks(chunks, threads, reader, tokenizer.delimiter(), file, table);
   set_row_count(table, width, table.rows + rows_read_in_file_order(chunks, reader.diagnostics));
+  for (Chunk& chunk : chunks) add_written_rows(*chunk.writer, target_codes, table);
   return true;
 }
 

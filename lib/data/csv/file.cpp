@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -183,6 +184,18 @@ void FileContents::read_all(int fd, std::size_t size_hint, const Diagnostics& di
                                         "ended; is it endless?",
                                         stream_limit / 1'000'000));
   }
+}
+
+void FileContents::release_pages(const char* begin, const char* end) const {
+  if (mapping_ == nullptr || begin >= end) return;
+  constexpr std::uintptr_t kLargestFolioBytes = std::uintptr_t{2} << 20;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto mapping_start = reinterpret_cast<std::uintptr_t>(mapping_);
+  const auto from = reinterpret_cast<std::uintptr_t>(begin);
+  const std::uintptr_t first = from - std::min(from - mapping_start, kLargestFolioBytes);
+  const std::uintptr_t last = reinterpret_cast<std::uintptr_t>(end) & ~(page - 1);
+  if (last > first)
+    ::madvise(reinterpret_cast<void*>(first & ~(page - 1)), last - (first & ~(page - 1)), MADV_DONTNEED);
 }
 
 void FileContents::check_unchanged(const Diagnostics& diagnostics) const {

@@ -52,6 +52,14 @@ class FileContents {
     return {mapping_ != nullptr ? static_cast<const char*>(mapping_) : buffer_.get(), size_};
   }
 
+  // A mapped file's pages count in the process's RSS once touched: a reader gives back those of the text it is
+  // done with, [begin, end) within text(), and everything before it too. They are read again from the page cache
+  // if touched again, so this only costs time. A fault maps its neighbours too (fault-around: 64 KB; for a file
+  // written in large blocks, a whole folio of up to 2 MB), and some of those may lie before `begin`, given back
+  // already; so the 2 MB before `begin` go again. The page `end` lies in is kept for the text after it. Text read
+  // into a buffer is left as it is.
+  void release_pages(const char* begin, const char* end) const;
+
  private:
   FileContents() = default;
   bool try_map(int fd, std::size_t size);

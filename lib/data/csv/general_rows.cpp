@@ -2,7 +2,6 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace bnrun::data::csv {
 namespace {
@@ -64,7 +63,7 @@ void append_general_row(const std::vector<Field>& fields, const ColumnLayout& la
       target = field_text(fields[i]);
     }
   }
-  rows.commit(std::move(target), fields.front().line);
+  rows.commit(target, fields.front().line);
 }
 
 }  // namespace bnrun::data::csv

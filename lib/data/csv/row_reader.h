@@ -1,6 +1,6 @@
 // How the rows of one table are read, as data: the fast reader for the chosen level (none for the reference
 // reader) and the number parser for the general path. The serial reader and every parallel chunk read their
-// rows through append_next_row(), so they differ only in where in the text they start.
+// rows through append_next_rows(), so they differ only in where in the text they start.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include "data/csv.h"
 #include "data/csv/columns.h"
 #include "data/csv/fast_rows.h"
+#include "data/csv/file.h"
 #include "data/csv/messages.h"
 #include "data/csv/numbers.h"
 #include "data/csv/table_writer.h"
@@ -19,7 +20,7 @@ namespace bnrun::data::csv {
 struct RowReader {
   const ColumnLayout& layout;
   const Diagnostics& diagnostics;
-  FastRowReader fast_row;    // nullptr: every row takes the general path (the reference reader)
+  FastRowReader fast_rows;   // nullptr: every row takes the general path (the reference reader)
   FloatParser parse_number;  // for the general path
 };
 
@@ -29,12 +30,17 @@ struct RowScratch {
   ShortIntegerRowsHint short_integer_rows;
 };
 
-// Appends the next data record to `rows`; false at the end of the data.
-bool append_next_row(Tokenizer& tokenizer, RowScratch& scratch, const RowReader& reader, RowWriter& rows);
+// Appends the next data records to `rows`: those the fast reader takes, else one by the general path. False at
+// the end of the data.
+bool append_next_rows(Tokenizer& tokenizer, RowScratch& scratch, const RowReader& reader, RowWriter& rows);
+
+// Appends the next data record to `rows` by the general path; false at the end of the data.
+bool append_next_row_in_general(Tokenizer& tokenizer, RowScratch& scratch, const RowReader& reader, RowWriter& rows);
 
 // Reads the records left in `tokenizer` one after the other, appending them to the table; `first_row_bytes`
-// (the size of the first data row) sizes the reservation.
+// (the size of the first data row) sizes the reservation. The pages of a mapped `file` are given back as the
+// reading passes them.
 void read_rows_serially(Tokenizer& tokenizer, RowScratch& scratch, const RowReader& reader, std::size_t first_row_bytes,
-                        CsvTable& table);
+                        const FileContents* file, CsvTable& table, TargetCodes& target_codes);
 
 }  // namespace bnrun::data::csv

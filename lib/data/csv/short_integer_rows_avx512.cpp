@@ -28,10 +28,6 @@
 
 namespace bnrun::data::csv {
 
-bool short_integer_rows_possible(const ColumnLayout& layout, char delimiter) {
-  return layout.features_are_the_other_columns && !is_digit(delimiter) && delimiter != '-';
-}
-
 #if defined(__x86_64__)
 namespace {
 
@@ -201,36 +197,7 @@ struct ShortIntegerBlock {
 
 [[BNRUN_CSV_TARGET_AVX512]] bool append_short_integer_row_avx512(Tokenizer& tokenizer, const ColumnLayout& layout,
                                                                  RowWriter& rows) {
-  const std::string_view rest = tokenizer.rest();
-  const char* const begin = rest.data();
-  const char* const end = begin + rest.size();
-  const char delimiter = tokenizer.delimiter();
-  const std::size_t cells_before_target = layout.target_index;
-  const std::size_t cells_after_target = layout.header.size() - layout.target_index - 1;
-  float* const row = rows.next_row_features();
-
-  const char* target_start = begin;
-  if (cells_before_target > 0) {
-    const char* const cells_end = read_short_integer_cells(begin, end, cells_before_target, delimiter, row);
-    if (cells_end == nullptr || cells_end == end || *cells_end != delimiter) return false;
-    target_start = cells_end + 1;
-  }
-  const char* const target_end = tokenizer.scan_unquoted(target_start, end);
-  const std::string_view target(target_start, static_cast<std::size_t>(target_end - target_start));
-  if (!is_plain_target(target, tokenizer)) return false;
-  const char* record_end = target_end;
-  if (cells_after_target > 0) {
-    if (target_end == end || *target_end != delimiter) return false;
-    record_end =
-        read_short_integer_cells(target_end + 1, end, cells_after_target, delimiter, row + cells_before_target);
-    if (record_end == nullptr) return false;
-  }
-  // Anything but a line end here is a quote, a NUL, or a delimiter starting one cell too many.
-  if (record_end != end && *record_end != '\n' && *record_end != '\r') return false;
-
-  rows.commit(target, tokenizer.line());
-  tokenizer.finish_simple_record(static_cast<std::size_t>(record_end - begin));
-  return true;
+  return append_short_integer_row(tokenizer, layout, rows, read_short_integer_cells);
 }
 #endif
 

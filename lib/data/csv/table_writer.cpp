@@ -8,10 +8,15 @@
 
 namespace bnrun::data::csv {
 
+void add_written_rows(RowWriter& rows, TargetCodes& target_codes, CsvTable& table) {
+  target_codes.adopt(rows.first_row(), rows.rows_written(), rows.targets().values());
+  table.lines.append(rows.lines());
+}
+
 void set_row_count(CsvTable& table, std::size_t width, std::size_t rows) {
   table.features.resize(rows * width);
-  table.targets.resize(rows);
-  table.line_numbers.resize(rows);
+  table.target_codes.resize(rows);
+  table.lines.truncate(rows);
   table.rows = rows;
 }
 
@@ -23,8 +28,7 @@ void reserve_rows(CsvTable& table, const ColumnLayout& layout, std::size_t first
   const std::size_t estimate = remaining_bytes / std::max<std::size_t>(first_row_bytes, 1);
   const std::size_t rows = table.rows + std::min(most_rows, estimate + estimate / 16 + 2);
   table.features.reserve(rows * width);
-  table.targets.reserve(rows);
-  table.line_numbers.reserve(rows);
+  table.target_codes.reserve(rows);
   const std::size_t used = table.features.size();
   prefault_for_writing(table.features.data() + used, (table.features.capacity() - used) * sizeof(float));
 }

@@ -37,6 +37,7 @@ class Tokenizer {
   std::size_t line() const { return line_; }
 
   char delimiter() const { return delimiter_; }
+  std::string_view text() const { return text_; }
   std::string_view rest() const { return text_.substr(pos_); }
   bool is_padding(char c) const { return padding_[static_cast<unsigned char>(c)]; }
 
