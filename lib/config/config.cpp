@@ -239,7 +239,29 @@ bool runs_batchnorm(const Config& config) {
   return false;
 }
 
+// Throws KeyPathError for the first layer, of the base model or of an arm's model, that cannot take its input
+// width. feature_count 0 (the data not read yet) checks what the config alone decides: the layers after a Dense one.
+void check_layer_widths(const Config& config, std::size_t feature_count) {
+  if (const auto problem = nn::find_width_problem(nn::ModelSpec{feature_count, config.layers}))
+    throw KeyPathError(fmt::format("model.layers[{}].{}", problem->layer, problem->key), problem->message);
+  const auto& arms = config.experiment.arms;
+  for (std::size_t k = 0; k < arms.size(); ++k) {
+    const auto model = experiment::arm_model(arms[k], nn::ModelSpec{feature_count, config.layers});
+    const auto problem = nn::find_width_problem(model);
+    if (!problem) continue;
+    const std::string arm_path = fmt::format("experiment.arms[{}]", k);
+    const bool arm_sets_key = arms[k].parameters.contains(problem->key);
+    const std::string where = fmt::format("(model.layers[{}], which this arm makes a {} layer)", problem->layer,
+                                          nn::layer_type(model.layers[problem->layer]));
+    if (arm_sets_key)
+      throw KeyPathError(fmt::format("{}.{}", arm_path, problem->key), fmt::format("{} {}", problem->message, where));
+    throw KeyPathError(arm_path, fmt::format("{} {} {}; give the arm a \"{}\" that divides it", problem->key,
+                                             problem->message, where, problem->key));
+  }
+}
+
 void check_consistency(const Config& config) {
+  check_layer_widths(config, 0);
   if (runs_batchnorm(config) && config.training.batch_size < 2)
     throw KeyPathError("training.batch_size",
                       "must be at least 2 when the model has batchnorm layers (a batch of one row has zero variance)");
@@ -367,7 +389,8 @@ Loss effective_loss(const Config& config) {
                                                                      : Loss::sparse_categorical_crossentropy;
 }
 
-void check_against_data(const Config& config, std::size_t class_count) {
+void check_against_data(const Config& config, std::size_t class_count, std::size_t feature_count) {
+  check_layer_widths(config, feature_count);
   const std::size_t index = last_dense_index(config.layers);
   const auto& dense = std::get<nn::DenseSpec>(config.layers[index]);
   const std::string path = fmt::format("model.layers[{}].units", index);

@@ -8,7 +8,7 @@
 //   description          string, free text
 //   dataset   { path | train + test, target, features, delimiter, standardize, test_fraction,
 //               validation_fraction, stratify, shuffle }
-//   model     { layers: [ {type: dense|batchnorm|activation, ...} ] }
+//   model     { layers: [ {type: dense|batchnorm|activation|layernorm|groupnorm|dropout, ...} ] }
 //   training  { epochs, batch_size, seed, loss, shuffle, l2, optimizer {name: adam|sgd, ...},
 //               schedule {type: constant|step|cosine, ...}, early_stopping {monitor, patience, ...} }
 //   experiment{ arms: ["bn", "no_bn", {name, kind, ...}], reference: "no_bn" }   (variants: an older name for arms)
@@ -55,9 +55,10 @@ Config parse_config(const nlohmann::json& document, const std::string& base_dire
 // The resolved config as JSON, every default written out; parse_config(to_json(c)) == c.
 nlohmann::ordered_json to_json(const Config& config);
 
-// Checks that hold only once the data is known: the output layer's width against the number of classes, and
-// the loss against the output activation. `feature_count` is the model's input width.
-void check_against_data(const Config& config, std::size_t class_count);
+// Checks that hold only once the data is known: the output layer's width against the number of classes, the
+// loss against the output activation, and each layer (of every arm's model) against its input width
+// (`feature_count` is the model's).
+void check_against_data(const Config& config, std::size_t class_count, std::size_t feature_count);
 
 // The model an arm of the experiment trains (experiment/arms.h), for data with `feature_count` features.
 nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm);

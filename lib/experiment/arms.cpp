@@ -47,11 +47,67 @@ void remove_batchnorm_layers(const json&, nn::ModelSpec& model) {
   model = nn::without_batchnorm(model);
 }
 
+// Replaces every batchnorm layer of the model by the layer make(batchnorm layer) returns.
+template <class Make>
+void replace_batchnorm_layers(nn::ModelSpec& model, Make make) {
+  for (auto& layer : model.layers)
+    if (const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer)) layer = make(*batchnorm);
+}
+
+void read_layernorm(ObjectReader& reader, json& parameters) {
+  if (reader.has("epsilon")) parameters["epsilon"] = reader.number_or("epsilon", 0.0, positive());
+}
+
+// The replacing layer keeps the batchnorm layer's center and scale; its epsilon is its own kind's default.
+void to_layernorm(const json& parameters, nn::ModelSpec& model) {
+  replace_batchnorm_layers(model, [&](const nn::BatchNormSpec& batchnorm) {
+    nn::LayerNormSpec layernorm;
+    layernorm.epsilon = parameters.value("epsilon", layernorm.epsilon);
+    layernorm.center = batchnorm.center;
+    layernorm.scale = batchnorm.scale;
+    return layernorm;
+  });
+}
+
+void read_groupnorm(ObjectReader& reader, json& parameters) {
+  if (reader.has("groups")) parameters["groups"] = reader.integer_or("groups", 0, 1, nn::max_layer_width);
+  read_layernorm(reader, parameters);
+}
+
+void to_groupnorm(const json& parameters, nn::ModelSpec& model) {
+  replace_batchnorm_layers(model, [&](const nn::BatchNormSpec& batchnorm) {
+    nn::GroupNormSpec groupnorm;
+    groupnorm.groups = parameters.value("groups", groupnorm.groups);
+    groupnorm.epsilon = parameters.value("epsilon", groupnorm.epsilon);
+    groupnorm.center = batchnorm.center;
+    groupnorm.scale = batchnorm.scale;
+    return groupnorm;
+  });
+}
+
+void read_dropout(ObjectReader& reader, json& parameters) {
+  if (reader.has("rate")) parameters["rate"] = reader.number_or("rate", 0.0, fraction_below_one());
+}
+
+void to_dropout(const json& parameters, nn::ModelSpec& model) {
+  replace_batchnorm_layers(model, [&](const nn::BatchNormSpec&) {
+    nn::DropoutSpec dropout;
+    dropout.rate = parameters.value("rate", dropout.rate);
+    return dropout;
+  });
+}
+
 constexpr Kind kinds[] = {
     {"bn", "the model as written; \"momentum\", \"epsilon\", \"running_variance\" override every batchnorm layer",
      read_batchnorm_overrides, override_batchnorm_layers},
     {"no_bn", "every batchnorm layer removed (the same Dense initial weights, splits and batches)", read_nothing,
      remove_batchnorm_layers},
+    {"layernorm", "every batchnorm layer replaced by layernorm (its center and scale kept); \"epsilon\" (1e-5)",
+     read_layernorm, to_layernorm},
+    {"groupnorm",
+     "every batchnorm layer replaced by groupnorm (its center and scale kept); \"groups\" (2), \"epsilon\" (1e-5)",
+     read_groupnorm, to_groupnorm},
+    {"dropout", "every batchnorm layer replaced by dropout; \"rate\" (0.5)", read_dropout, to_dropout},
 };
 
 const Kind* find_kind(std::string_view name) {

@@ -258,6 +258,8 @@ void check_output(const ModelFile& file, const nn::Model<float>& model) {
 // cannot be complete. It is refused before the model is built, as building allocates every layer first: a 1 KB
 // file with two dense layers of 1,000,000 units would otherwise ask for 4 TB.
 void check_layers_fit_stored_weights(const ModelFile& file) {
+  if (const auto problem = nn::find_width_problem(file.spec))
+    throw KeyPathError(fmt::format("layers[{}].{}", problem->layer, problem->key), problem->message);
   std::size_t stored = 0;
   for (const auto& [layer, tensors] : file.tensors)
     for (const auto& [key, tensor] : tensors) stored += tensor.values.size();

@@ -82,6 +82,17 @@ WeightCount weight_count(const LayerSpec& layer, std::size_t input_width) {
   return count;
 }
 
+std::optional<WidthProblem> input_width_problem(const LayerSpec& layer, std::size_t input_width) {
+  return std::visit(
+      [&](const auto& spec) -> std::optional<WidthProblem> {
+        if constexpr (requires { spec.input_width_problem(input_width); })
+          return spec.input_width_problem(input_width);
+        else
+          return std::nullopt;
+      },
+      layer);
+}
+
 std::optional<Activation> output_nonlinearity(const LayerSpec& layer) {
   return std::visit([](const auto& spec) { return spec.output_nonlinearity(); }, layer);
 }

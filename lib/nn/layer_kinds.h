@@ -14,6 +14,8 @@
 //   summary(loss_applies_output)                the model summary's detail: "64 units, relu"
 //   label()                                     its words in a one-line architecture: "dense 64 relu"
 //   build<T>(LayerPlace)                        its layer, initialized
+// and, only when the kind cannot take every input width,
+//   input_width_problem(input_width)            why not (std::optional<WidthProblem>), or nothing
 // A kind that lacks one of these does not compile; there is no run-time fallback.
 //
 // Adding a kind: write nn/layers/<kind>.h and .cpp, add its spec to LayerSpec below (and its header to the
@@ -35,10 +37,14 @@
 #include "nn/layers/batchnorm.h"
 #include "nn/layers/common.h"
 #include "nn/layers/dense.h"
+#include "nn/layers/dropout.h"
+#include "nn/layers/groupnorm.h"
+#include "nn/layers/layernorm.h"
 
 namespace bnrun::nn {
 
-using LayerSpec = std::variant<DenseSpec, BatchNormSpec, ActivationSpec>;
+using LayerSpec =
+    std::variant<DenseSpec, BatchNormSpec, ActivationSpec, LayerNormSpec, GroupNormSpec, DropoutSpec>;
 
 // Reads one layer object at `path` ("model.layers[2]" in a config, "layers[2]" in a model file) by its "type".
 // Throws KeyPathError on an unknown type, a bad or (with Defaults::refused) missing key, or a key the kind lacks.
@@ -55,6 +61,10 @@ struct WeightCount {
   std::size_t non_trainable = 0;
 };
 WeightCount weight_count(const LayerSpec& layer, std::size_t input_width);
+
+// Why `layer` cannot take `input_width` features, or nothing when it can (kinds without input_width_problem
+// take any width).
+std::optional<WidthProblem> input_width_problem(const LayerSpec& layer, std::size_t input_width);
 
 std::optional<Activation> output_nonlinearity(const LayerSpec& layer);
 std::string layer_summary(const LayerSpec& layer, bool loss_applies_output);

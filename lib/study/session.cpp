@@ -164,7 +164,7 @@ std::string model_summaries(const kernels::Compute& compute, const Plan& plan) {
   const auto& config = plan.runs.front().config;
   const auto data = data::prepare_data(config.dataset, config.training.seed, {.compute = compute});
   try {
-    config::check_against_data(config, data.class_names.size());
+    config::check_against_data(config, data.class_names.size(), data.feature_names.size());
   } catch (const KeyPathError& error) {
     throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
   }

@@ -46,6 +46,13 @@ struct TensorInfo {
   std::size_t size() const;
 };
 
+// Why a layer cannot take its input width (GroupNorm's groups must divide it): the key at fault and what is wrong,
+// "5 does not divide the 64 features", for the caller to complete with the key path and where the width came from.
+struct WidthProblem {
+  std::string key;
+  std::string message;
+};
+
 // What the model tells a layer it builds.
 struct LayerPlace {
   std::string name;     // "<kind>_<ordinal + 1>", Keras-style: unique within the model
