@@ -54,7 +54,7 @@ case_arms_option_selects_and_orders_arms() {
   grep -q '"arm": "no_bn"' out/results.json || fail "results.json lacks runs[].arm"
   "$bnrun" -q -c "$source_dir/configs/smoke.json" --arms bn,nope >stdout.txt 2>stderr.txt
   [ $? -eq 2 ] || fail "an unknown arm was not refused"
-  grep -q 'error: --arms nope: not an arm of the config nor an arm kind (bn, no_bn)' stderr.txt || fail "$(cat stderr.txt)"
+  grep -q 'error: --arms nope: not an arm of the config nor an arm kind (bn, no_bn, layernorm, groupnorm, dropout)' stderr.txt || fail "$(cat stderr.txt)"
 }
 
 # A third arm defined in the config alone (bn with momentum 0.9 under another name), through every output.
@@ -87,6 +87,27 @@ case_the_reference_arm_is_what_the_others_are_paired_against() {
     --set experiment.reference=bn >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
   grep -q '^no_bn - bn: ' stdout.txt && grep -q '^bn_m09 - bn: ' stdout.txt || fail "$(cat stdout.txt)"
   ! grep -q '^bn - ' stdout.txt || fail "the reference was paired with itself: $(cat stdout.txt)"
+}
+
+# The layernorm, groupnorm and dropout arms (each replaces every batchnorm layer) beside bn and no_bn.
+case_norm_and_dropout_arms_train_beside_bn_and_no_bn() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --set training.epochs=3 --seeds 2 \
+    --arms bn,no_bn,layernorm,groupnorm,dropout -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  for arm in bn no_bn layernorm groupnorm dropout; do
+    [ "$(grep -cE "^$arm +2 +0\.[0-9]{4} ± 0\.[0-9]{4}" stdout.txt)" -eq 1 ] || fail "no one row for $arm: $(cat stdout.txt)"
+    [ "$(grep -c "\"$arm\": {" out/summary.json)" -ge 1 ] || fail "summary.json lacks $arm"
+    [ "$(grep -c ",$arm,ok," out/summary.csv)" -eq 2 ] || fail "summary.csv: $(cat out/summary.csv)"
+  done
+  "$bnrun" summary -c "$source_dir/configs/iris_bn.json" --arms layernorm,groupnorm,dropout >summary.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  grep -qE '^layernorm_1 \(layernorm\) +\(None, 64\) +128 +128 +0' summary.txt || fail "$(cat summary.txt)"
+  grep -qE '^groupnorm_2 \(groupnorm\) +\(None, 32\) +64 +64 +0' summary.txt || fail "$(cat summary.txt)"
+  grep -qE '^dropout_1 \(dropout\) +\(None, 64\) +0 +0 +0' summary.txt || fail "$(cat summary.txt)"
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --arms groupnorm --set 'experiment.arms=[{"kind":"groupnorm","groups":5}]' \
+    >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "groups that do not divide 64 were accepted"
+  [ "$(wc -l <stderr.txt)" -eq 1 ] && grep -q 'experiment.arms\[0\].groups: 5 does not divide the 64 features' stderr.txt ||
+    fail "$(cat stderr.txt)"
 }
 
 # --- studies: seeds, sweeps, run folders, model files, compare ---

@@ -33,10 +33,11 @@ Config parse(const json& document) {
   return parse_config(document, "configs", "example");
 }
 
-// The message parse_config gives after one override is applied to the minimal document.
-std::string error_after(const std::string& assignment) {
+// The message parse_config gives after one override (or two) is applied to the minimal document.
+std::string error_after(const std::string& assignment, const std::string& second_assignment = "") {
   json document = minimal_document();
   apply_override(document, assignment);
+  if (!second_assignment.empty()) apply_override(document, second_assignment);
   try {
     parse(document);
   } catch (const bnrun::UserError& error) {
@@ -207,9 +208,9 @@ TEST_CASE("the model must end in softmax or sigmoid, matching the loss") {
 
 TEST_CASE("the output width must match the number of classes in the data") {
   const Config config = parse(minimal_document());
-  CHECK_NOTHROW(bnrun::config::check_against_data(config, 3));
+  CHECK_NOTHROW(bnrun::config::check_against_data(config, 3, 4));
   CHECK_THROWS_WITH(
-      bnrun::config::check_against_data(config, 4),
+      bnrun::config::check_against_data(config, 4, 4),
       "model.layers[2].units: is 3, but the data has 4 classes: the softmax output needs one unit per class");
 }
 
@@ -268,4 +269,68 @@ TEST_CASE("an override value that is not valid UTF-8 is refused, as JSON cannot 
 TEST_CASE("a config file that does not exist is reported with its path") {
   CHECK_THROWS_WITH(bnrun::config::load_config("/nonexistent/x.json", {}),
                     "/nonexistent/x.json: cannot open config file: No such file or directory");
+}
+
+TEST_CASE("groupnorm's groups must divide the width of the layer before, named by key path", "[norms]") {
+  CHECK(error_after("model.layers[1]={\"type\":\"groupnorm\",\"groups\":4}") == "(no error)");
+  CHECK(error_after("model.layers[1]={\"type\":\"groupnorm\",\"groups\":3}") ==
+        "model.layers[1].groups: 3 does not divide the 8 features of the layer before");
+  CHECK(error_after("model.layers[1]={\"type\":\"groupnorm\",\"groups\":0}") ==
+        "model.layers[1].groups: expected an integer in [1, 1000000], got 0");
+}
+
+TEST_CASE("a groupnorm before the first Dense layer is checked against the data's width", "[norms]") {
+  json document = minimal_document();
+  apply_override(document, "model.layers[1]={\"type\":\"dense\",\"units\":4}");
+  apply_override(document, "model.layers[0]={\"type\":\"groupnorm\",\"groups\":3}");
+  const Config config = parse(document);  // the data's width is not known yet
+  CHECK_NOTHROW(bnrun::config::check_against_data(config, 3, 6));
+  CHECK_THROWS_WITH(bnrun::config::check_against_data(config, 3, 4),
+                    "model.layers[0].groups: 3 does not divide the 4 features of the data");
+}
+
+TEST_CASE("new layer kinds' out-of-range values and unknown keys are one-line errors with the key path", "[norms]") {
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"dropout\",\"rate\":1}"),
+             Contains("model.layers[1].rate: expected a number in [0, 1), got 1"));
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"dropout\",\"rate\":-0.1}"), Contains("model.layers[1].rate"));
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"dropout\",\"p\":0.1}"), Contains("model.layers[1].p"));
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"layernorm\",\"epsilon\":0}"),
+             Contains("model.layers[1].epsilon"));
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"layernorm\",\"groups\":2}"),
+             Contains("model.layers[1].groups"));
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"groupnorm\",\"momentum\":0.9}"),
+             Contains("model.layers[1].momentum"));
+  for (const std::string layer : {"dropout", "layernorm", "groupnorm"}) {
+    const std::string message = error_after("model.layers[1]={\"type\":\"" + layer + "\",\"bogus\":1}");
+    CHECK(message.find('\n') == std::string::npos);
+    CHECK_THAT(message, Contains("model.layers[1].bogus"));
+  }
+}
+
+TEST_CASE("the groupnorm arm refuses groups that do not divide a replaced layer's width", "[norms]") {
+  CHECK(error_after("experiment.arms=[\"bn\",\"no_bn\",\"layernorm\",\"groupnorm\",\"dropout\"]") == "(no error)");
+  CHECK(error_after("experiment.arms=[\"bn\",{\"kind\":\"groupnorm\",\"groups\":3}]") ==
+        "experiment.arms[1].groups: 3 does not divide the 8 features of the layer before (model.layers[1], which "
+        "this arm makes a groupnorm layer)");
+  CHECK(error_after("model.layers[0].units=7") ==
+        "(no error)");  // the default arms have no groupnorm
+  CHECK(error_after("model.layers[0].units=7", "experiment.arms=[\"groupnorm\"]") ==
+        "experiment.arms[0]: groups 2 does not divide the 7 features of the layer before (model.layers[1], which "
+        "this arm makes a groupnorm layer); give the arm a \"groups\" that divides it");
+  CHECK_THAT(error_after("experiment.arms=[{\"kind\":\"dropout\",\"rate\":1.5}]"),
+             Contains("experiment.arms[0].rate: expected a number in [0, 1)"));
+  CHECK_THAT(error_after("experiment.arms=[{\"kind\":\"layernorm\",\"groups\":2}]"),
+             Contains("experiment.arms[0].groups"));
+}
+
+TEST_CASE("the norm arms replace every batchnorm layer, keeping the Dense layers", "[norms]") {
+  json document = minimal_document();
+  apply_override(document, "experiment.arms=[\"layernorm\",{\"kind\":\"groupnorm\",\"groups\":4},"
+                           "{\"name\":\"drop\",\"kind\":\"dropout\",\"rate\":0.2}]");
+  const Config config = parse(document);
+  const auto layers_of = [&](std::size_t arm) { return bnrun::config::model_spec(config, 4, config.experiment.arms[arm]).layers; };
+  CHECK(bnrun::nn::architecture_text(layers_of(0)) == "dense 8 relu → LN → dense 3 softmax");
+  CHECK(bnrun::nn::architecture_text(layers_of(1)) == "dense 8 relu → GN(4) → dense 3 softmax");
+  CHECK(bnrun::nn::architecture_text(layers_of(2)) == "dense 8 relu → dropout 0.2 → dense 3 softmax");
+  CHECK(std::get<bnrun::nn::LayerNormSpec>(layers_of(0)[1]).epsilon == 1e-5);
 }

@@ -70,7 +70,7 @@ void use(const Config& config) {
   }
   for (const std::size_t classes : {std::size_t{2}, std::size_t{3}}) {
     try {
-      bnrun::config::check_against_data(config, classes);
+      bnrun::config::check_against_data(config, classes, 4);
     } catch (const bnrun::UserError& error) {
       check_message(error);
     }

@@ -24,6 +24,7 @@
 #include "modelio/predict.h"
 #include "nn/layers/batchnorm.h"
 #include "nn/layers/dense.h"
+#include "nn/layers/groupnorm.h"
 #include "optim/optimizer.h"
 #include "train/trainer.h"
 
@@ -474,4 +475,55 @@ TEST_CASE("a missing feature column or an unknown class is an error naming the f
   const TemporaryFile unknown("unknown_class.csv", "c,b,a,label\n1,2,3,x\n1,2,3,w\n");
   CHECK_THROWS_WITH(bnrun::modelio::evaluate_csv({}, *model, read, unknown.path),
                     StartsWith(unknown.path + ":3: class \"w\"") && Contains("x, y, z"));
+}
+
+TEST_CASE("layernorm, groupnorm and dropout models read back and compute bit-identical logits", "[modelio][norms]") {
+  const ModelSpec spec{3,
+                       {DenseSpec{6, Activation::relu}, bnrun::nn::LayerNormSpec{1e-4, true, true},
+                        DenseSpec{4, Activation::tanh}, bnrun::nn::GroupNormSpec{2, 1e-3, true, false},
+                        bnrun::nn::DropoutSpec{0.3}, DenseSpec{3, Activation::softmax}}};
+  Model<float> original(spec, 7);
+  // Gamma and beta away from their defaults, so reading them back is tested.
+  bnrun::Random random(3);
+  for (auto& parameter : original.parameters())
+    if (parameter.name.find("norm") != std::string::npos)
+      for (float& value : *parameter.values) value += static_cast<float>(random.uniform(-0.5, 0.5));
+  const TemporaryFile file("norms.json");
+  bnrun::modelio::save_model(file.path, spec, original, three_class_metadata());
+
+  const json saved = json::parse(file.read());
+  CHECK(saved["layers"][4] == json{{"type", "dropout"}, {"rate", 0.3}});
+  CHECK(saved["layers"][3]["groups"] == 2);
+  CHECK(saved["weights"].contains("layernorm_1"));
+  CHECK(saved["weights"]["groupnorm_1"].contains("gamma"));
+  CHECK_FALSE(saved["weights"]["groupnorm_1"].contains("beta"));
+  CHECK_FALSE(saved["weights"].contains("dropout_1"));
+
+  const ModelFile read = bnrun::modelio::read_model_file(file.path);
+  CHECK(bnrun::nn::architecture_text(read.spec.layers) ==
+        "dense 6 relu → LN → dense 4 tanh → GN(2) → dropout 0.3 → dense 3 softmax");
+  const Matrix<float> input = random_input(30, 3, 4);
+  CHECK(bits_of(logits_of(*bnrun::modelio::build_model(read), input)) == bits_of(logits_of(original, input)));
+
+  json edited = saved;
+  edited["layers"][3]["groups"] = 3;
+  file.write(edited.dump());
+  CHECK_THROWS_WITH(bnrun::modelio::read_model_file(file.path),
+                    Contains("layers[3].groups: 3 does not divide the 4 features of the layer before"));
+}
+
+TEST_CASE("a bn model file initializes a layernorm model: Dense weights copied, gamma and beta at 1 and 0",
+          "[modelio][norms]") {
+  const TemporaryFile file("init_ln_from_bn.json");
+  const auto saved = save_batchnorm_model(file);
+  ModelSpec spec = batchnorm_spec();
+  spec.layers[1] = bnrun::nn::LayerNormSpec{};
+  spec.layers[3] = bnrun::nn::DropoutSpec{};
+  Model<float> model(spec, 99);
+  bnrun::modelio::initialize_from(bnrun::modelio::read_model_file(file.path), model);
+  CHECK(dense_layer(model, 2).kernel() == dense_layer(*saved, 2).kernel());
+  auto& layernorm = dynamic_cast<bnrun::nn::GroupNorm<float>&>(*model.layers()[1]);
+  CHECK(layernorm.kind() == "layernorm");
+  CHECK(layernorm.gamma() == std::vector<float>(5, 1.0f));
+  CHECK(layernorm.beta() == std::vector<float>(5, 0.0f));
 }

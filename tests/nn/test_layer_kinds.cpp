@@ -23,6 +23,9 @@ using bnrun::nn::ActivationSpec;
 using bnrun::nn::BatchNormSpec;
 using bnrun::nn::Defaults;
 using bnrun::nn::DenseSpec;
+using bnrun::nn::DropoutSpec;
+using bnrun::nn::GroupNormSpec;
+using bnrun::nn::LayerNormSpec;
 using bnrun::nn::LayerSpec;
 using bnrun::nn::ModelSpec;
 using Catch::Matchers::Contains;
@@ -41,8 +44,12 @@ std::vector<LayerSpec> sample_layers() {
   DenseSpec output;
   output.units = 3;
   output.activation = Activation::softmax;
-  return {unusual_dense, unusual_batchnorm, ActivationSpec{Activation::sigmoid}, DenseSpec{5},
-          no_scale,      BatchNormSpec{},   ActivationSpec{Activation::relu},    output};
+  GroupNormSpec unusual_groupnorm{2, 1e-4, false, true};
+  LayerNormSpec unusual_layernorm{1e-3, true, false};
+  return {unusual_dense, unusual_groupnorm, unusual_batchnorm, ActivationSpec{Activation::sigmoid},
+          DenseSpec{5},  LayerNormSpec{},   DropoutSpec{0.25}, no_scale,
+          BatchNormSpec{}, unusual_layernorm, GroupNormSpec{5}, ActivationSpec{Activation::relu},
+          DropoutSpec{},   output};
 }
 
 LayerSpec read(const json& object, Defaults defaults) {
@@ -101,10 +108,12 @@ TEST_CASE("a config may leave a layer's keys out, a model file may not", "[layer
 }
 
 TEST_CASE("an unknown layer type or key is refused in both files", "[layer_kinds]") {
-  CHECK_THAT(read_error({{"type", "dropout"}}, Defaults::allowed),
-             Equals("layers[0].type: expected \"dense\", \"batchnorm\" or \"activation\", got \"dropout\""));
-  CHECK_THAT(read_error({{"type", "dropout"}}, Defaults::refused),
-             Equals("layers[0].type: expected one of \"dense\", \"batchnorm\", \"activation\", got \"dropout\""));
+  CHECK_THAT(read_error({{"type", "maxout"}}, Defaults::allowed),
+             Equals("layers[0].type: expected \"dense\", \"batchnorm\", \"activation\", \"layernorm\", \"groupnorm\" "
+                    "or \"dropout\", got \"maxout\""));
+  CHECK_THAT(read_error({{"type", "maxout"}}, Defaults::refused),
+             Equals("layers[0].type: expected one of \"dense\", \"batchnorm\", \"activation\", \"layernorm\", "
+                    "\"groupnorm\", \"dropout\", got \"maxout\""));
   for (const Defaults defaults : {Defaults::allowed, Defaults::refused}) {
     json written(bnrun::nn::layer_to_json(BatchNormSpec{}));
     written["moment"] = 0.5;
