@@ -183,8 +183,9 @@ TEST_CASE("names from a fixed list are checked against the list") {
              Contains("model.layers[0].activation: expected one of \"linear\", \"relu\""));
   CHECK_THAT(error_after("training.optimizer.name=\"adamw\""),
              Contains("training.optimizer.name: expected one of \"adam\", \"sgd\", got \"adamw\""));
-  CHECK_THAT(error_after("model.layers[1].type=\"layernorm\""),
-             Contains("model.layers[1].type: expected \"dense\", \"batchnorm\" or \"activation\""));
+  CHECK_THAT(error_after("model.layers[1].type=\"maxout\""),
+             Contains("model.layers[1].type: expected \"dense\", \"batchnorm\", \"activation\", \"layernorm\", "
+                      "\"groupnorm\" or \"dropout\""));
 }
 
 TEST_CASE("settings of another optimizer are unknown keys") {
@@ -255,7 +256,8 @@ TEST_CASE("keys and values with line breaks are reported on one line") {
   CHECK_THROWS_WITH(parse(document), Catch::Matchers::StartsWith("dataset.a\\x0Ab: unknown key (known keys here:"));
   // A carriage return, and U+2028 (a line separator in UTF-8).
   CHECK(error_after("model.layers[0].type=x\r\xE2\x80\xA8y") ==
-        "model.layers[0].type: expected \"dense\", \"batchnorm\" or \"activation\", got \"x\\x0D\\xE2\\x80\\xA8y\"");
+        "model.layers[0].type: expected \"dense\", \"batchnorm\", \"activation\", \"layernorm\", \"groupnorm\" or "
+        "\"dropout\", got \"x\\x0D\\xE2\\x80\\xA8y\"");
 }
 
 TEST_CASE("an override value that is not valid UTF-8 is refused, as JSON cannot hold it") {

@@ -367,7 +367,7 @@ case_unknown_activation() {
 case_unknown_layer_type() {
   good_csv >data.csv
   write_config
-  expect_error "model.layers[1].type: " -- -c config.json --set model.layers[1].type=dropout
+  expect_error "model.layers[1].type: " -- -c config.json --set model.layers[1].type=maxout
 }
 
 case_no_layers() {
