@@ -1,5 +1,7 @@
 #include "nn/spec.h"
 
+#include <algorithm>
+
 namespace bnrun::nn {
 
 ModelSpec without_batchnorm(const ModelSpec& spec) {
@@ -13,6 +15,21 @@ bool has_batchnorm(const ModelSpec& spec) {
   for (const auto& layer : spec.layers)
     if (std::holds_alternative<BatchNormSpec>(layer)) return true;
   return false;
+}
+
+bool uses_batch_statistics_in_inference(const std::vector<LayerSpec>& layers) {
+  for (const auto& layer : layers)
+    if (const auto* batchnorm = std::get_if<BatchNormSpec>(&layer); batchnorm && !batchnorm->running_stats)
+      return true;
+  return false;
+}
+
+std::size_t inference_batch_end(std::size_t evaluation_batch_size, std::size_t start, std::size_t rows,
+                                std::size_t default_rows) {
+  if (evaluation_batch_size == 0) return start + std::min(default_rows, rows - start);
+  std::size_t end = start + std::min(evaluation_batch_size, rows - start);
+  if (rows - end == 1) ++end;
+  return end;
 }
 
 }  // namespace bnrun::nn

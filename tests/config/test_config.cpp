@@ -173,7 +173,7 @@ TEST_CASE("out-of-range values are rejected with the allowed range") {
   CHECK(error_after("training.optimizer.learning_rate=0") ==
         "training.optimizer.learning_rate: expected a number > 0, got 0");
   CHECK(error_after("model.layers[1].momentum=1.5") ==
-        "model.layers[1].momentum: expected a number in [0, 1], got 1.5");
+        "model.layers[1].momentum: expected a number in [0, 1] or null, got 1.5");
   CHECK(error_after("model.layers[0].units=0") == "model.layers[0].units: expected an integer in [1, 1000000], got 0");
 }
 

@@ -2,6 +2,7 @@
 // BatchNorm is always checked with a Dense layer in front of it, so its dx is exercised (mlpack #1923).
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <vector>
 
 #include "core/random.h"
@@ -42,9 +43,19 @@ double training_loss(Model<double>& model, const Matrix<double>& x, const std::v
                                                logits_gradient ? logits_gradient->data() : nullptr);
 }
 
-// Checks d(loss)/d(every parameter) of `spec` on a random batch.
-void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std::size_t classes) {
+BatchNormSpec pytorch_like_batchnorm() {
+  BatchNormSpec batchnorm;
+  batchnorm.momentum = 0.9;
+  batchnorm.epsilon = 1e-5;
+  batchnorm.running_variance = bnrun::nn::RunningVariance::unbiased;
+  return batchnorm;
+}
+
+// Checks d(loss)/d(every parameter) of `spec` on a random batch; `prepare` may set the built model's state.
+void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std::size_t classes,
+                                   const std::function<void(Model<double>&)>& prepare = {}) {
   Model<double> model(spec, 11);
+  if (prepare) prepare(model);
   // Move BN's gamma/beta off their trivial initial values so every term of the backward matters.
   bnrun::Random random(5);
   for (auto& parameter : model.parameters())
@@ -85,7 +96,7 @@ TEST_CASE("batchnorm after the activation, as in the seed notebook, has correct 
   ModelSpec spec{
       4,
       {DenseSpec{6, Activation::sigmoid}, BatchNormSpec{}, DenseSpec{5, Activation::tanh},
-       BatchNormSpec{0.9, 1e-5, true, true, bnrun::nn::RunningVariance::unbiased}, DenseSpec{3, Activation::softmax}}};
+       pytorch_like_batchnorm(), DenseSpec{3, Activation::softmax}}};
   check_all_parameter_gradients(spec, 7, 3);
 }
 
