@@ -188,8 +188,9 @@ TrainingConfig parse_training(const json& document) {
   if (const auto* early_stopping = reader.optional("early_stopping"); early_stopping && !early_stopping->is_null())
     training.early_stopping = parse_early_stopping(*early_stopping);
   training.evaluate_every_steps = reader.integer_or("evaluate_every_steps", 0, 0, std::int64_t{1} << 40);
-  training.evaluation_batch_size =
-      reader.integer_or("evaluation_batch_size", training.batch_size, 1, max_batch_size);
+  // null, as a resolved config writes the default, means the batch size.
+  if (const auto* size = reader.optional("evaluation_batch_size"); size && !size->is_null())
+    training.evaluation_batch_size = read_integer(*size, reader.path_of("evaluation_batch_size"), 1, max_batch_size);
   reader.finish();
   return training;
 }
@@ -253,7 +254,7 @@ void check_batchnorm_layers_against_training(const std::vector<nn::LayerSpec>& l
       throw KeyPathError(path_of_layer(i) + ".virtual_batch_size",
                          fmt::format("{} does not divide training.batch_size {}", batchnorm->virtual_batch_size,
                                      training.batch_size));
-    if (!batchnorm->running_stats && training.evaluation_batch_size < 2)
+    if (!batchnorm->running_stats && training.evaluation_batch_size.value_or(training.batch_size) < 2)
       throw KeyPathError("training.evaluation_batch_size",
                          fmt::format("must be at least 2: {}.running_stats is false, so evaluation normalizes each "
                                      "evaluation batch with its own statistics (one row has zero variance)",
@@ -375,7 +376,8 @@ ordered_json to_json(const Config& config) {
                            {"schedule", schedule_to_json(t.schedule)},
                            {"early_stopping", early_stopping_to_json(t.early_stopping)},
                            {"evaluate_every_steps", t.evaluate_every_steps},
-                           {"evaluation_batch_size", t.evaluation_batch_size}};
+                           {"evaluation_batch_size", t.evaluation_batch_size ? ordered_json(*t.evaluation_batch_size)
+                                                                             : ordered_json(nullptr)}};
   ordered_json variants = ordered_json::array();
   ordered_json arms = ordered_json::array();
   for (const auto& arm : config.experiment.arms) {
@@ -429,7 +431,8 @@ const experiment::ArmSpec* ExperimentConfig::arm(std::string_view name) const {
 nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm) {
   nn::ModelSpec model = experiment::arm_model(arm, nn::ModelSpec{feature_count, config.layers});
   if (nn::uses_batch_statistics_in_inference(model.layers))
-    model.evaluation_batch_size = static_cast<std::size_t>(config.training.evaluation_batch_size);
+    model.evaluation_batch_size =
+        static_cast<std::size_t>(config.training.evaluation_batch_size.value_or(config.training.batch_size));
   return model;
 }
 

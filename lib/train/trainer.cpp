@@ -204,6 +204,7 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
   std::vector<std::int32_t> batch_labels;
 
   RunResult result;
+  result.evaluation_batch_size = recipe.model.evaluation_batch_size;
   for (const auto& layer : model->summary()) {
     result.trainable_parameters += layer.trainable;
     result.non_trainable_parameters += layer.non_trainable;

@@ -207,7 +207,8 @@ TEST_CASE("training.evaluation_batch_size defaults to the batch size and must be
           "[config][bn_modes]") {
   json document = minimal_document();
   apply_override(document, "training.batch_size=24");
-  CHECK(parse(document).training.evaluation_batch_size == 24);
+  CHECK(!parse(document).training.evaluation_batch_size);  // the batch size
+  CHECK(bnrun::config::to_json(parse(document))["training"]["evaluation_batch_size"].is_null());
   apply_override(document, "model.layers[1].running_stats=false");
   apply_override(document, "training.evaluation_batch_size=1");
   CHECK_THROWS_WITH(parse(document), StartsWith("training.evaluation_batch_size: must be at least 2: "
