@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <fmt/format.h>
+#include <functional>
 #include <algorithm>
 #include <filesystem>
 
@@ -187,6 +188,9 @@ TrainingConfig parse_training(const json& document) {
   if (const auto* early_stopping = reader.optional("early_stopping"); early_stopping && !early_stopping->is_null())
     training.early_stopping = parse_early_stopping(*early_stopping);
   training.evaluate_every_steps = reader.integer_or("evaluate_every_steps", 0, 0, std::int64_t{1} << 40);
+  // null, as a resolved config writes the default, means the batch size.
+  if (const auto* size = reader.optional("evaluation_batch_size"); size && !size->is_null())
+    training.evaluation_batch_size = read_integer(*size, reader.path_of("evaluation_batch_size"), 1, max_batch_size);
   reader.finish();
   return training;
 }
@@ -260,11 +264,41 @@ void check_layer_widths(const Config& config, std::size_t feature_count) {
   }
 }
 
+// Each batchnorm mode against the training settings: the base model's layers first (named by their key path),
+// then each arm's model (named by the arm, whose parameters set the value).
+void check_batchnorm_layers_against_training(const std::vector<nn::LayerSpec>& layers, const TrainingConfig& training,
+                                             const std::function<std::string(std::size_t)>& path_of_layer) {
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layers[i]);
+    if (!batchnorm) continue;
+    if (batchnorm->virtual_batch_size > 0 && training.batch_size % batchnorm->virtual_batch_size != 0)
+      throw KeyPathError(path_of_layer(i) + ".virtual_batch_size",
+                         fmt::format("{} does not divide training.batch_size {}", batchnorm->virtual_batch_size,
+                                     training.batch_size));
+    if (!batchnorm->running_stats && training.evaluation_batch_size.value_or(training.batch_size) < 2)
+      throw KeyPathError("training.evaluation_batch_size",
+                         fmt::format("must be at least 2: {}.running_stats is false, so evaluation normalizes each "
+                                     "evaluation batch with its own statistics (one row has zero variance)",
+                                     path_of_layer(i)));
+  }
+}
+
+void check_batchnorm_modes_against_training(const Config& config) {
+  check_batchnorm_layers_against_training(config.layers, config.training,
+                                          [](std::size_t i) { return fmt::format("model.layers[{}]", i); });
+  const auto& arms = config.experiment.arms;
+  for (std::size_t a = 0; a < arms.size(); ++a)
+    check_batchnorm_layers_against_training(
+        experiment::arm_model(arms[a], nn::ModelSpec{0, config.layers}).layers, config.training,
+        [&](std::size_t i) { return fmt::format("experiment.arms[{}] (\"{}\"): layer {}", a, arms[a].name, i); });
+}
+
 void check_consistency(const Config& config) {
   check_layer_widths(config, 0);
   if (runs_batchnorm(config) && config.training.batch_size < 2)
     throw KeyPathError("training.batch_size",
                       "must be at least 2 when the model has batchnorm layers (a batch of one row has zero variance)");
+  check_batchnorm_modes_against_training(config);
   const auto ending = output_activation(config.layers);
   if (config.training.loss == Loss::sparse_categorical_crossentropy && ending != nn::Activation::softmax)
     throw KeyPathError("training.loss", "sparse_categorical_crossentropy needs a softmax output layer");
@@ -363,7 +397,9 @@ ordered_json to_json(const Config& config) {
                            {"optimizer", optimizer_to_json(t.optimizer)},
                            {"schedule", schedule_to_json(t.schedule)},
                            {"early_stopping", early_stopping_to_json(t.early_stopping)},
-                           {"evaluate_every_steps", t.evaluate_every_steps}};
+                           {"evaluate_every_steps", t.evaluate_every_steps},
+                           {"evaluation_batch_size", t.evaluation_batch_size ? ordered_json(*t.evaluation_batch_size)
+                                                                             : ordered_json(nullptr)}};
   ordered_json variants = ordered_json::array();
   ordered_json arms = ordered_json::array();
   for (const auto& arm : config.experiment.arms) {
@@ -416,7 +452,11 @@ const experiment::ArmSpec* ExperimentConfig::arm(std::string_view name) const {
 }
 
 nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm) {
-  return experiment::arm_model(arm, nn::ModelSpec{feature_count, config.layers});
+  nn::ModelSpec model = experiment::arm_model(arm, nn::ModelSpec{feature_count, config.layers});
+  if (nn::uses_batch_statistics_in_inference(model.layers))
+    model.evaluation_batch_size =
+        static_cast<std::size_t>(config.training.evaluation_batch_size.value_or(config.training.batch_size));
+  return model;
 }
 
 std::vector<train::Arm> arm_recipes(const Config& config, std::size_t feature_count) {

@@ -43,6 +43,62 @@ void override_batchnorm_layers(const json& parameters, nn::ModelSpec& model) {
 
 void read_nothing(ObjectReader&, json&) {}
 
+// The batchnorm modes (nn/layers/batchnorm.h): each arm puts every batchnorm layer in its mode and switches off
+// the modes that do not combine with it, so that any base model gives a valid arm.
+template <class Change>
+void change_batchnorm_layers(nn::ModelSpec& model, Change&& change) {
+  for (auto& layer : model.layers)
+    if (auto* batchnorm = std::get_if<nn::BatchNormSpec>(&layer)) change(*batchnorm);
+}
+
+// 16 divides every batch size that is a multiple of 16, and gives 2 or more sub-batches from batch 32 up.
+constexpr std::int64_t default_virtual_batch_size = 16;
+
+void read_virtual_batch_size(ObjectReader& reader, json& parameters) {
+  if (reader.has("virtual_batch_size"))
+    parameters["virtual_batch_size"] = reader.integer_or("virtual_batch_size", 0, 2, 100'000'000);
+}
+
+void ghost_batchnorm(const json& parameters, nn::ModelSpec& model) {
+  change_batchnorm_layers(model, [&](nn::BatchNormSpec& batchnorm) {
+    batchnorm.virtual_batch_size = parameters.value("virtual_batch_size", default_virtual_batch_size);
+    batchnorm.running_stats = true;
+    batchnorm.renorm.reset();
+  });
+}
+
+void read_renorm(ObjectReader& reader, json& parameters) {
+  const auto given = json(nn::renorm_to_json(nn::read_renorm_settings(reader, nn::Defaults::allowed)));
+  for (const char* key : {"momentum", "r_max", "d_max"})
+    if (reader.has(key)) parameters[key] = given[key];
+}
+
+void batch_renormalization(const json& parameters, nn::ModelSpec& model) {
+  ObjectReader reader(parameters, "");
+  const nn::RenormSpec renorm = nn::read_renorm_settings(reader, nn::Defaults::allowed);
+  change_batchnorm_layers(model, [&](nn::BatchNormSpec& batchnorm) {
+    batchnorm.renorm = renorm;
+    batchnorm.running_stats = true;
+    batchnorm.virtual_batch_size = 0;
+  });
+}
+
+void batch_statistics_in_inference(const json&, nn::ModelSpec& model) {
+  change_batchnorm_layers(model, [](nn::BatchNormSpec& batchnorm) {
+    batchnorm.momentum = batchnorm.momentum.value_or(nn::BatchNormSpec{}.momentum.value());
+    batchnorm.running_stats = false;
+    batchnorm.virtual_batch_size = 0;
+    batchnorm.renorm.reset();
+  });
+}
+
+void cumulative_average(const json&, nn::ModelSpec& model) {
+  change_batchnorm_layers(model, [](nn::BatchNormSpec& batchnorm) {
+    batchnorm.momentum.reset();
+    batchnorm.running_stats = true;
+  });
+}
+
 void remove_batchnorm_layers(const json&, nn::ModelSpec& model) {
   model = nn::without_batchnorm(model);
 }
@@ -102,6 +158,14 @@ constexpr Kind kinds[] = {
      read_batchnorm_overrides, override_batchnorm_layers},
     {"no_bn", "every batchnorm layer removed (the same Dense initial weights, splits and batches)", read_nothing,
      remove_batchnorm_layers},
+    {"ghost_bn", "Ghost BN: batch statistics per \"virtual_batch_size\" rows (default 16) in training",
+     read_virtual_batch_size, ghost_batchnorm},
+    {"batch_renorm", "Batch Renormalization; \"r_max\", \"d_max\" (schedules, the paper's by default), \"momentum\"",
+     read_renorm, batch_renormalization},
+    {"bn_batch_stats", "batch statistics in evaluation too (running_stats false)", read_nothing,
+     batch_statistics_in_inference},
+    {"bn_cumulative", "running statistics as the cumulative average of all batches (momentum null)", read_nothing,
+     cumulative_average},
     {"layernorm", "every batchnorm layer replaced by layernorm (its center and scale kept); \"epsilon\" (1e-5)",
      read_layernorm, to_layernorm},
     {"groupnorm",

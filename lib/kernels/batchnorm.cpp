@@ -108,6 +108,18 @@ struct ForwardInferenceChunk {
 };
 
 template <class T>
+struct AffineChunk {
+  template <class Width>
+  BNRUN_ALWAYS_INLINE static void run(const T* x, std::size_t rows, std::size_t features, const T* scale,
+                                      const T* shift, T* y, std::size_t first, Width width) {
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::size_t offset = i * features + first;
+      for (std::size_t j = 0; j < width; ++j) y[offset + j] = x[offset + j] * scale[first + j] + shift[first + j];
+    }
+  }
+};
+
+template <class T>
 struct BackwardChunk {
   template <class Width>
   BNRUN_ALWAYS_INLINE static void run(const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
@@ -161,6 +173,14 @@ void batchnorm_forward_inference(const Compute& compute, const T* x, std::size_t
 }
 
 template <class T>
+void batchnorm_affine(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* scale,
+                      const T* shift, T* y) {
+  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
+    run_at_active_level<AffineChunk<T>>(x, rows, features, scale, shift, y, first, width);
+  });
+}
+
+template <class T>
 void batchnorm_backward(const Compute& compute, const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
                         std::size_t features, T* dx, T* dgamma, T* dbeta) {
   for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
@@ -173,6 +193,7 @@ void batchnorm_backward(const Compute& compute, const T* dy, const T* x_hat, con
                                            const BatchNormTrainOutputs<T>&);                                     \
   template void batchnorm_forward_inference<T>(const Compute&, const T*, std::size_t, std::size_t, const T*, const T*, const T*, \
                                                const T*, T, T*);                                                 \
+  template void batchnorm_affine<T>(const Compute&, const T*, std::size_t, std::size_t, const T*, const T*, T*); \
   template void batchnorm_backward<T>(const Compute&, const T*, const T*, const T*, const T*, std::size_t, std::size_t, T*, T*, T*);
 BNRUN_INSTANTIATE_BATCHNORM(float)
 BNRUN_INSTANTIATE_BATCHNORM(double)

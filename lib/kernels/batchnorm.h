@@ -36,6 +36,11 @@ template <class T>
 void batchnorm_forward_inference(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                                  const T* running_mean, const T* running_variance, T epsilon, T* y);
 
+// y = x·scale + shift per feature (Batch Renormalization's composed transform of x̂).
+template <class T>
+void batchnorm_affine(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* scale,
+                      const T* shift, T* y);
+
 // dgamma / dbeta may be nullptr when the layer has no scale / center.
 template <class T>
 void batchnorm_backward(const Compute& compute, const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,

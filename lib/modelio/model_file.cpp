@@ -224,6 +224,10 @@ void read_document(const json& document, ModelFile& file) {
   if (layers.empty()) throw KeyPathError("layers", "expected at least one layer");
   for (std::size_t i = 0; i < layers.size(); ++i)
     file.spec.layers.push_back(nn::read_layer(layers[i], fmt::format("layers[{}]", i), nn::Defaults::refused));
+  // Present exactly when a layer normalizes with batch statistics in inference: then it is part of the model.
+  if (nn::uses_batch_statistics_in_inference(file.spec.layers))
+    file.spec.evaluation_batch_size =
+        static_cast<std::size_t>(reader.required_integer("evaluation_batch_size", 2, std::int64_t{1} << 40));
 
   metadata.feature_names = required_string_list(reader, "features");
   if (metadata.feature_names.size() != file.spec.inputs)
@@ -298,19 +302,20 @@ void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<fl
   for (const auto& layer : spec.layers) layers.push_back(nn::layer_to_json(layer));
   ordered_json scaler = nullptr;
   if (metadata.scaler) scaler = {{"mean", metadata.scaler->mean}, {"scale", metadata.scaler->scale}};
-  const ordered_json document = {{"format", format_tag},
-                                 {"format_version", model_format_version},
-                                 {"bnrun_version", BNRUN_VERSION},
-                                 {"variant", metadata.arm},
-                                 {"seed", metadata.seed},
-                                 {"loss", train::loss_name(metadata.loss)},
-                                 {"inputs", spec.inputs},
-                                 {"layers", std::move(layers)},
-                                 {"features", metadata.feature_names},
-                                 {"target", metadata.target},
-                                 {"classes", metadata.class_names},
-                                 {"scaler", std::move(scaler)},
-                                 {"weights", weights_json(path, model)}};
+  ordered_json document = {{"format", format_tag},
+                           {"format_version", model_format_version},
+                           {"bnrun_version", BNRUN_VERSION},
+                           {"variant", metadata.arm},
+                           {"seed", metadata.seed},
+                           {"loss", train::loss_name(metadata.loss)},
+                           {"inputs", spec.inputs},
+                           {"layers", std::move(layers)}};
+  if (spec.evaluation_batch_size > 0) document["evaluation_batch_size"] = spec.evaluation_batch_size;
+  document["features"] = metadata.feature_names;
+  document["target"] = metadata.target;
+  document["classes"] = metadata.class_names;
+  document["scaler"] = std::move(scaler);
+  document["weights"] = weights_json(path, model);
   std::string text;
   try {
     append_json(text, document, "");

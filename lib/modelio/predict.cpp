@@ -21,7 +21,8 @@ namespace bnrun::modelio {
 namespace {
 
 // As train::evaluate: the batch size can change a GEMM's summation order, so predictions use the same batches
-// as the evaluation whose accuracy they must agree with.
+// as the evaluation whose accuracy they must agree with (and a model that normalizes with batch statistics in
+// inference takes its own evaluation batch size, nn::inference_batch_end).
 constexpr std::size_t batch_rows = train::evaluation_batch_rows;
 
 // Memory runs out only for a data file too large for the machine: an error about that file (exit 2), as in training.
@@ -117,8 +118,9 @@ Predictions predict_rows(const kernels::Compute& compute, nn::Model<float>& mode
   result.predicted.resize(features.rows);
   result.probabilities.reshape(features.rows, result.class_names.size());
   nn::Matrix<float> batch;
-  for (std::size_t start = 0; start < features.rows; start += batch_rows) {
-    const std::size_t count = std::min(batch_rows, features.rows - start);
+  for (std::size_t start = 0, end = 0; start < features.rows; start = end) {
+    end = nn::inference_batch_end(model.evaluation_batch_size(), start, features.rows, batch_rows);
+    const std::size_t count = end - start;
     batch.reshape(count, features.cols);
     std::copy_n(features.row(start), count * features.cols, batch.data());
     nn::Matrix<float> outputs = model.forward(compute, batch, nn::Mode::inference);

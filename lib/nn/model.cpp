@@ -19,7 +19,8 @@ bool is_output_nonlinearity(Activation activation) {
 }  // namespace
 
 template <class T>
-Model<T>::Model(const ModelSpec& spec, std::uint64_t seed) : input_width_(spec.inputs), output_width_(spec.inputs) {
+Model<T>::Model(const ModelSpec& spec, std::uint64_t seed)
+    : input_width_(spec.inputs), output_width_(spec.inputs), evaluation_batch_size_(spec.evaluation_batch_size) {
   std::size_t width = spec.inputs;
   std::array<std::size_t, std::variant_size_v<LayerSpec>> count_of_kind{};
   for (std::size_t i = 0; i < spec.layers.size(); ++i) {

@@ -46,6 +46,8 @@ class Model {
   std::size_t output_width() const { return output_width_; }
   // softmax, sigmoid, or linear when the model ends in neither.
   Activation output_activation() const { return output_activation_; }
+  // ModelSpec::evaluation_batch_size: the rows per inference batch, 0 when inference is row-independent.
+  std::size_t evaluation_batch_size() const { return evaluation_batch_size_; }
 
   // Returns the logits (rows × output_width). The reference stays valid until the next forward. Every pass runs
   // its kernels within `compute` (kernels/parallel.h).
@@ -67,6 +69,7 @@ class Model {
   std::size_t input_width_;
   std::size_t output_width_;
   Activation output_activation_ = Activation::linear;
+  std::size_t evaluation_batch_size_ = 0;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<std::string> details_;                   // details_[i] is layer i's summary detail
   std::vector<std::vector<TensorInfo>> tensor_infos_;  // layer i's tensors, as its kind describes them

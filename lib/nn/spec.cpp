@@ -1,6 +1,7 @@
 #include "nn/spec.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 
 namespace bnrun::nn {
 
@@ -28,6 +29,19 @@ std::optional<LayerWidthProblem> find_width_problem(const ModelSpec& spec) {
     width = output_width(layer, width);
   }
   return std::nullopt;
+bool uses_batch_statistics_in_inference(const std::vector<LayerSpec>& layers) {
+  for (const auto& layer : layers)
+    if (const auto* batchnorm = std::get_if<BatchNormSpec>(&layer); batchnorm && !batchnorm->running_stats)
+      return true;
+  return false;
+}
+
+std::size_t inference_batch_end(std::size_t evaluation_batch_size, std::size_t start, std::size_t rows,
+                                std::size_t default_rows) {
+  if (evaluation_batch_size == 0) return start + std::min(default_rows, rows - start);
+  std::size_t end = start + std::min(evaluation_batch_size, rows - start);
+  if (rows - end == 1) ++end;
+  return end;
 }
 
 }  // namespace bnrun::nn

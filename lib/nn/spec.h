@@ -14,11 +14,23 @@ namespace bnrun::nn {
 struct ModelSpec {
   std::size_t inputs = 0;
   std::vector<LayerSpec> layers;
+  // Rows per inference batch when a BatchNorm layer normalizes with batch statistics in inference
+  // (running_stats false): then a row's output depends on its batch, and the batch size is part of the model.
+  // 0 for every other model, whose inference is row-independent.
+  std::size_t evaluation_batch_size = 0;
 };
 
 // The same model with every BatchNorm layer removed: the `no_bn` arm of the ablation.
 ModelSpec without_batchnorm(const ModelSpec& spec);
 bool has_batchnorm(const ModelSpec& spec);
+// A BatchNorm layer has running_stats false.
+bool uses_batch_statistics_in_inference(const std::vector<LayerSpec>& layers);
+
+// Where the inference batch that starts at row `start` of `rows` ends. With an evaluation_batch_size (not 0),
+// batches of that many rows, a last batch of one row joining the batch before it (alone, its variance would be
+// zero); otherwise `default_rows` at a time.
+std::size_t inference_batch_end(std::size_t evaluation_batch_size, std::size_t start, std::size_t rows,
+                                std::size_t default_rows);
 
 // A layer of a model that cannot take the width the layer before it gives (nn/layer_kinds.h, input_width_problem).
 struct LayerWidthProblem {

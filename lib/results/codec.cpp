@@ -154,6 +154,8 @@ ArmRecord read_arm(const Fields& fields) {
   result.peak_rss_bytes = timings.count("peak_rss_bytes");
   if (fields.optional("skipped_single_row_batches"))
     result.skipped_single_row_batches = fields.count("skipped_single_row_batches");
+  if (fields.optional("evaluation_batch_size"))
+    result.evaluation_batch_size = fields.count("evaluation_batch_size");
   const auto& history = fields.array("history");
   for (std::size_t i = 0; i < history.size(); ++i)
     result.history.push_back(read_epoch(Fields(history[i], fmt::format("{}[{}]", fields.path_of("history"), i))));
@@ -205,6 +207,7 @@ ordered_json to_json(const ArmRecord& arm) {
                       {"samples_per_second", result.samples_per_second},
                       {"peak_rss_bytes", result.peak_rss_bytes}};
   if (result.skipped_single_row_batches > 0) entry["skipped_single_row_batches"] = result.skipped_single_row_batches;
+  if (result.evaluation_batch_size > 0) entry["evaluation_batch_size"] = result.evaluation_batch_size;
   entry["history"] = std::move(history);
   if (!result.step_history.empty()) {
     ordered_json steps = ordered_json::array();

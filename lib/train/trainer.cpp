@@ -117,8 +117,9 @@ Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, co
   double total_loss = 0.0;
   std::size_t correct = 0;
   Matrix<float> batch;
-  for (std::size_t start = 0; start < split.rows(); start += evaluation_batch_rows) {
-    const std::size_t count = std::min(evaluation_batch_rows, split.rows() - start);
+  for (std::size_t start = 0, end = 0; start < split.rows(); start = end) {
+    end = nn::inference_batch_end(model.evaluation_batch_size(), start, split.rows(), evaluation_batch_rows);
+    const std::size_t count = end - start;
     batch.reshape(count, split.features.cols);
     std::copy_n(split.features.row(start), count * split.features.cols, batch.data());
     const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::inference);
@@ -203,6 +204,7 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
   std::vector<std::int32_t> batch_labels;
 
   RunResult result;
+  result.evaluation_batch_size = recipe.model.evaluation_batch_size;
   for (const auto& layer : model->summary()) {
     result.trainable_parameters += layer.trainable;
     result.non_trainable_parameters += layer.non_trainable;

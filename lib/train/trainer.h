@@ -72,6 +72,9 @@ struct RunResult {
   double train_seconds = 0.0;            // training only: the evaluations of step_history are not counted
   double samples_per_second = 0.0;
   std::size_t skipped_single_row_batches = 0;
+  // Rows per evaluation batch when a BatchNorm layer uses batch statistics in evaluation, else 0
+  // (ModelSpec::evaluation_batch_size).
+  std::size_t evaluation_batch_size = 0;
   std::size_t trainable_parameters = 0;
   std::size_t non_trainable_parameters = 0;
   std::size_t peak_rss_bytes = 0;  // of the whole process, at the end of this run (data loading included)

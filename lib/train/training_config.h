@@ -64,6 +64,9 @@ struct TrainingConfig {
   // Every this many optimizer steps (and before the first), evaluate the test split and record it: the "test
   // accuracy against training steps" curve of Ioffe & Szegedy's Figure 1. 0: only at the end.
   std::int64_t evaluate_every_steps = 0;
+  // Rows per evaluation batch for a model whose BatchNorm normalizes with batch statistics in inference
+  // (running_stats false); other models' evaluation does not depend on it. Unset: batch_size.
+  std::optional<std::int64_t> evaluation_batch_size;
 };
 
 inline std::string_view loss_name(Loss loss) {

@@ -54,7 +54,18 @@ case_arms_option_selects_and_orders_arms() {
   grep -q '"arm": "no_bn"' out/results.json || fail "results.json lacks runs[].arm"
   "$bnrun" -q -c "$source_dir/configs/smoke.json" --arms bn,nope >stdout.txt 2>stderr.txt
   [ $? -eq 2 ] || fail "an unknown arm was not refused"
-  grep -q 'error: --arms nope: not an arm of the config nor an arm kind (bn, no_bn, layernorm, groupnorm, dropout)' stderr.txt || fail "$(cat stderr.txt)"
+  grep -q 'error: --arms nope: not an arm of the config nor an arm kind (bn, no_bn, ghost_bn, batch_renorm, bn_batch_stats, bn_cumulative, layernorm, groupnorm, dropout)' stderr.txt || fail "$(cat stderr.txt)"
+}
+
+case_the_batchnorm_mode_arms_run_on_iris() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" --set training.epochs=3 --set training.batch_size=32 \
+    --arms bn,ghost_bn,batch_renorm,bn_batch_stats,bn_cumulative --seeds 2 -o out >stdout.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  for arm in bn ghost_bn batch_renorm bn_batch_stats bn_cumulative; do
+    grep -q "\"$arm\": {" out/summary.json || fail "summary.json lacks $arm: $(cat out/summary.json)"
+  done
+  [ "$(grep -c '"evaluation_batch_size": 32' out/001_seed=42/result.json)" -eq 1 ] ||
+    fail "result.json does not give bn_batch_stats' evaluation batch (and no other arm's)"
 }
 
 # A third arm defined in the config alone (bn with momentum 0.9 under another name), through every output.

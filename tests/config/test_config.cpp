@@ -14,6 +14,8 @@ using bnrun::config::Config;
 using bnrun::config::parse_config;
 using bnrun::parse_json_text;
 using Catch::Matchers::Contains;
+using Catch::Matchers::Equals;
+using Catch::Matchers::StartsWith;
 using nlohmann::json;
 
 namespace {
@@ -167,6 +169,53 @@ TEST_CASE("wrong types name the key and the expected type") {
   CHECK(error_after("model.layers[0]=3") == "model.layers[0]: expected an object, got an integer");
 }
 
+TEST_CASE("batchnorm modes that do not fit the training or each other are refused with the key path",
+          "[config][bn_modes]") {
+  CHECK(error_after("training.batch_size=128") == "(no error)");
+  CHECK(error_after("model.layers[1].virtual_batch_size=48") ==
+        "model.layers[1].virtual_batch_size: 48 does not divide training.batch_size 32");
+  CHECK(error_after("model.layers[1].virtual_batch_size=1") ==
+        "model.layers[1].virtual_batch_size: expected an integer in [2, 100000000], got 1");
+  CHECK(error_after("model.layers[1].running_stats=false") == "(no error)");
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"batchnorm\",\"running_stats\":false,\"momentum\":null}"),
+             StartsWith("model.layers[1].momentum: null (a cumulative average of the running statistics) needs "
+                        "running statistics"));
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"batchnorm\",\"running_stats\":false,\"renorm\":{}}"),
+             StartsWith("model.layers[1].renorm: corrects the batch statistics toward moving statistics"));
+  CHECK_THAT(
+      error_after("model.layers[1]={\"type\":\"batchnorm\",\"running_stats\":false,\"virtual_batch_size\":8}"),
+      StartsWith("model.layers[1].virtual_batch_size: needs running statistics for evaluation"));
+  CHECK_THAT(error_after("model.layers[1]={\"type\":\"batchnorm\",\"virtual_batch_size\":8,\"renorm\":{}}"),
+             StartsWith("model.layers[1].renorm: does not combine with virtual_batch_size"));
+  CHECK(error_after("model.layers[1].renorm={\"r_max\":0.5}") ==
+        "model.layers[1].renorm.r_max: expected a number at least 1, got 0.5");
+  CHECK(error_after("model.layers[1].renorm={\"d_max\":{\"start\":-1}}") ==
+        "model.layers[1].renorm.d_max.start: expected a number at least 0, got -1");
+  CHECK_THAT(error_after("model.layers[1].renorm={\"r_max\":{\"start\":3,\"end\":2}}"),
+             StartsWith("model.layers[1].renorm.r_max.end: 2 is below start 3"));
+  CHECK(error_after("model.layers[1].renorm={\"r_max\":{\"start\":1,\"end\":3,\"ramp_steps\":-5}}") ==
+        "model.layers[1].renorm.r_max.ramp_steps: expected an integer >= 0, got -5");
+  CHECK(error_after("model.layers[1].renorm={\"r_max\":{\"end\":3}}") ==
+        "model.layers[1].renorm.r_max.start: is required but missing");
+  CHECK_THAT(error_after("model.layers[1].renorm={\"r_mx\":2}"), StartsWith("model.layers[1].renorm.r_mx: unknown key"));
+  CHECK_THAT(error_after("experiment.arms=[\"bn\",{\"name\":\"g\",\"kind\":\"ghost_bn\",\"virtual_batch_size\":12}]"),
+             Equals("experiment.arms[1] (\"g\"): layer 1.virtual_batch_size: 12 does not divide training.batch_size 32"));
+  CHECK(error_after("experiment.arms=[\"ghost_bn\",\"batch_renorm\",\"bn_batch_stats\",\"bn_cumulative\"]") ==
+        "(no error)");
+}
+
+TEST_CASE("training.evaluation_batch_size defaults to the batch size and must be 2 or more for batch statistics",
+          "[config][bn_modes]") {
+  json document = minimal_document();
+  apply_override(document, "training.batch_size=24");
+  CHECK(!parse(document).training.evaluation_batch_size);  // the batch size
+  CHECK(bnrun::config::to_json(parse(document))["training"]["evaluation_batch_size"].is_null());
+  apply_override(document, "model.layers[1].running_stats=false");
+  apply_override(document, "training.evaluation_batch_size=1");
+  CHECK_THROWS_WITH(parse(document), StartsWith("training.evaluation_batch_size: must be at least 2: "
+                                                "model.layers[1].running_stats is false"));
+}
+
 TEST_CASE("out-of-range values are rejected with the allowed range") {
   CHECK(error_after("training.epochs=0") == "training.epochs: expected an integer in [1, 1000000], got 0");
   CHECK(error_after("training.batch_size=-3") == "training.batch_size: expected an integer in [1, 100000000], got -3");
@@ -174,7 +223,7 @@ TEST_CASE("out-of-range values are rejected with the allowed range") {
   CHECK(error_after("training.optimizer.learning_rate=0") ==
         "training.optimizer.learning_rate: expected a number > 0, got 0");
   CHECK(error_after("model.layers[1].momentum=1.5") ==
-        "model.layers[1].momentum: expected a number in [0, 1], got 1.5");
+        "model.layers[1].momentum: expected a number in [0, 1] or null, got 1.5");
   CHECK(error_after("model.layers[0].units=0") == "model.layers[0].units: expected an integer in [1, 1000000], got 0");
 }
 

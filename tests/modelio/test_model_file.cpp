@@ -368,9 +368,15 @@ TEST_CASE("a model file that is not JSON, or not there, is an error naming it", 
 }
 
 TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss and accuracy exactly", "[modelio]") {
-  const auto config = bnrun::config::load_config(iris_config, {});
+  // bn_batch_stats normalizes each evaluation batch with its own statistics: 30 test rows in batches of 7 (the
+  // last of 2 rows), which the model file must carry for eval and predict to batch them the same way.
+  const std::string arm = GENERATE(as<std::string>{}, "bn", "bn_batch_stats");
+  INFO("arm " << arm);
+  auto config = bnrun::config::load_config(iris_config, {});
+  config.training.evaluation_batch_size = 7;
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed, {true});
-  const ModelSpec spec = bnrun::config::model_spec(config, data.feature_names.size(), bnrun::experiment::builtin_arm("bn"));
+  const ModelSpec spec = bnrun::config::model_spec(config, data.feature_names.size(), bnrun::experiment::builtin_arm(arm));
+  CHECK(spec.evaluation_batch_size == (arm == "bn" ? 0 : 7));
   const Loss loss = bnrun::config::effective_loss(config);
   Model<float> model(spec, config.training.seed);
   // A few full-batch Adam steps, so the weights and running statistics are a trained model's, not defaults.
@@ -386,7 +392,7 @@ TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss an
   const bnrun::train::Evaluation expected = bnrun::train::evaluate({}, model, data.test, loss);
   REQUIRE(expected.accuracy > 0.5);
 
-  ModelMetadata metadata{"bn", config.training.seed, loss, data.feature_names, config.dataset.target,
+  ModelMetadata metadata{arm, config.training.seed, loss, data.feature_names, config.dataset.target,
                          data.class_names, data.standardizer};
   const TemporaryFile model_file("iris_model.json");
   bnrun::modelio::save_model(model_file.path, spec, model, metadata);
@@ -394,6 +400,7 @@ TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss an
                                bnrun::modelio::split_csv(data.feature_names, config.dataset.target, data.class_names,
                                                          data.unscaled_test_features, data.test.labels));
   const ModelFile read = bnrun::modelio::read_model_file(model_file.path);
+  CHECK(read.spec.evaluation_batch_size == spec.evaluation_batch_size);
   const auto rebuilt = bnrun::modelio::build_model(read);
   const bnrun::train::Evaluation evaluated = bnrun::modelio::evaluate_csv({}, *rebuilt, read, test_csv.path);
   CHECK(evaluated.loss == expected.loss);

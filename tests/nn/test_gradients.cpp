@@ -2,6 +2,8 @@
 // BatchNorm is always checked with a Dense layer in front of it, so its dx is exercised (mlpack #1923).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "core/random.h"
@@ -42,9 +44,19 @@ double training_loss(Model<double>& model, const Matrix<double>& x, const std::v
                                                logits_gradient ? logits_gradient->data() : nullptr);
 }
 
-// Checks d(loss)/d(every parameter) of `spec` on a random batch.
-void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std::size_t classes) {
+BatchNormSpec pytorch_like_batchnorm() {
+  BatchNormSpec batchnorm;
+  batchnorm.momentum = 0.9;
+  batchnorm.epsilon = 1e-5;
+  batchnorm.running_variance = bnrun::nn::RunningVariance::unbiased;
+  return batchnorm;
+}
+
+// Checks d(loss)/d(every parameter) of `spec` on a random batch; `prepare` may set the built model's state.
+void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std::size_t classes,
+                                   const std::function<void(Model<double>&)>& prepare = {}) {
   Model<double> model(spec, 11);
+  if (prepare) prepare(model);
   // Move BN's gamma/beta off their trivial initial values so every term of the backward matters.
   bnrun::Random random(5);
   for (auto& parameter : model.parameters())
@@ -85,8 +97,37 @@ TEST_CASE("batchnorm after the activation, as in the seed notebook, has correct 
   ModelSpec spec{
       4,
       {DenseSpec{6, Activation::sigmoid}, BatchNormSpec{}, DenseSpec{5, Activation::tanh},
-       BatchNormSpec{0.9, 1e-5, true, true, bnrun::nn::RunningVariance::unbiased}, DenseSpec{3, Activation::softmax}}};
+       pytorch_like_batchnorm(), DenseSpec{3, Activation::softmax}}};
   check_all_parameter_gradients(spec, 7, 3);
+}
+
+TEST_CASE("Ghost BN gradients flow per virtual batch (three sub-batches, the last a remainder)") {
+  BatchNormSpec ghost;
+  ghost.virtual_batch_size = 4;
+  ModelSpec spec{4,
+                 {DenseSpec{6, Activation::linear}, ghost, ActivationSpec{Activation::tanh},
+                  DenseSpec{3, Activation::softmax}}};
+  check_all_parameter_gradients(spec, 10, 3);  // sub-batches of 4, 4 and 2 rows
+}
+
+TEST_CASE("Batch Renorm gradients treat r and d as constants") {
+  // r and d clipped at their bounds stay constant under the finite differences, as the definition holds them in
+  // backward: renorm_stddev far below every σ_B clips r at r_max, renorm_mean far below every μ_B clips d at d_max,
+  // and renorm momentum 1 keeps both where they are.
+  for (const bool scale : {true, false}) {
+    BatchNormSpec renorm;
+    renorm.scale = scale;
+    renorm.renorm = bnrun::nn::RenormSpec{1.0, {1.7, 1.7, 0, 0}, {0.6, 0.6, 0, 0}};
+    ModelSpec spec{4,
+                   {DenseSpec{6, Activation::linear}, renorm, ActivationSpec{Activation::tanh},
+                    DenseSpec{3, Activation::softmax}}};
+    check_all_parameter_gradients(spec, 9, 3, [](Model<double>& model) {
+      for (auto& tensor : model.state()) {
+        if (tensor.name.ends_with("renorm_stddev")) std::fill(tensor.values->begin(), tensor.values->end(), 1e-3);
+        if (tensor.name.ends_with("renorm_mean")) std::fill(tensor.values->begin(), tensor.values->end(), -1e3);
+      }
+    });
+  }
 }
 
 TEST_CASE("batchnorm without scale and center has correct gradients") {

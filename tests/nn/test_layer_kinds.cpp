@@ -38,18 +38,31 @@ namespace {
 // Every kind, with settings away from the defaults and with the optional tensors both present and absent.
 std::vector<LayerSpec> sample_layers() {
   DenseSpec unusual_dense{4, Activation::tanh, bnrun::nn::Initializer::he_normal, false, 0.25};
-  BatchNormSpec unusual_batchnorm{0.9, 1e-5, false, true, bnrun::nn::RunningVariance::unbiased};
+  BatchNormSpec unusual_batchnorm;
+  unusual_batchnorm.momentum = 0.9;
+  unusual_batchnorm.epsilon = 1e-5;
+  unusual_batchnorm.center = false;
+  unusual_batchnorm.running_variance = bnrun::nn::RunningVariance::unbiased;
   BatchNormSpec no_scale;
   no_scale.scale = false;
+  // The modes: cumulative average with Ghost BN, batch statistics in inference, and Batch Renormalization.
+  BatchNormSpec ghost_cumulative;
+  ghost_cumulative.momentum.reset();
+  ghost_cumulative.virtual_batch_size = 4;
+  BatchNormSpec batch_statistics;
+  batch_statistics.running_stats = false;
+  BatchNormSpec renorm;
+  renorm.renorm = bnrun::nn::RenormSpec{0.95, {1.0, 2.0, 10, 20}, {0.5, 0.5, 0, 0}};
   DenseSpec output;
   output.units = 3;
   output.activation = Activation::softmax;
   GroupNormSpec unusual_groupnorm{2, 1e-4, false, true};
   LayerNormSpec unusual_layernorm{1e-3, true, false};
-  return {unusual_dense, unusual_groupnorm, unusual_batchnorm, ActivationSpec{Activation::sigmoid},
-          DenseSpec{5},  LayerNormSpec{},   DropoutSpec{0.25}, no_scale,
-          BatchNormSpec{}, unusual_layernorm, GroupNormSpec{5}, ActivationSpec{Activation::relu},
-          DropoutSpec{},   output};
+  return {unusual_dense,   unusual_groupnorm, unusual_batchnorm, ActivationSpec{Activation::sigmoid},
+          DenseSpec{5},    LayerNormSpec{},   DropoutSpec{0.25}, no_scale,
+          BatchNormSpec{}, unusual_layernorm, GroupNormSpec{5},  ActivationSpec{Activation::relu},
+          DropoutSpec{},   ghost_cumulative,  batch_statistics,  renorm,
+          output};
 }
 
 LayerSpec read(const json& object, Defaults defaults) {
