@@ -29,6 +29,8 @@ std::optional<LayerWidthProblem> find_width_problem(const ModelSpec& spec) {
     width = output_width(layer, width);
   }
   return std::nullopt;
+}
+
 bool uses_batch_statistics_in_inference(const std::vector<LayerSpec>& layers) {
   for (const auto& layer : layers)
     if (const auto* batchnorm = std::get_if<BatchNormSpec>(&layer); batchnorm && !batchnorm->running_stats)
