@@ -19,6 +19,7 @@
 #include "nn/layers/batchnorm.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
+#include "tests/nn/golden_file.h"
 
 using bnrun::nn::Activation;
 using bnrun::nn::BatchNorm;
@@ -31,35 +32,15 @@ using bnrun::nn::Model;
 using bnrun::nn::ModelSpec;
 using bnrun::nn::RenormSpec;
 using Catch::Detail::Approx;
+using bnrun::testing::check_close;
+using bnrun::testing::flatten;
+using bnrun::testing::load_golden;
 using nlohmann::json;
 
 namespace {
 
-constexpr double tolerance = 1e-12;
-
-json load_golden() {
-  std::ifstream in(std::string(BNRUN_SOURCE_DIR) + "/tests/golden/bn_modes.json");
-  REQUIRE(in.good());
-  return json::parse(in);
-}
-
-std::vector<double> flatten(const json& value) {
-  std::vector<double> result;
-  if (!value.is_array()) return {value.get<double>()};
-  for (const auto& item : value) {
-    const auto inner = flatten(item);
-    result.insert(result.end(), inner.begin(), inner.end());
-  }
-  return result;
-}
-
-void check_close(std::span<const double> actual, const std::vector<double>& expected, const std::string& what) {
-  REQUIRE(actual.size() == expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    INFO(what << "[" << i << "]");
-    CHECK(actual[i] == Approx(expected[i]).epsilon(tolerance).margin(tolerance));
-  }
-}
+using bnrun::testing::golden_tolerance;
+constexpr double tolerance = golden_tolerance;
 
 Matrix<double> matrix_of(const json& rows) {
   Matrix<double> m(rows.size(), rows[0].size());
@@ -131,7 +112,7 @@ BatchNorm<double>& batchnorm_of(Model<double>& model) {
 
 TEST_CASE("running_stats false matches BatchNorm1d(track_running_stats=False), evaluation batches included",
           "[bn_modes]") {
-  const json golden = load_golden();
+  const json golden = load_golden("bn_modes.json");
   const json& expected = golden["batch_stats"];
   BatchNormSpec batchnorm;
   batchnorm.running_stats = false;
@@ -142,7 +123,7 @@ TEST_CASE("running_stats false matches BatchNorm1d(track_running_stats=False), e
 }
 
 TEST_CASE("momentum null matches BatchNorm1d(momentum=None): the cumulative average of every batch", "[bn_modes]") {
-  const json golden = load_golden();
+  const json golden = load_golden("bn_modes.json");
   const json& expected = golden["cumulative"];
   BatchNormSpec batchnorm;
   batchnorm.momentum.reset();
@@ -159,7 +140,7 @@ TEST_CASE("momentum null matches BatchNorm1d(momentum=None): the cumulative aver
 }
 
 TEST_CASE("Ghost BN matches per-virtual-batch statistics and Keras' one running update per step", "[bn_modes]") {
-  const json golden = load_golden();
+  const json golden = load_golden("bn_modes.json");
   const json& expected = golden["ghost"];
   BatchNormSpec batchnorm;
   batchnorm.momentum = expected["momentum"].get<double>();
@@ -172,7 +153,7 @@ TEST_CASE("Ghost BN matches per-virtual-batch statistics and Keras' one running 
 }
 
 TEST_CASE("Batch Renormalization matches the paper's equations with scheduled r_max and d_max", "[bn_modes]") {
-  const json golden = load_golden();
+  const json golden = load_golden("bn_modes.json");
   const json& expected = golden["renorm"];
   BatchNormSpec batchnorm;
   batchnorm.momentum = expected["momentum"].get<double>();

@@ -11,6 +11,7 @@
 #include "kernels/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
+#include "tests/nn/golden_file.h"
 
 using bnrun::nn::Activation;
 using bnrun::nn::BatchNormSpec;
@@ -20,38 +21,15 @@ using bnrun::nn::Mode;
 using bnrun::nn::Model;
 using bnrun::nn::ModelSpec;
 using Catch::Detail::Approx;
+using bnrun::testing::check_close;
+using bnrun::testing::flatten;
+using bnrun::testing::load_golden;
 using nlohmann::json;
 
 namespace {
 
-constexpr double tolerance = 1e-12;
-
-json load_golden(const std::string& name) {
-  std::ifstream in(std::string(BNRUN_SOURCE_DIR) + "/tests/golden/" + name);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
-
-std::vector<double> flatten(const json& value) {
-  std::vector<double> result;
-  if (value.is_array()) {
-    for (const auto& item : value) {
-      const auto inner = flatten(item);
-      result.insert(result.end(), inner.begin(), inner.end());
-    }
-  } else {
-    result.push_back(value.get<double>());
-  }
-  return result;
-}
-
-void check_close(std::span<const double> actual, const std::vector<double>& expected, const std::string& what) {
-  REQUIRE(actual.size() == expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    INFO(what << "[" << i << "]");
-    CHECK(actual[i] == Approx(expected[i]).epsilon(tolerance).margin(tolerance));
-  }
-}
+using bnrun::testing::golden_tolerance;
+constexpr double tolerance = golden_tolerance;
 
 // The golden network: Dense(4→5, relu) → BatchNorm → Dense(5→3, softmax), with the file's initial weights.
 Model<double> golden_model(const json& golden, bnrun::nn::RunningVariance running_variance) {

@@ -18,6 +18,7 @@
 #include "nn/layers/groupnorm.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
+#include "tests/nn/golden_file.h"
 #include "tests/nn/gradient_check.h"
 
 using bnrun::nn::Activation;
@@ -32,12 +33,15 @@ using bnrun::nn::Mode;
 using bnrun::nn::Model;
 using bnrun::nn::ModelSpec;
 using Catch::Detail::Approx;
+using bnrun::testing::check_close;
+using bnrun::testing::flatten;
+using bnrun::testing::load_golden;
 using nlohmann::json;
 
 namespace {
 
 constexpr double gradient_tolerance = 1e-6;
-constexpr double golden_tolerance = 1e-12;
+using bnrun::testing::golden_tolerance;
 
 Matrix<double> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed) {
   bnrun::Random random(seed);
@@ -98,30 +102,6 @@ Dropout<double>& dropout_layer(Model<double>& model, std::size_t index) {
   auto* layer = dynamic_cast<Dropout<double>*>(model.layers()[index].get());
   REQUIRE(layer != nullptr);
   return *layer;
-}
-
-json load_golden(const std::string& name) {
-  std::ifstream in(std::string(BNRUN_SOURCE_DIR) + "/tests/golden/" + name);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
-
-std::vector<double> flatten(const json& value) {
-  std::vector<double> result;
-  if (!value.is_array()) return {value.get<double>()};
-  for (const auto& item : value) {
-    const auto inner = flatten(item);
-    result.insert(result.end(), inner.begin(), inner.end());
-  }
-  return result;
-}
-
-void check_close(std::span<const double> actual, const std::vector<double>& expected, const std::string& what) {
-  REQUIRE(actual.size() == expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    INFO(what << "[" << i << "]");
-    CHECK(actual[i] == Approx(expected[i]).epsilon(golden_tolerance).margin(golden_tolerance));
-  }
 }
 
 // The golden network of scripts/make_golden_norms.py with the file's initial weights.
