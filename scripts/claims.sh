@@ -2,7 +2,7 @@
 # Tests every claim of the seed notebook and the paper's Figure 1 (docs/CLAIMS.md): installs what is missing,
 # makes the Fashion-MNIST CSVs, builds bnrun, runs each config in configs/claims/ and configs/paper_fig1.json as a
 # study (two runs at a time) and writes docs/CLAIMS.md with the numbers, plots (docs/claims/) and verdicts.
-# Study folders go to out/claims/. About 7 minutes on 2 idle cores.
+# Study folders go to out/claims/. About 8 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

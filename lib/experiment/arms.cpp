@@ -143,14 +143,24 @@ void to_groupnorm(const json& parameters, nn::ModelSpec& model) {
 
 void read_dropout(ObjectReader& reader, json& parameters) {
   if (reader.has("rate")) parameters["rate"] = reader.number_or("rate", 0.0, fraction_below_one());
+  if (reader.has("keep_batchnorm")) parameters["keep_batchnorm"] = reader.boolean_or("keep_batchnorm", false);
 }
 
+// Dropout in each batchnorm layer's place, or (keep_batchnorm) right after it: BN and Dropout together, the
+// "both" arm of a normalization-or-regularization comparison.
 void to_dropout(const json& parameters, nn::ModelSpec& model) {
-  replace_batchnorm_layers(model, [&](const nn::BatchNormSpec&) {
-    nn::DropoutSpec dropout;
-    dropout.rate = parameters.value("rate", dropout.rate);
-    return dropout;
-  });
+  nn::DropoutSpec dropout;
+  dropout.rate = parameters.value("rate", dropout.rate);
+  if (!parameters.value("keep_batchnorm", false)) {
+    replace_batchnorm_layers(model, [&](const nn::BatchNormSpec&) { return dropout; });
+    return;
+  }
+  std::vector<nn::LayerSpec> layers;
+  for (const auto& layer : model.layers) {
+    layers.push_back(layer);
+    if (std::holds_alternative<nn::BatchNormSpec>(layer)) layers.push_back(dropout);
+  }
+  model.layers = std::move(layers);
 }
 
 constexpr Kind kinds[] = {
@@ -171,7 +181,10 @@ constexpr Kind kinds[] = {
     {"groupnorm",
      "every batchnorm layer replaced by groupnorm (its center and scale kept); \"groups\" (2), \"epsilon\" (1e-5)",
      read_groupnorm, to_groupnorm},
-    {"dropout", "every batchnorm layer replaced by dropout; \"rate\" (0.5)", read_dropout, to_dropout},
+    {"dropout",
+     "every batchnorm layer replaced by dropout; \"rate\" (0.5), \"keep_batchnorm\" (false; true: dropout right after "
+     "each batchnorm layer instead)",
+     read_dropout, to_dropout},
 };
 
 const Kind* find_kind(std::string_view name) {

@@ -13,7 +13,8 @@
 // diverged predicts no better than a guess — and for loss metrics its pair is dropped.
 //
 //   "claim": {"title": "Higher learning rates", "question": "...", "metric": "test_accuracy", "better": "higher"}
-//   ("arm": which arm the claim is about, default "bn"; it is paired against the experiment's reference arm)
+//   ("arm": the arm the claim is about, or "arms": a list of them, each judged on its own against the experiment's
+//   reference arm; default: every arm other than the reference. A claim about bn has arms bn and no_bn.)
 //
 // Metrics: test_accuracy, test_loss, mean_test_accuracy_during_training (the mean of the step_history test
 // accuracies after step 0: the area under the curve, larger when learning is faster; needs
@@ -41,7 +42,7 @@ struct Claim {
   std::string question;
   results::Metric metric = results::Metric::test_accuracy;
   bool higher_is_better = true;
-  std::string arm = "bn";  // the arm the claim is about, paired against the experiment's reference arm
+  std::vector<std::string> arms;  // the arms judged, each against the reference; empty: every arm but the reference
 };
 
 // Reads a plan's claim section; throws UserError naming `config_path` and the key.
@@ -59,9 +60,10 @@ struct SettingJudgement {
   int direction = 0;                   // +1 favours BN, −1 goes against it, 0 neither
 };
 
+// The verdict on one of a claim's arms.
 struct ClaimJudgement {
   Claim claim;
-  std::string arm, reference;  // what was compared (the reference: the experiment's, else no_bn)
+  std::string arm, reference;  // what was compared (the reference: the experiment's)
   Verdict verdict = Verdict::inconclusive;
   std::string reason;  // one sentence: which rule decided
   std::vector<SettingJudgement> settings;
@@ -69,12 +71,18 @@ struct ClaimJudgement {
 
 constexpr std::size_t minimum_seeds_for_a_verdict = 5;
 
-ClaimJudgement judge_claim(const Claim& claim, const Plan& plan, const std::vector<RunOutcome>& outcomes);
+// The arms the claim judges in this plan, in the claim's order (default: the plan's arms but the reference).
+// Throws UserError naming `config_path` when the plan has no reference arm or lacks an arm the claim names.
+std::vector<std::string> claim_arms(const Claim& claim, const Plan& plan, const std::string& config_path);
 
-// One section of docs/CLAIMS.md: the question, the setup, the numbers per setting, the plots and the verdict.
+// One judgement per claim_arms(), each arm paired against the plan's reference arm.
+std::vector<ClaimJudgement> judge_claim(const Claim& claim, const Plan& plan, const std::vector<RunOutcome>& outcomes);
+
+// One section of docs/CLAIMS.md: the question, the setup, the numbers per setting (every arm's mean, and each
+// judged arm's paired difference), the plots and the verdicts. `judgements` are one claim's, from judge_claim;
 // `plot_files` are paths relative to the document.
-std::string claim_markdown(const ClaimJudgement& judgement, const Plan& plan,
-                           const std::vector<std::string>& plot_files);
+std::string claim_markdown(const std::vector<ClaimJudgement>& judgements, const Plan& plan,
+                           const std::vector<RunOutcome>& outcomes, const std::vector<std::string>& plot_files);
 
 // The head of docs/CLAIMS.md: how to reproduce it, the rule, and one line per claim with its verdict.
 std::string claims_preamble(const std::vector<ClaimJudgement>& judgements, const std::string& command_line,

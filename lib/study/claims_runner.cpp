@@ -59,6 +59,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     auto plan = make_plan(plan_request);
     if (plan.claim.is_null()) throw UserError(fmt::format("{}: has no \"claim\" section", path));
     auto claim = parse_claim(plan.claim, path);
+    claim_arms(claim, plan, path);  // a claim about an arm the study does not train is an error before any run
     planned.push_back({path, std::move(plan), std::move(claim)});
   }
   const fs::path document(request.document);
@@ -97,7 +98,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     for (const auto& outcome : outcomes) unwritten.insert(unwritten.end(), outcome.unwritten.begin(), outcome.unwritten.end());
     if (!unwritten.empty()) throw UserError(unwritten.front());
     folder.commit();
-    auto judgement = judge_claim(claim, plan, outcomes);
+    auto judgements = judge_claim(claim, plan, outcomes);
     // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.
     const auto groups = summarize_groups(plan, outcomes);
     const FigureKind shown = plan.axes.empty() ? FigureKind::learning_curves : FigureKind::sweep;
@@ -108,17 +109,21 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
       write_file_atomically((plot_folder / name).string(), plot::render_svg(figure.figure));
       plot_files.push_back("claims/" + name);
     }
-    sections += claim_markdown(judgement, plan, plot_files);
-    spdlog::info("{}: {} ({})", claim.title, verdict_name(judgement.verdict), judgement.reason);
-    result.judgements.push_back(std::move(judgement));
+    sections += claim_markdown(judgements, plan, outcomes, plot_files);
+    for (auto& judgement : judgements) {
+      spdlog::info("{}: {} − {}: {} ({})", claim.title, judgement.arm, judgement.reference,
+                   verdict_name(judgement.verdict), judgement.reason);
+      result.judgements.push_back(std::move(judgement));
+    }
   }
   result.minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
   write_file_atomically(request.document,
                         claims_preamble(result.judgements, "scripts/claims.sh", result.minutes) + sections);
-  std::vector<std::vector<std::string>> rows = {{"claim", "verdict", "why"}};
+  std::vector<std::vector<std::string>> rows = {{"claim", "arm − reference", "verdict", "why"}};
   for (const auto& judgement : result.judgements)
-    rows.push_back({judgement.claim.title, std::string(verdict_name(judgement.verdict)), judgement.reason});
-  result.table = report::align_columns(rows, {0, 1, 2});
+    rows.push_back({judgement.claim.title, judgement.arm + " − " + judgement.reference,
+                    std::string(verdict_name(judgement.verdict)), judgement.reason});
+  result.table = report::align_columns(rows, {0, 1, 2, 3});
   return result;
 }
 

@@ -121,6 +121,35 @@ case_norm_and_dropout_arms_train_beside_bn_and_no_bn() {
     fail "$(cat stderr.txt)"
 }
 
+# A claim over several arms: every arm's mean, each judged arm's paired difference, one verdict per arm, the plot.
+case_claim_over_several_arms_gives_a_verdict_per_arm() {
+  cat >claim.json <<EOF
+{"dataset": {"path": "$source_dir/datasets/iris.csv", "target": "species"},
+ "model": {"layers": [{"type": "dense", "units": 16}, {"type": "batchnorm"}, {"type": "activation", "activation": "relu"},
+                      {"type": "dense", "units": 3, "activation": "softmax"}]},
+ "training": {"epochs": 3, "batch_size": 16},
+ "experiment": {"arms": ["bn", "layernorm", {"name": "both", "kind": "dropout", "keep_batchnorm": true}, "no_bn"],
+                "seeds": 5},
+ "claim": {"title": "Normalizers", "question": "q?", "metric": "test_loss", "better": "lower",
+           "arms": ["bn", "layernorm"]}}
+EOF
+  "$bnrun" -q claims claim.json --doc doc/claims.md -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '^| bn | layernorm | both | no_bn |$' doc/claims.md || fail "no means table: $(cat doc/claims.md)"
+  grep -qE '^\| layernorm \| [+-]0\.[0-9]{4} \| \[[+-]0\.[0-9]{4}, [+-]0\.[0-9]{4}\] \|' doc/claims.md ||
+    fail "no layernorm difference: $(cat doc/claims.md)"
+  [ "$(grep -cE '^- (bn|layernorm) against no_bn: \*\*(supported|not supported|inconclusive)\*\*' doc/claims.md)" -eq 2 ] ||
+    fail "not one verdict per judged arm: $(cat doc/claims.md)"
+  grep -qE '^\| Normalizers \| layernorm − no_bn \| `test_loss` \|' doc/claims.md || fail "$(cat doc/claims.md)"
+  [ -s doc/claims/claim_learning_curves.svg ] || fail "no plot: $(ls -R doc)"
+  grep -q 'layernorm' doc/claims/claim_learning_curves.svg || fail "the plot lacks layernorm"
+  sed -i 's/"arms": \["bn", "layernorm"\]}/"arms": ["bn", "groupnorm"]}/' claim.json
+  "$bnrun" -q claims claim.json --doc doc/claims.md -o out >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "a claim about an arm the experiment lacks was accepted"
+  [ "$(wc -l <stderr.txt)" -eq 1 ] &&
+    grep -q 'claim.json: claim.arms: "groupnorm" is not an arm of the experiment (bn, layernorm, both, no_bn)' stderr.txt ||
+    fail "$(cat stderr.txt)"
+}
+
 # --- studies: seeds, sweeps, run folders, model files, compare ---
 
 iris_config() { printf '%s' "$source_dir/configs/iris_bn.json"; }

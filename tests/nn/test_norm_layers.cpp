@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/random.h"
+#include "experiment/arms.h"
 #include "kernels/loss.h"
 #include "nn/layers/dropout.h"
 #include "nn/layers/groupnorm.h"
@@ -289,4 +290,26 @@ TEST_CASE("replacing batchnorm by layernorm, groupnorm or dropout leaves every D
   for (const LayerSpec& middle : {LayerSpec{LayerNormSpec{}}, LayerSpec{GroupNormSpec{2}}, LayerSpec{DropoutSpec{}}})
     CHECK(dense_weights({4, {DenseSpec{8, Activation::relu}, middle, DenseSpec{3, Activation::softmax}}}) ==
           reference);
+}
+
+TEST_CASE("the dropout arm with keep_batchnorm puts a dropout layer right after every batchnorm layer", "[norms]") {
+  const ModelSpec base{4,
+                       {DenseSpec{8, Activation::linear}, bnrun::nn::BatchNormSpec{}, DenseSpec{8, Activation::relu},
+                        bnrun::nn::BatchNormSpec{}, DenseSpec{3, Activation::softmax}}};
+  const auto both = bnrun::experiment::arm_model(
+      bnrun::experiment::parse_arm(json::parse(R"({"name": "bn_dropout", "kind": "dropout", "rate": 0.3,
+                                                   "keep_batchnorm": true})"),
+                                   "experiment.arms[0]"),
+      base);
+  REQUIRE(both.layers.size() == 7);
+  for (const std::size_t i : {1, 4}) {
+    CHECK(std::holds_alternative<bnrun::nn::BatchNormSpec>(both.layers[i]));
+    REQUIRE(std::holds_alternative<DropoutSpec>(both.layers[i + 1]));
+    CHECK(std::get<DropoutSpec>(both.layers[i + 1]).rate == 0.3);
+  }
+  const auto replaced =
+      bnrun::experiment::arm_model(bnrun::experiment::parse_arm(json("dropout"), "experiment.arms[0]"), base);
+  REQUIRE(replaced.layers.size() == 5);
+  CHECK(std::holds_alternative<DropoutSpec>(replaced.layers[1]));
+  CHECK(std::holds_alternative<DropoutSpec>(replaced.layers[3]));
 }

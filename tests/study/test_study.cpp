@@ -421,12 +421,17 @@ TEST_CASE("a claim is supported when BN's interval clears zero in at least half 
                                        {0.82, 0.82},
                                        {0.8, 0.8},
                                        {0.83, 0.83}});
-  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
+  const auto judgements = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
+  REQUIRE(judgements.size() == 1);
+  const auto& judgement = judgements.front();
+  CHECK(judgement.arm == "bn");
+  CHECK(judgement.reference == "no_bn");
   CHECK(judgement.verdict == bnrun::study::Verdict::supported);
   REQUIRE(judgement.settings.size() == 2);
   CHECK(judgement.settings[0].direction == 1);
   CHECK(judgement.settings[1].direction == 0);
-  CHECK_THAT(bnrun::study::claim_markdown(judgement, plan, {"claims/x.svg"}), Contains("**Verdict: supported**"));
+  CHECK_THAT(bnrun::study::claim_markdown(judgements, plan, outcomes, {"claims/x.svg"}),
+             Contains("**Verdict: supported**"));
 }
 
 TEST_CASE("a claim is not supported when BN loses somewhere and wins nowhere, or makes no difference",
@@ -434,9 +439,10 @@ TEST_CASE("a claim is not supported when BN loses somewhere and wins nowhere, or
   const TemporaryStudy study("claims_not_supported");
   const auto plan = plan_for(study, "5");
   const auto worse = outcomes_with({{0.8, 0.9}, {0.81, 0.9}, {0.8, 0.92}, {0.79, 0.9}, {0.8, 0.91}});
-  CHECK(bnrun::study::judge_claim(accuracy_claim(), plan, worse).verdict == bnrun::study::Verdict::not_supported);
+  CHECK(bnrun::study::judge_claim(accuracy_claim(), plan, worse).front().verdict ==
+        bnrun::study::Verdict::not_supported);
   const auto same = outcomes_with({{0.9, 0.9}, {0.9, 0.9}, {0.91, 0.91}, {0.9, 0.9}, {0.9, 0.9}});
-  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, same);
+  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, same).front();
   CHECK(judgement.verdict == bnrun::study::Verdict::not_supported);
   CHECK_THAT(judgement.reason, Contains("no effect"));
 }
@@ -444,12 +450,14 @@ TEST_CASE("a claim is not supported when BN loses somewhere and wins nowhere, or
 TEST_CASE("a claim is inconclusive with fewer than five seeds or intervals too wide to tell", "[study][claims]") {
   const TemporaryStudy study("claims_inconclusive");
   const auto few = bnrun::study::judge_claim(accuracy_claim(), plan_for(study, "4"),
-                                             outcomes_with({{0.9, 0.8}, {0.91, 0.8}, {0.92, 0.8}, {0.9, 0.81}}));
+                                             outcomes_with({{0.9, 0.8}, {0.91, 0.8}, {0.92, 0.8}, {0.9, 0.81}}))
+                       .front();
   CHECK(few.verdict == bnrun::study::Verdict::inconclusive);
   CHECK_THAT(few.reason, Contains("only 4 seeds"));
   const auto noisy =
       bnrun::study::judge_claim(accuracy_claim(), plan_for(study, "5"),
-                                outcomes_with({{0.9, 0.7}, {0.7, 0.9}, {0.95, 0.7}, {0.7, 0.8}, {0.8, 0.8}}));
+                                outcomes_with({{0.9, 0.7}, {0.7, 0.9}, {0.95, 0.7}, {0.7, 0.8}, {0.8, 0.8}}))
+          .front();
   CHECK(noisy.verdict == bnrun::study::Verdict::inconclusive);
 }
 
@@ -463,9 +471,47 @@ TEST_CASE("a diverged run counts as chance accuracy in a claim", "[study][claims
     no_bn.test.reset();
     outcome.record.data.classes = {"a", "b", "c", "d"};
   }
-  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
+  const auto judgement = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes).front();
   CHECK(judgement.settings[0].reference.mean == Approx(0.25));
   CHECK(judgement.verdict == bnrun::study::Verdict::supported);
+}
+
+TEST_CASE("a claim over several arms judges each against the reference and shows every arm's mean",
+          "[study][claims]") {
+  const TemporaryStudy study("claims_arms",
+                             R"(, "experiment": {"arms": ["bn", "layernorm", "no_bn"], "reference": "bn"})");
+  const auto plan = plan_for(study, "5");
+  // layernorm ahead of bn by ~0.1 on every seed; no_bn level with bn.
+  std::vector<RunOutcome> outcomes;
+  for (const double noise : {0.0, 0.01, 0.02, 0.01, 0.0}) {
+    auto outcome = synthetic_outcome(0.8 + noise, 0.8 + noise);
+    auto layernorm = outcome.record.arms[0];
+    layernorm.arm = "layernorm";
+    layernorm.result.test->accuracy = 0.9 + noise / 2;
+    outcome.record.arms.insert(outcome.record.arms.begin() + 1, layernorm);
+    outcomes.push_back(std::move(outcome));
+  }
+  const auto judgements = bnrun::study::judge_claim(accuracy_claim(), plan, outcomes);
+  REQUIRE(judgements.size() == 2);
+  CHECK(judgements[0].arm == "layernorm");
+  CHECK(judgements[0].reference == "bn");
+  CHECK(judgements[0].verdict == bnrun::study::Verdict::supported);
+  CHECK_THAT(judgements[0].reason, Contains("layernorm is better in 1 of 1 setting"));
+  CHECK(judgements[1].arm == "no_bn");
+  CHECK(judgements[1].verdict == bnrun::study::Verdict::not_supported);
+  const std::string section = bnrun::study::claim_markdown(judgements, plan, outcomes, {});
+  CHECK_THAT(section, Contains("| bn | layernorm | no_bn |"));
+  CHECK_THAT(section, Contains("| layernorm | +0.0960 |"));
+  CHECK_THAT(section, Contains("- layernorm against bn: **supported**"));
+
+  auto claim = accuracy_claim();
+  claim.arms = {"no_bn"};
+  REQUIRE(bnrun::study::judge_claim(claim, plan, outcomes).size() == 1);
+  claim.arms = {"groupnorm"};
+  CHECK_THROWS_WITH(bnrun::study::claim_arms(claim, plan, "c.json"),
+                    Contains("c.json: claim.arms: \"groupnorm\" is not an arm of the experiment (bn, layernorm, no_bn)"));
+  claim.arms = {"bn"};
+  CHECK_THROWS_WITH(bnrun::study::claim_arms(claim, plan, "c.json"), Contains("is the reference arm"));
 }
 
 TEST_CASE("claim sections with unknown keys, metrics or directions are refused naming the key", "[study][claims]") {
@@ -483,6 +529,11 @@ TEST_CASE("claim sections with unknown keys, metrics or directions are refused n
              Contains("claim.better"));
   CHECK_THAT(error_for(R"({"title": "t", "question": "q", "metric": "test_loss", "better": "lower", "x": 1})"),
              Contains("claim.x: unknown key"));
+  CHECK_THAT(error_for(R"({"title": "t", "question": "q", "metric": "test_loss", "better": "lower", "arm": "bn",
+                           "arms": ["bn"]})"),
+             Contains("claim.arms: give \"arm\" (one arm) or \"arms\" (a list), not both"));
+  CHECK_THAT(error_for(R"({"title": "t", "question": "q", "metric": "test_loss", "better": "lower", "arms": []})"),
+             Contains("claim.arms: expected at least one arm"));
 }
 
 TEST_CASE("a labelled sweep value names the setting and sets the value it stands for", "[study]") {
