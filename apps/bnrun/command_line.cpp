@@ -154,7 +154,7 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
   claims_ = app.add_subcommand(
       "claims",
       "run claim configs (configs/claims/*.json; -o default out/claims) and write a document with the "
-      "numbers, plots and a verdict per claim");
+      "numbers, plots and a verdict per judged arm of each claim");
   claims_->add_option("configs", line.claims.configs, "claim configs: studies with a \"claim\" section")
       ->type_name("CONFIG")
       ->required();

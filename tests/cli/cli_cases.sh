@@ -27,6 +27,13 @@ case_validate_prints_resolved_config() {
   [ ! -e out ] || fail "validate wrote files"
 }
 
+# Every config the project ships (the main job, the examples, every claim) is valid as it stands.
+case_every_shipped_config_validates() {
+  for config in "$source_dir"/configs/*.json "$source_dir"/configs/claims/*.json; do
+    "$bnrun" validate -c "$config" >stdout.txt 2>stderr.txt || fail "$config: $(cat stderr.txt)"
+  done
+}
+
 case_summary_counts_batchnorm_parameters() {
   "$bnrun" summary -c "$source_dir/configs/iris_bn.json" >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
   grep -E '^batchnorm_1 \(batchnorm\) +\(None, 64\) +256 +128 +128' stdout.txt || fail "$(cat stdout.txt)"
