@@ -41,6 +41,7 @@ const std::vector<OptionUse>& option_uses() {
       {Command::eval, "eval", {"--threads"}},
       {Command::compare, "compare", {}},
       {Command::claims, "claims", {"--set", "--output", "--jobs", "--threads"}},
+      {Command::collect, "collect", {"--threads"}},
   };
   return uses;
 }
@@ -70,6 +71,8 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
       "                                                        a third arm, paired against no_bn like bn\n"
       "  bnrun -c configs/iris_bn.json -o out/m --save-model   ... then: bnrun eval --model out/m/model_bn.json --data "
       "out/m/test.csv\n"
+      "  bnrun -c configs/iris_bn.json --seeds 20 -o out/big --shard 0/4   one of four shards, anywhere; the last\n"
+      "                                                        to finish (or bnrun collect out/big) writes the summary\n"
       "  bnrun compare out/iris out/grid                       one table, only the settings that differ\n"
       "  bnrun validate -c configs/iris_bn.json                print the resolved config\n"
       "  bnrun summary -c configs/iris_bn.json                 layer table with parameter counts");
@@ -102,6 +105,10 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
   app.add_flag("--dry-run", options.dry_run, "list the runs a sweep or seed list expands to; train nothing");
   app.add_flag("--overwrite", options.overwrite, "replace the results in an existing --output folder");
   app.add_flag("--resume", options.resume, "keep the finished runs in --output and run only the missing ones");
+  app.add_option("--shard", options.shard,
+                 "train only shard I of N of the study (runs I+1, I+1+N, ...; I from 0, as $SLURM_ARRAY_TASK_ID) into "
+                 "the --output folder every shard shares; the last to finish writes the summary (docs/STUDIES.md)")
+      ->type_name("I/N");
   app.add_flag("--save-model", options.save_model,
                "also write model_<arm>.json (weights, BN statistics, scaler, labels) and the test rows (test.csv)");
   app.add_option("--init-from", options.init_from,
@@ -161,7 +168,10 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
   claims_
       ->add_option("--doc", line.claims.document, "the markdown document to write (plots go beside it, in claims/)")
       ->type_name("FILE");
-  for (auto* subcommand : {validate_, summary_, predict_, eval_, compare_, claims_}) subcommand->fallthrough();
+  collect_ = app.add_subcommand(
+      "collect", "rebuild a study's summary.json, summary.csv, report.md and plots from its run folders (after --shard)");
+  collect_->add_option("directory", line.collect_directory, "the study's --output folder")->type_name("DIR")->required();
+  for (auto* subcommand : {validate_, summary_, predict_, eval_, compare_, claims_, collect_}) subcommand->fallthrough();
   app.require_subcommand(0, 1);
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
     return fmt::format("error: {} (see bnrun --help)\n", error.what());
@@ -175,6 +185,7 @@ Command Subcommands::chosen() const {
   if (eval_->parsed()) return Command::eval;
   if (compare_->parsed()) return Command::compare;
   if (claims_->parsed()) return Command::claims;
+  if (collect_->parsed()) return Command::collect;
   return Command::train;
 }
 

@@ -21,6 +21,7 @@ struct Options {
   bool dry_run = false;
   bool overwrite = false;
   bool resume = false;
+  std::string shard;  // "I/N": train only shard I of the study (study/shards.h)
   bool save_model = false;
   std::string init_from;
   bool quiet = false;
@@ -42,7 +43,7 @@ struct ClaimsOptions {
   std::string document = "docs/CLAIMS.md";
 };
 
-enum class Command { train, validate, summary, predict, eval, compare, claims };
+enum class Command { train, validate, summary, predict, eval, compare, claims, collect };
 
 struct CommandLine {
   Options options;
@@ -50,6 +51,7 @@ struct CommandLine {
   ModelOptions eval;
   std::vector<std::string> compare_paths;
   ClaimsOptions claims;
+  std::string collect_directory;
 };
 
 // Declares every option and subcommand of `app`, each filling its field of `line` when parsed. Returns what
@@ -70,6 +72,7 @@ class Subcommands {
   CLI::App* eval_;
   CLI::App* compare_;
   CLI::App* claims_;
+  CLI::App* collect_;
 };
 
 // argv as one line a shell would run again ("bnrun" for argv[0]; arguments quoted where needed).

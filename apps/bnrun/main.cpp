@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -26,6 +27,7 @@
 #include "study/plan.h"
 #include "study/outputs.h"
 #include "study/session.h"
+#include "study/shards.h"
 
 namespace {
 
@@ -160,10 +162,85 @@ bool every_run_complete(const bnrun::study::SessionResult& result) {
   return true;
 }
 
+// Names the runs a study still lacks: the first few, then how many more.
+std::string missing_runs_text(const std::vector<std::string>& missing) {
+  constexpr std::size_t listed = 5;
+  std::string text;
+  for (std::size_t i = 0; i < std::min(listed, missing.size()); ++i) text += (i ? ", " : "") + missing[i];
+  if (missing.size() > listed) text += fmt::format(" and {} more", missing.size() - listed);
+  return text;
+}
+
+// `--shard I/N`: this process's part of a study shared by many (study/shards.h).
+int run_shard(const bnrun::kernels::Compute& compute, const Options& options, bnrun::study::Plan study_plan) {
+  if (options.overwrite || options.init_from.size() || options.save_model)
+    throw bnrun::UserError(fmt::format("--shard does not combine with {}", options.overwrite ? "--overwrite (each shard resumes the shared folder; remove it to start again)"
+                                                                       : options.save_model ? "--save-model"
+                                                                                            : "--init-from"));
+  bnrun::study::ShardRequest request;
+  request.plan = std::move(study_plan);
+  request.shard = bnrun::study::parse_shard(options.shard);
+  request.run.output_directory = options.output_directory;
+  request.run.jobs = options.jobs;
+  request.run.compute = compute;
+  request.run.should_stop = stop_requested;
+  request.command_line = options.command_line;
+  request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
+  const StopWhenAsked stop_when_asked;
+  const auto result = bnrun::study::run_shard(request);
+  print_stdout(result.table);
+  for (const auto& file : result.unwritten) bnrun::print_stderr("error: {}\n", file);
+  if (result.collected)
+    spdlog::info("every run of the study has its result: wrote {}/summary.json and report.md", options.output_directory);
+  else
+    spdlog::info("shard {}: done; {} of the study's {} runs still to finish ({}); the last shard to finish writes the "
+                 "summary, or: bnrun collect {}",
+                 options.shard, result.missing.size(), result.runs_in_study, missing_runs_text(result.missing),
+                 options.output_directory);
+  if (const int signal_number = received_signal.load()) {
+    bnrun::print_stderr("error: interrupted by {}; this shard's runs so far are in {} (status \"interrupted\"; run "
+                        "the shard again to finish them)\n",
+                        interruption_text(signal_number), options.output_directory);
+    return 128 + signal_number;
+  }
+  std::size_t problems = 0;
+  for (const auto& outcome : result.outcomes) {
+    if (outcome.state == bnrun::study::RunState::not_run) continue;  // another shard's: it reports it
+    const bool ok = bnrun::study::has_record(outcome) &&
+                    std::all_of(outcome.record.arms.begin(), outcome.record.arms.end(), [](const auto& arm) {
+                      return arm.result.status == bnrun::train::RunStatus::ok;
+                    });
+    if (!ok) ++problems;
+    if (!bnrun::study::has_record(outcome)) bnrun::print_stderr("error: {}\n", outcome.error);
+  }
+  if (problems > 0)
+    bnrun::print_stderr("error: {} of this shard's {} runs failed or diverged\n", problems, result.outcomes.size());
+  return problems == 0 && result.unwritten.empty() ? exit_ok : exit_user_error;
+}
+
+// `bnrun collect DIR`: the summary of a study from its run folders.
+int run_collect(const bnrun::kernels::Compute& compute, const std::string& directory) {
+  const StopWhenAsked stop_when_asked;  // the summary files are written whole
+  const auto result = bnrun::study::collect_study(directory, compute);
+  print_stdout(result.table);
+  for (const auto& file : result.unwritten) bnrun::print_stderr("error: {}\n", file);
+  if (!result.complete()) {
+    bnrun::print_stderr("error: {} of the study's {} runs have no finished result yet ({}); the summary shows them "
+                        "as not run: run their shards again (or bnrun ... --resume) and collect again\n",
+                        result.missing.size(), result.outcomes.size(), missing_runs_text(result.missing));
+    return exit_user_error;
+  }
+  spdlog::info("wrote {}/summary.json and report.md from {} run folders", directory, result.outcomes.size());
+  return result.unwritten.empty() ? exit_ok : exit_user_error;
+}
+
 int run_training(const bnrun::kernels::Compute& compute, const Options& options) {
   bnrun::study::SessionRequest request;
   request.plan = plan(options);
+  if (!options.shard.empty() && !options.dry_run) return run_shard(compute, options, std::move(request.plan));
   if (options.dry_run) {
+    if (!options.shard.empty())
+      request.plan = bnrun::study::shard_plan(request.plan, bnrun::study::parse_shard(options.shard));
     print_stdout(bnrun::study::plan_table(request.plan));
     return exit_ok;
   }
@@ -347,6 +424,7 @@ int main(int argc, char** argv) {
       case Command::eval: return run_eval(compute, line.eval);
       case Command::compare: return run_compare(line.compare_paths);
       case Command::claims: return run_claims(compute, options, line.claims);
+      case Command::collect: return run_collect(compute, line.collect_directory);
       case Command::train: return run_training(compute, options);
     }
     return exit_internal_error;

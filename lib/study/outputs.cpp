@@ -482,6 +482,8 @@ std::vector<std::string> write_study_outputs(const std::string& directory, const
   if (plots_folder)
     for (const auto& figure : figures) add(folder / figure.file, [&figure] { return plot::render_svg(figure.figure); });
   add(folder / "report.md", [&] { return report_markdown(plan, outcomes, groups, figures, command_line); });
+  // The plan the summary is of: what `bnrun collect` and --shard read (study/shards.h).
+  if (plan.is_study) add(folder / "plan.json", [&] { return plan_to_json(plan, command_line).dump(1) + "\n"; });
   if (plan.is_study) add(folder / "summary.csv", [&] { return summary_csv(plan, outcomes); });
   std::string summary;
   {

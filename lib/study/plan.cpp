@@ -308,4 +308,78 @@ Plan make_plan(const PlanRequest& request) {
   return plan;
 }
 
+namespace {
+
+constexpr int plan_format = 1;
+
+nlohmann::ordered_json settings_to_json(const std::vector<Setting>& settings) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& setting : settings) list.push_back({{"key_path", setting.key_path}, {"value", setting.value}});
+  return list;
+}
+
+}  // namespace
+
+nlohmann::ordered_json plan_runs_json(const Plan& plan) {
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (const auto& run : plan.runs)
+    runs.push_back({{"index", run.index},
+                    {"folder", run.folder},
+                    {"group", run.group},
+                    {"seed", run.seed},
+                    {"settings", settings_to_json(run.settings)},
+                    {"config", config::to_json(run.config)}});
+  return runs;
+}
+
+nlohmann::ordered_json plan_to_json(const Plan& plan, const std::string& command_line) {
+  nlohmann::ordered_json axes = nlohmann::ordered_json::array();
+  for (const auto& axis : plan.axes)
+    axes.push_back(
+        {{"key_path", axis.key_path}, {"short_name", axis.short_name}, {"values", axis.values}, {"origin", axis.origin}});
+  return {{"bnrun_plan", plan_format},
+          {"config_path", plan.config_path},
+          {"command_line", command_line},
+          {"is_study", plan.is_study},
+          {"axes", axes},
+          {"seeds", plan.seeds},
+          {"group_count", plan.group_count},
+          {"claim", plan.claim},
+          {"runs", plan_runs_json(plan)}};
+}
+
+Plan plan_from_json(const json& document, const std::string& file) {
+  if (!document.is_object() || document.value("bnrun_plan", 0) != plan_format)
+    throw UserError(fmt::format("{}: not a bnrun study plan (format {})", file, plan_format));
+  try {
+    Plan plan;
+    plan.config_path = document.at("config_path").get<std::string>();
+    plan.is_study = document.at("is_study").get<bool>();
+    for (const auto& axis : document.at("axes"))
+      plan.axes.push_back({axis.at("key_path").get<std::string>(), axis.at("short_name").get<std::string>(),
+                           axis.at("values").get<std::vector<json>>(), axis.at("origin").get<std::string>()});
+    plan.seeds = document.at("seeds").get<std::vector<std::uint64_t>>();
+    plan.group_count = document.at("group_count").get<std::size_t>();
+    plan.claim = document.at("claim");
+    for (const auto& entry : document.at("runs")) {
+      PlannedRun run;
+      run.index = entry.at("index").get<std::size_t>();
+      run.folder = entry.at("folder").get<std::string>();
+      run.group = entry.at("group").get<std::size_t>();
+      run.seed = entry.at("seed").get<std::uint64_t>();
+      for (const auto& setting : entry.at("settings"))
+        run.settings.push_back({setting.at("key_path").get<std::string>(), setting.at("value")});
+      // Resolved already: its data paths are as the study's runs read them.
+      run.config = config::parse_config(entry.at("config"), "", run.folder);
+      plan.runs.push_back(std::move(run));
+    }
+    if (plan.runs.empty()) throw UserError(fmt::format("{}: the plan has no runs", file));
+    return plan;
+  } catch (const UserError& error) {
+    throw UserError(fmt::format("{}: not a bnrun study plan: {}", file, error.what()));
+  } catch (const std::exception& error) {
+    throw UserError(fmt::format("{}: not a bnrun study plan: {}", file, error.what()));
+  }
+}
+
 }  // namespace bnrun::study

@@ -65,6 +65,14 @@ struct PlanRequest {
 
 Plan make_plan(const PlanRequest& request);
 
+// The plan as a study folder's plan.json holds it (study/shards.h): the config path, axes, seeds, claim and every
+// run (index, folder, group, seed, settings, resolved config), plus the command line that made the study, for
+// report.md. plan_from_json reads it back (throws UserError naming `file` for a document that is not one).
+nlohmann::ordered_json plan_to_json(const Plan& plan, const std::string& command_line);
+Plan plan_from_json(const nlohmann::json& document, const std::string& file);
+// The runs' part of plan_to_json: what each run is and trains, for comparing two plans.
+nlohmann::ordered_json plan_runs_json(const Plan& plan);
+
 // "sweep" values may be written {"label": "3 layers", "value": [...]}: the label names the value in folders,
 // tables and plots (for long values such as whole layer lists); value_text gives the label.
 

@@ -75,7 +75,7 @@ class Progress::Display {
     if (outcome.state == RunState::resumed)
       done_epochs_ += run.config.training.epochs * static_cast<std::int64_t>(run.config.experiment.arms.size());
     if (!plan_.is_study) return;
-    std::string text = fmt::format("run {}/{} {}: ", run.index, plan_.runs.size(), run.folder);
+    std::string text = fmt::format("run {}/{} {}: ", position_of(run), plan_.runs.size(), run.folder);
     if (outcome.state == RunState::failed) {
       log(spdlog::level::warn, text + "failed: " + outcome.error);
       return;
@@ -99,8 +99,15 @@ class Progress::Display {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // The run's place among the runs this process trains (a shard trains runs 2, 5, 8, … of the study as its 1, 2, 3).
+  std::size_t position_of(const PlannedRun& run) const {
+    for (std::size_t k = 0; k < plan_.runs.size(); ++k)
+      if (plan_.runs[k].index == run.index) return k + 1;
+    return run.index;
+  }
+
   std::string run_prefix(const PlannedRun& run) const {
-    return plan_.is_study ? fmt::format("[run {}/{}] ", run.index, plan_.runs.size()) : "";
+    return plan_.is_study ? fmt::format("[run {}/{}] ", position_of(run), plan_.runs.size()) : "";
   }
 
   std::string eta() const {

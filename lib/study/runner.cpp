@@ -15,6 +15,7 @@
 #include "core/json_text.h"
 #include "core/json_reader.h"
 #include "core/error.h"
+#include "core/folder_lock.h"
 #include "core/resources.h"
 #include "core/text.h"
 #include "data/dataset.h"
@@ -26,6 +27,7 @@
 #include "core/files.h"
 #include "results/codec.h"
 #include "report/results.h"
+#include "study/replacement.h"
 #include "train/memory.h"
 
 namespace bnrun::study {
@@ -40,9 +42,10 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-// The record of a finished run, or nothing when the file is absent, is not JSON or was interrupted: --resume runs
-// those again. A file that is JSON but not a results document is the user's to look at (a UserError).
-std::optional<results::RunRecord> read_result(const fs::path& file) {
+// The record of a finished run, or nothing when the file is absent, is not JSON or (unless `keep_interrupted`) was
+// interrupted: --resume runs those again. A file that is JSON but not a results document is the user's to look at
+// (a UserError).
+std::optional<results::RunRecord> read_result(const fs::path& file, bool keep_interrupted = false) {
   const auto text = read_file_if_readable(file.string());
   if (!text) return std::nullopt;
   ordered_json document;
@@ -52,8 +55,9 @@ std::optional<results::RunRecord> read_result(const fs::path& file) {
     return std::nullopt;
   }
   results::RunRecord record = results::run_record_from_json(document, file.string());
-  for (const auto& arm : record.arms)
-    if (arm.result.status == train::RunStatus::interrupted) return std::nullopt;
+  if (!keep_interrupted)
+    for (const auto& arm : record.arms)
+      if (arm.result.status == train::RunStatus::interrupted) return std::nullopt;
   return record;
 }
 
@@ -278,6 +282,11 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
 
 }  // namespace
 
+std::optional<results::RunRecord> read_run_result(const Plan& plan, const PlannedRun& run,
+                                                  const std::string& output_directory, bool keep_interrupted) {
+  return read_result(result_file(plan, run, output_directory), keep_interrupted);
+}
+
 std::string run_directory(const Plan& plan, const PlannedRun& run, const std::string& output_directory) {
   return plan.is_study ? (fs::path(output_directory) / run.folder).string() : output_directory;
 }
@@ -363,11 +372,28 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
   if (!options.output_directory.empty()) writer.emplace(folder_writer_threads);
   std::atomic<std::size_t> next{0};
   std::mutex observer_mutex;
+  // Held until the run's files are written (the writer finishes after the last run).
+  std::vector<std::optional<FolderLock>> run_locks(plan.runs.size());
+  const bool lock_runs = options.lock_runs && plan.is_study && !options.output_directory.empty();
 
   auto work = [&] {
     for (std::size_t i = next++; i < plan.runs.size(); i = next++) {
       const PlannedRun& run = plan.runs[i];
       RunOutcome& outcome = outcomes[i];
+      if (lock_runs) {
+        const std::string directory = run_directory(plan, run, options.output_directory);
+        try {
+          run_locks[i].emplace(FolderLock::acquire(directory));
+          remove_leftovers(directory);
+        } catch (const UserError& error) {
+          data_cache.skip_run(run.config.dataset);
+          outcome.state = RunState::not_run;
+          outcome.error = dynamic_cast<const FolderHeldError*>(&error)
+                              ? fmt::format("not run: another bnrun is training it ({})", run.folder)
+                              : error.what();
+          continue;
+        }
+      }
       if (options.resume && !options.output_directory.empty()) {
         if (auto record = read_result(result_file(plan, run, options.output_directory))) {
           data_cache.skip_run(run.config.dataset);

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ struct RunnerOptions {
   // Asked before every batch and before each run starts: true interrupts the runs in flight (their results so far
   // are kept, with status "interrupted") and starts no more (they are not_run, "not run: interrupted").
   std::function<bool()> should_stop;
+  // Each run folder locked (core/folder_lock.h) from before its result is looked at until its files are written,
+  // for studies written by several processes at once (study/shards.h): a run another process holds is left to it
+  // (not_run, saying so), and a dead writer's temporary files in the folder are removed first.
+  bool lock_runs = false;
 };
 
 // Called from the threads that train; the runner serializes the calls, so they need no locking of their own.
@@ -85,5 +90,11 @@ void check_init_from(const Plan& plan, const modelio::ModelFile& init_from);
 void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, data::DatasetCache& data);
 
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer = {});
+
+// The record in the run's result file, or nothing when there is none, it is not JSON, or (unless
+// `keep_interrupted`) the run was interrupted: --resume trains those again. A file that is JSON but not a results
+// document is the user's to look at (a UserError).
+std::optional<results::RunRecord> read_run_result(const Plan& plan, const PlannedRun& run,
+                                                  const std::string& output_directory, bool keep_interrupted = false);
 
 }  // namespace bnrun::study

@@ -91,6 +91,8 @@ SessionResult run_session(const SessionRequest& request) {
   std::optional<OpenOutputFolder> folder;
   RunnerOptions run_options = request.run;
   run_options.data = &data;
+  // Shards of the same study may write beside this session (study/shards.h): each run folder is locked too.
+  run_options.lock_runs = true;
   if (output) {
     try {
       folder.emplace(request.run.output_directory, plan, request.overwrite, request.run.resume, request.run.init_from,

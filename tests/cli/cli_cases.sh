@@ -157,6 +157,69 @@ EOF
     fail "$(cat stderr.txt)"
 }
 
+# --- shards: a study split across processes into one folder (study/shards.h) ---
+
+study_args=(--seeds 3 --sweep training.batch_size=16,32 --set training.epochs=5)
+
+# summary.csv without its timing column: what must be equal however the runs were spread.
+summary_without_seconds() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "train_seconds") skip = i }
+           { line = ""; for (i = 1; i <= NF; i++) if (i != skip) line = line $i ","; print line }' "$1"
+}
+
+case_three_shards_at_once_leave_the_study_one_process_leaves() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o whole >whole.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  for shard in 0 1 2; do
+    "$bnrun" -q -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o shared --shard "$shard/3" \
+      >"shard$shard.txt" 2>"shard$shard.err" &
+  done
+  for job in $(jobs -p); do wait "$job" || fail "a shard failed: $(cat shard*.err)"; done
+  [ "$(ls -d shared/0*_seed=* | wc -l)" -eq 6 ] || fail "run folders: $(ls shared)"
+  [ -s shared/summary.json ] && [ -s shared/report.md ] && [ -s shared/plan.json ] || fail "no summary: $(ls shared)"
+  "$bnrun" -q collect shared >collected.txt 2>stderr.txt || fail "collect: $(cat stderr.txt)"
+  diff whole.txt collected.txt >/dev/null || fail "collected table differs: $(diff whole.txt collected.txt)"
+  diff <(summary_without_seconds whole/summary.csv) <(summary_without_seconds shared/summary.csv) >/dev/null ||
+    fail "summary.csv differs"
+  for run in whole/0*; do
+    cmp -s "$run/config.json" "shared/$(basename "$run")/config.json" || fail "$(basename "$run")/config.json differs"
+  done
+  # Every run has its result already: a shard started again trains nothing.
+  "$bnrun" -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o shared --shard 1/3 >again.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  [ "$(grep -c "(finished earlier, kept)" stderr.txt)" -eq 2 ] || fail "a finished run was trained again: $(cat stderr.txt)"
+}
+
+case_a_shard_planned_differently_is_refused_naming_the_difference() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o shared --shard 0/2 >/dev/null 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" --set training.epochs=6 -o shared --shard 1/2 \
+    >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "a shard with another config was accepted"
+  [ "$(wc -l <stderr.txt)" -eq 1 ] &&
+    grep -q 'shared/plan.json: the study in this folder was planned with another config or other options (run 1 (001_batch_size=16_seed=42) differs at /config/training/epochs: 5 there, 6 here)' stderr.txt ||
+    fail "$(cat stderr.txt)"
+  [ "$(ls -d shared/0* | wc -l)" -eq 3 ] || fail "the refused shard wrote runs: $(ls shared)"
+}
+
+case_collect_before_every_shard_finished_names_the_missing_runs() {
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o shared --shard 2/3 >/dev/null 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  "$bnrun" -q collect shared >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "collect of an unfinished study exited 0"
+  grep -q 'error: 4 of the study.s 6 runs have no finished result yet (001_batch_size=16_seed=42, 002_batch_size=16_seed=43, 004_batch_size=32_seed=42, 005_batch_size=32_seed=43)' stderr.txt ||
+    fail "$(cat stderr.txt)"
+  grep -q '"not_run"\|not run' shared/summary.json || fail "the summary does not show the missing runs"
+  "$bnrun" -q collect nowhere >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] && grep -q 'nowhere: no study plan here (plan.json is missing)' stderr.txt || fail "$(cat stderr.txt)"
+  for bad in 3/3 1 a/2 0/0; do
+    "$bnrun" -q -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o s --shard "$bad" >stdout.txt 2>stderr.txt
+    [ $? -eq 2 ] && grep -q "error: --shard $bad: expected I/N with 0 ≤ I < N" stderr.txt || fail "--shard $bad: $(cat stderr.txt)"
+  done
+  "$bnrun" -q -c "$source_dir/configs/iris_bn.json" -o single --shard 0/2 >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] && grep -q "error: --shard splits a study's runs" stderr.txt || fail "$(cat stderr.txt)"
+}
+
 # --- studies: seeds, sweeps, run folders, model files, compare ---
 
 iris_config() { printf '%s' "$source_dir/configs/iris_bn.json"; }

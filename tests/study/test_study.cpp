@@ -19,6 +19,7 @@
 #include "study/plan.h"
 #include "study/replacement.h"
 #include "study/runner.h"
+#include "study/shards.h"
 #include "tests/study/study_fixtures.h"
 
 using bnrun::study::make_plan;
@@ -370,6 +371,43 @@ TEST_CASE("summary.csv has one row per run and variant with the swept values", "
   CHECK(figures[2].file == "plots/sweep_batch_size.svg");
   const std::string report = bnrun::study::report_markdown(plan, outcomes, groups, figures, "bnrun ...");
   CHECK_THAT(report, Contains("![Test accuracy and loss against training.batch_size](plots/sweep_batch_size.svg)"));
+}
+
+TEST_CASE("a plan read back from its plan.json is the plan, run for run", "[study][shards]") {
+  const TemporaryStudy study("plan_json");
+  const auto plan = plan_for(study, "2", {"training.batch_size=8,16"});
+  const auto document = nlohmann::json::parse(bnrun::study::plan_to_json(plan, "bnrun -c x").dump());
+  const auto read = bnrun::study::plan_from_json(document, "plan.json");
+  CHECK(bnrun::study::plan_runs_json(read) == bnrun::study::plan_runs_json(plan));
+  CHECK(read.group_count == plan.group_count);
+  CHECK(read.seeds == plan.seeds);
+  REQUIRE(read.axes.size() == 1);
+  CHECK(read.axes[0].short_name == "batch_size");
+  CHECK(read.axes[0].values == plan.axes[0].values);
+  CHECK_THROWS_WITH(bnrun::study::plan_from_json(nlohmann::json::object(), "p.json"),
+                    Contains("p.json: not a bnrun study plan"));
+}
+
+TEST_CASE("the shards of a study are disjoint, together the whole study, each with runs of every setting",
+          "[study][shards]") {
+  const TemporaryStudy study("shard_split");
+  const auto plan = plan_for(study, "3", {"training.batch_size=8,16"});
+  std::vector<std::size_t> seen;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto part = bnrun::study::shard_plan(plan, {i, 4});
+    for (const auto& run : part.runs) seen.push_back(run.index);
+  }
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<std::size_t>{1, 2, 3, 4, 5, 6});
+  const auto first = bnrun::study::shard_plan(plan, {0, 4});
+  REQUIRE(first.runs.size() == 2);
+  CHECK(first.runs[0].index == 1);
+  CHECK(first.runs[1].index == 5);
+  CHECK(bnrun::study::parse_shard("2/5").index == 2);
+  CHECK(bnrun::study::parse_shard("2/5").count == 5);
+  CHECK_THROWS_WITH(bnrun::study::parse_shard("5/5"), Contains("--shard 5/5: expected I/N with 0 ≤ I < N"));
+  CHECK(bnrun::study::without_shard_option("bnrun -c x --shard 1/4 -o d") == "bnrun -c x -o d");
+  CHECK(bnrun::study::without_shard_option("bnrun -c x -o d --shard=3/4") == "bnrun -c x -o d");
 }
 
 TEST_CASE("compare shows only the config settings that differ", "[study]") {
