@@ -42,6 +42,11 @@ const std::vector<OptionUse>& option_uses() {
       {Command::compare, "compare", {}},
       {Command::claims, "claims", {"--set", "--output", "--jobs", "--threads"}},
       {Command::collect, "collect", {"--threads"}},
+      {Command::slurm, "slurm", [] {
+         auto options = plan_options;
+         options.insert(options.end(), {"--output", "--dry-run", "--resume", "--jobs"});
+         return options;
+       }()},
   };
   return uses;
 }
@@ -171,7 +176,23 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
   collect_ = app.add_subcommand(
       "collect", "rebuild a study's summary.json, summary.csv, report.md and plots from its run folders (after --shard)");
   collect_->add_option("directory", line.collect_directory, "the study's --output folder")->type_name("DIR")->required();
-  for (auto* subcommand : {validate_, summary_, predict_, eval_, compare_, claims_, collect_}) subcommand->fallthrough();
+  slurm_ = app.add_subcommand(
+      "slurm",
+      "run a study as a Slurm job array (one run per task, --shard) with a collect job after it: writes "
+      "DIR/slurm/array.sh and collect.sh, submits both with sbatch and prints the job ids (docs/SCALE.md)");
+  slurm_->add_option("--partition", line.slurm.partition, "sbatch --partition")->type_name("P");
+  slurm_->add_option("--time", line.slurm.time, "sbatch --time: each task's time limit")->type_name("T");
+  slurm_->add_option("--cpus-per-task", line.slurm.cpus_per_task,
+                     "sbatch --cpus-per-task: each task's threads (default 1)")
+      ->check(CLI::Range(1, 4096))
+      ->type_name("C");
+  slurm_->add_option("--mem", line.slurm.mem, "sbatch --mem: each task's memory")->type_name("M");
+  slurm_->add_option("--account", line.slurm.account, "sbatch --account")->type_name("A");
+  slurm_->add_option("--max-parallel", line.slurm.max_parallel, "at most K tasks at once (--array=...%K)")
+      ->check(CLI::Range(1, 1000000))
+      ->type_name("K");
+  for (auto* subcommand : {validate_, summary_, predict_, eval_, compare_, claims_, collect_, slurm_})
+    subcommand->fallthrough();
   app.require_subcommand(0, 1);
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
     return fmt::format("error: {} (see bnrun --help)\n", error.what());
@@ -186,6 +207,7 @@ Command Subcommands::chosen() const {
   if (compare_->parsed()) return Command::compare;
   if (claims_->parsed()) return Command::claims;
   if (collect_->parsed()) return Command::collect;
+  if (slurm_->parsed()) return Command::slurm;
   return Command::train;
 }
 

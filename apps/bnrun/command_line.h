@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,13 @@ struct ClaimsOptions {
   std::string document = "docs/CLAIMS.md";
 };
 
-enum class Command { train, validate, summary, predict, eval, compare, claims, collect };
+// bnrun slurm's own options; unset ones leave the config's launcher.slurm values.
+struct SlurmOptions {
+  std::optional<std::string> partition, time, mem, account;
+  std::optional<int> cpus_per_task, max_parallel;
+};
+
+enum class Command { train, validate, summary, predict, eval, compare, claims, collect, slurm };
 
 struct CommandLine {
   Options options;
@@ -52,6 +59,7 @@ struct CommandLine {
   std::vector<std::string> compare_paths;
   ClaimsOptions claims;
   std::string collect_directory;
+  SlurmOptions slurm;
 };
 
 // Declares every option and subcommand of `app`, each filling its field of `line` when parsed. Returns what
@@ -73,6 +81,7 @@ class Subcommands {
   CLI::App* compare_;
   CLI::App* claims_;
   CLI::App* collect_;
+  CLI::App* slurm_;
 };
 
 // argv as one line a shell would run again ("bnrun" for argv[0]; arguments quoted where needed).

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "command_line.h"
 #include "config/load.h"
@@ -28,6 +29,8 @@
 #include "study/outputs.h"
 #include "study/session.h"
 #include "study/shards.h"
+#include "launch/slurm.h"
+#include "core/process.h"
 
 namespace {
 
@@ -234,6 +237,36 @@ int run_collect(const bnrun::kernels::Compute& compute, const std::string& direc
   return result.unwritten.empty() ? exit_ok : exit_user_error;
 }
 
+// The options that plan the same study again, as typed (bnrun slurm writes them into the job script).
+std::vector<std::string> plan_arguments(const Options& options) {
+  std::vector<std::string> arguments = {"--config", options.config_path};
+  for (const auto& assignment : options.overrides) arguments.insert(arguments.end(), {"--set", assignment});
+  for (const auto& sweep : options.sweeps) arguments.insert(arguments.end(), {"--sweep", sweep});
+  if (!options.seeds.empty()) arguments.insert(arguments.end(), {"--seeds", options.seeds});
+  if (!options.arms.empty()) arguments.insert(arguments.end(), {"--arms", fmt::format("{}", fmt::join(options.arms, ","))});
+  if (!options.variant.empty()) arguments.insert(arguments.end(), {"--variant", options.variant});
+  return arguments;
+}
+
+// `bnrun slurm`: the study as a Slurm job array and a collect job (launch/slurm.h).
+int run_slurm(const Options& options, const bnrun::app::SlurmOptions& slurm) {
+  bnrun::launch::SlurmRequest request;
+  request.plan = plan(options);
+  request.settings = bnrun::launch::read_slurm_settings(request.plan.launcher, options.config_path);
+  bnrun::launch::apply_overrides(request.settings, {slurm.partition, slurm.time, slurm.mem, slurm.account,
+                                                    slurm.cpus_per_task, slurm.max_parallel});
+  request.output_directory = options.output_directory;
+  request.plan_arguments = plan_arguments(options);
+  request.working_directory = std::filesystem::current_path().string();
+  request.bnrun_path = bnrun::this_program_path();
+  request.command_line = options.command_line;
+  request.dry_run = options.dry_run;
+  request.resume = options.resume;
+  const auto submission = bnrun::launch::submit_study(request);
+  print_stdout(submission.report);
+  return exit_ok;
+}
+
 int run_training(const bnrun::kernels::Compute& compute, const Options& options) {
   bnrun::study::SessionRequest request;
   request.plan = plan(options);
@@ -310,6 +343,7 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
 
 int run_validate(const Options& options) {
   const auto study_plan = plan(options);
+  bnrun::launch::read_slurm_settings(study_plan.launcher, options.config_path);  // its keys are checked here too
   print_stdout(bnrun::config::to_json(study_plan.runs.front().config).dump(2) + "\n");
   if (study_plan.is_study)
     spdlog::info("{}: config is valid; {} runs (the config above is run 1; see --dry-run)", options.config_path,
@@ -425,6 +459,7 @@ int main(int argc, char** argv) {
       case Command::compare: return run_compare(line.compare_paths);
       case Command::claims: return run_claims(compute, options, line.claims);
       case Command::collect: return run_collect(compute, line.collect_directory);
+      case Command::slurm: return run_slurm(options, line.slurm);
       case Command::train: return run_training(compute, options);
     }
     return exit_internal_error;

@@ -208,6 +208,10 @@ Plan make_plan(const PlanRequest& request) {
     plan.claim = document["claim"];
     document.erase("claim");
   }
+  if (document.contains("launcher")) {
+    plan.launcher = document["launcher"];
+    document.erase("launcher");
+  }
   std::optional<json> config_seeds;
   if (document.contains("experiment") && document["experiment"].is_object() &&
       document["experiment"].contains("seeds")) {

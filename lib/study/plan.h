@@ -53,6 +53,8 @@ struct Plan {
   bool is_study = false;
   // The config's "claim" section, if any (study/claims.h reads it): what the study is meant to decide.
   nlohmann::json claim;
+  // The config's "launcher" section, if any (launch/slurm.h reads it): how a scheduler runs the study.
+  nlohmann::json launcher;
 };
 
 struct PlanRequest {

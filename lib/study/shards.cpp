@@ -213,8 +213,6 @@ ShardResult run_shard(const ShardRequest& request) {
     result.unwritten.insert(result.unwritten.end(), collected.unwritten.begin(), collected.unwritten.end());
     result.table = std::move(collected.table);
     result.collected = true;
-  } else {
-    result.table = study_table(part, result.outcomes, summarize_groups(part, result.outcomes));
   }
   return result;
 }

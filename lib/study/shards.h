@@ -81,7 +81,7 @@ struct ShardResult {
   std::vector<std::string> missing;  // after this shard: the study's runs still without a result
   bool collected = false;            // every run had a result, and this shard wrote the summary
   std::vector<std::string> unwritten;
-  std::string table;                 // the whole study's, when collected; else this shard's runs
+  std::string table;                 // the whole study's, when collected; else empty (the log says what is left)
 };
 
 // Trains the shard's runs of the study into request.run.output_directory (see the top of this file).

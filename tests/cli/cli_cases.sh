@@ -220,6 +220,35 @@ case_collect_before_every_shard_finished_names_the_missing_runs() {
   [ $? -eq 2 ] && grep -q "error: --shard splits a study's runs" stderr.txt || fail "$(cat stderr.txt)"
 }
 
+# bnrun slurm --dry-run writes and prints the scripts (with the config's launcher.slurm lines) and submits nothing.
+case_slurm_dry_run_writes_the_scripts_and_submits_nothing() {
+  cat >study.json <<EOF
+{"dataset": {"path": "$source_dir/datasets/iris.csv", "target": "species"},
+ "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "batchnorm"},
+                      {"type": "dense", "units": 3, "activation": "softmax"}]},
+ "experiment": {"seeds": 3},
+ "launcher": {"slurm": {"partition": "short", "cpus_per_task": 2, "max_parallel": 2,
+                        "sbatch": ["--qos=normal"], "setup": ["module load openblas"]}}}
+EOF
+  PATH=/nonexistent "$bnrun" slurm -c study.json -o out --time 00:10:00 --dry-run >stdout.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  for line in '#SBATCH --partition=short' '#SBATCH --time=00:10:00' '#SBATCH --cpus-per-task=2' '#SBATCH --qos=normal' \
+              'module load openblas' '--shard "${SLURM_ARRAY_TASK_ID}/3" --threads "${SLURM_CPUS_PER_TASK:-1}"'; do
+    grep -qF -- "$line" out/slurm/array.sh || fail "array.sh lacks $line: $(cat out/slurm/array.sh)"
+  done
+  grep -qF "collect $(pwd)/out" out/slurm/collect.sh || fail "$(cat out/slurm/collect.sh)"
+  grep -qF 'would submit: sbatch --parsable --array=0-2%2' stdout.txt || fail "$(cat stdout.txt)"
+  [ -s out/plan.json ] && [ ! -e out/slurm/logs/*.out ] || fail "$(ls -R out)"
+  bash -n out/slurm/array.sh && bash -n out/slurm/collect.sh || fail "the scripts are not valid bash"
+  sed -i 's/"cpus_per_task": 2/"cpus_per_task": 0/' study.json
+  "$bnrun" validate -c study.json >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] && grep -q 'study.json: launcher.slurm.cpus_per_task: ' stderr.txt || fail "$(cat stderr.txt)"
+  sed -i 's/"cpus_per_task": 0/"cpus_per_task": 1/; s/"--qos=normal"/"qos=normal"/' study.json
+  "$bnrun" slurm -c study.json -o out2 --dry-run >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] && grep -q 'launcher.slurm.sbatch\[0\]: expected an sbatch option such as "--qos=normal", got "qos=normal"' stderr.txt ||
+    fail "$(cat stderr.txt)"
+}
+
 # --- studies: seeds, sweeps, run folders, model files, compare ---
 
 iris_config() { printf '%s' "$source_dir/configs/iris_bn.json"; }
