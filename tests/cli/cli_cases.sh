@@ -161,11 +161,7 @@ EOF
 
 study_args=(--seeds 3 --sweep training.batch_size=16,32 --set training.epochs=5)
 
-# summary.csv without its timing column: what must be equal however the runs were spread.
-summary_without_seconds() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "train_seconds") skip = i }
-           { line = ""; for (i = 1; i <= NF; i++) if (i != skip) line = line $i ","; print line }' "$1"
-}
+source "$source_dir/tests/cli/same_study.sh"
 
 case_three_shards_at_once_leave_the_study_one_process_leaves() {
   "$bnrun" -q -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o whole >whole.txt 2>stderr.txt ||
@@ -179,11 +175,7 @@ case_three_shards_at_once_leave_the_study_one_process_leaves() {
   [ -s shared/summary.json ] && [ -s shared/report.md ] && [ -s shared/plan.json ] || fail "no summary: $(ls shared)"
   "$bnrun" -q collect shared >collected.txt 2>stderr.txt || fail "collect: $(cat stderr.txt)"
   diff whole.txt collected.txt >/dev/null || fail "collected table differs: $(diff whole.txt collected.txt)"
-  diff <(summary_without_seconds whole/summary.csv) <(summary_without_seconds shared/summary.csv) >/dev/null ||
-    fail "summary.csv differs"
-  for run in whole/0*; do
-    cmp -s "$run/config.json" "shared/$(basename "$run")/config.json" || fail "$(basename "$run")/config.json differs"
-  done
+  same_study whole shared
   # Every run has its result already: a shard started again trains nothing.
   "$bnrun" -c "$source_dir/configs/iris_bn.json" "${study_args[@]}" -o shared --shard 1/3 >again.txt 2>stderr.txt ||
     fail "$(cat stderr.txt)"

@@ -21,11 +21,8 @@ start=$SECONDS
 start_cluster "$work/cluster" || fail "the cluster did not start"
 echo "cluster up in $((SECONDS - start)) s"
 
-# summary.csv without its timing column.
-summary_without_seconds() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "train_seconds") skip = i }
-           { line = ""; for (i = 1; i <= NF; i++) if (i != skip) line = line $i ","; print line }' "$1"
-}
+source "$source_dir/tests/cli/same_study.sh"
+
 # The job ids in bnrun slurm's first line: "submitted array job A (...) and collect job C (...)".
 job_ids() { sed -nE 's/^submitted array job ([0-9]+) .* collect job ([0-9]+) .*/\1 \2/p' "$1"; }
 job_state() { squeue -h -t all -j "$1" -o %T 2>/dev/null | sort -u | tr '\n' ' '; }
@@ -42,13 +39,7 @@ echo "array of 6 tasks and collect job done in $((SECONDS - start)) s"
 [ "$(job_state "$array_job")" = "COMPLETED " ] || fail "array job: $(job_state "$array_job")"
 [ "$(job_state "$collect_job")" = "COMPLETED " ] || fail "collect job: $(job_state "$collect_job")"
 [ -s "array/slurm/logs/collect_$collect_job.out" ] || fail "no collect log"
-"$bnrun" -q collect array >collected.txt 2>stderr.txt || fail "collect: $(cat stderr.txt)"
-diff whole.txt collected.txt >/dev/null || fail "the array's study differs: $(diff whole.txt collected.txt)"
-diff <(summary_without_seconds whole/summary.csv) <(summary_without_seconds array/summary.csv) >/dev/null ||
-  fail "summary.csv differs"
-for run in whole/0*; do
-  cmp -s "$run/config.json" "array/$(basename "$run")/config.json" || fail "$(basename "$run") config differs"
-done
+same_study whole array
 
 # 2. scancel on a running task: its run is recorded as interrupted, the collect job is cancelled with it, and
 #    --resume submits that run alone.
