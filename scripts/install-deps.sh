@@ -3,10 +3,12 @@
 # present it only checks (dpkg -s) and returns. With --fuzz it also installs what the libFuzzer build
 # (scripts/fuzz.sh) needs: clang, its OpenMP runtime and its sanitizer/fuzzer runtimes. The GCC builds,
 # the sanitizer one included, need none of them. qemu-user and jq are for the test that runs the same binary
-# on an emulated older CPU and compares the results (tests/cpu/same_bits_across_cpus.sh).
+# on an emulated older CPU and compares the results (tests/cpu/same_bits_across_cpus.sh). openmpi-bin and
+# libopenmpi-dev are for training.distributed and its tests (tests/mpi/mpi_cases.sh, mpirun); without them bnrun
+# still builds, without distributed training.
 set -euo pipefail
 
-packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev libxxhash-dev qemu-user jq)
+packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev libxxhash-dev qemu-user jq openmpi-bin libopenmpi-dev)
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libomp-dev libclang-rt-dev); fi
 missing=()
 for package in "${packages[@]}"; do
