@@ -3,13 +3,15 @@
 # present it only checks (dpkg -s) and returns. With --fuzz it also installs what the libFuzzer build
 # (scripts/fuzz.sh) needs: clang, its OpenMP runtime and its sanitizer/fuzzer runtimes. The GCC builds,
 # the sanitizer one included, need none of them. qemu-user and jq are for the test that runs the same binary
-# on an emulated older CPU and compares the results (tests/cpu/same_bits_across_cpus.sh). Slurm and munge are for
-# the test that runs a study as a job array on a real single-node cluster (tests/slurm/slurm_cases.sh); no daemon
-# starts on installation (the test starts its own and stops them).
+# on an emulated older CPU and compares the results (tests/cpu/same_bits_across_cpus.sh). openmpi-bin and
+# libopenmpi-dev are for training.distributed and its tests (tests/mpi/mpi_cases.sh, mpirun); without them bnrun
+# still builds, without distributed training. Slurm and munge are for the test that runs a study as a job array
+# on a real single-node cluster (tests/slurm/slurm_cases.sh); no daemon starts on installation (the test starts
+# its own and stops them).
 set -euo pipefail
 
 packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev libxxhash-dev qemu-user jq
-          slurmctld slurmd slurm-client munge)
+          openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge)
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libomp-dev libclang-rt-dev); fi
 missing=()
 for package in "${packages[@]}"; do

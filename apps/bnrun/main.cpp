@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/resources.h"
+#include "distributed/communicator.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
@@ -286,6 +287,17 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   request.run.should_stop = stop_requested;
   request.overwrite = options.overwrite;
   request.command_line = options.command_line;
+  if (bnrun::distributed::world().size() > 1) {
+    // Under mpirun every rank trains every run, one run at a time so that all ranks meet each exchange in the same
+    // order; rank 0 alone writes (the others' output is silenced, lib/distributed).
+    if (options.resume) throw bnrun::UserError("--resume does not run under mpirun yet; run it in one process");
+    request.run.jobs = 1;
+    if (bnrun::distributed::world().rank() > 0) {
+      request.run.output_directory.clear();
+      request.run.save_models = false;
+      request.overwrite = false;
+    }
+  }
   request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
   const StopWhenAsked stop_when_asked;
   const auto result = bnrun::study::run_session(request);
@@ -448,6 +460,7 @@ int main(int argc, char** argv) {
   try {
     subcommands.refuse_unused_options(app);
     configure_logging(options);
+    bnrun::distributed::start_process();
     install_stop_handlers();
     // Where --threads goes: from here, as a parameter, through the session, runner and trainer to every kernel.
     const auto compute = bnrun::kernels::compute_with_threads(options.threads);

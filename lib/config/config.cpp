@@ -7,6 +7,7 @@
 
 #include "core/json_reader.h"
 #include "core/names.h"
+#include "distributed/communicator.h"
 
 namespace bnrun::config {
 
@@ -191,6 +192,11 @@ TrainingConfig parse_training(const json& document) {
   // null, as a resolved config writes the default, means the batch size.
   if (const auto* size = reader.optional("evaluation_batch_size"); size && !size->is_null())
     training.evaluation_batch_size = read_integer(*size, reader.path_of("evaluation_batch_size"), 1, max_batch_size);
+  training.distributed = reader.boolean_or("distributed", training.distributed);
+  if (training.distributed && !distributed::available())
+    throw KeyPathError(reader.path_of("distributed"),
+                       "needs a bnrun built with MPI; this one was built without it (install libopenmpi-dev, "
+                       "as scripts/install-deps.sh does, and configure again: cmake --preset release)");
   reader.finish();
   return training;
 }
@@ -400,6 +406,8 @@ ordered_json to_json(const Config& config) {
                            {"evaluate_every_steps", t.evaluate_every_steps},
                            {"evaluation_batch_size", t.evaluation_batch_size ? ordered_json(*t.evaluation_batch_size)
                                                                              : ordered_json(nullptr)}};
+  // Only when set, so that the resolved config of every other run reads as before.
+  if (t.distributed) training["distributed"] = true;
   ordered_json variants = ordered_json::array();
   ordered_json arms = ordered_json::array();
   for (const auto& arm : config.experiment.arms) {

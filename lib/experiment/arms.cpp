@@ -99,6 +99,20 @@ void cumulative_average(const json&, nn::ModelSpec& model) {
   });
 }
 
+// Data parallelism's two BatchNorm modes (nn/layers/batchnorm.h, "Across processes"). In one process both are the
+// plain BatchNorm of the base model; they differ only when training.distributed splits each batch across processes.
+void synchronized_batchnorm(const json&, nn::ModelSpec& model) {
+  change_batchnorm_layers(model, [](nn::BatchNormSpec& batchnorm) {
+    batchnorm.synchronized = true;
+    batchnorm.virtual_batch_size = 0;
+    batchnorm.renorm.reset();
+  });
+}
+
+void local_batchnorm(const json&, nn::ModelSpec& model) {
+  change_batchnorm_layers(model, [](nn::BatchNormSpec& batchnorm) { batchnorm.synchronized = false; });
+}
+
 void remove_batchnorm_layers(const json&, nn::ModelSpec& model) {
   model = nn::without_batchnorm(model);
 }
@@ -185,6 +199,14 @@ constexpr Kind kinds[] = {
      "every batchnorm layer replaced by dropout; \"rate\" (0.5), \"keep_batchnorm\" (false; true: dropout right after "
      "each batchnorm layer instead)",
      read_dropout, to_dropout},
+    {"sync_bn",
+     "across processes (training.distributed): batch statistics of the whole batch, every process's slice "
+     "(SyncBN); in one process, plain BN",
+     read_nothing, synchronized_batchnorm},
+    {"local_bn",
+     "across processes (training.distributed): each process normalizes its slice with its own statistics, running "
+     "statistics averaged (plain data parallelism); in one process, plain BN",
+     read_nothing, local_batchnorm},
 };
 
 const Kind* find_kind(std::string_view name) {

@@ -9,6 +9,10 @@
 //   ensures:  every parameter's gradient holds d(loss)/d(parameter) for this batch (overwritten, not
 //             accumulated); *input_gradient = d(loss)/d(input) unless input_gradient is null (first layer).
 // Both run their kernels within `compute`, the thread budget handed down by the caller (kernels/parallel.h).
+// set_replicas(replicas)
+//   ensures:  from the next forward on, the layer trains as one of replicas->size() processes that each hold a
+//             slice of the batch (nn/replicas.h); null: one process holds the whole batch. Only layers whose
+//             training couples the rows of a batch (BatchNorm) need to know; the others ignore it.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +23,7 @@
 
 #include "kernels/parallel.h"
 #include "nn/matrix.h"
+#include "nn/replicas.h"
 
 namespace bnrun::nn {
 
@@ -58,6 +63,7 @@ class Layer {
                         const Matrix<T>& output_gradient, Matrix<T>* input_gradient) = 0;
   virtual std::vector<Parameter<T>> parameters() { return {}; }
   virtual std::vector<StateTensor<T>> state() { return {}; }
+  virtual void set_replicas(const Replicas*) {}
 
  private:
   std::string name_;

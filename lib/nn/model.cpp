@@ -69,6 +69,11 @@ void Model<T>::to_probabilities(const Compute& compute, Matrix<T>& logits) const
 }
 
 template <class T>
+void Model<T>::set_replicas(const Replicas* replicas) {
+  for (auto& layer : layers_) layer->set_replicas(replicas);
+}
+
+template <class T>
 std::vector<Parameter<T>> Model<T>::parameters() {
   std::vector<Parameter<T>> result;
   for (auto& layer : layers_)

@@ -57,6 +57,9 @@ class Model {
   // Applies the output nonlinearity to logits, in place.
   void to_probabilities(const Compute& compute, Matrix<T>& logits) const;
 
+  // Every layer trains as one of these processes (nn/replicas.h, Layer::set_replicas); null: one process.
+  void set_replicas(const Replicas* replicas);
+
   std::vector<Parameter<T>> parameters();
   std::vector<StateTensor<T>> state();
   // Every tensor in layer order, each layer's as its kind describes them (nn/layer_kinds.h). Throws

@@ -9,10 +9,12 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "core/resources.h"
+#include "distributed/communicator.h"
 #include "kernels/gather.h"
 #include "kernels/loss.h"
 #include "kernels/parallel.h"
 #include "optim/optimizer.h"
+#include "train/data_parallel.h"
 #include "train/memory.h"
 
 namespace bnrun::train {
@@ -180,12 +182,53 @@ double scheduled_learning_rate(const TrainingConfig& training, std::int64_t epoc
 
 namespace {
 
+// What one process's share of a batch came to, and whether the job should stop.
+struct StepOutcome {
+  double loss = 0.0;  // mean over the whole batch
+  std::size_t correct = 0;
+  bool stop = false;
+};
+
+// Data parallelism (train/data_parallel.h): this process's slice of the batch, forward and backward, then the
+// gradients and the step's numbers added across processes, so that every process ends the step with the whole
+// batch's gradient and loss.
+StepOutcome data_parallel_step(const kernels::Compute& compute, const nn::Replicas& replicas, nn::Model<float>& model,
+                               const TrainingRecipe& recipe, const data::Split& train, const std::size_t* rows,
+                               std::size_t count, bool stop, GradientExchange& exchange,
+                               const std::vector<nn::Parameter<float>>& parameters, Matrix<float>& batch,
+                               std::vector<std::int32_t>& batch_labels, Matrix<float>& logits_gradient) {
+  const Slice slice = slice_of_batch(count, replicas.rank(), replicas.size());
+  gather_rows(compute, train, rows + slice.first, slice.rows, batch, batch_labels);
+  const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::train);
+  double loss = 0.0;
+  std::size_t correct = 0;
+  if (slice.rows > 0) {
+    loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient);
+    correct = count_correct(recipe.loss, logits, batch_labels.data());
+    const auto share = static_cast<float>(static_cast<double>(slice.rows) / static_cast<double>(count));
+    for (std::size_t i = 0; i < logits_gradient.size(); ++i) logits_gradient.data()[i] *= share;
+  } else {
+    logits_gradient.reshape(0, logits.cols);
+  }
+  model.backward(compute, batch, logits_gradient);
+  exchange.sum(parameters);
+  std::vector<double> numbers = {loss * static_cast<double>(slice.rows), static_cast<double>(correct),
+                                 stop ? 1.0 : 0.0};
+  nn::sum_in_rank_order(replicas, std::span<double>(numbers));
+  return {numbers[0] / static_cast<double>(count), static_cast<std::size_t>(numbers[1]), numbers[2] > 0.0};
+}
+
 RunResult train_and_test_in_team(const kernels::Compute& compute, const TrainingRecipe& recipe,
                                  const data::PreparedData& data, const EpochObserver& on_epoch) {
   const TrainingConfig& training = recipe.training;
   require_monitored_data(training, data);
   auto model = std::make_shared<nn::Model<float>>(recipe.model, training.seed);
   if (recipe.initialize) recipe.initialize(*model);
+  const nn::Replicas* replicas =
+      training.distributed && nn::spans_processes(&distributed::world()) ? &distributed::world() : nullptr;
+  model->set_replicas(replicas);
+  std::optional<GradientExchange> exchange;
+  if (replicas) exchange.emplace(*replicas);
   auto optimizer = optim::make_optimizer<float>(training.optimizer);
   const auto parameters = model->parameters();
   const auto tensors = model_tensors(*model);
@@ -230,13 +273,33 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
     std::size_t seen = 0;
     bool interrupted = false;
     for (std::size_t start = 0; start < order.size(); start += batch_size) {
-      if (recipe.should_stop && recipe.should_stop()) {
+      const bool stop = recipe.should_stop && recipe.should_stop();
+      if (stop && !replicas) {
         interrupted = true;
         break;
       }
       const std::size_t count = std::min(batch_size, order.size() - start);
       if (count == 1 && skip_single_rows) {
         ++result.skipped_single_row_batches;
+        continue;
+      }
+      if (replicas) {
+        // Every process takes part in the step even when it was asked to stop, so that none waits for it.
+        const StepOutcome outcome = data_parallel_step(compute, *replicas, *model, recipe, train, order.data() + start,
+                                                       count, stop, *exchange, parameters, batch, batch_labels,
+                                                       logits_gradient);
+        if (outcome.stop) {
+          interrupted = true;
+          break;
+        }
+        correct += outcome.correct;
+        loss_sum += outcome.loss * static_cast<double>(count);
+        seen += count;
+        if (!std::isfinite(outcome.loss)) break;
+        if (training.l2 > 0.0) add_l2_gradient(parameters, training.l2);
+        optimizer->step(compute, parameters);
+        ++step;
+        if (every > 0 && step % every == 0) record_step(epoch);
         continue;
       }
       gather_rows(compute, train, order.data() + start, count, batch, batch_labels);
@@ -302,6 +365,8 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
       result.diverged_epoch = result.history.back().epoch;
     }
   }
+  if (replicas) require_same_model(*replicas, tensors);
+  model->set_replicas(nullptr);  // the kept model predicts in this process alone
   if (recipe.keep_model) result.model = std::move(model);
   result.peak_rss_bytes = peak_resident_bytes();
   return result;
@@ -314,9 +379,25 @@ RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& 
   // One team of threads for the whole run: a step's twenty-odd parallel loops then cost a hand-over each
   // instead of a thread fork and join (kernels/parallel.h).
   RunResult result;
-  kernels::with_thread_team(compute, [&](const kernels::Compute& team_compute) {
-    result = train_and_test_in_team(team_compute, recipe, data, on_epoch);
-  });
+  const auto train = [&] {
+    kernels::with_thread_team(compute, [&](const kernels::Compute& team_compute) {
+      result = train_and_test_in_team(team_compute, recipe, data, on_epoch);
+    });
+  };
+  if (!recipe.training.distributed || distributed::world().size() == 1) {
+    train();
+    return result;
+  }
+  // What fails on every process alike (a missing validation split) fails as in one process. Anything thrown
+  // later may have happened on this process alone, while the others wait for its next exchange: it ends the job.
+  require_monitored_data(recipe.training, data);
+  try {
+    train();
+  } catch (const UserError& error) {
+    distributed::abort_job(error.what(), 2);
+  } catch (const std::exception& error) {
+    distributed::abort_job(fmt::format("internal error: {}", error.what()), 1);
+  }
   return result;
 }
 

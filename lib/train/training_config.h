@@ -67,6 +67,9 @@ struct TrainingConfig {
   // Rows per evaluation batch for a model whose BatchNorm normalizes with batch statistics in inference
   // (running_stats false); other models' evaluation does not depend on it. Unset: batch_size.
   std::optional<std::int64_t> evaluation_batch_size;
+  // Data parallelism over the processes of an MPI job (lib/distributed): every batch is split between them, the
+  // gradients are added across them every step, and every process keeps the same model. One process: no change.
+  bool distributed = false;
 };
 
 inline std::string_view loss_name(Loss loss) {

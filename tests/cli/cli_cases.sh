@@ -61,7 +61,7 @@ case_arms_option_selects_and_orders_arms() {
   grep -q '"arm": "no_bn"' out/results.json || fail "results.json lacks runs[].arm"
   "$bnrun" -q -c "$source_dir/configs/smoke.json" --arms bn,nope >stdout.txt 2>stderr.txt
   [ $? -eq 2 ] || fail "an unknown arm was not refused"
-  grep -q 'error: --arms nope: not an arm of the config nor an arm kind (bn, no_bn, ghost_bn, batch_renorm, bn_batch_stats, bn_cumulative, layernorm, groupnorm, dropout)' stderr.txt || fail "$(cat stderr.txt)"
+  grep -q 'error: --arms nope: not an arm of the config nor an arm kind (bn, no_bn, ghost_bn, batch_renorm, bn_batch_stats, bn_cumulative, layernorm, groupnorm, dropout, sync_bn, local_bn)' stderr.txt || fail "$(cat stderr.txt)"
 }
 
 case_the_batchnorm_mode_arms_run_on_iris() {

@@ -8,6 +8,7 @@
 
 #include "core/names.h"
 #include "kernels/batchnorm.h"
+#include "kernels/batchnorm_split.h"
 
 namespace bnrun::nn {
 
@@ -115,11 +116,18 @@ BatchNormSpec BatchNormSpec::from_json(ObjectReader& reader, Defaults defaults) 
     batchnorm.renorm = read_renorm_settings(renorm_reader, defaults);
     renorm_reader.finish();
   }
+  batchnorm.synchronized = reader.boolean_or("synchronized", batchnorm.synchronized);
   check_batchnorm_modes(batchnorm, reader.path_of("").substr(0, reader.path_of("").size() - 1));
   return batchnorm;
 }
 
 void check_batchnorm_modes(const BatchNormSpec& spec, const std::string& path) {
+  if (spec.synchronized && spec.virtual_batch_size > 0)
+    throw KeyPathError(path + ".synchronized",
+                       "does not combine with virtual_batch_size (Ghost BN normalizes sub-batches, synchronized BN "
+                       "the whole batch across processes)");
+  if (spec.synchronized && spec.renorm)
+    throw KeyPathError(path + ".synchronized", "does not combine with renorm");
   if (spec.running_stats) {
     if (spec.renorm && spec.virtual_batch_size > 0)
       throw KeyPathError(path + ".renorm",
@@ -149,6 +157,8 @@ void BatchNormSpec::to_json(nlohmann::ordered_json& object) const {
   object["virtual_batch_size"] =
       virtual_batch_size > 0 ? nlohmann::ordered_json(virtual_batch_size) : nlohmann::ordered_json(nullptr);
   object["renorm"] = renorm ? renorm_to_json(*renorm) : nlohmann::ordered_json(nullptr);
+  // Only when set, so that every other model's file and resolved config read as before.
+  if (synchronized) object["synchronized"] = true;
 }
 
 std::vector<TensorInfo> BatchNormSpec::tensors(std::size_t input_width) const {
@@ -173,6 +183,7 @@ std::string BatchNormSpec::summary(bool) const {
   if (!running_stats) text += ", batch statistics in inference";
   if (virtual_batch_size > 0) text += fmt::format(", virtual batches of {}", virtual_batch_size);
   if (renorm) text += ", renorm";
+  if (synchronized) text += ", synchronized across processes";
   return text;
 }
 
@@ -180,6 +191,7 @@ std::string BatchNormSpec::label() const {
   if (!running_stats) return "BN(batch stats)";
   if (virtual_batch_size > 0) return fmt::format("GhostBN({})", virtual_batch_size);
   if (renorm) return "BRN";
+  if (synchronized) return "SyncBN";
   return momentum ? "BN" : "BN(cumulative)";
 }
 
@@ -246,6 +258,10 @@ void BatchNorm<T>::forward_train(const Compute& compute, const Matrix<T>& input,
   const T* beta = spec_.center ? beta_.data() : nullptr;
   const auto epsilon = static_cast<T>(spec_.epsilon);
   split_into_groups(input.rows);
+  if (synchronizes()) {
+    forward_synchronized(compute, input, output);
+    return;
+  }
   const std::size_t statistics = groups_.size() * features_;
   if (batch_mean_.size() != statistics) {
     batch_mean_.resize(statistics);
@@ -262,7 +278,48 @@ void BatchNorm<T>::forward_train(const Compute& compute, const Matrix<T>& input,
                                       batch_variance_.data() + statistic, rstd_.data() + statistic});
   }
   if (spec_.renorm) apply_renorm(compute, output);
-  update_running_statistics();
+  update_running_statistics(groups_.size() == 1 ? groups_[0].second : 0);
+}
+
+template <class T>
+void BatchNorm<T>::forward_synchronized(const Compute& compute, const Matrix<T>& input, Matrix<T>& output) {
+  const std::size_t n = features_;
+  const auto processes = static_cast<std::size_t>(replicas_->size());
+  // [rows, Σx (n), Σ(x − slice mean)² (n)] per process.
+  partial_.resize(1 + 2 * n);
+  partial_[0] = static_cast<double>(input.rows);
+  kernels::batchnorm_partial_statistics(compute, input.data(), input.rows, n, partial_.data() + 1,
+                                        partial_.data() + 1 + n);
+  gathered_.resize(processes * partial_.size());
+  replicas_->all_gather(partial_, gathered_);
+  const auto slice = [&](std::size_t r) { return gathered_.data() + r * partial_.size(); };
+  double total_rows = 0.0;
+  for (std::size_t r = 0; r < processes; ++r) total_rows += slice(r)[0];
+  synchronized_rows_ = static_cast<std::size_t>(total_rows);
+  batch_mean_.resize(n);
+  batch_variance_.resize(n);
+  rstd_.resize(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    double sum = 0.0;
+    for (std::size_t r = 0; r < processes; ++r) sum += slice(r)[1 + j];
+    const double mean = sum / total_rows;
+    double squared_deviations = 0.0;
+    for (std::size_t r = 0; r < processes; ++r) {
+      const double rows = slice(r)[0];
+      if (rows == 0.0) continue;
+      const double offset = slice(r)[1 + j] / rows - mean;
+      squared_deviations += slice(r)[1 + n + j] + rows * offset * offset;
+    }
+    const double variance = squared_deviations / total_rows;
+    batch_mean_[j] = static_cast<T>(mean);
+    batch_variance_[j] = static_cast<T>(variance);
+    rstd_[j] = static_cast<T>(1.0 / std::sqrt(variance + spec_.epsilon));
+  }
+  x_hat_.reshape(input.rows, n);
+  kernels::batchnorm_normalize(compute, input.data(), input.rows, n, batch_mean_.data(), rstd_.data(),
+                               spec_.scale ? gamma_.data() : nullptr, spec_.center ? beta_.data() : nullptr,
+                               x_hat_.data(), output.data());
+  update_running_statistics(synchronized_rows_);
 }
 
 template <class T>
@@ -310,21 +367,23 @@ void BatchNorm<T>::apply_renorm(const Compute& compute, Matrix<T>& output) {
 }
 
 // One update per step, toward the mean over the sub-batches of their statistics (Keras' Ghost BN; with one
-// sub-batch, the batch's). The unbiased variance corrects each sub-batch by its own rows.
+// sub-batch, the batch's). The unbiased variance corrects each sub-batch by its own rows. Local BN across processes
+// takes every process's sub-batches, in rank order: with one sub-batch per process, Ghost BN's update exactly.
 template <class T>
-void BatchNorm<T>::update_running_statistics() {
+void BatchNorm<T>::update_running_statistics(std::size_t rows) {
   if (spec_.counts_steps()) num_batches_tracked_[0] += T{1};
   if (!spec_.running_stats) return;
   // momentum null: the k-th batch weighs 1/k, so the running statistics are the plain average of all batches.
   const double take = spec_.momentum ? 1.0 - *spec_.momentum : 1.0 / static_cast<double>(num_batches_tracked_[0]);
   const double keep = spec_.momentum ? *spec_.momentum : 1.0 - take;
-  const auto correction = [&](std::size_t rows) {
-    return spec_.running_variance == RunningVariance::unbiased && rows > 1
-               ? static_cast<double>(rows) / static_cast<double>(rows - 1)
+  const auto correction = [&](std::size_t group_rows) {
+    return spec_.running_variance == RunningVariance::unbiased && group_rows > 1
+               ? static_cast<double>(group_rows) / static_cast<double>(group_rows - 1)
                : 1.0;
   };
-  if (groups_.size() == 1) {
-    const double variance_correction = correction(groups_[0].second);
+  const bool local_across_processes = spans_processes(replicas_) && !spec_.synchronized;
+  if (rows > 0 && !local_across_processes) {
+    const double variance_correction = correction(rows);
     for (std::size_t j = 0; j < features_; ++j) {
       running_mean_[j] = static_cast<T>(keep * running_mean_[j] + take * batch_mean_[j]);
       running_variance_[j] =
@@ -332,17 +391,48 @@ void BatchNorm<T>::update_running_statistics() {
     }
     return;
   }
-  const auto groups = static_cast<double>(groups_.size());
-  for (std::size_t j = 0; j < features_; ++j) {
-    double mean = 0.0;
-    double variance = 0.0;
-    for (std::size_t g = 0; g < groups_.size(); ++g) {
-      mean += batch_mean_[g * features_ + j];
-      variance += correction(groups_[g].second) * batch_variance_[g * features_ + j];
+  std::vector<double>& mean_sums = partial_;
+  std::vector<double> variance_sums(features_, 0.0);
+  mean_sums.assign(features_, 0.0);
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    for (std::size_t j = 0; j < features_; ++j) {
+      mean_sums[j] += batch_mean_[g * features_ + j];
+      variance_sums[j] += correction(groups_[g].second) * batch_variance_[g * features_ + j];
     }
-    running_mean_[j] = static_cast<T>(keep * running_mean_[j] + take * (mean / groups));
-    running_variance_[j] = static_cast<T>(keep * running_variance_[j] + take * (variance / groups));
+  std::size_t group_count = groups_.size();
+  if (local_across_processes) group_count = gather_sub_batch_statistics(mean_sums, variance_sums);
+  const auto groups = static_cast<double>(group_count);
+  for (std::size_t j = 0; j < features_; ++j) {
+    running_mean_[j] = static_cast<T>(keep * running_mean_[j] + take * (mean_sums[j] / groups));
+    running_variance_[j] = static_cast<T>(keep * running_variance_[j] + take * (variance_sums[j] / groups));
   }
+}
+
+// Each process sends [sub-batches, Σ means (features), Σ variances (features)]; every process adds them in rank
+// order, so each sum runs over the sub-batches in the order one process would have met them.
+template <class T>
+std::size_t BatchNorm<T>::gather_sub_batch_statistics(std::vector<double>& mean_sums,
+                                                      std::vector<double>& variance_sums) {
+  const std::size_t n = features_;
+  std::vector<double> local(1 + 2 * n);
+  local[0] = static_cast<double>(groups_.size());
+  std::copy(mean_sums.begin(), mean_sums.end(), local.begin() + 1);
+  std::copy(variance_sums.begin(), variance_sums.end(), local.begin() + 1 + static_cast<std::ptrdiff_t>(n));
+  const auto processes = static_cast<std::size_t>(replicas_->size());
+  gathered_.resize(processes * local.size());
+  replicas_->all_gather(local, gathered_);
+  double groups = 0.0;
+  std::fill(mean_sums.begin(), mean_sums.end(), 0.0);
+  std::fill(variance_sums.begin(), variance_sums.end(), 0.0);
+  for (std::size_t r = 0; r < processes; ++r) {
+    const double* slice = gathered_.data() + r * local.size();
+    groups += slice[0];
+    for (std::size_t j = 0; j < n; ++j) {
+      mean_sums[j] += slice[1 + j];
+      variance_sums[j] += slice[1 + n + j];
+    }
+  }
+  return static_cast<std::size_t>(groups);
 }
 
 // Each sub-batch back-propagates through its own statistics. With renorm, r and d are constants: the kernel runs
@@ -353,6 +443,10 @@ void BatchNorm<T>::backward(const Compute& compute, const Matrix<T>& input, cons
   // As the first layer, BN's dx is not needed but the kernel computes it anyway (it is one cheap pass).
   Matrix<T>& dx = input_gradient ? *input_gradient : unused_input_gradient_;
   dx.reshape(input.rows, features_);
+  if (synchronizes()) {
+    backward_synchronized(compute, input, output_gradient, dx);
+    return;
+  }
   const T* gamma = spec_.renorm ? affine_scale_.data() : spec_.scale ? gamma_.data() : nullptr;
   T* dgamma = spec_.scale ? gamma_gradient_.data() : nullptr;
   T* dbeta = spec_.center ? beta_gradient_.data() : nullptr;
@@ -383,6 +477,25 @@ void BatchNorm<T>::backward(const Compute& compute, const Matrix<T>& input, cons
                                                 static_cast<double>(renorm_d_[j]) * sum_dy)
                                : static_cast<T>(sum_dy_x_hat);
   }
+}
+
+// dγ and dβ are this process's own sums: the trainer adds every process's parameter gradients. dx needs the whole
+// batch's Σdy and Σdy·x̂.
+template <class T>
+void BatchNorm<T>::backward_synchronized(const Compute& compute, const Matrix<T>& input,
+                                         const Matrix<T>& output_gradient, Matrix<T>& input_gradient) {
+  const std::size_t n = features_;
+  partial_.resize(2 * n);
+  kernels::batchnorm_partial_gradient_sums(compute, output_gradient.data(), x_hat_.data(), input.rows, n,
+                                           partial_.data(), partial_.data() + n);
+  for (std::size_t j = 0; j < n; ++j) {
+    if (spec_.center) beta_gradient_[j] = static_cast<T>(partial_[j]);
+    if (spec_.scale) gamma_gradient_[j] = static_cast<T>(partial_[n + j]);
+  }
+  sum_in_rank_order(*replicas_, std::span<double>(partial_));
+  kernels::batchnorm_input_gradient(compute, output_gradient.data(), x_hat_.data(), rstd_.data(),
+                                    spec_.scale ? gamma_.data() : nullptr, input.rows, n, partial_.data(),
+                                    partial_.data() + n, synchronized_rows_, input_gradient.data());
 }
 
 template <class T>

@@ -17,9 +17,20 @@
 // - renorm: Batch Renormalization (Ioffe 2017): x̂ = (x − μ_B)/σ_B·r + d with r, d from separate moving
 //   statistics renorm_mean / renorm_stddev, clipped by the r_max / d_max schedules, constant in backward (Keras).
 //
+// Across processes (data-parallel training, nn/replicas.h; one process: none of this applies):
+// - synchronized: the batch statistics are the whole batch's, every process's slice included (SyncBN): each
+//   process reduces its rows to count, Σx and Σ(x − its mean)² in double, and every process combines them in rank
+//   order (Chan et al.'s formula: mean = ΣΣx/N, M2 = Σ(M2_r + n_r·(mean_r − mean)²)); backward combines Σdy and
+//   Σdy·x̂ the same way. Training then equals one process training on the whole batch, up to rounding.
+// - not synchronized (local BN, what plain data parallelism does): each process normalizes its slice with the
+//   slice's statistics, and the running statistics move once per step toward the mean over every process's
+//   (sub-)batch statistics, so that every process keeps the same running statistics. With a slice of r rows per
+//   process this is Ghost BN with virtual_batch_size r on one process.
+// A synchronized layer is plain BatchNorm in one process.
+//
 // Config and model files: {"type": "batchnorm", "momentum" (0.99, or null), "epsilon" (0.001), "center" (true),
 // "scale" (true), "running_variance" ("biased" | "unbiased"), "running_stats" (true), "virtual_batch_size" (null),
-// "renorm" (null, or {"momentum", "r_max", "d_max"})}. Tensors, each [features] unless said: gamma and beta
+// "renorm" (null, or {"momentum", "r_max", "d_max"}), "synchronized" (false; written only when true)}. Tensors, each [features] unless said: gamma and beta
 // (trainable; absent when scale / center is off), running_mean and running_variance (absent without
 // running_stats), renorm_mean and renorm_stddev (with renorm), num_batches_tracked [1] (with momentum null or
 // renorm: the training steps taken, which the cumulative average and the renorm schedules count).
@@ -75,6 +86,7 @@ struct BatchNormSpec {
   bool running_stats = true;              // false: batch statistics in inference too
   std::int64_t virtual_batch_size = 0;    // Ghost BN's sub-batch rows; 0: off (null in files)
   std::optional<RenormSpec> renorm;       // Batch Renormalization; unset: off
+  bool synchronized = false;              // across processes: the whole batch's statistics (SyncBN)
 
   // Keeps num_batches_tracked: the cumulative average and the renorm schedules count steps.
   bool counts_steps() const { return !momentum || renorm.has_value(); }
@@ -111,6 +123,7 @@ class BatchNorm final : public Layer<T> {
                 const Matrix<T>& output_gradient, Matrix<T>* input_gradient) override;
   std::vector<Parameter<T>> parameters() override;
   std::vector<StateTensor<T>> state() override;
+  void set_replicas(const Replicas* replicas) override { replicas_ = replicas; }
 
   std::vector<T>& gamma() { return gamma_; }
   std::vector<T>& beta() { return beta_; }
@@ -131,7 +144,15 @@ class BatchNorm final : public Layer<T> {
   void forward_train(const Compute& compute, const Matrix<T>& input, Matrix<T>& output);
   void forward_with_batch_statistics(const Compute& compute, const Matrix<T>& input, Matrix<T>& output);
   void apply_renorm(const Compute& compute, Matrix<T>& output);
-  void update_running_statistics();
+  bool synchronizes() const { return spec_.synchronized && spans_processes(replicas_); }
+  void forward_synchronized(const Compute& compute, const Matrix<T>& input, Matrix<T>& output);
+  void backward_synchronized(const Compute& compute, const Matrix<T>& input, const Matrix<T>& output_gradient,
+                             Matrix<T>& input_gradient);
+  // `rows`: the rows behind the statistics of a single (sub-)batch, for the unbiased variance.
+  void update_running_statistics(std::size_t rows);
+  // Local BN across processes: the sums over every process's sub-batches of their mean and (corrected)
+  // variance, and the number of sub-batches.
+  std::size_t gather_sub_batch_statistics(std::vector<double>& mean_sums, std::vector<double>& variance_sums);
 
   std::size_t features_;
   BatchNormSpec spec_;
@@ -149,6 +170,9 @@ class BatchNorm final : public Layer<T> {
   // Inference with batch statistics must not disturb what the last training forward kept for backward.
   Matrix<T> inference_x_hat_;
   std::vector<T> inference_mean_, inference_variance_, inference_rstd_;
+  const Replicas* replicas_ = nullptr;
+  std::size_t synchronized_rows_ = 0;  // the whole batch's rows, every process's (synchronized training)
+  std::vector<double> partial_, gathered_;  // exchange buffers
 };
 
 }  // namespace bnrun::nn
