@@ -8,10 +8,13 @@
 //   build/release/bnrun_bench --full       ... plus three full 10-epoch Fashion-MNIST runs: accuracy, peak RSS
 //   build/release/bnrun_bench --scaling    samples/s against batch size and width, load time against rows
 //   build/release/bnrun_bench --peers      bnrun against PyTorch, dlib and mlpack at their best (peer_bench.h)
+//   build/release/bnrun_bench --layers     each normalization layer in BatchNorm's place against BatchNorm: the
+//                                          layers' forward + backward time per batch, and samples/s of training
 //
 // The training workload is configs/fashion_mnist_bn.json's network (784-256-128-10 with BatchNorm, Adam,
-// batch 128) on synthetic data of Fashion-MNIST's shape, so it needs no data files; the load test and the full
-// runs use data/fashion-mnist/ (scripts/fashion_mnist.sh makes it) through the bnrun binary, as a user runs it.
+// batch 128) on synthetic data of Fashion-MNIST's shape (--layers: with each arm's layer in BatchNorm's place), so
+// it needs no data files; the load test and the full runs use data/fashion-mnist/ (scripts/fashion_mnist.sh makes
+// it) through the bnrun binary, as a user runs it.
 #include <cblas.h>
 
 #include <fmt/format.h>
@@ -40,12 +43,15 @@
 #include "core/json_text.h"
 #include "results/codec.h"
 #include "config/load.h"
+#include "experiment/arms.h"
 #include "core/random.h"
 #include "csv_bench.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "nn/layer_kinds.h"
+#include "nn/matrix.h"
 #include "peer_bench.h"
 #include "report/table.h"
 #include "train/trainer.h"
@@ -230,6 +236,7 @@ struct Options {
   bool load = false;
   bool peers = false;
   bool csv_tables = false;
+  bool layers = false;
   int rounds = 0;  // 0: the mode's own (5 for the targets, 3 for the peers and the CSV tables)
   int epochs = 2;
   std::size_t rows = 25600;
@@ -335,6 +342,175 @@ void main_bench(const Options& options, const Workload& workload, nlohmann::orde
       {"openblas_scaling", series_json(blas_scaling)},
       {"share_of_limit", limit_share},
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The layers that can stand in BatchNorm's place (issue 14's speed target: none costs more than 1.5x BatchNorm).
+
+// The arms --layers compares, their parameters written out so that the table says what it measured.
+std::vector<ArmSpec> layer_arms() {
+  using nlohmann::json;
+  const std::vector<json> entries = {"bn",
+                                     json{{"kind", "ghost_bn"}, {"virtual_batch_size", 16}},
+                                     "batch_renorm",
+                                     "bn_batch_stats",
+                                     "bn_cumulative",
+                                     "layernorm",
+                                     json{{"kind", "groupnorm"}, {"groups", 2}},
+                                     json{{"kind", "dropout"}, {"rate", 0.5}},
+                                     "no_bn"};
+  std::vector<ArmSpec> arms;
+  for (const auto& entry : entries) arms.push_back(bnrun::experiment::parse_arm(entry, "arms"));
+  return arms;
+}
+
+// One layer in BatchNorm's place, built as the model builds it, with a batch of inputs and output gradients of
+// its width.
+struct PlacedLayer {
+  std::unique_ptr<bnrun::nn::Layer<float>> layer;
+  bnrun::nn::Matrix<float> input, output, output_gradient, input_gradient;
+};
+
+// The layers of `model` that are neither Dense nor activations: those the arm put in BatchNorm's place (none for
+// no_bn). Each gets `batch` rows of standard-normal inputs and output gradients.
+std::vector<PlacedLayer> layers_in_batchnorm_place(const bnrun::nn::ModelSpec& model, std::size_t batch,
+                                                   std::uint64_t seed) {
+  std::vector<PlacedLayer> placed;
+  std::map<std::string_view, std::size_t> ordinals;
+  bnrun::Random random(seed);
+  std::size_t width = model.inputs;
+  for (const auto& spec : model.layers) {
+    const std::size_t input_width = width;
+    width = bnrun::nn::output_width(spec, input_width);
+    const std::string_view type = bnrun::nn::layer_type(spec);
+    const std::size_t ordinal = ordinals[type]++;
+    if (std::holds_alternative<bnrun::nn::DenseSpec>(spec) || std::holds_alternative<bnrun::nn::ActivationSpec>(spec))
+      continue;
+    PlacedLayer layer;
+    layer.layer = bnrun::nn::build_layer<float>(
+        spec, {fmt::format("{}_{}", type, ordinal + 1), ordinal, input_width, seed, false});
+    for (auto* matrix : {&layer.input, &layer.output_gradient}) {
+      matrix->reshape(batch, input_width);
+      for (float& v : matrix->values) v = static_cast<float>(random.normal());
+    }
+    placed.push_back(std::move(layer));
+  }
+  return placed;
+}
+
+// Microseconds per training batch of the forward and backward passes of `layers`, summed, on a team of `threads`
+// threads as a training run has (so that the loops are handed out as in training). The mean over `batches`
+// batches after a warm-up; each batch runs every layer's forward (Mode::train) then its backward.
+double layer_microseconds(std::vector<PlacedLayer>& layers, int threads, int batches) {
+  if (layers.empty()) return 0.0;
+  double seconds = 0.0;
+  bnrun::kernels::with_thread_team(
+      bnrun::kernels::compute_with_threads(threads), [&](const bnrun::kernels::Compute& compute) {
+        auto step = [&] {
+          for (auto& placed : layers) {
+            placed.layer->forward(compute, placed.input, placed.output, bnrun::nn::Mode::train);
+            placed.layer->backward(compute, placed.input, placed.output, placed.output_gradient,
+                                   &placed.input_gradient);
+          }
+        };
+        for (int b = 0; b < 20; ++b) step();
+        const auto start = Clock::now();
+        for (int b = 0; b < batches; ++b) step();
+        seconds = seconds_since(start);
+      });
+  return seconds / batches * 1e6;
+}
+
+void layers_bench(const Options& options, const Workload& workload, nlohmann::ordered_json& report) {
+  constexpr int threads = 2;
+  constexpr int layer_batches = 2000;
+  const auto data = synthetic_data(options.rows, workload.features, 10);
+  const auto batch = static_cast<std::size_t>(workload.config.training.batch_size);
+  const std::vector<ArmSpec> arms = layer_arms();
+
+  std::vector<std::vector<PlacedLayer>> layers;
+  std::vector<std::string> widths;
+  for (const auto& arm : arms) {
+    const auto model = bnrun::config::model_spec(workload.config, workload.features, arm);
+    layers.push_back(layers_in_batchnorm_place(model, batch, 11));
+    std::string text;
+    for (const auto& placed : layers.back())
+      text += fmt::format("{}{}", text.empty() ? "" : "+", placed.layer->input_width());
+    widths.push_back(text.empty() ? "-" : text);
+  }
+
+  // Every round times each arm's layers and trains with each arm, in an order that rotates (as main_bench).
+  std::vector<Series> layer_us(arms.size()), samples(arms.size());
+  std::vector<std::function<void()>> measurements;
+  for (std::size_t a = 0; a < arms.size(); ++a) {
+    measurements.push_back(
+        [&, a] { layer_us[a].values.push_back(layer_microseconds(layers[a], threads, layer_batches)); });
+    measurements.push_back([&, a] {
+      samples[a].values.push_back(
+          training_throughput(workload, data, arms[a], threads, bnrun::kernels::MatmulBackend::blas));
+    });
+  }
+  for (int round = 0; round < options.rounds; ++round) {
+    progress(fmt::format("layers, round {}/{}", round + 1, options.rounds));
+    for (std::size_t i = 0; i < measurements.size(); ++i)
+      measurements[(i + static_cast<std::size_t>(round)) % measurements.size()]();
+  }
+
+  print_machine(threads);
+  fmt::print(
+      "The layers in BatchNorm's place in 784-256-128-10 (batch {}, Adam, synthetic data), {} threads, {} rounds, "
+      "medians;\nlayers: forward + backward per training batch, summed over the network's such layers ({} batches "
+      "a round);\nratios taken within each round; target: layers <= 1.5x bn's.\n\n",
+      batch, threads, options.rounds, layer_batches);
+  std::vector<std::vector<std::string>> table = {
+      {"arm", "widths", "layers us", "(range)", "x bn", "training samples/s", "(range)", "x bn", "verdict"}};
+  nlohmann::ordered_json arms_json = nlohmann::ordered_json::object();
+  const auto series_json = [](const Series& series) {
+    return nlohmann::ordered_json{{"median", series.median_value()},
+                                  {"best", series.best()},
+                                  {"worst", series.worst()},
+                                  {"rounds", series.values}};
+  };
+  for (std::size_t a = 0; a < arms.size(); ++a) {
+    const bool has_layers = !layers[a].empty();
+    const Series layer_ratio = per_round(layer_us[a], layer_us[0]);
+    const Series samples_ratio = per_round(samples[a], samples[0]);
+    // Only the layers that replace BatchNorm have a target; bn is the yardstick and no_bn has no such layers.
+    const bool judged = a != 0 && has_layers;
+    const std::string judgement = judged ? verdict(layer_ratio.median_value() <= 1.5) : "";
+    table.push_back({arms[a].name, widths[a], has_layers ? fmt::format("{:.1f}", layer_us[a].median_value()) : "-",
+                     has_layers ? fmt::format("({:.1f}-{:.1f})", layer_us[a].worst(), layer_us[a].best()) : "",
+                     has_layers ? fmt::format("{:.2f}x", layer_ratio.median_value()) : "-",
+                     thousands(samples[a].median_value()),
+                     fmt::format("({}-{})", thousands(samples[a].worst()), thousands(samples[a].best())),
+                     fmt::format("{:.2f}x", samples_ratio.median_value()), judgement});
+    nlohmann::ordered_json arm_json{{"parameters", arms[a].parameters}, {"widths", widths[a]}};
+    if (has_layers) {
+      arm_json["layer_microseconds"] = series_json(layer_us[a]);
+      arm_json["layer_ratio_to_bn"] = series_json(layer_ratio);
+    }
+    arm_json["samples_per_second"] = series_json(samples[a]);
+    arm_json["samples_ratio_to_bn"] = series_json(samples_ratio);
+    if (judged) arm_json["met_1_5x"] = layer_ratio.median_value() <= 1.5;
+    arms_json[arms[a].name] = arm_json;
+  }
+  std::vector<std::size_t> column_widths(table[0].size(), 0);
+  for (const auto& row : table)
+    for (std::size_t c = 0; c < row.size(); ++c) column_widths[c] = std::max(column_widths[c], row[c].size());
+  for (const auto& row : table) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c)
+      line +=
+          c < 2 ? fmt::format("{:<{}}  ", row[c], column_widths[c]) : fmt::format("{:>{}}  ", row[c], column_widths[c]);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    fmt::print("{}\n", line);
+  }
+  std::fflush(stdout);
+  report["layers"] = {{"threads", threads},
+                      {"rounds", options.rounds},
+                      {"batch_size", batch},
+                      {"layer_batches_per_round", layer_batches},
+                      {"arms", arms_json}};
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -609,6 +785,9 @@ int main(int argc, char** argv) {
                "also the load test: bnrun beside a CPU hog and two bnruns at once, as a user starts them (~2 min)");
   app.add_flag("--peers", options.peers,
                "only bnrun against PyTorch, dlib and mlpack on Fashion-MNIST, each at its best (~10-15 min)");
+  app.add_flag("--layers", options.layers,
+               "only the layers in BatchNorm's place (Ghost BN, Batch Renorm, LayerNorm, GroupNorm, Dropout, the BN "
+               "modes) against BatchNorm: forward + backward time and training samples/s (~1 min a round)");
   app.add_flag("--csv-tables", options.csv_tables,
                "only the CSV load table: three tables at each CPU level and pandas (bench/csv_bench.h)");
   app.add_option("--epochs", options.epochs, "with --peers: epochs of every run")->check(CLI::Range(1, 100));
@@ -633,6 +812,9 @@ int main(int argc, char** argv) {
                                                bnrun::kernels::MatmulBackend::blas)}};
     if (options.scaling) {
       scaling(workload);
+    } else if (options.layers) {
+      if (options.rounds == 0) options.rounds = 5;
+      layers_bench(options, workload, report);
     } else if (options.peers) {
       bnrun::bench::PeerOptions peer_options;
       peer_options.rounds = options.rounds > 0 ? options.rounds : 3;

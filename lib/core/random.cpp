@@ -1,6 +1,8 @@
 #include "core/random.h"
 
+#include <array>
 #include <cmath>
+#include <memory>
 
 namespace bnrun {
 
@@ -26,6 +28,26 @@ std::uint64_t fnv1a(std::string_view text) {
   }
   return hash;
 }
+
+// xoshiro256**'s state update (next() without its output) is linear over GF(2): each bit of the new state is the
+// XOR of some bits of the old. So `steps` updates are one 256 × 256 bit matrix, and advancing by any count is the
+// product of the matrices of its binary digits, each 2^p updates, precomputed by squaring.
+using State = std::array<std::uint64_t, 4>;
+
+// A linear map of states, as the images of the 256 one-bit states.
+struct Transition {
+  std::array<State, 256> columns;
+
+  State operator()(const State& s) const {
+    State image{};
+    // Without a branch: half the bits are set, at random, so a branch would be mispredicted half the time.
+    for (std::size_t bit = 0; bit < 256; ++bit) {
+      const std::uint64_t take = std::uint64_t{0} - ((s[bit / 64] >> (bit % 64)) & 1);
+      for (std::size_t w = 0; w < 4; ++w) image[w] ^= columns[bit][w] & take;
+    }
+    return image;
+  }
+};
 
 }  // namespace
 
@@ -53,6 +75,44 @@ std::uint64_t Random::next() {
   state_[2] ^= t;
   state_[3] = rotate_left(state_[3], 45);
   return result;
+}
+
+void Random::next_words(std::uint64_t* words, std::size_t n) {
+  Random local = *this;  // a copy whose state the compiler keeps in registers across the loop
+  for (std::size_t k = 0; k < n; ++k) words[k] = local.next();
+  *this = local;
+}
+
+// powers()[p] advances by 2^p updates: powers()[0] holds one update of each one-bit state (the update is linear,
+// so that is the bit's column), each next power is the square of the one before.
+struct RandomJumps {
+  static const std::array<Transition, 64>& powers();
+};
+
+const std::array<Transition, 64>& RandomJumps::powers() {
+  static const auto powers = [] {
+    auto table = std::make_unique<std::array<Transition, 64>>();
+    for (std::size_t bit = 0; bit < 256; ++bit) {
+      Random one_bit(0);
+      for (std::size_t w = 0; w < 4; ++w) one_bit.state_[w] = w == bit / 64 ? std::uint64_t{1} << (bit % 64) : 0;
+      one_bit.next();
+      for (std::size_t w = 0; w < 4; ++w) (*table)[0].columns[bit][w] = one_bit.state_[w];
+    }
+    for (std::size_t p = 1; p < 64; ++p)
+      for (std::size_t bit = 0; bit < 256; ++bit)
+        (*table)[p].columns[bit] = (*table)[p - 1]((*table)[p - 1].columns[bit]);
+    return table;
+  }();
+  return *powers;
+}
+
+void Random::advance(std::uint64_t steps) {
+  if (steps == 0) return;
+  const auto& powers = RandomJumps::powers();
+  State state{state_[0], state_[1], state_[2], state_[3]};
+  for (std::size_t p = 0; p < 64; ++p)
+    if ((steps >> p) & 1) state = powers[p](state);
+  for (std::size_t w = 0; w < 4; ++w) state_[w] = state[w];
 }
 
 double Random::uniform() {

@@ -20,6 +20,11 @@ class Random {
   static Random stream(std::uint64_t seed, std::string_view purpose, std::uint64_t index = 0);
 
   std::uint64_t next();
+  // words[0, n) = the next n values of next(), in order: the same numbers as n calls, without a call each.
+  void next_words(std::uint64_t* words, std::size_t n);
+  // Skips the next `steps` values of next() in a microsecond or so, whatever `steps` is, so that blocks of one
+  // stream can be drawn on different threads. The first call in a process builds a 512 KB table (a few ms).
+  void advance(std::uint64_t steps);
   double uniform();  // [0, 1)
   double uniform(double low, double high);
   double normal();                       // standard normal (Marsaglia polar method)
@@ -36,6 +41,8 @@ class Random {
   }
 
  private:
+  friend struct RandomJumps;  // random.cpp: advance()'s table, built by stepping one-bit states
+
   std::uint64_t state_[4];
   double spare_normal_ = 0.0;
   bool has_spare_normal_ = false;

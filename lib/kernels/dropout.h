@@ -3,8 +3,9 @@
 // The mask holds, per element, 0 (dropped) or 1/(1 − rate) (kept, with probability 1 − rate), so that the
 // expected output equals the input and evaluation needs no rescaling. Forward: y = x·mask. Backward: dx = dy·mask.
 //
-// The mask is drawn serially from one random stream, element by element in row-major order: it is the same for
-// any thread count. Applying it is split into blocks of elements, each computed by one thread.
+// The mask is drawn from one random stream, element by element in row-major order. Drawing it and applying it are
+// split into blocks of elements, each computed by one thread; a block draws its part of the stream after jumping
+// to it (Random::advance), so the mask is the same for any thread count.
 #pragma once
 
 #include <cstddef>
@@ -14,9 +15,10 @@
 
 namespace bnrun::kernels {
 
-// Fills mask[0, n) from `random`; draws exactly n numbers. Requires 0 ≤ rate < 1.
+// Fills mask[0, n) from `random` (element k is dropped when the k-th uniform() is below rate); leaves `random`
+// exactly n numbers further on. Requires 0 ≤ rate < 1.
 template <class T>
-void dropout_mask(Random& random, double rate, std::size_t n, T* mask);
+void dropout_mask(const Compute& compute, Random& random, double rate, std::size_t n, T* mask);
 
 // y = x·mask, elementwise (also the backward: dx = dy·mask). y may be x.
 template <class T>

@@ -31,12 +31,14 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # The studies: tiny batches (BN's statistics over 2 rows), a PyTorch-style BN (momentum 0.9, unbiased running
-# variance) evaluated on the test split every 5 steps (inference with the running statistics), and an SGD run.
+# variance) evaluated on the test split every 5 steps (inference with the running statistics), an SGD run, and the
+# layers that replace BatchNorm (LayerNorm, GroupNorm, Dropout: their kernels dispatch by level too).
 iris=$source_dir/configs/iris_bn.json
 studies=(
   "batch_size|-c $iris --set training.epochs=20 --seeds 2 --sweep training.batch_size=2,8"
   "momentum|-c $iris --set training.epochs=10 --set model.layers[1].momentum=0.9 --set model.layers[3].running_variance=unbiased --set training.evaluate_every_steps=5"
   "sgd|-c $source_dir/configs/smoke.json --set training.optimizer.name=sgd --set training.optimizer.learning_rate=0.05"
+  "norms|-c $iris --set training.epochs=10 --arms layernorm,groupnorm,dropout"
 )
 
 run_all() {  # run_all SIDE COMMAND_PREFIX...: every study into $work/SIDE/<study>

@@ -49,7 +49,7 @@ void Dropout<T>::forward(const Compute& compute, const Matrix<T>& input, Matrix<
   }
   mask_.reshape(input.rows, features_);
   Random random = Random::stream(mask_seed_, "dropout mask", masks_drawn_++);
-  kernels::dropout_mask(random, rate_, mask_.size(), mask_.data());
+  kernels::dropout_mask(compute, random, rate_, mask_.size(), mask_.data());
   kernels::dropout_apply(compute, input.data(), mask_.data(), input.size(), output.data());
 }
 

@@ -4,9 +4,9 @@
 //
 // Randomness: dropout layer number d (counting dropout layers only) owns the stream
 // Random::stream(seed, "dropout", d), from which it takes one number, the layer's mask seed; training forward
-// number k then draws its mask serially from Random::stream(mask seed, "dropout mask", k). So adding a dropout
-// layer shifts no other stream (Dense weights, splits, shuffling), the mask is the same for any thread count, and
-// the mask of a step depends only on the seed, the layer and the step.
+// number k then draws its mask, element by element in row-major order, from Random::stream(mask seed,
+// "dropout mask", k). So adding a dropout layer shifts no other stream (Dense weights, splits, shuffling), the mask
+// is the same for any thread count, and the mask of a step depends only on the seed, the layer and the step.
 //
 // Config and model files: {"type": "dropout", "rate" (0.5, in [0, 1))}. No tensors.
 #pragma once
