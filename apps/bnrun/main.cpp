@@ -287,10 +287,21 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   request.run.should_stop = stop_requested;
   request.overwrite = options.overwrite;
   request.command_line = options.command_line;
-  if (bnrun::distributed::world().size() > 1) {
-    // Under mpirun every rank trains every run, one run at a time so that all ranks meet each exchange in the same
-    // order; rank 0 alone writes (the others' output is silenced, lib/distributed).
-    if (options.resume) throw bnrun::UserError("--resume does not run under mpirun yet; run it in one process");
+  const auto distributed_runs = static_cast<std::size_t>(
+      std::count_if(request.plan.runs.begin(), request.plan.runs.end(),
+                    [](const auto& run) { return run.config.training.distributed; }));
+  if (bnrun::distributed::world().size() > 1 && distributed_runs == 0) {
+    // Under mpirun without training.distributed, a study's runs are handed out to the ranks (study/session.h).
+    request.team = &bnrun::distributed::world();
+  } else if (bnrun::distributed::world().size() > 1) {
+    // Under mpirun with training.distributed every rank trains every run, one run at a time so that all ranks meet
+    // each exchange in the same order; rank 0 alone writes (the others' output is silenced, lib/distributed).
+    if (distributed_runs < request.plan.runs.size())
+      throw bnrun::UserError("under mpirun, either every run of a study sets training.distributed (each run is "
+                             "trained by every process together) or none does (the runs are handed out to the "
+                             "processes); this study mixes them");
+    if (options.resume)
+      throw bnrun::UserError("--resume with training.distributed does not run under mpirun yet; run it in one process");
     request.run.jobs = 1;
     if (bnrun::distributed::world().rank() > 0) {
       request.run.output_directory.clear();
@@ -441,6 +452,14 @@ int run_compare(const std::vector<std::string>& paths) {
   return exit_ok;
 }
 
+// --threads, or when it is not given and mpirun started several processes on this machine without OMP_NUM_THREADS,
+// each its share of the cores: they would otherwise all take every core and slow one another down.
+int default_threads(int threads) {
+  const int processes_here = bnrun::distributed::launched_local_size();
+  if (threads > 0 || processes_here <= 1 || std::getenv("OMP_NUM_THREADS")) return threads;
+  return std::max(1, bnrun::kernels::available_threads() / processes_here);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -463,7 +482,7 @@ int main(int argc, char** argv) {
     bnrun::distributed::start_process();
     install_stop_handlers();
     // Where --threads goes: from here, as a parameter, through the session, runner and trainer to every kernel.
-    const auto compute = bnrun::kernels::compute_with_threads(options.threads);
+    const auto compute = bnrun::kernels::compute_with_threads(default_threads(options.threads));
     switch (subcommands.chosen()) {
       case Command::validate: return run_validate(options);
       case Command::summary: return run_summary(compute, options);

@@ -16,8 +16,13 @@
 // is noticed by the launcher, which ends the others.
 #pragma once
 
+#include <cstddef>
+#include <functional>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "nn/replicas.h"
 
@@ -29,6 +34,8 @@ bool available();
 // The rank and size the launcher gave this process (its environment, read before MPI starts): 0 and 1 without one.
 int launched_rank();
 int launched_size();
+// How many processes of the job the launcher started on this machine: 1 without one.
+int launched_local_size();
 
 void start_process();
 [[noreturn]] void abort_job(std::string_view message, int code);
@@ -40,12 +47,24 @@ class Communicator final : public nn::Replicas {
   void all_gather(std::span<const double> local, std::span<double> all) const override;
   void all_gather(std::span<const float> local, std::span<float> all) const override;
 
+  // Every process's text, in rank order, on every process (texts of any length; a job of one: its own).
+  std::vector<std::string> all_gather_text(const std::string& text) const;
+
+  // Handing out a study's runs (study/session.h): rank 0 deals, every other process asks for its next run.
+  // deal_runs answers each request with next() (a run's index, or nothing when none are left) until every other
+  // process has been told that none are left; it is meant for a thread of its own on rank 0, and while it runs no
+  // other thread of rank 0 may use the communicator. ask_for_run may be called from several threads at once (one per
+  // run trained at a time); once told none are left, it says so without asking again.
+  void deal_runs(const std::function<std::optional<std::size_t>()>& next) const;
+  std::optional<std::size_t> ask_for_run() const;
+
  private:
   friend void start_process();
   friend void abort_job(std::string_view message, int code);
   int rank_ = 0;
   int size_ = 1;
   bool uses_mpi_ = false;
+  mutable bool runs_dealt_out_ = false;
 };
 
 // Call once, early, on the main thread: starts MPI when a launcher started this process (and the build has it),

@@ -376,8 +376,20 @@ std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options,
   std::vector<std::optional<FolderLock>> run_locks(plan.runs.size());
   const bool lock_runs = options.lock_runs && plan.is_study && !options.output_directory.empty();
 
+  const auto take = [&]() -> std::optional<std::size_t> {
+    if (options.next_run) return options.next_run();
+    const std::size_t i = next++;
+    return i < plan.runs.size() ? std::optional(i) : std::nullopt;
+  };
+  if (options.next_run)
+    for (auto& outcome : outcomes) {
+      outcome.state = RunState::not_run;
+      outcome.error = trained_elsewhere;
+    }
+
   auto work = [&] {
-    for (std::size_t i = next++; i < plan.runs.size(); i = next++) {
+    while (const auto taken = take()) {
+      const std::size_t i = *taken;
       const PlannedRun& run = plan.runs[i];
       RunOutcome& outcome = outcomes[i];
       if (lock_runs) {

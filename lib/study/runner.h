@@ -58,7 +58,13 @@ struct RunnerOptions {
   // for studies written by several processes at once (study/shards.h): a run another process holds is left to it
   // (not_run, saying so), and a dead writer's temporary files in the folder are removed first.
   bool lock_runs = false;
+  // Which run to train next (an index into plan.runs), or nothing when none are left; asked from every thread
+  // that trains. Unset: every run, in plan order. A study handed out to the processes of an MPI job sets it
+  // (study/session.h): the runs this process is never given are not_run, "not run: trained by another process".
+  std::function<std::optional<std::size_t>()> next_run;
 };
+
+inline constexpr const char* trained_elsewhere = "not run: trained by another process";
 
 // Called from the threads that train; the runner serializes the calls, so they need no locking of their own.
 struct RunnerObserver {

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 #include <variant>
 
 #include "core/error.h"
@@ -68,24 +71,121 @@ std::string divergence_advice(const config::Config& config) {
   return "try a smaller training.optimizer.learning_rate";
 }
 
+// The message of whatever stopped a process of a team before its runs started: each process says why, and rank 0
+// reports it.
+std::string start_failure(const std::exception_ptr& exception) {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const UserError& error) {
+    return error.what();
+  } catch (const std::bad_alloc&) {
+    return "out of memory";
+  } catch (const std::exception& error) {
+    return fmt::format("internal error: {}", error.what());
+  }
+}
+
+// Every process of the team says whether it could start (its checks of the config and data, and on rank 0 the output
+// folder) and learns where rank 0's runs are written; if any could not, every process throws the first failure
+// (rank 0's own first), so that all stop together instead of waiting for one another.
+std::string agree_to_start(const distributed::Communicator& team, const std::string& failure,
+                           const std::string& output_directory) {
+  const auto texts = team.all_gather_text(nlohmann::json{{"failure", failure}, {"write_to", output_directory}}.dump());
+  for (std::size_t rank = 0; rank < texts.size(); ++rank) {
+    const auto said = nlohmann::json::parse(texts[rank]);
+    const auto why = said.at("failure").get<std::string>();
+    if (!why.empty()) throw UserError(rank == 0 ? why : fmt::format("rank {}: {}", rank, why));
+  }
+  return nlohmann::json::parse(texts.front()).at("write_to").get<std::string>();
+}
+
+// What a process other than rank 0 did with the runs it was given: the results themselves are in the run folders.
+std::string runs_trained_here(const std::vector<RunOutcome>& outcomes) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& outcome = outcomes[i];
+    if (outcome.state == RunState::not_run && outcome.error == trained_elsewhere) continue;
+    runs.push_back({{"run", i},
+                    {"has_result", has_record(outcome)},
+                    {"state", static_cast<int>(outcome.state)},
+                    {"error", outcome.error},
+                    {"unwritten", outcome.unwritten}});
+  }
+  return runs.dump();
+}
+
+// Rank 0's outcomes, completed with what the other processes trained: a run with a result is read back from its
+// folder, as --resume would; one that failed keeps the message its process gave.
+void take_in_runs_trained_elsewhere(const Plan& plan, const std::string& output_directory,
+                                    const std::vector<std::string>& reports, std::vector<RunOutcome>& outcomes) {
+  for (std::size_t rank = 1; rank < reports.size(); ++rank)
+    for (const auto& said : nlohmann::json::parse(reports[rank])) {
+      const auto i = said.at("run").get<std::size_t>();
+      const PlannedRun& run = plan.runs.at(i);
+      RunOutcome outcome;
+      outcome.unwritten = said.at("unwritten").get<std::vector<std::string>>();
+      if (said.at("has_result").get<bool>()) {
+        if (auto record = read_run_result(plan, run, output_directory, true)) {
+          outcome.state = static_cast<RunState>(said.at("state").get<int>());
+          outcome.record = std::move(*record);
+        } else {
+          outcome.state = RunState::failed;
+          outcome.error = fmt::format(
+              "{}: rank {} trained this run, but its result cannot be read here (is --output a folder every process "
+              "of the job shares?)",
+              run_directory(plan, run, output_directory), rank);
+        }
+      } else {
+        outcome.state = static_cast<RunState>(said.at("state").get<int>());
+        outcome.error = said.at("error").get<std::string>();
+      }
+      outcomes[i] = std::move(outcome);
+    }
+}
+
+// Trains the plan's runs: all of them, or with a team, those dealt to this process (rank 0 deals from a thread of its
+// own while it trains), and on rank 0 learns what the others did with theirs.
+std::vector<RunOutcome> train_runs(const Plan& plan, RunnerOptions options, const RunnerObserver& observer,
+                                   const distributed::Communicator* team) {
+  if (!team) return run_plan(plan, options, observer);
+  std::vector<RunOutcome> outcomes;
+  if (team->rank() == 0) {
+    std::atomic<std::size_t> next{0};
+    const auto stop = options.should_stop;
+    const auto deal = [&]() -> std::optional<std::size_t> {
+      if (stop && stop()) return std::nullopt;
+      const std::size_t i = next++;
+      return i < plan.runs.size() ? std::optional(i) : std::nullopt;
+    };
+    options.next_run = deal;
+    std::thread dealer([&] { team->deal_runs(deal); });
+    outcomes = run_plan(plan, options, observer);
+    dealer.join();
+  } else {
+    options.next_run = [team] { return team->ask_for_run(); };
+    outcomes = run_plan(plan, options, observer);
+  }
+  const auto reports = team->all_gather_text(runs_trained_here(outcomes));
+  if (team->rank() == 0) take_in_runs_trained_elsewhere(plan, options.output_directory, reports, outcomes);
+  return outcomes;
+}
+
 }  // namespace
 
 SessionResult run_session(const SessionRequest& request) {
-  check_request(request);
   const Plan& plan = request.plan;
+  const distributed::Communicator* team =
+      request.team && request.team->size() > 1 && plan.is_study ? request.team : nullptr;
+  // Rank 0 of a team, or a lone process: prepares the output folder and writes the study's files.
+  const bool leads = !team || team->rank() == 0;
   std::optional<modelio::ModelFile> init_from;
-  if (!request.run.init_from.empty()) {
-    init_from = modelio::read_model_file(request.run.init_from);
-    check_init_from(plan, *init_from);
-  }
   // Every data file the session's runs read is read once, here or by the first run that needs it.
   data::DatasetCache data(request.run.compute);
-  // A single run meets bad data before it makes its folder anyway; a study would meet it in every run.
-  if (plan.is_study) check_shared_data(plan, init_from ? &*init_from : nullptr, data);
   const bool output = !request.run.output_directory.empty();
   // What a failed start removes: the outermost folder of --output that bnrun is about to create (a/b/c creates
   // a/b too when neither exists, and takes both away again).
-  const std::filesystem::path created_root = output ? outermost_missing_folder(request.run.output_directory) : "";
+  const std::filesystem::path created_root = output && leads ? outermost_missing_folder(request.run.output_directory)
+                                                             : "";
   // Held until the session ends: one bnrun per output folder, from before its contents are looked at. With
   // --overwrite on a folder of results, the new ones are written beside the old and swapped in at the end.
   std::optional<OpenOutputFolder> folder;
@@ -93,26 +193,54 @@ SessionResult run_session(const SessionRequest& request) {
   run_options.data = &data;
   // Shards of the same study may write beside this session (study/shards.h): each run folder is locked too.
   run_options.lock_runs = true;
-  if (output) {
+  std::string start_failed;
+  try {
+    check_request(request);
+    if (!request.run.init_from.empty()) {
+      init_from = modelio::read_model_file(request.run.init_from);
+      check_init_from(plan, *init_from);
+    }
+    // A single run meets bad data before it makes its folder anyway; a study would meet it in every run.
+    if (plan.is_study) check_shared_data(plan, init_from ? &*init_from : nullptr, data);
+    if (output && leads) {
+      try {
+        folder.emplace(request.run.output_directory, plan, request.overwrite, request.run.resume,
+                       request.run.init_from, data);
+      } catch (const FolderHeldError&) {
+        throw;  // a folder missing when we looked was made by the holder, not by us: not ours to remove
+      } catch (...) {
+        remove_created(created_root);
+        throw;
+      }
+      run_options.output_directory = folder->write_to();
+    }
+  } catch (...) {
+    if (!team) throw;
+    start_failed = start_failure(std::current_exception());
+  }
+  if (team) {
     try {
-      folder.emplace(request.run.output_directory, plan, request.overwrite, request.run.resume, request.run.init_from,
-                     data);
-    } catch (const FolderHeldError&) {
-      throw;  // a folder missing when we looked was made by the holder, not by us: not ours to remove
+      run_options.output_directory = agree_to_start(*team, start_failed, run_options.output_directory);
     } catch (...) {
-      remove_created(created_root);
+      if (folder) {
+        folder.reset();
+        remove_created(created_root);
+      }
       throw;
     }
-    run_options.output_directory = folder->write_to();
   }
-  if (plan.is_study)
+  if (team)
+    spdlog::info("{} runs handed out to {} processes, {} at a time each", plan.runs.size(), team->size(),
+                 request.run.jobs);
+  else if (plan.is_study)
     spdlog::info("{} runs, {} at a time", plan.runs.size(),
                  std::min<std::size_t>(static_cast<std::size_t>(request.run.jobs), plan.runs.size()));
 
   Progress progress(plan, request.live_progress);
   SessionResult result;
-  result.outcomes = run_plan(plan, run_options, progress.observer());
+  result.outcomes = train_runs(plan, run_options, progress.observer(), team);
   progress.clear();
+  if (!leads) return result;  // rank 0 reports the study
   const auto& outcomes = result.outcomes;
   spdlog::debug("{} dataset{} read for {} run{}", data.datasets_read(), data.datasets_read() == 1 ? "" : "s",
                 plan.runs.size(), plan.runs.size() == 1 ? "" : "s");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "distributed/communicator.h"
 #include "kernels/parallel.h"
 #include "study/plan.h"
 #include "study/runner.h"
@@ -20,6 +21,13 @@ struct SessionRequest {
   bool overwrite = false;
   std::string command_line;    // as typed, for report.md
   bool live_progress = false;  // draw the status line on stderr
+  // The processes of an MPI job to hand a study's runs out to (`mpirun -n K bnrun --seeds ...` without
+  // training.distributed). Rank 0 prepares the output folder, deals the runs one at a time to whichever process
+  // asks next (itself included), and, once every run is done, writes the study's files and the table from the run
+  // folders, which each process writes for the runs it trained: so --output must be a folder every process sees,
+  // as for --shard. The result equals the one-process study's. Null, a job of one, or a single run: this process
+  // trains every run.
+  const distributed::Communicator* team = nullptr;
 };
 
 // An arm that diverged, for the message under the table.
@@ -30,6 +38,8 @@ struct Divergence {
 };
 
 struct SessionResult {
+  // Every run's; on a process of a team other than rank 0, only the runs it trained (the others are not_run,
+  // trained_elsewhere), and the rest of the result is empty: rank 0 reports the study.
   std::vector<RunOutcome> outcomes;
   std::string table;                    // what stdout shows
   std::vector<Divergence> divergences;  // of a single run

@@ -188,4 +188,49 @@ case_a_killed_rank_ends_the_job() {
   grep -q 'signal 9' stderr.txt || fail "no message about the killed rank: $(cat stderr.txt)"
 }
 
+# --- a study's runs handed out to the ranks (no training.distributed; study/session.h) ---
+
+source "$source_dir/tests/cli/same_study.sh"
+study_args=(-c "$source_dir/configs/iris_bn.json" --seeds 4 --sweep training.batch_size=8,16 --set training.epochs=20)
+
+case_a_study_handed_out_to_3_ranks_equals_the_one_process_study() {
+  run_ranks 0 "${study_args[@]}" -q -o whole >whole.txt 2>stderr.txt || fail "one process: $(cat stderr.txt)"
+  run_ranks 3 "${study_args[@]}" -o spread >spread.txt 2>stderr.txt || fail "3 ranks: $(cat stderr.txt)"
+  grep -q 'info: 8 runs handed out to 3 processes' stderr.txt || fail "not handed out: $(cat stderr.txt)"
+  diff whole.txt spread.txt >/dev/null || fail "the table differs: $(diff whole.txt spread.txt)"
+  [ "$(ls -d spread/0*_seed=* | wc -l)" -eq 8 ] || fail "run folders: $(ls spread)"
+  same_study whole spread
+}
+
+case_a_handed_out_study_resumes_and_keeps_finished_runs() {
+  run_ranks 2 "${study_args[@]}" -q -o spread >/dev/null 2>stderr.txt || fail "$(cat stderr.txt)"
+  rm spread/003_*/result.json spread/006_*/result.json
+  run_ranks 2 "${study_args[@]}" -o spread --resume >again.txt 2>stderr.txt || fail "resume: $(cat stderr.txt)"
+  # Rank 0 logs the runs it kept or trained; the other rank's are in the table, read from their folders.
+  [ -s spread/003_batch_size=8_seed=44/result.json ] && [ -s spread/006_batch_size=16_seed=43/result.json ] ||
+    fail "the missing runs were not trained again: $(ls spread/*)"
+  run_ranks 0 "${study_args[@]}" -q -o whole >whole.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  diff whole.txt again.txt >/dev/null || fail "the resumed table differs: $(diff whole.txt again.txt)"
+}
+
+# An output folder rank 0 cannot use: every rank stops before training, with rank 0's one error line.
+case_a_handed_out_study_refused_by_rank_0_stops_every_rank_with_one_error() {
+  mkdir notours && echo data >notours/file.txt
+  run_ranks 2 "${study_args[@]}" -q -o notours >stdout.txt 2>stderr.txt
+  local code=$?
+  [ "$code" -eq 2 ] || fail "exit code $code, expected 2: $(cat stderr.txt)"
+  [ "$(grep -c '^error: ' stderr.txt)" -eq 1 ] || fail "expected one error line: $(cat stderr.txt)"
+  grep -q '^error: notours: the --output folder is not empty' stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(ls notours)" = "file.txt" ] || fail "the folder was written to: $(ls -a notours)"
+}
+
+case_a_study_mixing_distributed_and_handed_out_runs_is_refused() {
+  run_ranks 2 "${study_args[@]}" --sweep training.distributed=true,false -q -o mixed >stdout.txt 2>stderr.txt
+  local code=$?
+  [ "$code" -eq 2 ] || fail "exit code $code, expected 2: $(cat stderr.txt)"
+  grep -q '^error: under mpirun, either every run of a study sets training.distributed' stderr.txt ||
+    fail "$(cat stderr.txt)"
+  [ ! -e mixed ] || fail "an output folder was made"
+}
+
 "case_$name"
