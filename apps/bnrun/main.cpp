@@ -287,28 +287,8 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   request.run.should_stop = stop_requested;
   request.overwrite = options.overwrite;
   request.command_line = options.command_line;
-  const auto distributed_runs = static_cast<std::size_t>(
-      std::count_if(request.plan.runs.begin(), request.plan.runs.end(),
-                    [](const auto& run) { return run.config.training.distributed; }));
-  if (bnrun::distributed::world().size() > 1 && distributed_runs == 0) {
-    // Under mpirun without training.distributed, a study's runs are handed out to the ranks (study/session.h).
-    request.team = &bnrun::distributed::world();
-  } else if (bnrun::distributed::world().size() > 1) {
-    // Under mpirun with training.distributed every rank trains every run, one run at a time so that all ranks meet
-    // each exchange in the same order; rank 0 alone writes (the others' output is silenced, lib/distributed).
-    if (distributed_runs < request.plan.runs.size())
-      throw bnrun::UserError("under mpirun, either every run of a study sets training.distributed (each run is "
-                             "trained by every process together) or none does (the runs are handed out to the "
-                             "processes); this study mixes them");
-    if (options.resume)
-      throw bnrun::UserError("--resume with training.distributed does not run under mpirun yet; run it in one process");
-    request.run.jobs = 1;
-    if (bnrun::distributed::world().rank() > 0) {
-      request.run.output_directory.clear();
-      request.run.save_models = false;
-      request.overwrite = false;
-    }
-  }
+  // Under mpirun the processes share the runs: handed out, or each trained by all together (study/team.h).
+  if (bnrun::distributed::world().size() > 1) request.team = &bnrun::distributed::world();
   request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
   const StopWhenAsked stop_when_asked;
   const auto result = bnrun::study::run_session(request);
@@ -435,6 +415,7 @@ int run_claims(const bnrun::kernels::Compute& compute, const Options& options, c
   request.live_progress = ::isatty(STDERR_FILENO) != 0 && !options.quiet;
   request.command_line = options.command_line;
   request.should_stop = stop_requested;
+  if (bnrun::distributed::world().size() > 1) request.team = &bnrun::distributed::world();
   const StopWhenAsked stop_when_asked;
   const auto result = bnrun::study::run_claims(request);
   if (const int signal_number = received_signal.load(); result.interrupted && signal_number != 0) {

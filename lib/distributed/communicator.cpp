@@ -168,10 +168,10 @@ void Communicator::deal_runs([[maybe_unused]] const std::function<std::optional<
 #endif
 }
 
-std::optional<std::size_t> Communicator::ask_for_run() const {
+std::optional<std::size_t> Communicator::ask_for_run(bool& none_left) const {
   if (!uses_mpi_) return std::nullopt;
   const std::lock_guard lock(mpi_calls);
-  if (runs_dealt_out_) return std::nullopt;
+  if (none_left) return std::nullopt;
 #if BNRUN_HAVE_MPI
   const std::int32_t asking = rank_;
   std::int64_t answer = -1;
@@ -179,7 +179,7 @@ std::optional<std::size_t> Communicator::ask_for_run() const {
   MPI_Recv(&answer, 1, MPI_INT64_T, 0, run_answer_tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   if (answer >= 0) return static_cast<std::size_t>(answer);
 #endif
-  runs_dealt_out_ = true;
+  none_left = true;
   return std::nullopt;
 }
 

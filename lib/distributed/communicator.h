@@ -54,9 +54,11 @@ class Communicator final : public nn::Replicas {
   // deal_runs answers each request with next() (a run's index, or nothing when none are left) until every other
   // process has been told that none are left; it is meant for a thread of its own on rank 0, and while it runs no
   // other thread of rank 0 may use the communicator. ask_for_run may be called from several threads at once (one per
-  // run trained at a time); once told none are left, it says so without asking again.
+  // run trained at a time), all passing the same `none_left` (false when the study starts): once one is told that
+  // none are left, it is set and the others return nothing without asking again, so that rank 0 hears exactly one
+  // "none left" per process and study.
   void deal_runs(const std::function<std::optional<std::size_t>()>& next) const;
-  std::optional<std::size_t> ask_for_run() const;
+  std::optional<std::size_t> ask_for_run(bool& none_left) const;
 
  private:
   friend void start_process();
@@ -64,7 +66,6 @@ class Communicator final : public nn::Replicas {
   int rank_ = 0;
   int size_ = 1;
   bool uses_mpi_ = false;
-  mutable bool runs_dealt_out_ = false;
 };
 
 // Call once, early, on the main thread: starts MPI when a launcher started this process (and the build has it),

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "kernels/feature_chunks.h"
 #include "kernels/levels.h"
 #include "kernels/parallel.h"
 
@@ -11,29 +12,8 @@ namespace bnrun::kernels {
 
 namespace {
 
-// Features reduced together by one thread: the accumulators live on the stack and each row contributes a
-// contiguous run of `feature_chunk` values, so the row-major data is read sequentially.
-constexpr std::size_t feature_chunk = 64;
-
-// Calls body(first_feature, width) for each chunk of features, whole chunks per thread. A full chunk's width
-// is passed as a compile-time constant: the inner loops then have a fixed trip count, are fully unrolled and
-// keep their accumulators in registers. With a run-time width, the per-row loop set-up cost more than the
-// arithmetic (the forward pass ran 4x slower).
-template <class Body>
-void for_each_feature_chunk(const Compute& compute, std::size_t rows, std::size_t features, Body&& body) {
-  const std::size_t chunks = (features + feature_chunk - 1) / feature_chunk;
-  // Per element: up to three passes, with conversions to and from double.
-  parallel_for_blocks(compute, chunks, 16 * rows * feature_chunk, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t chunk = begin; chunk < end; ++chunk) {
-      const std::size_t first = chunk * feature_chunk;
-      const std::size_t width = std::min(feature_chunk, features - first);
-      if (width == feature_chunk)
-        body(first, std::integral_constant<std::size_t, feature_chunk>{});
-      else
-        body(first, width);
-    }
-  });
-}
+// Per element: up to three passes, with conversions to and from double.
+constexpr std::size_t cost_per_element = 16;
 
 // Each kernel's work on one chunk of features [first, first + width), compiled per level (kernels/levels.h).
 // Every sum runs over rows within one feature, never across features, so the vector width cannot change it.
@@ -158,7 +138,7 @@ struct BackwardChunk {
 template <class T>
 void batchnorm_forward_train(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                              T epsilon, const BatchNormTrainOutputs<T>& out) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, auto width) {
     run_at_active_level<ForwardTrainChunk<T>>(x, rows, features, gamma, beta, epsilon, out, first, width);
   });
 }
@@ -166,7 +146,7 @@ void batchnorm_forward_train(const Compute& compute, const T* x, std::size_t row
 template <class T>
 void batchnorm_forward_inference(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* gamma, const T* beta,
                                  const T* running_mean, const T* running_variance, T epsilon, T* y) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, auto width) {
     run_at_active_level<ForwardInferenceChunk<T>>(x, rows, features, gamma, beta, running_mean, running_variance,
                                                   epsilon, y, first, width);
   });
@@ -175,7 +155,7 @@ void batchnorm_forward_inference(const Compute& compute, const T* x, std::size_t
 template <class T>
 void batchnorm_affine(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* scale,
                       const T* shift, T* y) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, auto width) {
     run_at_active_level<AffineChunk<T>>(x, rows, features, scale, shift, y, first, width);
   });
 }
@@ -183,7 +163,7 @@ void batchnorm_affine(const Compute& compute, const T* x, std::size_t rows, std:
 template <class T>
 void batchnorm_backward(const Compute& compute, const T* dy, const T* x_hat, const T* rstd, const T* gamma, std::size_t rows,
                         std::size_t features, T* dx, T* dgamma, T* dbeta) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, auto width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, auto width) {
     run_at_active_level<BackwardChunk<T>>(dy, x_hat, rstd, gamma, rows, features, dx, dgamma, dbeta, first, width);
   });
 }

@@ -2,31 +2,21 @@
 
 #include <algorithm>
 
+#include "kernels/feature_chunks.h"
+
 namespace bnrun::kernels {
 
 namespace {
 
-// As kernels/batchnorm.cpp: a thread takes whole chunks of features and each row contributes a contiguous run of
-// them, so the row-major data is read sequentially and every feature's sum runs over the rows in order.
-constexpr std::size_t feature_chunk = 64;
-
-template <class Body>
-void for_each_feature_chunk(const Compute& compute, std::size_t rows, std::size_t features, Body&& body) {
-  const std::size_t chunks = (features + feature_chunk - 1) / feature_chunk;
-  parallel_for_blocks(compute, chunks, 8 * rows * feature_chunk, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t chunk = begin; chunk < end; ++chunk) {
-      const std::size_t first = chunk * feature_chunk;
-      body(first, std::min(feature_chunk, features - first));
-    }
-  });
-}
+// One pass over each element, in double (kernels/feature_chunks.h splits the features between threads).
+constexpr std::size_t cost_per_element = 8;
 
 }  // namespace
 
 template <class T>
 void batchnorm_partial_statistics(const Compute& compute, const T* x, std::size_t rows, std::size_t features,
                                   double* sum, double* squared_deviations) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, std::size_t width) {
     double sums[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {
       const T* row = x + i * features + first;
@@ -53,7 +43,7 @@ void batchnorm_partial_statistics(const Compute& compute, const T* x, std::size_
 template <class T>
 void batchnorm_normalize(const Compute& compute, const T* x, std::size_t rows, std::size_t features, const T* mean,
                          const T* rstd, const T* gamma, const T* beta, T* x_hat, T* y) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, std::size_t width) {
     for (std::size_t i = 0; i < rows; ++i) {
       const std::size_t offset = i * features + first;
       for (std::size_t j = 0; j < width; ++j) {
@@ -69,7 +59,7 @@ void batchnorm_normalize(const Compute& compute, const T* x, std::size_t rows, s
 template <class T>
 void batchnorm_partial_gradient_sums(const Compute& compute, const T* dy, const T* x_hat, std::size_t rows,
                                      std::size_t features, double* sum_dy, double* sum_dy_x_hat) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, std::size_t width) {
     double dys[feature_chunk] = {};
     double dy_x_hats[feature_chunk] = {};
     for (std::size_t i = 0; i < rows; ++i) {
@@ -90,7 +80,7 @@ template <class T>
 void batchnorm_input_gradient(const Compute& compute, const T* dy, const T* x_hat, const T* rstd, const T* gamma,
                               std::size_t rows, std::size_t features, const double* sum_dy,
                               const double* sum_dy_x_hat, std::size_t total_rows, T* dx) {
-  for_each_feature_chunk(compute, rows, features, [&](std::size_t first, std::size_t width) {
+  for_each_feature_chunk(compute, rows, features, cost_per_element, [&](std::size_t first, std::size_t width) {
     T mean_dy[feature_chunk];
     T mean_dy_x_hat[feature_chunk];
     T factor[feature_chunk];

@@ -11,13 +11,6 @@ namespace {
 
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 
-stats::Summary summarize_finite(const std::vector<double>& values) {
-  std::vector<double> finite;
-  for (const double value : values)
-    if (std::isfinite(value)) finite.push_back(value);
-  return stats::summarize(finite);
-}
-
 // Mean, min and max over seeds of one per-epoch (or per-step) series, point by point (seeds that stopped early
 // simply end). `points` gives an arm's (x, value) pairs.
 template <class Points>
@@ -82,6 +75,13 @@ std::vector<std::string> plan_arms(const Plan& plan) {
 
 std::string plan_reference(const Plan& plan) {
   return plan.runs.empty() ? "" : plan.runs.front().config.experiment.reference;
+}
+
+stats::Summary summarize_finite(const std::vector<double>& values) {
+  std::vector<double> finite;
+  for (const double value : values)
+    if (std::isfinite(value)) finite.push_back(value);
+  return stats::summarize(finite);
 }
 
 std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<RunOutcome>& outcomes) {

@@ -50,6 +50,9 @@ std::vector<std::string> plan_arms(const Plan& plan);
 // The arm the others are paired against; empty when there is none.
 std::string plan_reference(const Plan& plan);
 
+// The summary (n, mean ± std, min, max) of the finite values: NaN stands for a run without a value.
+stats::Summary summarize_finite(const std::vector<double>& values);
+
 std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<RunOutcome>& outcomes);
 
 struct Band {

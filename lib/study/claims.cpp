@@ -117,13 +117,6 @@ std::vector<double> metric_per_run(const results::MetricDefinition& metric, cons
   return values;
 }
 
-stats::Summary summarize_finite(const std::vector<double>& values) {
-  std::vector<double> kept;
-  for (const double value : values)
-    if (std::isfinite(value)) kept.push_back(value);
-  return stats::summarize(kept);
-}
-
 std::vector<std::vector<std::size_t>> runs_by_group(const Plan& plan) {
   std::vector<std::vector<std::size_t>> runs_of_group(plan.group_count);
   for (std::size_t i = 0; i < plan.runs.size(); ++i) runs_of_group[plan.runs[i].group].push_back(i);

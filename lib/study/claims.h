@@ -32,6 +32,7 @@
 #include "results/metrics.h"
 #include "stats/summary.h"
 #include "kernels/parallel.h"
+#include "distributed/communicator.h"
 #include "study/plan.h"
 #include "study/runner.h"
 
@@ -100,6 +101,10 @@ struct ClaimsRequest {
   bool live_progress = false;
   std::string command_line;  // what the document says reproduces it
   std::function<bool()> should_stop;
+  // Under mpirun (study/team.h): a claim whose runs set training.distributed is trained by every process together,
+  // any other claim's runs are handed out; rank 0 alone writes the study folders and the document. Null or a job of
+  // one: this process trains everything.
+  const distributed::Communicator* team = nullptr;
 };
 
 struct ClaimsResult {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -20,6 +21,7 @@
 #include "study/outputs.h"
 #include "study/progress.h"
 #include "study/replacement.h"
+#include "study/team.h"
 
 namespace bnrun::study {
 
@@ -60,12 +62,17 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     if (plan.claim.is_null()) throw UserError(fmt::format("{}: has no \"claim\" section", path));
     auto claim = parse_claim(plan.claim, path);
     claim_arms(claim, plan, path);  // a claim about an arm the study does not train is an error before any run
+    team_work(plan, request.team);  // under mpirun, a claim that mixes distributed and other runs is refused
     planned.push_back({path, std::move(plan), std::move(claim)});
   }
+  const distributed::Communicator* team = request.team && request.team->size() > 1 ? request.team : nullptr;
+  const bool leads = !team || team->rank() == 0;  // writes the study folders and the document
   const fs::path document(request.document);
   const fs::path plot_folder = document.parent_path() / "claims";
-  require_writable_folder(plot_folder, request.document);
-  require_writable_folder(document.parent_path().empty() ? fs::path(".") : document.parent_path(), request.document);
+  if (leads) {
+    require_writable_folder(plot_folder, request.document);
+    require_writable_folder(document.parent_path().empty() ? fs::path(".") : document.parent_path(), request.document);
+  }
   const auto environment = report::current_environment(request.compute.threads,
                                                        kernels::matmul_backend_description(request.compute.matmul));
   ClaimsResult result;
@@ -75,8 +82,16 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     const std::string output = (fs::path(request.output_root) / stem).string();
     // The claim's earlier outputs stay until the new ones are written.
     data::DatasetCache data(request.compute);
-    OpenOutputFolder folder(output, plan, true, false, "", data);
-    const std::string& write_to = folder.write_to();
+    std::optional<OpenOutputFolder> folder;
+    std::string write_to;
+    std::string start_failed;
+    try {
+      if (leads) write_to = folder.emplace(output, plan, true, false, "", data).write_to();
+    } catch (...) {
+      if (!team) throw;
+      start_failed = failure_message(std::current_exception());
+    }
+    if (team) write_to = agree_to_start(*team, start_failed, write_to);
     spdlog::info("{}: {} runs", claim.title, plan.runs.size());
     Progress progress(plan, request.live_progress);
     RunnerObserver observer;
@@ -87,17 +102,18 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     runner_options.output_directory = write_to;
     runner_options.should_stop = request.should_stop;
     runner_options.data = &data;
-    const auto outcomes = run_plan(plan, runner_options, observer);
+    const auto outcomes = train_runs(plan, runner_options, observer, team, team_work(plan, team));
     progress.clear();
     if (request.should_stop && request.should_stop()) {
       result.interrupted = true;
       return result;
     }
+    if (!leads) continue;
     // A claims document is regenerated whole: a file that cannot be written stops it, the old outputs kept.
     std::vector<std::string> unwritten = write_study_outputs(write_to, plan, outcomes, environment, request.command_line);
     for (const auto& outcome : outcomes) unwritten.insert(unwritten.end(), outcome.unwritten.begin(), outcome.unwritten.end());
     if (!unwritten.empty()) throw UserError(unwritten.front());
-    folder.commit();
+    folder->commit();
     auto judgements = judge_claim(claim, plan, outcomes);
     // The plots the document shows: the sweep plots, or the learning curves when nothing is swept.
     const auto groups = summarize_groups(plan, outcomes);
@@ -116,6 +132,7 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
       result.judgements.push_back(std::move(judgement));
     }
   }
+  if (!leads) return result;  // rank 0 writes the document and reports
   result.minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
   write_file_atomically(request.document,
                         claims_preamble(result.judgements, "scripts/claims.sh", result.minutes) + sections);

@@ -137,6 +137,10 @@ void remove_leftovers(const std::string& directory) {
     if (folder && (starts_with(name, staging_prefix) || starts_with(name, replaced_prefix))) {
       leftovers.push_back(it->path());
       it.disable_recursion_pending();
+    } else if (folder && it.depth() == 0 && fs::exists(it->path() / lock_file_name, error)) {
+      // A run folder with a lock of its own: a shard may be writing it right now, and the runner removes its
+      // leftovers when it locks the folder (study/runner.h, lock_runs).
+      it.disable_recursion_pending();
     } else if (!folder && is_atomic_write_temporary(name)) {
       leftovers.push_back(it->path());
     }

@@ -62,7 +62,9 @@ class OpenOutputFolder {
 };
 
 // Deletes what dead writers left in `directory` (recursively): <file>.tmp.<pid> files of interrupted atomic
-// writes and the staging and replaced folders of an interrupted --overwrite. Only with the folder's lock held.
+// writes and the staging and replaced folders of an interrupted --overwrite. Only with the folder's lock held. Run
+// folders with a lock of their own are left to the runner, which cleans each under its own lock: a shard may be
+// writing one at this moment.
 void remove_leftovers(const std::string& directory);
 
 // Refuses (UserError) a plan that would read a file inside `directory` that --overwrite replaces: its data files

@@ -130,19 +130,6 @@ struct FolderWritten {
   std::optional<std::string> error;
 };
 
-// The one-line message of a run stopped by an exception: a UserError's own, or what went wrong inside bnrun.
-std::string failure_message(const std::exception_ptr& exception) {
-  try {
-    std::rethrow_exception(exception);
-  } catch (const UserError& error) {
-    return error.what();
-  } catch (const std::bad_alloc&) {
-    return "out of memory";
-  } catch (const std::exception& error) {
-    return fmt::format("internal error: {}", error.what());
-  }
-}
-
 // Every file of a trained run's folder. A file that cannot be written is recorded and the rest are still written:
 // the run trained, and what it produced is kept. result.json (a study's) or results.json (a single run's) comes
 // last, so a folder that has one holds everything else that could be written.
@@ -281,6 +268,18 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
 }
 
 }  // namespace
+
+std::string failure_message(const std::exception_ptr& exception) {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const UserError& error) {
+    return error.what();
+  } catch (const std::bad_alloc&) {
+    return "out of memory";
+  } catch (const std::exception& error) {
+    return fmt::format("internal error: {}", error.what());
+  }
+}
 
 std::optional<results::RunRecord> read_run_result(const Plan& plan, const PlannedRun& run,
                                                   const std::string& output_directory, bool keep_interrupted) {

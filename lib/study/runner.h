@@ -5,6 +5,7 @@
 // value, say) is recorded and the others go on.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -94,6 +95,10 @@ void check_init_from(const Plan& plan, const modelio::ModelFile& init_from);
 // names. Throws the first run's error when no run could start; when some can, the others' failures stay theirs (a
 // sweep point over a bad file fails alone), as does what depends on the seed (a split that loses a class).
 void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, data::DatasetCache& data);
+
+// The one-line message of a run (or a process of a team) stopped by an exception: a UserError's own, "out of
+// memory", or "internal error: ..." for what went wrong inside bnrun.
+std::string failure_message(const std::exception_ptr& exception);
 
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer = {});
 

@@ -3,11 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 #include <variant>
 
 #include "core/error.h"
@@ -24,6 +21,7 @@
 #include "study/outputs.h"
 #include "study/progress.h"
 #include "study/replacement.h"
+#include "study/team.h"
 
 namespace bnrun::study {
 
@@ -71,111 +69,12 @@ std::string divergence_advice(const config::Config& config) {
   return "try a smaller training.optimizer.learning_rate";
 }
 
-// The message of whatever stopped a process of a team before its runs started: each process says why, and rank 0
-// reports it.
-std::string start_failure(const std::exception_ptr& exception) {
-  try {
-    std::rethrow_exception(exception);
-  } catch (const UserError& error) {
-    return error.what();
-  } catch (const std::bad_alloc&) {
-    return "out of memory";
-  } catch (const std::exception& error) {
-    return fmt::format("internal error: {}", error.what());
-  }
-}
-
-// Every process of the team says whether it could start (its checks of the config and data, and on rank 0 the output
-// folder) and learns where rank 0's runs are written; if any could not, every process throws the first failure
-// (rank 0's own first), so that all stop together instead of waiting for one another.
-std::string agree_to_start(const distributed::Communicator& team, const std::string& failure,
-                           const std::string& output_directory) {
-  const auto texts = team.all_gather_text(nlohmann::json{{"failure", failure}, {"write_to", output_directory}}.dump());
-  for (std::size_t rank = 0; rank < texts.size(); ++rank) {
-    const auto said = nlohmann::json::parse(texts[rank]);
-    const auto why = said.at("failure").get<std::string>();
-    if (!why.empty()) throw UserError(rank == 0 ? why : fmt::format("rank {}: {}", rank, why));
-  }
-  return nlohmann::json::parse(texts.front()).at("write_to").get<std::string>();
-}
-
-// What a process other than rank 0 did with the runs it was given: the results themselves are in the run folders.
-std::string runs_trained_here(const std::vector<RunOutcome>& outcomes) {
-  nlohmann::json runs = nlohmann::json::array();
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    const auto& outcome = outcomes[i];
-    if (outcome.state == RunState::not_run && outcome.error == trained_elsewhere) continue;
-    runs.push_back({{"run", i},
-                    {"has_result", has_record(outcome)},
-                    {"state", static_cast<int>(outcome.state)},
-                    {"error", outcome.error},
-                    {"unwritten", outcome.unwritten}});
-  }
-  return runs.dump();
-}
-
-// Rank 0's outcomes, completed with what the other processes trained: a run with a result is read back from its
-// folder, as --resume would; one that failed keeps the message its process gave.
-void take_in_runs_trained_elsewhere(const Plan& plan, const std::string& output_directory,
-                                    const std::vector<std::string>& reports, std::vector<RunOutcome>& outcomes) {
-  for (std::size_t rank = 1; rank < reports.size(); ++rank)
-    for (const auto& said : nlohmann::json::parse(reports[rank])) {
-      const auto i = said.at("run").get<std::size_t>();
-      const PlannedRun& run = plan.runs.at(i);
-      RunOutcome outcome;
-      outcome.unwritten = said.at("unwritten").get<std::vector<std::string>>();
-      if (said.at("has_result").get<bool>()) {
-        if (auto record = read_run_result(plan, run, output_directory, true)) {
-          outcome.state = static_cast<RunState>(said.at("state").get<int>());
-          outcome.record = std::move(*record);
-        } else {
-          outcome.state = RunState::failed;
-          outcome.error = fmt::format(
-              "{}: rank {} trained this run, but its result cannot be read here (is --output a folder every process "
-              "of the job shares?)",
-              run_directory(plan, run, output_directory), rank);
-        }
-      } else {
-        outcome.state = static_cast<RunState>(said.at("state").get<int>());
-        outcome.error = said.at("error").get<std::string>();
-      }
-      outcomes[i] = std::move(outcome);
-    }
-}
-
-// Trains the plan's runs: all of them, or with a team, those dealt to this process (rank 0 deals from a thread of its
-// own while it trains), and on rank 0 learns what the others did with theirs.
-std::vector<RunOutcome> train_runs(const Plan& plan, RunnerOptions options, const RunnerObserver& observer,
-                                   const distributed::Communicator* team) {
-  if (!team) return run_plan(plan, options, observer);
-  std::vector<RunOutcome> outcomes;
-  if (team->rank() == 0) {
-    std::atomic<std::size_t> next{0};
-    const auto stop = options.should_stop;
-    const auto deal = [&]() -> std::optional<std::size_t> {
-      if (stop && stop()) return std::nullopt;
-      const std::size_t i = next++;
-      return i < plan.runs.size() ? std::optional(i) : std::nullopt;
-    };
-    options.next_run = deal;
-    std::thread dealer([&] { team->deal_runs(deal); });
-    outcomes = run_plan(plan, options, observer);
-    dealer.join();
-  } else {
-    options.next_run = [team] { return team->ask_for_run(); };
-    outcomes = run_plan(plan, options, observer);
-  }
-  const auto reports = team->all_gather_text(runs_trained_here(outcomes));
-  if (team->rank() == 0) take_in_runs_trained_elsewhere(plan, options.output_directory, reports, outcomes);
-  return outcomes;
-}
-
 }  // namespace
 
 SessionResult run_session(const SessionRequest& request) {
   const Plan& plan = request.plan;
-  const distributed::Communicator* team =
-      request.team && request.team->size() > 1 && plan.is_study ? request.team : nullptr;
+  const TeamWork work = team_work(plan, request.team);  // the same on every process: each throws alike
+  const distributed::Communicator* team = work == TeamWork::alone ? nullptr : request.team;
   // Rank 0 of a team, or a lone process: prepares the output folder and writes the study's files.
   const bool leads = !team || team->rank() == 0;
   std::optional<modelio::ModelFile> init_from;
@@ -216,7 +115,7 @@ SessionResult run_session(const SessionRequest& request) {
     }
   } catch (...) {
     if (!team) throw;
-    start_failed = start_failure(std::current_exception());
+    start_failed = failure_message(std::current_exception());
   }
   if (team) {
     try {
@@ -229,16 +128,18 @@ SessionResult run_session(const SessionRequest& request) {
       throw;
     }
   }
-  if (team)
-    spdlog::info("{} runs handed out to {} processes, {} at a time each", plan.runs.size(), team->size(),
-                 request.run.jobs);
+  if (work == TeamWork::handed_out)
+    spdlog::info("{} run{} handed out to {} processes, {} at a time each", plan.runs.size(),
+                 plan.runs.size() == 1 ? "" : "s", team->size(), request.run.jobs);
+  else if (work == TeamWork::together && plan.is_study)
+    spdlog::info("{} runs, each trained by the {} processes together", plan.runs.size(), team->size());
   else if (plan.is_study)
     spdlog::info("{} runs, {} at a time", plan.runs.size(),
                  std::min<std::size_t>(static_cast<std::size_t>(request.run.jobs), plan.runs.size()));
 
   Progress progress(plan, request.live_progress);
   SessionResult result;
-  result.outcomes = train_runs(plan, run_options, progress.observer(), team);
+  result.outcomes = train_runs(plan, run_options, progress.observer(), team, work);
   progress.clear();
   if (!leads) return result;  // rank 0 reports the study
   const auto& outcomes = result.outcomes;

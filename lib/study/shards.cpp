@@ -124,7 +124,13 @@ void freeze_or_check_plan(const Plan& plan, const std::string& directory, const 
     try {
       // An existing folder of bnrun's without a plan: a study made before plans were frozen, or an interrupted
       // first shard; its finished runs are checked run by run as --resume checks them.
-      if (!fs::exists(fs::path(directory) / marker_file, error)) prepare_output_folder(directory, false, false);
+      if (!fs::exists(fs::path(directory) / marker_file, error)) {
+        prepare_output_folder(directory, false, false);
+      } else {
+        // Runs finished before the plan was frozen must be runs of this plan, on the same data, as --resume checks.
+        data::DatasetCache data(kernels::Compute{});
+        check_resumable(plan, directory, data);
+      }
       write_file_atomically(file.string(), plan_to_json(plan, without_shard_option(command_line)).dump(1) + "\n");
     } catch (...) {
       lock.remove_if_created();
@@ -205,8 +211,16 @@ ShardResult run_shard(const ShardRequest& request) {
     for (const auto& outcome : result.outcomes)
       result.unwritten.insert(result.unwritten.end(), outcome.unwritten.begin(), outcome.unwritten.end());
   }
-  for (const auto& run : plan.runs)
-    if (!read_run_result(plan, run, directory)) result.missing.push_back(run.folder);
+  // Cheaply first (a study of N shards would otherwise parse every result N times): runs without a result file.
+  // Only when every run has one are they read, to count an interrupted run as missing too.
+  for (const auto& run : plan.runs) {
+    std::error_code error;
+    if (!fs::exists(fs::path(run_directory(plan, run, directory)) / "result.json", error))
+      result.missing.push_back(run.folder);
+  }
+  if (result.missing.empty())
+    for (const auto& run : plan.runs)
+      if (!read_run_result(plan, run, directory)) result.missing.push_back(run.folder);
   if (result.missing.empty()) {
     // The last shard to finish writes the summary; two that finish at once both do, one after the other, alike.
     auto collected = collect_study(directory, request.run.compute);

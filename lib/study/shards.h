@@ -47,7 +47,9 @@ FrozenPlan read_frozen_plan(const std::string& directory);
 // Freezes `plan` in `directory` (made if missing) when the folder has no plan yet; otherwise checks that the frozen
 // plan is the same (the same runs, folders and resolved configs) and throws UserError naming the first difference.
 // Takes the study folder's lock for the moment it needs it, waiting (up to a minute) while another bnrun holds it
-// briefly. A folder that holds files but no plan and was not made by bnrun is refused as --output always is.
+// briefly. A folder that holds files but no plan and was not made by bnrun is refused as --output always is; one
+// made by bnrun without a plan (an older study) has its finished runs checked against the plan first
+// (check_resumable).
 void freeze_or_check_plan(const Plan& plan, const std::string& directory, const std::string& command_line);
 
 // The command line without "--shard I/N" (or "--shard=I/N"): what report.md says made the study, the same for
