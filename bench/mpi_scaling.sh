@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 
 # last_epoch_rate RESULTS: training rows ÷ the last epoch's seconds.
 last_epoch_rate() {
-  jq -r '.data.train_rows as $rows | .runs[0].history[-1].seconds as $s | ($rows / $s)' "$1"
+  jq -r '.data.train_rows as $rows | .runs[0].history[-1].seconds as $s | ($rows / $s | round)' "$1"
 }
 
 common=(-c "$config" --set "training.epochs=$epochs" --set training.distributed=true -q)
@@ -34,16 +34,16 @@ for round in $(seq "$rounds"); do
       -o "$work/$arm" --overwrite >/dev/null
     rates[$arm]+="$(last_epoch_rate "$work/$arm/results.json") "
   done
-  echo "round $round: one process ${rates[one]##* }" >&2
+  echo "round $round of $rounds: $(echo "${rates[one]}" | awk '{ print $NF }') samples/s in one process" >&2
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 one=$(echo "${rates[one]}" | median)
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; $rounds rounds, epoch $epochs of $epochs"
-printf '%-34s %s %12s %16s\n' "" "samples/s per round" "median" "÷ one process"
-printf '%-34s %s %12.0f %16.2f\n' "one process, $processes threads" "${rates[one]}" "$one" 1
+echo "CPU: $(jq -r '.environment.cpu' "$work/one/results.json"), $(nproc) cores; $rounds rounds, epoch $epochs of $epochs"
+printf '%-34s %-30s %10s %15s\n' "" "samples/s per round" "median" "÷ one process"
+printf '%-34s %-30s %10.0f %15.2f\n' "one process, $processes threads" "${rates[one]}" "$one" 1
 for arm in sync_bn local_bn; do
   value=$(echo "${rates[$arm]}" | median)
-  printf '%-34s %s %12.0f %16.2f\n' "$processes processes × 1 thread, $arm" "${rates[$arm]}" "$value" \
+  printf '%-34s %-30s %10.0f %15.2f\n' "$processes processes × 1 thread, $arm" "${rates[$arm]}" "$value" \
     "$(awk -v a="$value" -v b="$one" 'BEGIN { print a / b }')"
 done

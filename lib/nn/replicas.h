@@ -26,6 +26,12 @@ class Replicas {
 void sum_in_rank_order(const Replicas& replicas, std::span<double> values);
 void sum_in_rank_order(const Replicas& replicas, std::span<float> values);
 
+// sums[i] = Σ over processes r of gathered[r·sums.size() + i] (what all_gather hands every process), added in double
+// in rank order and rounded once: the same bits on every process. In blocks, so that the loops run along contiguous
+// memory and vectorize, each element's additions still in rank order.
+void add_in_rank_order(std::span<const double> gathered, std::span<double> sums);
+void add_in_rank_order(std::span<const float> gathered, std::span<float> sums);
+
 // True when `replicas` is set and has more than one process: only then does training differ from one process's.
 inline bool spans_processes(const Replicas* replicas) {
   return replicas && replicas->size() > 1;

@@ -1,6 +1,7 @@
 #include "train/data_parallel.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -23,14 +24,12 @@ void GradientExchange::sum(const std::vector<nn::Parameter<float>>& parameters) 
   const auto processes = static_cast<std::size_t>(replicas_.size());
   all_.resize(n * processes);
   replicas_.all_gather(local_, all_);
+  nn::add_in_rank_order(std::span<const float>(all_), std::span<float>(local_));
   std::size_t offset = 0;
   for (const auto& parameter : parameters) {
     auto& gradients = *parameter.gradients;
-    for (std::size_t i = 0; i < gradients.size(); ++i, ++offset) {
-      double total = 0.0;
-      for (std::size_t r = 0; r < processes; ++r) total += all_[r * n + offset];
-      gradients[i] = static_cast<float>(total);
-    }
+    std::copy_n(local_.begin() + static_cast<std::ptrdiff_t>(offset), gradients.size(), gradients.begin());
+    offset += gradients.size();
   }
 }
 
