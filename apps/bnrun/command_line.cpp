@@ -159,6 +159,12 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
     subcommand->add_flag("--allow-special-file", model_options->allow_special_file,
                          "let --data be a FIFO, /dev/stdin or a device (refused otherwise: it could wait forever or "
                          "never end)");
+  for (const auto& [subcommand, model_options] : {std::pair{predict_, &line.predict}, std::pair{eval_, &line.eval}})
+    subcommand
+        ->add_option("--delimiter", model_options->delimiter,
+                     "the cell delimiter of --data: one character (\";\", \"|\"), \"tab\", or \"auto\" (the default: "
+                     "found from the file's header and rows, and the training data's when they do not tell)")
+        ->type_name("CHAR");
   compare_ = app.add_subcommand("compare", "one table across finished runs, showing the settings that differ");
   compare_->add_option("paths", line.compare_paths, "output folders (or results files) of earlier runs")
       ->type_name("DIR")

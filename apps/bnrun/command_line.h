@@ -37,6 +37,7 @@ struct ModelOptions {
   std::string output_path;
   bool json = false;
   bool allow_special_file = false;  // --data may be a FIFO or /dev/stdin
+  std::string delimiter = "auto";   // --delimiter, as data::delimiter_from_text reads it
 };
 
 struct ClaimsOptions {

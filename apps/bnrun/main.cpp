@@ -361,10 +361,18 @@ int run_summary(const bnrun::kernels::Compute& compute, const Options& options) 
   return exit_ok;
 }
 
+// How predict and eval read --data: --allow-special-file and --delimiter.
+bnrun::modelio::CsvReading csv_reading(const bnrun::app::ModelOptions& options) {
+  const auto delimiter = bnrun::data::delimiter_from_text(options.delimiter);
+  if (!delimiter)
+    throw bnrun::UserError(fmt::format("--delimiter {}: expected {}", options.delimiter, bnrun::data::delimiter_expected));
+  return {options.allow_special_file, *delimiter};
+}
+
 int run_predict(const bnrun::kernels::Compute& compute, const ModelOptions& options) {
   const auto file = bnrun::modelio::read_model_file(options.model_path);
   auto model = bnrun::modelio::build_model(file);
-  const auto predictions = bnrun::modelio::predict_csv(compute, *model, file, options.data_path, options.allow_special_file);
+  const auto predictions = bnrun::modelio::predict_csv(compute, *model, file, options.data_path, csv_reading(options));
   const std::string text = bnrun::modelio::predictions_csv(predictions);
   if (options.output_path.empty()) {
     print_stdout(text);
@@ -386,7 +394,7 @@ int run_predict(const bnrun::kernels::Compute& compute, const ModelOptions& opti
 int run_eval(const bnrun::kernels::Compute& compute, const ModelOptions& options) {
   const auto file = bnrun::modelio::read_model_file(options.model_path);
   auto model = bnrun::modelio::build_model(file);
-  const auto evaluation = bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path, options.allow_special_file);
+  const auto evaluation = bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path, csv_reading(options));
   if (options.json) {
     print_stdout(nlohmann::ordered_json{{"model", options.model_path},
                                         {"data", options.data_path},

@@ -71,12 +71,13 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
   }
   dataset.target = reader.required_string("target");
   dataset.features = reader.string_list_or("features", {});
-  const std::string delimiter = reader.string_or("delimiter", ",");
-  if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r")
-    throw KeyPathError(
-        reader.path_of("delimiter"),
-        fmt::format("expected one character such as \",\" \";\" or \"\\t\", got {}", describe_value(delimiter)));
-  dataset.delimiter = delimiter[0];
+  // "auto" (or no key): found from the file.
+  const std::string delimiter = reader.string_or("delimiter", "auto");
+  const auto parsed_delimiter = data::delimiter_from_text(delimiter);
+  if (!parsed_delimiter)
+    throw KeyPathError(reader.path_of("delimiter"),
+                       fmt::format("expected {}, got {}", data::delimiter_expected, describe_value(delimiter)));
+  dataset.delimiter = *parsed_delimiter;
   dataset.standardize = reader.boolean_or("standardize", dataset.standardize);
   dataset.validation_fraction =
       reader.number_or("validation_fraction", dataset.validation_fraction, fraction_below_one());
@@ -380,7 +381,7 @@ ordered_json to_json(const Config& config) {
   }
   dataset["target"] = d.target;
   dataset["features"] = d.features;
-  dataset["delimiter"] = std::string(1, d.delimiter);
+  dataset["delimiter"] = d.delimiter == data::detect_delimiter ? std::string("auto") : std::string(1, d.delimiter);
   dataset["standardize"] = d.standardize;
   if (!d.has_separate_test_file()) {
     dataset["test_fraction"] = d.test_fraction;

@@ -47,8 +47,17 @@ std::string_view csv_path_name(CsvPath path);
 // The paths this CPU can run: the reference, then the fast path of each level in cpu::supported_levels().
 std::vector<CsvPath> supported_csv_paths();
 
+// CsvOptions::delimiter that asks for the delimiter to be found from the header and first rows (data/csv/delimiter.h).
+inline constexpr char detect_delimiter = '\0';
+
+// A delimiter as a config or an option writes it: "auto" → detect_delimiter; "tab" or "\\t" (the two characters) →
+// a tab; one character other than a quote or a line break → itself. Anything else: nothing.
+std::optional<char> delimiter_from_text(std::string_view text);
+inline constexpr const char* delimiter_expected =
+    "\"auto\" (found from the file), one character such as \",\" \";\" \"|\", or \"tab\"";
+
 struct CsvOptions {
-  char delimiter = ',';
+  char delimiter = ',';  // or detect_delimiter
   std::string target_column;                 // name of the label column; empty: none (targets are then empty)
   std::vector<std::string> feature_columns;  // empty = all columns except the target, in file order
   // Which path reads the rows; empty: the fast path for cpu::active_level(). Asking for one this CPU cannot run
@@ -59,6 +68,7 @@ struct CsvOptions {
   kernels::Compute compute = {};
   // Read a path that is not a regular file (a FIFO, a device); otherwise it is refused before it is opened.
   bool allow_special_file = false;
+  char undetected_delimiter = ',';  // with detect_delimiter: the one used when the header and rows do not tell
 };
 
 // The physical line each data row starts on, kept as runs of rows on consecutive lines: one run for most files,
@@ -94,6 +104,7 @@ struct CsvTable {
   std::string path;                        // as given, used in messages
   std::vector<std::string> feature_names;  // in the order of the features matrix columns
   std::string target_name;
+  char delimiter = ',';  // the one the cells were split on: the options', or the one found
   std::size_t rows = 0;
   AlignedVector<float> features;  // rows x feature_names.size(), row-major; moves into nn::Matrix
   // The target cells (quotes removed, unescaped, trimmed; empty without a target column), each distinct text

@@ -1,6 +1,7 @@
 #include "data/dataset.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "core/random.h"
 #include "core/text.h"
 #include "data/csv.h"
+#include "data/csv/delimiter.h"
 #include "data/csv/file.h"
 #include "data/csv/messages.h"
 #include "kernels/parallel.h"
@@ -313,10 +315,20 @@ void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) 
 }
 
 LoadedDataset load_dataset(const DatasetConfig& dataset, const kernels::Compute& compute) {
-  const CsvOptions options = csv_options_for(dataset, compute);
+  CsvOptions options = csv_options_for(dataset, compute);
   LoadedDataset result;
+  // Says which delimiter was found, when it is not the comma everyone expects; a test file is read with the
+  // training file's.
+  const auto found = [&](const CsvTable& table) {
+    result.delimiter = table.delimiter;
+    if (options.delimiter == detect_delimiter && table.delimiter != ',')
+      spdlog::info("{}: cells separated by {} (found from the header and first rows; dataset.delimiter sets it)",
+                   table.path, csv::delimiter_name(table.delimiter));
+    options.delimiter = table.delimiter;
+  };
   if (!dataset.has_separate_test_file()) {
     CsvTable table = read_csv(dataset.path, options);
+    found(table);
     result.files = {{dataset.path, table.source}};
     result.feature_names = table.feature_names;
     result.class_names = class_names_of(table);
@@ -324,6 +336,7 @@ LoadedDataset load_dataset(const DatasetConfig& dataset, const kernels::Compute&
     result.rows = labelled(std::move(table), std::move(labels));
   } else {
     CsvTable train_table = read_csv(dataset.train_path, options);
+    found(train_table);
     CsvTable test_table = read_csv(dataset.test_path, options);
     result.files = {{dataset.train_path, train_table.source}, {dataset.test_path, test_table.source}};
     require_same_features(test_table, train_table);
@@ -347,6 +360,7 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
                              bool keep_unscaled_test) {
   PreparedData result;
   result.files = loaded.files;
+  result.delimiter = loaded.delimiter;
   result.feature_names = loaded.feature_names;
   result.class_names = loaded.class_names;
   const std::size_t width = result.feature_names.size();

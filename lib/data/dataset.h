@@ -44,6 +44,7 @@ struct DataFile {
 
 struct PreparedData {
   std::vector<DataFile> files;  // dataset.path, or train_path then test_path
+  char delimiter = ',';         // the one the files' cells were split on (given, or found)
   std::vector<std::string> feature_names;
   std::vector<std::string> class_names;  // class index → label text
   Split train;
@@ -77,6 +78,7 @@ struct LabelledRows {
 // and splits it for each run (data/dataset_cache.h).
 struct LoadedDataset {
   std::vector<DataFile> files;  // dataset.path, or train_path then test_path
+  char delimiter = ',';         // the one the files' cells were split on (given, or found)
   std::vector<std::string> feature_names;
   std::vector<std::string> class_names;   // class index → label text, from the (training) file
   LabelledRows rows;                      // dataset.path, or train_path

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "data/csv.h"
+
 namespace bnrun::data {
 
 struct DatasetConfig {
@@ -14,7 +16,7 @@ struct DatasetConfig {
   std::string test_path;
   std::string target;
   std::vector<std::string> features;  // empty: every column but the target
-  char delimiter = ',';
+  char delimiter = detect_delimiter;  // found from the header and first rows unless the config gives one
   bool standardize = true;
   double test_fraction = 0.2;
   double validation_fraction = 0.0;

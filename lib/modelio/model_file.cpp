@@ -234,6 +234,12 @@ void read_document(const json& document, ModelFile& file) {
     throw KeyPathError("features",
                       fmt::format("{} names for {} inputs", metadata.feature_names.size(), file.spec.inputs));
   metadata.target = reader.required_string("target");
+  if (reader.has("delimiter")) {
+    const std::string delimiter = reader.required_string("delimiter");
+    if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r")
+      throw KeyPathError("delimiter", fmt::format("expected one character, got {}", nlohmann::json(delimiter).dump()));
+    metadata.delimiter = delimiter[0];
+  }
   metadata.class_names = required_string_list(reader, "classes");
   metadata.scaler = read_scaler(reader.required("scaler"), file.spec.inputs);
   file.tensors = read_weights(reader.required("weights"));
@@ -313,6 +319,7 @@ void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<fl
   if (spec.evaluation_batch_size > 0) document["evaluation_batch_size"] = spec.evaluation_batch_size;
   document["features"] = metadata.feature_names;
   document["target"] = metadata.target;
+  document["delimiter"] = std::string(1, metadata.delimiter);
   document["classes"] = metadata.class_names;
   document["scaler"] = std::move(scaler);
   document["weights"] = weights_json(path, model);

@@ -39,6 +39,10 @@ struct ModelMetadata {
   std::string target;
   std::vector<std::string> class_names;
   std::optional<data::Standardizer> scaler;  // absent when the run did not standardize
+  // The delimiter of the training data: predict and eval find a file's own from its header and rows, as training
+  // does, and use this one when those do not tell (a file of one column) — unless given --delimiter. Model files
+  // written before it was recorded: the comma.
+  char delimiter = ',';
 };
 
 // One stored tensor: shape {n} for vectors, {inputs, units} for a Dense kernel; values row-major.

@@ -38,10 +38,12 @@ auto naming_the_file_when_memory_runs_out(const std::string& csv_path, std::stri
 
 // The model's feature columns, by name; the target column too when `with_target` (evaluation).
 data::CsvTable read_model_columns(const kernels::Compute& compute, const ModelFile& file, const std::string& csv_path,
-                                  bool with_target, bool allow_special_file) {
+                                  bool with_target, const CsvReading& reading) {
   data::CsvOptions options;
   options.compute = compute;
-  options.allow_special_file = allow_special_file;
+  options.allow_special_file = reading.allow_special_file;
+  options.delimiter = reading.delimiter;
+  options.undetected_delimiter = file.metadata.delimiter;
   if (with_target) options.target_column = file.metadata.target;
   options.feature_columns = file.metadata.feature_names;
   return data::read_csv(csv_path, options);
@@ -111,8 +113,8 @@ std::string feature_text(float value) {
 }
 
 Predictions predict_rows(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                         const std::string& csv_path, bool allow_special_file) {
-  const nn::Matrix<float> features = model_input(read_model_columns(compute, file, csv_path, false, allow_special_file), file);
+                         const std::string& csv_path, const CsvReading& reading) {
+  const nn::Matrix<float> features = model_input(read_model_columns(compute, file, csv_path, false, reading), file);
   Predictions result;
   result.class_names = file.metadata.class_names;
   result.predicted.resize(features.rows);
@@ -142,9 +144,9 @@ Predictions predict_rows(const kernels::Compute& compute, nn::Model<float>& mode
 }  // namespace
 
 Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                        const std::string& csv_path, bool allow_special_file) {
+                        const std::string& csv_path, const CsvReading& reading) {
   return naming_the_file_when_memory_runs_out(
-      csv_path, "predicting", [&] { return predict_rows(compute, model, file, csv_path, allow_special_file); });
+      csv_path, "predicting", [&] { return predict_rows(compute, model, file, csv_path, reading); });
 }
 
 std::string predictions_csv(const Predictions& predictions) {
@@ -162,9 +164,9 @@ std::string predictions_csv(const Predictions& predictions) {
 }
 
 train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                               const std::string& csv_path, bool allow_special_file) {
+                               const std::string& csv_path, const CsvReading& reading) {
   return naming_the_file_when_memory_runs_out(csv_path, "evaluating", [&] {
-    data::CsvTable table = read_model_columns(compute, file, csv_path, true, allow_special_file);
+    data::CsvTable table = read_model_columns(compute, file, csv_path, true, reading);
     if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
     data::Split split;
     split.labels = class_indices(table, file.metadata.class_names);

@@ -24,11 +24,19 @@ struct Predictions {
   nn::Matrix<float> probabilities;      // rows × classes; a sigmoid output p gives the two columns 1 − p, p
 };
 
+// How predict and eval read a CSV file.
+struct CsvReading {
+  // A path that is not a regular file (a FIFO, /dev/stdin) is read only when allowed (data::CsvOptions).
+  bool allow_special_file = false;
+  // --delimiter; data::detect_delimiter: found from the file's header and rows as in training, and the model's
+  // (ModelMetadata::delimiter) when they do not tell.
+  char delimiter = data::detect_delimiter;
+};
+
 // Reads the model's feature columns by name (other columns, the target included, are ignored). Throws
-// UserError naming the file for a missing feature column or a malformed row. A path that is not a regular file
-// (a FIFO, /dev/stdin) is read only with `allow_special_file` (data::CsvOptions).
+// UserError naming the file for a missing feature column or a malformed row.
 Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                        const std::string& csv_path, bool allow_special_file = false);
+                        const std::string& csv_path, const CsvReading& reading = {});
 
 // "row,predicted,p_<class>,..." then one line per row: the 1-based data row number, the predicted class name
 // and each probability as the shortest text that reads back as the same float. Fields are quoted per RFC 4180
@@ -38,7 +46,7 @@ std::string predictions_csv(const Predictions& predictions);
 // Inference-mode loss and accuracy on the file's rows, by train::evaluate with the model's loss. The target
 // column is required; a label the model does not know is a UserError naming the file and line.
 train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                               const std::string& csv_path, bool allow_special_file = false);
+                               const std::string& csv_path, const CsvReading& reading = {});
 
 // A split as CSV that read_csv reads back unchanged: a header of the feature names and the target, then per row
 // each feature as the shortest text that read_csv turns into the same float, and the label's class name.

@@ -102,6 +102,7 @@ void save_models(IndependentWrites& writes, const fs::path& directory, const Pla
     metadata.loss = config::effective_loss(run.config);
     metadata.feature_names = data.feature_names;
     metadata.target = run.config.dataset.target;
+    metadata.delimiter = data.delimiter;
     metadata.class_names = data.class_names;
     if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
     const auto spec = config::model_spec(run.config, data.feature_names.size(), *run.config.experiment.arm(arm_run.arm));

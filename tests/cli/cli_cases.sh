@@ -377,4 +377,23 @@ case_compare_shows_the_settings_that_differ() {
   [ "$(grep -cE '^(a|b) ' stdout.txt)" -eq 4 ] || fail "expected 4 rows: $(cat stdout.txt)"
 }
 
+# dataset.delimiter "auto": a ';' table trains without the key, says which delimiter it found, and its model reads
+# the same file and the comma test split back; a wrong delimiter names the right one.
+case_a_semicolon_table_trains_and_evaluates_without_a_delimiter_key() {
+  sed 's/,/;/g' "$source_dir/datasets/iris.csv" >semi.csv
+  "$bnrun" -c "$source_dir/configs/iris_bn.json" --set dataset.path="$PWD/semi.csv" --set training.epochs=5 \
+    -o trained --save-model >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q "semi.csv: cells separated by ';' (found from the header and first rows" stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(jq -r .config.dataset.delimiter trained/results.json)" = "auto" ] || fail "config: $(jq .config.dataset trained/results.json)"
+  [ "$(jq -r .delimiter trained/model_bn.json)" = ";" ] || fail "the model does not record ';'"
+  "$bnrun" eval --model trained/model_bn.json --data semi.csv --json >semi.json 2>stderr.txt || fail "$(cat stderr.txt)"
+  "$bnrun" eval --model trained/model_bn.json --data trained/test.csv --json >split.json 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(jq .accuracy split.json)" = "$(jq '.runs[] | select(.arm == "bn") | .test.accuracy' trained/results.json)" ] ||
+    fail "test split: $(cat split.json)"
+  "$bnrun" eval --model trained/model_bn.json --data semi.csv --delimiter , >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "a ';' file read on ',' was accepted"
+  grep -q "the file's delimiter is ';'" stderr.txt || fail "$(cat stderr.txt)"
+  expect_error "dataset.delimiter: expected \"auto\"" -- -c "$source_dir/configs/iris_bn.json" --set 'dataset.delimiter=";;"'
+}
+
 "case_$name"

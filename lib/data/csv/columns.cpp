@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "data/csv/delimiter.h"
+
 namespace bnrun::data::csv {
 namespace {
 
@@ -43,7 +45,7 @@ std::vector<std::string> read_header(Tokenizer& tokenizer, std::vector<Field>& f
   return names;
 }
 
-ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& options,
+ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& options, char delimiter,
                              const Diagnostics& diagnostics) {
   ColumnLayout layout;
   layout.header = std::move(header);
@@ -55,6 +57,15 @@ ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& 
   const bool has_target = !options.target_column.empty();
   layout.target_index = has_target ? find_column(names, options.target_column) : names.size();
   if (has_target && layout.target_index == names.size()) {
+    // Split on another delimiter, the header has the target: the file uses that one.
+    if (const auto other = header_split_by_another_delimiter(names, delimiter, options.target_column))
+      diagnostics.fail_file("target column " + name_in_quotes(options.target_column) + " is not in the header split on " +
+                            delimiter_name(delimiter) + " (" + std::to_string(names.size()) + " column" +
+                            (names.size() == 1 ? "" : "s") + "), but split on " + delimiter_name(other->delimiter) +
+                            " it is one of " + std::to_string(other->names.size()) +
+                            " columns: the file's delimiter is " + delimiter_name(other->delimiter) +
+                            " (set it with dataset.delimiter, or --delimiter for predict and eval; \"auto\", the "
+                            "default, finds it)");
     diagnostics.fail_file("target column " + name_in_quotes(options.target_column) +
                           " is not in the header; the columns are: " + list_columns(names));
   }

@@ -29,7 +29,8 @@ struct ColumnLayout {
 // Reads the header record: names unescaped, none empty, none twice.
 std::vector<std::string> read_header(Tokenizer& tokenizer, std::vector<Field>& fields, const Diagnostics& diagnostics);
 
-ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& options,
+// `delimiter`: the one the header was split on (for the hint when the target is missing because it was the wrong one).
+ColumnLayout resolve_columns(std::vector<std::string> header, const CsvOptions& options, char delimiter,
                              const Diagnostics& diagnostics);
 
 }  // namespace bnrun::data::csv

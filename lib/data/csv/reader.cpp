@@ -16,6 +16,7 @@
 #include "data/csv.h"
 #include "data/csv/chunks.h"
 #include "data/csv/columns.h"
+#include "data/csv/delimiter.h"
 #include "data/csv/fast_rows.h"
 #include "data/csv/file.h"
 #include "data/csv/messages.h"
@@ -97,7 +98,7 @@ csv::ChunkLimits chunk_limits_for(const CsvOptions& options) {
 
 void validate_options(const CsvOptions& options, const Diagnostics& diagnostics) {
   const char d = options.delimiter;
-  if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
+  if (d == '"' || d == '\n' || d == '\r') {
     diagnostics.fail_file("invalid CSV delimiter " + csv::describe_byte(d) +
                           " (it cannot be a quote, a line break or NUL)");
   }
@@ -129,11 +130,14 @@ CsvTable parse_text(std::string_view text, const std::string& path, const CsvOpt
   Diagnostics diagnostics(path);
   validate_options(options, diagnostics);
   text = skip_utf8_bom(text);
+  const char delimiter =
+      options.delimiter == detect_delimiter ? csv::detect_delimiter(text).value_or(options.undetected_delimiter)
+                                            : options.delimiter;
 
-  csv::Tokenizer tokenizer(text, options.delimiter, diagnostics);
+  csv::Tokenizer tokenizer(text, delimiter, diagnostics);
   csv::RowScratch scratch;
-  const csv::ColumnLayout layout =
-      csv::resolve_columns(csv::read_header(tokenizer, scratch.fields, diagnostics), options, diagnostics);
+  const csv::ColumnLayout layout = csv::resolve_columns(csv::read_header(tokenizer, scratch.fields, diagnostics),
+                                                        options, delimiter, diagnostics);
   diagnostics.set_column_names(&layout.header);
   const csv::RowReader reader = row_reader_for(options, layout, diagnostics);
 
@@ -141,6 +145,7 @@ CsvTable parse_text(std::string_view text, const std::string& path, const CsvOpt
   table.path = path;
   table.feature_names = layout.feature_names;
   table.target_name = layout.target_index < layout.header.size() ? layout.header[layout.target_index] : "";
+  table.delimiter = delimiter;
   csv::TargetCodes target_codes(table, diagnostics);
 
   // The first data row is read alone: it tells whether there is any data, and its size estimates the rest.
