@@ -124,7 +124,8 @@ double training_throughput(const Workload& workload, const bnrun::data::Prepared
                            int threads, bnrun::kernels::MatmulBackend backend) {
   bnrun::kernels::Compute compute = bnrun::kernels::compute_with_threads(threads);
   compute.matmul = backend;
-  bnrun::train::TrainingRecipe recipe{bnrun::config::model_spec(workload.config, workload.features, variant),
+  bnrun::train::TrainingRecipe recipe{bnrun::config::model_spec(workload.config, workload.features,
+                                                                data.class_names.size(), variant),
                                       workload.config.training, bnrun::config::effective_loss(workload.config)};
   recipe.training.epochs = 2;
   const auto result = bnrun::train::train_and_test(compute, recipe, data);
@@ -431,7 +432,7 @@ void layers_bench(const Options& options, const Workload& workload, nlohmann::or
   std::vector<std::vector<PlacedLayer>> layers;
   std::vector<std::string> widths;
   for (const auto& arm : arms) {
-    const auto model = bnrun::config::model_spec(workload.config, workload.features, arm);
+    const auto model = bnrun::config::model_spec(workload.config, workload.features, data.class_names.size(), arm);
     layers.push_back(layers_in_batchnorm_place(model, batch, 11));
     std::string text;
     for (const auto& placed : layers.back())

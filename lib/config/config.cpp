@@ -112,6 +112,11 @@ std::vector<nn::LayerSpec> parse_layers(const json& document) {
   reader.finish();
 
   if (last_dense_index(layers) == layers.size()) throw KeyPathError("model.layers", "needs at least one dense layer");
+  for (std::size_t i = 0; i < last_dense_index(layers); ++i)
+    if (const auto* dense = std::get_if<nn::DenseSpec>(&layers[i]); dense && dense->units == nn::DenseSpec::auto_units)
+      throw KeyPathError(fmt::format("model.layers[{}].units", i),
+                         "required: only the output layer's width may be left out (or \"auto\"), to be filled "
+                         "from the data's classes");
   const auto ending = output_activation(layers);
   if (!ending || (*ending != nn::Activation::softmax && *ending != nn::Activation::sigmoid))
     throw KeyPathError(fmt::format("model.layers[{}]", layers.size() - 1),
@@ -434,10 +439,29 @@ Loss effective_loss(const Config& config) {
                                                                      : Loss::sparse_categorical_crossentropy;
 }
 
+namespace {
+
+// The config with an "auto" output width filled in for `class_count` classes.
+Config with_output_width(const Config& config, std::size_t class_count) {
+  Config resolved = config;
+  auto& dense = std::get<nn::DenseSpec>(resolved.layers[last_dense_index(resolved.layers)]);
+  dense.units = output_width(config, class_count);
+  return resolved;
+}
+
+}  // namespace
+
+std::size_t output_width(const Config& config, std::size_t class_count) {
+  const auto& dense = std::get<nn::DenseSpec>(config.layers[last_dense_index(config.layers)]);
+  if (dense.units != nn::DenseSpec::auto_units) return dense.units;
+  return effective_loss(config) == Loss::binary_crossentropy ? 1 : class_count;
+}
+
 void check_against_data(const Config& config, std::size_t class_count, std::size_t feature_count) {
-  check_layer_widths(config, feature_count);
-  const std::size_t index = last_dense_index(config.layers);
-  const auto& dense = std::get<nn::DenseSpec>(config.layers[index]);
+  const Config resolved = with_output_width(config, class_count);
+  check_layer_widths(resolved, feature_count);
+  const std::size_t index = last_dense_index(resolved.layers);
+  const auto& dense = std::get<nn::DenseSpec>(resolved.layers[index]);
   const std::string path = fmt::format("model.layers[{}].units", index);
   if (effective_loss(config) == Loss::binary_crossentropy) {
     if (dense.units != 1)
@@ -460,19 +484,21 @@ const experiment::ArmSpec* ExperimentConfig::arm(std::string_view name) const {
   return nullptr;
 }
 
-nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm) {
-  nn::ModelSpec model = experiment::arm_model(arm, nn::ModelSpec{feature_count, config.layers});
+nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, std::size_t class_count,
+                         const experiment::ArmSpec& arm) {
+  nn::ModelSpec model =
+      experiment::arm_model(arm, nn::ModelSpec{feature_count, with_output_width(config, class_count).layers});
   if (nn::uses_batch_statistics_in_inference(model.layers))
     model.evaluation_batch_size =
         static_cast<std::size_t>(config.training.evaluation_batch_size.value_or(config.training.batch_size));
   return model;
 }
 
-std::vector<train::Arm> arm_recipes(const Config& config, std::size_t feature_count) {
+std::vector<train::Arm> arm_recipes(const Config& config, std::size_t feature_count, std::size_t class_count) {
   std::vector<train::Arm> arms;
   for (const auto& arm : config.experiment.arms) {
     train::TrainingRecipe recipe;
-    recipe.model = model_spec(config, feature_count, arm);
+    recipe.model = model_spec(config, feature_count, class_count, arm);
     recipe.training = config.training;
     recipe.loss = effective_loss(config);
     arms.push_back({arm.name, std::move(recipe)});

@@ -60,14 +60,20 @@ nlohmann::ordered_json to_json(const Config& config);
 // (`feature_count` is the model's).
 void check_against_data(const Config& config, std::size_t class_count, std::size_t feature_count);
 
-// The model an arm of the experiment trains (experiment/arms.h), for data with `feature_count` features.
-nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, const experiment::ArmSpec& arm);
+// The output layer's width for data with `class_count` classes: its "units", or when that is "auto", one per class
+// (1 for a sigmoid output with binary cross-entropy).
+std::size_t output_width(const Config& config, std::size_t class_count);
+
+// The model an arm of the experiment trains (experiment/arms.h), for data with `feature_count` features and
+// `class_count` classes (which fill an "auto" output width).
+nn::ModelSpec model_spec(const Config& config, std::size_t feature_count, std::size_t class_count,
+                         const experiment::ArmSpec& arm);
 
 // The loss the run uses: the configured one, or the one the output layer implies.
 train::Loss effective_loss(const Config& config);
 
 // What train::run_experiment trains for this config: each arm's model (model_spec) with the config's training
-// settings and effective loss, for data with `feature_count` features.
-std::vector<train::Arm> arm_recipes(const Config& config, std::size_t feature_count);
+// settings and effective loss, for data with `feature_count` features and `class_count` classes.
+std::vector<train::Arm> arm_recipes(const Config& config, std::size_t feature_count, std::size_t class_count);
 
 }  // namespace bnrun::config

@@ -105,7 +105,8 @@ void save_models(IndependentWrites& writes, const fs::path& directory, const Pla
     metadata.delimiter = data.delimiter;
     metadata.class_names = data.class_names;
     if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
-    const auto spec = config::model_spec(run.config, data.feature_names.size(), *run.config.experiment.arm(arm_run.arm));
+    const auto spec = config::model_spec(run.config, data.feature_names.size(), data.class_names.size(),
+                                         *run.config.experiment.arm(arm_run.arm));
     writes.attempt([&] {
       modelio::save_model((directory / fmt::format("model_{}.json", arm_run.arm)).string(), spec,
                           *arm_run.result.model, metadata);
@@ -191,7 +192,8 @@ void require_memory(const config::Config& config, const data::PreparedData& data
                                           std::max({data.train.rows(), data.validation.rows(), data.test.rows()}));
   for (const auto& arm : config.experiment.arms) {
     const auto estimate = train::estimate_training_memory(
-        config::model_spec(config, data.feature_names.size(), arm), rows, config.training.optimizer);
+        config::model_spec(config, data.feature_names.size(), data.class_names.size(), arm), rows,
+        config.training.optimizer);
     if (available > 0 && estimate.total_bytes() > static_cast<double>(available))
       throw UserError(fmt::format(
           "{}: model.layers: the {} network needs about {} to train ({:.3g} parameters: {} for weights, gradients and "
@@ -245,7 +247,8 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   experiment_options.should_stop = options.should_stop;
   if (initial_model)
     experiment_options.initialize = [&](nn::Model<float>& model) { modelio::initialize_from(*initial_model, model); };
-  auto runs = train::run_experiment(config::arm_recipes(config, data.feature_names.size()), data, experiment_observer,
+  auto runs = train::run_experiment(config::arm_recipes(config, data.feature_names.size(), data.class_names.size()),
+                                    data, experiment_observer,
                                     experiment_options);
 
   const report::ExperimentReport report{config, data, runs, environment, load_seconds};
@@ -328,7 +331,8 @@ void check_init_from(const Plan& plan, const modelio::ModelFile& init_from) {
   for (const auto& run : plan.runs)
     for (const auto& arm : run.config.experiment.arms) {
       // The data's width is not known before it is read; the file's is what the model must match anyway.
-      nn::Model<float> model(config::model_spec(run.config, init_from.spec.inputs, arm), run.seed);
+      nn::Model<float> model(
+          config::model_spec(run.config, init_from.spec.inputs, init_from.metadata.class_names.size(), arm), run.seed);
       modelio::initialize_from(init_from, model);
     }
 }

@@ -201,7 +201,7 @@ std::string model_summaries(const kernels::Compute& compute, const Plan& plan) {
   }
   std::string text;
   for (const auto& arm : config.experiment.arms) {
-    const auto spec = config::model_spec(config, data.feature_names.size(), arm);
+    const auto spec = config::model_spec(config, data.feature_names.size(), data.class_names.size(), arm);
     const nn::Model<float> model(spec, config.training.seed);
     text += report::summary_table(fmt::format("model \"{}\", variant {}", config.name, arm.name), model.summary(),
                                   spec.inputs) +

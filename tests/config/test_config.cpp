@@ -379,9 +379,33 @@ TEST_CASE("the norm arms replace every batchnorm layer, keeping the Dense layers
   apply_override(document, "experiment.arms=[\"layernorm\",{\"kind\":\"groupnorm\",\"groups\":4},"
                            "{\"name\":\"drop\",\"kind\":\"dropout\",\"rate\":0.2}]");
   const Config config = parse(document);
-  const auto layers_of = [&](std::size_t arm) { return bnrun::config::model_spec(config, 4, config.experiment.arms[arm]).layers; };
+  const auto layers_of = [&](std::size_t arm) { return bnrun::config::model_spec(config, 4, 3, config.experiment.arms[arm]).layers; };
   CHECK(bnrun::nn::architecture_text(layers_of(0)) == "dense 8 relu → LN → dense 3 softmax");
   CHECK(bnrun::nn::architecture_text(layers_of(1)) == "dense 8 relu → GN(4) → dense 3 softmax");
   CHECK(bnrun::nn::architecture_text(layers_of(2)) == "dense 8 relu → dropout 0.2 → dense 3 softmax");
   CHECK(std::get<bnrun::nn::LayerNormSpec>(layers_of(0)[1]).epsilon == 1e-5);
+}
+
+TEST_CASE("an output layer without units takes one unit per class, or one for a sigmoid", "[output width]") {
+  json document = minimal_document();
+  document["model"]["layers"][2].erase("units");
+  const Config config = parse(document);
+  CHECK(bnrun::config::to_json(config)["model"]["layers"][2]["units"] == "auto");
+  const auto written = bnrun::config::to_json(config);
+  CHECK(bnrun::config::to_json(parse(json::parse(written.dump())))["model"] == written["model"]);
+  CHECK(bnrun::config::output_width(config, 7) == 7);
+  const auto spec = bnrun::config::model_spec(config, 4, 5, config.experiment.arms.front());
+  CHECK(std::get<bnrun::nn::DenseSpec>(spec.layers.back()).units == 5);
+  CHECK_NOTHROW(bnrun::config::check_against_data(config, 5, 4));
+
+  apply_override(document, "model.layers[2].activation=\"sigmoid\"");
+  const Config binary = parse(document);
+  CHECK(bnrun::config::output_width(binary, 2) == 1);
+  CHECK_THAT(error_after("model.layers[2].units=\"auto\""), Equals("(no error)"));
+}
+
+TEST_CASE("only the output layer's width may be left to the data", "[output width]") {
+  CHECK_THAT(error_after("model.layers[0].units=\"auto\""),
+             Contains("model.layers[0].units: required: only the output layer's width may be left out"));
+  CHECK_THAT(error_after("model.layers[2].units=\"many\""), Contains("model.layers[2].units"));
 }

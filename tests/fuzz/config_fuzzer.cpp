@@ -65,7 +65,7 @@ void use(const Config& config) {
   if (rewritten != written) finding("the resolved config does not round-trip", written + "\n---\n" + rewritten);
 
   for (const auto& arm : config.experiment.arms) {
-    const bnrun::nn::ModelSpec spec = bnrun::config::model_spec(config, 4, arm);
+    const bnrun::nn::ModelSpec spec = bnrun::config::model_spec(config, 4, 3, arm);
     if (spec.layers.empty()) finding("a model spec without layers", written);
   }
   for (const std::size_t classes : {std::size_t{2}, std::size_t{3}}) {

@@ -375,7 +375,8 @@ TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss an
   auto config = bnrun::config::load_config(iris_config, {});
   config.training.evaluation_batch_size = 7;
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed, {true});
-  const ModelSpec spec = bnrun::config::model_spec(config, data.feature_names.size(), bnrun::experiment::builtin_arm(arm));
+  const ModelSpec spec = bnrun::config::model_spec(config, data.feature_names.size(), data.class_names.size(),
+                                                    bnrun::experiment::builtin_arm(arm));
   CHECK(spec.evaluation_batch_size == (arm == "bn" ? 0 : 7));
   const Loss loss = bnrun::config::effective_loss(config);
   Model<float> model(spec, config.training.seed);

@@ -26,7 +26,7 @@ struct SmokeRun {
   SmokeRun()
       : config(bnrun::config::load_config(std::string(BNRUN_SOURCE_DIR) + "/configs/smoke.json", {})),
         data(bnrun::data::prepare_data(config.dataset, config.training.seed)),
-        runs(bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size()), data)) {}
+        runs(bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size(), data.class_names.size()), data)) {}
 
   bnrun::report::ExperimentReport report() const {
     return {config, data, runs, bnrun::report::current_environment(2, "test"), 0.01};

@@ -30,7 +30,7 @@ std::vector<bnrun::train::ArmRun> run(const std::vector<std::string>& overrides,
   }
   const auto config = bnrun::config::load_config(iris_config, overrides);
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed, {.compute = options.compute});
-  return bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size()), data, {}, options);
+  return bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size(), data.class_names.size()), data, {}, options);
 }
 
 bool same_bits(double a, double b) {
@@ -68,8 +68,8 @@ TEST_CASE("results are bit-identical run to run", "[levels]") {
 
 TEST_CASE("the no_bn variant starts from the same Dense weights as the bn variant") {
   const auto config = bnrun::config::load_config(iris_config, {});
-  const bnrun::nn::Model<float> bn(bnrun::config::model_spec(config, 4, bnrun::experiment::builtin_arm("bn")), 42);
-  const bnrun::nn::Model<float> no_bn(bnrun::config::model_spec(config, 4, bnrun::experiment::builtin_arm("no_bn")), 42);
+  const bnrun::nn::Model<float> bn(bnrun::config::model_spec(config, 4, 3, bnrun::experiment::builtin_arm("bn")), 42);
+  const bnrun::nn::Model<float> no_bn(bnrun::config::model_spec(config, 4, 3, bnrun::experiment::builtin_arm("no_bn")), 42);
   REQUIRE(bn.layers().size() == 5);
   REQUIRE(no_bn.layers().size() == 3);
   auto weights = [](const bnrun::nn::Model<float>& model, std::size_t index) {
@@ -78,7 +78,7 @@ TEST_CASE("the no_bn variant starts from the same Dense weights as the bn varian
   CHECK(weights(bn, 0) == weights(no_bn, 0));
   CHECK(weights(bn, 2) == weights(no_bn, 1));
   CHECK(weights(bn, 4) == weights(no_bn, 2));
-  const bnrun::nn::Model<float> other_seed(bnrun::config::model_spec(config, 4, bnrun::experiment::builtin_arm("bn")), 43);
+  const bnrun::nn::Model<float> other_seed(bnrun::config::model_spec(config, 4, 3, bnrun::experiment::builtin_arm("bn")), 43);
   CHECK(weights(bn, 0) != weights(other_seed, 0));
 }
 

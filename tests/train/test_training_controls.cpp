@@ -36,7 +36,7 @@ struct IrisRun {
                    const bnrun::experiment::ArmSpec& variant = bnrun::experiment::builtin_arm("bn"))
       : config(bnrun::config::load_config(iris_config, overrides)),
         data(bnrun::data::prepare_data(config.dataset, config.training.seed)),
-        recipe{bnrun::config::model_spec(config, data.feature_names.size(), variant), config.training,
+        recipe{bnrun::config::model_spec(config, data.feature_names.size(), data.class_names.size(), variant), config.training,
                bnrun::config::effective_loss(config)} {}
 
   RunResult train(const bnrun::kernels::Compute& compute = {}) const {
@@ -229,7 +229,7 @@ TEST_CASE("a huge SGD learning rate ends as diverged with its epoch, and results
   const auto config = bnrun::config::load_config(
       iris_config, {"training.optimizer={\"name\":\"sgd\",\"learning_rate\":1e6}", "experiment.variants=[\"no_bn\"]"});
   const auto data = bnrun::data::prepare_data(config.dataset, config.training.seed);
-  const auto runs = bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size()), data);
+  const auto runs = bnrun::train::run_experiment(bnrun::config::arm_recipes(config, data.feature_names.size(), data.class_names.size()), data);
   REQUIRE(runs.size() == 1);
   const RunResult& result = runs[0].result;
   CHECK(result.status == RunStatus::diverged);

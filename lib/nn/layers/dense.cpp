@@ -9,7 +9,13 @@ namespace bnrun::nn {
 
 DenseSpec DenseSpec::from_json(ObjectReader& reader, Defaults defaults) {
   DenseSpec dense;
-  dense.units = static_cast<std::size_t>(reader.required_integer("units", 1, max_layer_width));
+  const auto* units = defaults == Defaults::allowed ? reader.optional("units") : nullptr;
+  if (defaults == Defaults::allowed && (!units || (units->is_string() && *units == "auto")))
+    dense.units = auto_units;
+  else if (units)
+    dense.units = static_cast<std::size_t>(read_integer(*units, reader.path_of("units"), 1, max_layer_width));
+  else
+    dense.units = static_cast<std::size_t>(reader.required_integer("units", 1, max_layer_width));
   dense.activation = read_activation(reader, "activation", "linear", defaults);
   dense.initializer =
       *initializer_from_name(read_choice(reader, "initializer", "glorot_uniform", initializer_names(), defaults));
@@ -20,7 +26,10 @@ DenseSpec DenseSpec::from_json(ObjectReader& reader, Defaults defaults) {
 }
 
 void DenseSpec::to_json(nlohmann::ordered_json& object) const {
-  object["units"] = units;
+  if (units == auto_units)
+    object["units"] = "auto";
+  else
+    object["units"] = units;
   object["activation"] = kernels::activation_name(activation);
   object["initializer"] = initializer_name(initializer);
   object["kernel_scale"] = kernel_scale;
@@ -34,7 +43,7 @@ std::vector<TensorInfo> DenseSpec::tensors(std::size_t input_width) const {
 }
 
 std::string DenseSpec::summary(bool) const {
-  return fmt::format("{} units, {}", units, kernels::activation_name(activation));
+  return fmt::format("{} unit{}, {}", units, units == 1 ? "" : "s", kernels::activation_name(activation));
 }
 
 std::string DenseSpec::label() const {

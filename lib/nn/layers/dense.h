@@ -22,7 +22,10 @@ namespace bnrun::nn {
 struct DenseSpec {
   static constexpr std::string_view type = "dense";
 
-  std::size_t units = 0;
+  // 0 (written "auto", or left out, in a config): the output layer's width, filled from the data before a model is
+  // built (config::with_output_width); a model file always holds the number.
+  static constexpr std::size_t auto_units = 0;
+  std::size_t units = auto_units;
   Activation activation = Activation::linear;
   Initializer initializer = Initializer::glorot_uniform;
   bool use_bias = true;
