@@ -134,7 +134,11 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
-  validate_ = app.add_subcommand("validate", "check a config and print it with every default filled in; trains nothing");
+  validate_ = app.add_subcommand(
+      "validate", "check a config and the data it reads (every run's files, columns and output width), and print the "
+                  "config with every default filled in; trains nothing");
+  validate_->add_flag("--config-only", line.options.config_only,
+                      "check the config alone, not its data files (for data that is made later)");
   summary_ = app.add_subcommand("summary", "print each arm's layers, output shapes and parameter counts");
   predict_ = app.add_subcommand("predict", "predict a CSV's rows with a saved model (--save-model)");
   predict_->add_option("-m,--model", line.predict.model_path, "model file written by --save-model")

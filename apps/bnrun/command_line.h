@@ -20,6 +20,7 @@ struct Options {
   int threads = 0;  // 0: kernels::available_threads()
   int jobs = 1;
   bool dry_run = false;
+  bool config_only = false;  // validate: the config alone, not its data files
   bool overwrite = false;
   bool resume = false;
   std::string shard;  // "I/N": train only shard I of the study (study/shards.h)

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/resources.h"
+#include "data/dataset_cache.h"
 #include "distributed/communicator.h"
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
@@ -268,11 +269,18 @@ int run_slurm(const Options& options, const bnrun::app::SlurmOptions& slurm) {
   return exit_ok;
 }
 
+// The data every run of the plan reads, checked as the runs would meet it (study::check_every_run_data).
+void check_data(const bnrun::kernels::Compute& compute, const bnrun::study::Plan& study_plan) {
+  bnrun::data::DatasetCache data(compute);
+  bnrun::study::check_every_run_data(study_plan, data);
+}
+
 int run_training(const bnrun::kernels::Compute& compute, const Options& options) {
   bnrun::study::SessionRequest request;
   request.plan = plan(options);
   if (!options.shard.empty() && !options.dry_run) return run_shard(compute, options, std::move(request.plan));
   if (options.dry_run) {
+    check_data(compute, request.plan);
     if (!options.shard.empty())
       request.plan = bnrun::study::shard_plan(request.plan, bnrun::study::parse_shard(options.shard));
     print_stdout(bnrun::study::plan_table(request.plan));
@@ -344,15 +352,16 @@ int run_training(const bnrun::kernels::Compute& compute, const Options& options)
   return result.divergences.empty() && result.runs_with_problems == 0 ? exit_ok : exit_user_error;
 }
 
-int run_validate(const Options& options) {
+int run_validate(const bnrun::kernels::Compute& compute, const Options& options) {
   const auto study_plan = plan(options);
   bnrun::launch::read_slurm_settings(study_plan.launcher, options.config_path);  // its keys are checked here too
+  if (!options.config_only) check_data(compute, study_plan);
   print_stdout(bnrun::config::to_json(study_plan.runs.front().config).dump(2) + "\n");
   if (study_plan.is_study)
-    spdlog::info("{}: config is valid; {} runs (the config above is run 1; see --dry-run)", options.config_path,
-                 study_plan.runs.size());
+    spdlog::info("{}: {} valid; {} runs (the config above is run 1; see --dry-run)", options.config_path,
+                 options.config_only ? "config" : "config and data are", study_plan.runs.size());
   else
-    spdlog::info("{}: config is valid", options.config_path);
+    spdlog::info("{}: {} valid", options.config_path, options.config_only ? "config is" : "config and data are");
   return exit_ok;
 }
 
@@ -473,7 +482,7 @@ int main(int argc, char** argv) {
     // Where --threads goes: from here, as a parameter, through the session, runner and trainer to every kernel.
     const auto compute = bnrun::kernels::compute_with_threads(default_threads(options.threads));
     switch (subcommands.chosen()) {
-      case Command::validate: return run_validate(options);
+      case Command::validate: return run_validate(compute, options);
       case Command::summary: return run_summary(compute, options);
       case Command::predict: return run_predict(compute, line.predict);
       case Command::eval: return run_eval(compute, line.eval);

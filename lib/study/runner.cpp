@@ -357,6 +357,13 @@ void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, da
   if (first_error) throw UserError(*first_error);
 }
 
+void check_every_run_data(const Plan& plan, data::DatasetCache& data) {
+  for (const auto& run : plan.runs) {
+    const data::DataColumns columns = data.columns(run.config.dataset);
+    check_against_data_naming_the_config(plan, run.config, columns.class_names.size(), columns.feature_names.size());
+  }
+}
+
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer) {
   std::vector<RunOutcome> outcomes(plan.runs.size());
   std::optional<modelio::ModelFile> initial_model;

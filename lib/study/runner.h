@@ -100,6 +100,12 @@ void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, da
 // memory", or "internal error: ..." for what went wrong inside bnrun.
 std::string failure_message(const std::exception_ptr& exception);
 
+// What `bnrun validate` and --dry-run check beyond the config: every run's data files (each distinct dataset read
+// once, as a run would read it: a missing file, the target and feature columns, malformed rows) and its model against
+// them (the output width against the classes, every layer against its input width). Throws the first failure, as
+// a UserError naming the file or the config.
+void check_every_run_data(const Plan& plan, data::DatasetCache& data);
+
 std::vector<RunOutcome> run_plan(const Plan& plan, const RunnerOptions& options, const RunnerObserver& observer = {});
 
 // The record in the run's result file, or nothing when there is none, it is not JSON, or (unless

@@ -27,11 +27,37 @@ case_validate_prints_resolved_config() {
   [ ! -e out ] || fail "validate wrote files"
 }
 
-# Every config the project ships (the main job, the examples, every claim) is valid as it stands.
+# Every config the project ships (the main job, the examples, every claim) is valid as it stands, with its data
+# when that is there (Fashion-MNIST is made by scripts/fashion_mnist.sh, not by the tests: then the config alone).
 case_every_shipped_config_validates() {
+  local config only
   for config in "$source_dir"/configs/*.json "$source_dir"/configs/claims/*.json; do
-    "$bnrun" validate -c "$config" >stdout.txt 2>stderr.txt || fail "$config: $(cat stderr.txt)"
+    only=()
+    if grep -q 'fashion-mnist' "$config" && [ ! -s "$source_dir/data/fashion-mnist/train_10k.csv" ]; then
+      only=(--config-only)
+    fi
+    "$bnrun" validate "${only[@]}" -c "$config" >stdout.txt 2>stderr.txt || fail "$config: $(cat stderr.txt)"
   done
+}
+
+# validate reads every run's data: a missing file, a missing target or feature column and an output width that
+# does not fit the classes are errors (exit 2, one line); --config-only checks the config alone.
+case_validate_checks_the_data_too() {
+  local config="$source_dir/configs/iris_bn.json"
+  refused() {
+    local expected=$1
+    shift
+    "$bnrun" "$@" >stdout.txt 2>stderr.txt
+    [ $? -eq 2 ] || fail "$*: accepted"
+    [ "$(wc -l <stderr.txt)" -eq 1 ] && grep -qF "$expected" stderr.txt || fail "$*: $(cat stderr.txt)"
+  }
+  refused "/nope.csv: cannot open file" validate -c "$config" --set dataset.path=/nope.csv
+  refused "target column 'nope' is not in the header" validate -c "$config" --set dataset.target=nope
+  refused "model.layers[4].units: is 5, but the data has 3 classes" validate -c "$config" --set 'model.layers[4].units=5'
+  refused "/nope.csv: cannot open file" -c "$config" --seeds 3 --set dataset.path=/nope.csv --dry-run
+  "$bnrun" validate --config-only -c "$config" --set dataset.path=/nope.csv >/dev/null 2>stderr.txt ||
+    fail "--config-only read the data: $(cat stderr.txt)"
+  grep -q 'config is valid' stderr.txt || fail "$(cat stderr.txt)"
 }
 
 case_summary_counts_batchnorm_parameters() {

@@ -250,9 +250,11 @@ case_config_larger_than_the_limit() {
 }
 
 case_config_through_a_pipe_is_read() {
-  # Process substitution (/dev/fd/N, a pipe) is a normal way to pass a config: only data files need asking.
+  # Process substitution (/dev/fd/N, a pipe) is a normal way to pass a config: only data files need asking. (Its
+  # data path is absolute: a relative one is relative to the config's folder, which a pipe does not have, and
+  # --dry-run reads the data.)
   good_csv >data.csv
-  write_config
+  write_config "$work/data.csv"
   "$bnrun" -q -c <(cat config.json) --dry-run >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
 }
 
