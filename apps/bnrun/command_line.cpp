@@ -6,12 +6,37 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cpu.h"
 #include "core/error.h"
+#include "distributed/communicator.h"
 #include "experiment/arms.h"
+#include "kernels/gemm.h"
+#include "kernels/parallel.h"
+#include "results/record.h"
 
 namespace bnrun::app {
 
 namespace {
+
+// bnrun --version: the version, then what a bug report needs: the build, the libraries, and this CPU's level.
+std::string version_text() {
+  const auto compute = bnrun::kernels::compute_with_threads(0);
+  const auto environment =
+      bnrun::results::current_environment(compute.threads, bnrun::kernels::matmul_backend_description(compute.matmul));
+  std::vector<std::string> supported;
+  for (const auto level : bnrun::cpu::supported_levels()) supported.emplace_back(bnrun::cpu::level_name(level));
+  return fmt::format(
+      "bnrun {}\n"
+      "build:   {} build, {}, C++{}\n"
+      "BLAS:    {}\n"
+      "threads: {}, {} by default here\n"
+      "MPI:     {}\n"
+      "CPU:     {}; kernels at the {} level (this CPU supports: {})",
+      BNRUN_VERSION, std::string_view(BNRUN_BUILD_TYPE).empty() ? "unspecified" : BNRUN_BUILD_TYPE,
+      environment.compiler, __cplusplus / 100 % 100, environment.blas, bnrun::kernels::openmp_description(),
+      environment.threads, bnrun::distributed::library_description(), environment.cpu, environment.cpu_level,
+      fmt::join(supported, ", "));
+}
 
 // "bn, no_bn": the arm kinds, for --help.
 std::string arm_kinds_text() {
@@ -61,7 +86,7 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line) {
       "bnrun: train an MLP with and without BatchNorm from one JSON config, from the same seed, and compare them;\n"
       "over many seeds and sweeps of any config key when asked. Prints a table on stdout, logs on stderr.\n"
       "Exit codes: 0 ok, 2 bad command line / config / data, or a run that failed or diverged; 1 internal error.");
-  app.set_version_flag("--version", BNRUN_VERSION);
+  app.set_version_flag("--version", version_text, "print the version, how bnrun was built and what it uses here");
   app.footer(
       "\nExamples:\n"
       "  bnrun -c configs/iris_bn.json                         train bn and no_bn, print the comparison\n"

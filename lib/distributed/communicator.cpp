@@ -68,6 +68,19 @@ bool available() {
   return BNRUN_HAVE_MPI != 0;
 }
 
+std::string library_description() {
+#if BNRUN_HAVE_MPI
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(text, &length);  // one of the few calls allowed before MPI_Init
+  std::string description(text, static_cast<std::size_t>(length));
+  description = description.substr(0, description.find_first_of(",\n"));
+  return description;
+#else
+  return "none (built without MPI: training.distributed is refused)";
+#endif
+}
+
 int launched_rank() {
   return environment_integer({"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}, 0);
 }

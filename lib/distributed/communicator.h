@@ -30,6 +30,8 @@ namespace bnrun::distributed {
 
 // Whether this build has MPI.
 bool available();
+// The MPI library this build uses ("Open MPI v4.1.4, ..."), or that there is none: for bnrun --version.
+std::string library_description();
 
 // The rank and size the launcher gave this process (its environment, read before MPI starts): 0 and 1 without one.
 int launched_rank();

@@ -69,6 +69,16 @@ int available_threads() {
 
 void run_nested_libraries_single_threaded() { omp_set_num_threads(1); }
 
+std::string openmp_description() {
+  // _OPENMP is the date of the specification the compiler implements.
+  switch (_OPENMP) {
+    case 201511: return "OpenMP 4.5 (201511)";
+    case 201811: return "OpenMP 5.0 (201811)";
+    case 202011: return "OpenMP 5.1 (202011)";
+    default: return "OpenMP (" + std::to_string(_OPENMP) + ")";
+  }
+}
+
 Compute compute_with_threads(int threads) {
   Compute compute;
   compute.threads = threads > 0 ? threads : available_threads();

@@ -18,6 +18,8 @@
 // - elsewhere (reading a CSV, predicting): one OpenMP region per loop, one block per thread.
 #pragma once
 
+#include <string>
+
 #include <cstddef>
 
 namespace bnrun::kernels {
@@ -53,6 +55,9 @@ struct Compute {
 // The threads this process may use when the user names none: OMP_NUM_THREADS if it is set, else the cores the
 // process may run on. Read from the environment, not from OpenMP's default, which OpenBLAS lowers (gemm.cpp).
 int available_threads();
+
+// The OpenMP the kernels were built with, for bnrun --version: "OpenMP 4.5 (201511)".
+std::string openmp_description();
 
 // Makes a library that threads itself with OpenMP (OpenBLAS' OpenMP build) run single-threaded when called from
 // this thread outside a parallel region: it sets this thread's OpenMP thread count to 1. Our own loops name

@@ -422,4 +422,15 @@ case_a_semicolon_table_trains_and_evaluates_without_a_delimiter_key() {
   expect_error "dataset.delimiter: expected \"auto\"" -- -c "$source_dir/configs/iris_bn.json" --set 'dataset.delimiter=";;"'
 }
 
+# --version: the version, then the build, BLAS, OpenMP, MPI and this CPU's level, for a bug report.
+case_version_says_how_bnrun_was_built_and_what_it_uses() {
+  "$bnrun" --version >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^bnrun [0-9]+\.[0-9]+\.[0-9]+$' stdout.txt || fail "$(cat stdout.txt)"
+  grep -qE '^build: +[A-Za-z]+ build, (GCC|clang) [0-9.]+, C\+\+20$' stdout.txt || fail "$(cat stdout.txt)"
+  grep -qE '^BLAS: +' stdout.txt && grep -qE '^threads: +OpenMP [0-9.]+ \([0-9]+\), [0-9]+ by default here$' stdout.txt ||
+    fail "$(cat stdout.txt)"
+  grep -qE '^MPI: +' stdout.txt && grep -qE '^CPU: +.+; kernels at the (baseline|avx2|avx512) level' stdout.txt ||
+    fail "$(cat stdout.txt)"
+}
+
 "case_$name"
