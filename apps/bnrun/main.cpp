@@ -67,7 +67,12 @@ static_assert(std::atomic<int>::is_always_lock_free && std::atomic<StopMode>::is
   ::_exit(128 + signal_number);
 }
 
+// Set when main has returned its exit code: a signal after that (mpirun ending the other processes of a job whose
+// rank failed, while this one finalizes MPI) ends the process with that code, saying nothing more.
+std::atomic<int> exiting_with{-1};
+
 extern "C" void on_stop_signal(int signal_number) {
+  if (const int code = exiting_with.load(); code >= 0) ::_exit(code);
   const bool second = received_signal.exchange(signal_number) != 0;
   if (stop_mode.load() == StopMode::exit_now) exit_for_signal(signal_number);
   if (second) {
@@ -458,9 +463,7 @@ int default_threads(int threads) {
   return std::max(1, bnrun::kernels::available_threads() / processes_here);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_command_line(int argc, char** argv) {
   reserve_standard_descriptors();
   CLI::App app;
   bnrun::app::CommandLine line;
@@ -505,4 +508,12 @@ int main(int argc, char** argv) {
     bnrun::print_stderr("internal error: {}\n", error.what());
     return exit_internal_error;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int code = run_command_line(argc, argv);
+  exiting_with.store(code);  // what is left (MPI_Finalize in a static destructor) ends with this code
+  return code;
 }
