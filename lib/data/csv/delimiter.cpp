@@ -34,7 +34,8 @@ std::array<std::vector<std::size_t>, delimiter_candidates.size()> counts_per_rec
       end_record();
       continue;
     }
-    record_started = true;
+    // A line of only spaces and tabs is blank, as the reader (which trims them) sees it: no record.
+    if (byte != ' ' && byte != '\t') record_started = true;
     if (byte == '"') {
       quoted = !quoted;  // "" inside quotes toggles twice: still quoted
     } else if (!quoted) {
