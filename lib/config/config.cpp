@@ -46,6 +46,45 @@ std::string read_path(ObjectReader& reader, std::string_view key, const std::str
   return resolve_path(value, base_directory);
 }
 
+// true / "training_rows" (fit on the training split), false, or "all_rows" (fit before splitting: a leak).
+data::Standardize parse_standardize(ObjectReader& reader) {
+  const json* value = reader.optional("standardize");
+  if (value == nullptr) return data::Standardize::training_rows;
+  if (value->is_boolean()) return value->get<bool>() ? data::Standardize::training_rows : data::Standardize::none;
+  if (value->is_string()) {
+    const auto text = value->get<std::string>();
+    if (text == "training_rows") return data::Standardize::training_rows;
+    if (text == "all_rows") return data::Standardize::all_rows;
+  }
+  throw KeyPathError(reader.path_of("standardize"),
+                     fmt::format("expected true, false, \"training_rows\" or \"all_rows\", got {}",
+                                 describe_value(*value)));
+}
+
+// {"method": "bnrun" or "sklearn", "random_state": N}: how rows are split, and with which seed when it is not the
+// run's (a fixed split, so that --seeds varies the initialization alone).
+void parse_split(const json& value, DatasetConfig& dataset) {
+  ObjectReader reader(value, "dataset.split");
+  const std::string method = reader.choice_or("method", "bnrun", {"bnrun", "sklearn"});
+  dataset.split_method = method == "sklearn" ? data::SplitMethod::sklearn : data::SplitMethod::bnrun;
+  if (reader.has("random_state"))
+    dataset.split_random_state =
+        static_cast<std::uint32_t>(reader.required_integer("random_state", 0, 0xffffffffLL));
+  reader.finish();
+}
+
+// {"folds": K, "stratify": true, "fold": f}: f is set by the study plan (one run per fold) or by hand. A config's
+// test_fraction is left unused rather than refused, so that any config can be cross-validated with --folds.
+void parse_cross_validation(const json& value, DatasetConfig& dataset) {
+  ObjectReader reader(value, "dataset.cross_validation");
+  dataset.folds = static_cast<std::size_t>(reader.required_integer("folds", 2, 1000));
+  dataset.stratify_folds = reader.boolean_or("stratify", dataset.stratify_folds);
+  if (reader.has("fold"))
+    dataset.fold = static_cast<std::size_t>(
+        reader.required_integer("fold", 1, static_cast<std::int64_t>(dataset.folds)));
+  reader.finish();
+}
+
 DatasetConfig parse_dataset(const json& document, const std::string& base_directory) {
   ObjectReader reader(document, "dataset");
   DatasetConfig dataset;
@@ -78,11 +117,27 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
     throw KeyPathError(reader.path_of("delimiter"),
                        fmt::format("expected {}, got {}", data::delimiter_expected, describe_value(delimiter)));
   dataset.delimiter = *parsed_delimiter;
-  dataset.standardize = reader.boolean_or("standardize", dataset.standardize);
+  dataset.standardize = parse_standardize(reader);
   dataset.validation_fraction =
       reader.number_or("validation_fraction", dataset.validation_fraction, fraction_below_one());
   dataset.shuffle = reader.boolean_or("shuffle", dataset.shuffle);
+  if (const auto* split = reader.optional("split")) {
+    parse_split(*split, dataset);
+    if (!single_file && dataset.split_method == data::SplitMethod::sklearn)
+      throw KeyPathError("dataset.split.method", "\"sklearn\" only applies with \"path\"; with separate files the "
+                                                 "test set is \"test\"");
+  }
   dataset.allow_special_file = reader.boolean_or("allow_special_file", dataset.allow_special_file);
+  if (const auto* cross_validation = reader.optional("cross_validation")) {
+    if (!single_file)
+      throw KeyPathError("dataset.cross_validation",
+                         "only applies with \"path\" (one file to deal into folds), not with \"train\" and \"test\"");
+    if (dataset.split_method == data::SplitMethod::sklearn)
+      throw KeyPathError("dataset.split.method",
+                         "\"sklearn\" is train_test_split's single split; with dataset.cross_validation the folds are "
+                         "bnrun's");
+    parse_cross_validation(*cross_validation, dataset);
+  }
   reader.finish();
   return dataset;
 }
@@ -387,14 +442,28 @@ ordered_json to_json(const Config& config) {
   dataset["target"] = d.target;
   dataset["features"] = d.features;
   dataset["delimiter"] = d.delimiter == data::detect_delimiter ? std::string("auto") : std::string(1, d.delimiter);
-  dataset["standardize"] = d.standardize;
+  // Written as the older bool unless it is "all_rows", so that a study made before the option resumes.
+  if (d.standardize == data::Standardize::all_rows)
+    dataset["standardize"] = "all_rows";
+  else
+    dataset["standardize"] = d.standardize == data::Standardize::training_rows;
   if (!d.has_separate_test_file()) {
     dataset["test_fraction"] = d.test_fraction;
     dataset["stratify"] = d.stratify;
   }
   dataset["validation_fraction"] = d.validation_fraction;
   dataset["shuffle"] = d.shuffle;
+  // Only when it is not bnrun's own split with the run's seed, for the same reason.
+  if (d.split_method == data::SplitMethod::sklearn || d.split_random_state) {
+    dataset["split"] = {{"method", d.split_method == data::SplitMethod::sklearn ? "sklearn" : "bnrun"}};
+    if (d.split_random_state) dataset["split"]["random_state"] = *d.split_random_state;
+  }
   dataset["allow_special_file"] = d.allow_special_file;
+  if (d.cross_validated()) {
+    dataset.erase("test_fraction");
+    dataset["cross_validation"] = {{"folds", d.folds}, {"stratify", d.stratify_folds}};
+    if (d.fold > 0) dataset["cross_validation"]["fold"] = d.fold;
+  }
 
   ordered_json layers = ordered_json::array();
   for (const auto& layer : config.layers) layers.push_back(nn::layer_to_json(layer));

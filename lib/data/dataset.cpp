@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "data/csv/delimiter.h"
 #include "data/csv/file.h"
 #include "data/csv/messages.h"
+#include "data/sklearn_split.h"
 #include "kernels/parallel.h"
 
 namespace bnrun::data {
@@ -251,26 +253,63 @@ std::vector<bool> choose_rows(const std::vector<std::size_t>& order, const std::
   return chosen;
 }
 
-Standardizer fit_standardizer(const nn::Matrix<float>& features) {
+// The mean and deviation of each column over the rows of every matrix in `parts`, in that order.
+Standardizer fit_standardizer(std::initializer_list<const nn::Matrix<float>*> parts) {
+  const std::size_t width = (*parts.begin())->cols;
   Standardizer result;
-  result.mean.assign(features.cols, 0.0);
-  result.scale.assign(features.cols, 1.0);
-  if (features.rows == 0) return result;
-  for (std::size_t i = 0; i < features.rows; ++i)
-    for (std::size_t j = 0; j < features.cols; ++j) result.mean[j] += features(i, j);
-  for (double& mean : result.mean) mean /= static_cast<double>(features.rows);
-  std::vector<double> squares(features.cols, 0.0);
-  for (std::size_t i = 0; i < features.rows; ++i)
-    for (std::size_t j = 0; j < features.cols; ++j) {
-      const double centered = features(i, j) - result.mean[j];
-      squares[j] += centered * centered;
-    }
-  for (std::size_t j = 0; j < features.cols; ++j) {
-    const double deviation = std::sqrt(squares[j] / static_cast<double>(features.rows));
+  result.mean.assign(width, 0.0);
+  result.scale.assign(width, 1.0);
+  std::size_t rows = 0;
+  for (const auto* features : parts) rows += features->rows;
+  if (rows == 0) return result;
+  for (const auto* features : parts)
+    for (std::size_t i = 0; i < features->rows; ++i)
+      for (std::size_t j = 0; j < width; ++j) result.mean[j] += (*features)(i, j);
+  for (double& mean : result.mean) mean /= static_cast<double>(rows);
+  std::vector<double> squares(width, 0.0);
+  for (const auto* features : parts)
+    for (std::size_t i = 0; i < features->rows; ++i)
+      for (std::size_t j = 0; j < width; ++j) {
+        const double centered = (*features)(i, j) - result.mean[j];
+        squares[j] += centered * centered;
+      }
+  for (std::size_t j = 0; j < width; ++j) {
+    const double deviation = std::sqrt(squares[j] / static_cast<double>(rows));
     // A constant feature keeps scale 1 (as scikit-learn); tiny deviations are float noise, not signal.
     result.scale[j] = deviation > 1e-12 * std::max(1.0, std::abs(result.mean[j])) ? deviation : 1.0;
   }
   return result;
+}
+
+// Cross-validation: the fold (0-based) of each table row, dealt in `order`. Unstratified, in runs of consecutive
+// rows, the first n mod K folds one row longer (scikit-learn's KFold sizes); stratified, class by class (each
+// class's rows in `order`) round-robin, carrying on from the fold where the last class stopped — so each class's
+// rows and each fold's size are within one row of an even share.
+std::vector<std::size_t> deal_into_folds(const std::vector<std::size_t>& order, const std::vector<std::int32_t>& labels,
+                                         std::size_t class_count, std::size_t folds, bool stratify) {
+  std::vector<std::size_t> fold_of(labels.size(), 0);
+  if (!stratify) {
+    const std::size_t base = order.size() / folds, longer = order.size() % folds;
+    std::size_t position = 0;
+    for (std::size_t fold = 0; fold < folds; ++fold)
+      for (std::size_t i = 0; i < base + (fold < longer ? 1 : 0); ++i) fold_of[order[position++]] = fold;
+    return fold_of;
+  }
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < class_count; ++k)
+    for (const std::size_t row : order)
+      if (static_cast<std::size_t>(labels[row]) == k) fold_of[row] = next++ % folds;
+  return fold_of;
+}
+
+// The random_state of a scikit-learn split: the config's, else the run's seed (numpy takes seeds below 2^32).
+std::uint32_t sklearn_random_state(const DatasetConfig& dataset, std::uint64_t seed) {
+  if (dataset.split_random_state) return *dataset.split_random_state;
+  if (seed > 0xffffffffULL)
+    throw UserError(fmt::format("dataset.split.random_state: the run's seed {} is too large for a scikit-learn "
+                                "split (numpy seeds are below 2^32); set dataset.split.random_state",
+                                seed));
+  return static_cast<std::uint32_t>(seed);
 }
 
 // Splits `train_rows` into training and validation parts, each in `train_rows`' order: validation is the last
@@ -373,11 +412,30 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
     if (test_count >= rows)
       throw UserError(
           fmt::format("{}: test_fraction {} of {} rows leaves no training rows", path, dataset.test_fraction, rows));
-    const auto order = shuffled_rows(rows, dataset.shuffle, seed);
-    const auto is_test =
-        choose_rows(order, labels, result.class_names.size(), test_count, dataset.stratify, /*from_back=*/false);
     std::vector<std::size_t> test_rows, train_rows;
-    for (const std::size_t row : order) (is_test[row] ? test_rows : train_rows).push_back(row);
+    if (dataset.cross_validated()) {
+      if (dataset.fold < 1 || dataset.fold > dataset.folds)
+        throw UserError(fmt::format("dataset.cross_validation.fold: a cross-validated run tests on one of the {} "
+                                    "folds (1 … {}); a study makes one run per fold",
+                                    dataset.folds, dataset.folds));
+      if (dataset.folds > rows)
+        throw UserError(fmt::format("{}: {} cross-validation folds need at least as many rows; it has {}", path,
+                                    dataset.folds, rows));
+      const auto order = shuffled_rows(rows, dataset.shuffle, dataset.split_random_state.value_or(seed));
+      const auto fold_of = deal_into_folds(order, labels, result.class_names.size(), dataset.folds,
+                                           dataset.stratify_folds);
+      for (const std::size_t row : order) (fold_of[row] == dataset.fold - 1 ? test_rows : train_rows).push_back(row);
+    } else if (dataset.split_method == SplitMethod::sklearn) {
+      auto split = sklearn_train_test_split(rows, dataset.test_fraction, sklearn_random_state(dataset, seed),
+                                            dataset.shuffle, dataset.stratify, labels, result.class_names.size());
+      test_rows = std::move(split.test);
+      train_rows = std::move(split.train);
+    } else {
+      const auto order = shuffled_rows(rows, dataset.shuffle, dataset.split_random_state.value_or(seed));
+      const auto is_test =
+          choose_rows(order, labels, result.class_names.size(), test_count, dataset.stratify, /*from_back=*/false);
+      for (const std::size_t row : order) (is_test[row] ? test_rows : train_rows).push_back(row);
+    }
     split_validation(train_rows, labels, result.class_names.size(), dataset.validation_fraction, dataset.stratify,
                      train_part, validation_part);
     auto splits =
@@ -387,7 +445,7 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
     result.validation = std::move(splits[1]);
     result.train = std::move(splits[2]);
   } else {
-    split_validation(shuffled_rows(rows, dataset.shuffle, seed), labels, result.class_names.size(),
+    split_validation(shuffled_rows(rows, dataset.shuffle, dataset.split_random_state.value_or(seed)), labels, result.class_names.size(),
                      dataset.validation_fraction, /*stratify=*/false, train_part, validation_part);
     auto splits = cut_rows(std::forward<Loaded>(loaded).rows, width, concatenate({validation_part, train_part}),
                            {validation_part.size()});
@@ -398,8 +456,11 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
   require_every_class_in_training(result.train, result.class_names, path, dataset);
   if (result.train.rows() == 0) throw UserError("dataset: no rows are left for training after the splits");
   if (keep_unscaled_test) result.unscaled_test_features = result.test.features;
-  if (dataset.standardize) {
-    result.standardizer = fit_standardizer(result.train.features);
+  if (dataset.standardize != Standardize::none) {
+    result.standardizer =
+        dataset.standardize == Standardize::all_rows
+            ? fit_standardizer({&result.train.features, &result.validation.features, &result.test.features})
+            : fit_standardizer({&result.train.features});
     standardize(result.train.features, result.standardizer);
     standardize(result.validation.features, result.standardizer);
     standardize(result.test.features, result.standardizer);

@@ -3,11 +3,13 @@
 // Labels: the target column's distinct values, sorted (numerically when every label is an integer, else as
 // text), become class indices 0..k−1; the mapping is reported. Splits (one seed, stream "split"):
 //   one file:   shuffle (unless dataset.shuffle is false), then the first ceil(test_fraction·n) rows are the
-//               test set (per class in proportion when stratified), as scikit-learn's train_test_split;
+//               test set (per class in proportion when stratified), as scikit-learn's train_test_split; or, with
+//               dataset.split.method "sklearn", exactly the rows train_test_split chooses (data/sklearn_split.h);
 //   two files:  the test file is the test set, in file order; the train file is shuffled the same way.
 //   validation: the LAST fraction of the training part, as Keras' validation_split (size n − ⌊n·(1 − f)⌋).
-// Standardization is fit on the training rows only (not validation, not test) and applied to all three; a
-// constant feature gets scale 1, as scikit-learn's StandardScaler.
+// Standardization is fit on the training rows only (not validation, not test) and applied to all three — or,
+// with dataset.standardize "all_rows", on every row, as a notebook that scales before it splits; a constant
+// feature gets scale 1, as scikit-learn's StandardScaler.
 #pragma once
 
 #include <cstdint>
@@ -50,7 +52,7 @@ struct PreparedData {
   Split train;
   Split validation;  // may be empty
   Split test;
-  Standardizer standardizer;  // empty when dataset.standardize is false
+  Standardizer standardizer;  // empty when dataset.standardize is false (Standardize::none)
   // The test rows as read, before standardization (same order as test.features); empty unless asked for.
   nn::Matrix<float> unscaled_test_features;
 };

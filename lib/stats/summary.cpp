@@ -194,6 +194,14 @@ Summary summarize(std::span<const double> values) {
 }
 
 PairedDifference paired_difference(std::span<const double> a, std::span<const double> b, double confidence) {
+  return corrected_paired_difference(a, b, 0.0, confidence);
+}
+
+PairedDifference corrected_paired_difference(std::span<const double> a, std::span<const double> b,
+                                             double test_to_train_ratio, double confidence) {
+  if (!(test_to_train_ratio >= 0.0 && std::isfinite(test_to_train_ratio)))
+    throw std::invalid_argument("corrected_paired_difference: the test-to-training ratio must be finite and ≥ 0, got " +
+                                std::to_string(test_to_train_ratio));
   if (a.size() != b.size()) {
     throw std::invalid_argument("paired_difference: the two series must have the same length, got " +
                                 std::to_string(a.size()) + " and " + std::to_string(b.size()));
@@ -202,6 +210,7 @@ PairedDifference paired_difference(std::span<const double> a, std::span<const do
 
   PairedDifference result;
   result.confidence = confidence;
+  result.test_to_train_ratio = test_to_train_ratio;
   std::vector<double> differences;
   differences.reserve(a.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -219,8 +228,12 @@ PairedDifference paired_difference(std::span<const double> a, std::span<const do
   if (summary.n >= 2) {
     const double count = static_cast<double>(summary.n);
     // (1 + confidence) / 2 is 1 − α/2 without the rounding of forming α first.
-    const double half_width =
-        student_t_quantile((1.0 + confidence) / 2.0, count - 1.0) * summary.std / std::sqrt(count);
+    const double t = student_t_quantile((1.0 + confidence) / 2.0, count - 1.0);
+    // Nadeau and Bengio: the variance of the mean over resamples that share training rows is (1/J + n₂/n₁)·σ²,
+    // not σ²/J. The uncorrected form is kept as it was written, so its bits do not change.
+    const double half_width = test_to_train_ratio > 0.0
+                                  ? t * summary.std * std::sqrt(1.0 / count + test_to_train_ratio)
+                                  : t * summary.std / std::sqrt(count);
     result.ci_low = summary.mean - half_width;
     result.ci_high = summary.mean + half_width;
   }

@@ -39,6 +39,8 @@ struct PairedDifference {
   double ci_low = std::numeric_limits<double>::quiet_NaN();   // NaN when n < 2
   double ci_high = std::numeric_limits<double>::quiet_NaN();  // NaN when n < 2
   double confidence = 0.95;
+  // > 0: the Nadeau–Bengio corrected interval (corrected_paired_difference), with this n_test / n_train.
+  double test_to_train_ratio = 0.0;
 
   // True when the whole interval lies strictly above or strictly below zero; false when it is NaN (too few
   // pairs). Identical differences (std 0) give a zero-width interval, which excludes zero unless the mean is 0.
@@ -48,6 +50,15 @@ struct PairedDifference {
 // a[i] and b[i] are the same seed's result for the two variants. Throws std::invalid_argument when the lengths
 // differ or confidence is not in (0, 1).
 PairedDifference paired_difference(std::span<const double> a, std::span<const double> b, double confidence = 0.95);
+
+// The corrected resampled t-test's interval (Nadeau & Bengio 2003, "Inference for the generalization error";
+// Bouckaert & Frank 2004 for r × K-fold cross-validation): the pairs come from J train/test resamples of one data
+// set whose training sets overlap, so the differences are correlated and σ²/J understates the variance of their
+// mean. The interval is mean ± t(1 − α/2, J − 1)·std·sqrt(1/J + n_test/n_train) — for K-fold, n_test/n_train =
+// 1/(K − 1). With test_to_train_ratio 0 it is paired_difference. Throws std::invalid_argument as paired_difference
+// does, and for a ratio that is negative or not finite.
+PairedDifference corrected_paired_difference(std::span<const double> a, std::span<const double> b,
+                                             double test_to_train_ratio, double confidence = 0.95);
 
 // The t with P(T ≤ t) = p for Student's t distribution with degrees_of_freedom > 0 (any real, finite value);
 // ±infinity when t is beyond the range of double (far tails with fewer than one degree of freedom). Relative

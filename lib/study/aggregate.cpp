@@ -84,6 +84,11 @@ stats::Summary summarize_finite(const std::vector<double>& values) {
   return stats::summarize(finite);
 }
 
+double test_to_train_ratio(const PlannedRun& run) {
+  const std::size_t folds = run.config.dataset.folds;
+  return folds >= 2 ? 1.0 / static_cast<double>(folds - 1) : 0.0;
+}
+
 std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<RunOutcome>& outcomes) {
   const auto arms = plan_arms(plan);
   const auto metrics = results::summary_metrics();
@@ -128,7 +133,9 @@ std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<R
       if (summary.arm == reference) continue;
       ArmDifference difference{summary.arm, reference, {}};
       for (std::size_t m = 0; m < metrics.size(); ++m)
-        difference.by_metric.push_back(stats::paired_difference(summary.values[m], reference_arm->values[m]));
+        difference.by_metric.push_back(stats::corrected_paired_difference(
+            summary.values[m], reference_arm->values[m],
+            group.runs.empty() ? 0.0 : test_to_train_ratio(plan.runs[group.runs.front()])));
       group.differences.push_back(std::move(difference));
     }
   }

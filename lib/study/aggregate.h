@@ -28,7 +28,8 @@ struct ArmSummary {
   const std::vector<double>& values_of(results::Metric metric) const;
 };
 
-// An arm − the reference arm, per summary metric, paired by seed over the seeds where both have a value.
+// An arm − the reference arm, per summary metric, paired by run (seed, and fold when cross-validated) over the
+// runs where both have a value; the interval is corrected for cross-validation (test_to_train_ratio).
 struct ArmDifference {
   std::string arm;
   std::string reference;
@@ -49,6 +50,11 @@ struct GroupSummary {
 std::vector<std::string> plan_arms(const Plan& plan);
 // The arm the others are paired against; empty when there is none.
 std::string plan_reference(const Plan& plan);
+
+// For the Nadeau–Bengio corrected interval of a group's paired differences: n_test / n_train of the resamples its
+// runs trained on — 1/(K − 1) for K-fold cross-validation, whose folds share training rows — and 0 (the usual
+// paired interval) otherwise.
+double test_to_train_ratio(const PlannedRun& run);
 
 // The summary (n, mean ± std, min, max) of the finite values: NaN stands for a run without a value.
 stats::Summary summarize_finite(const std::vector<double>& values);

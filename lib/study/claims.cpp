@@ -141,7 +141,8 @@ ClaimJudgement judge_arm(const Claim& claim, const std::string& arm, const Plan&
     const auto reference = metric_per_run(metric, judgement.reference, runs, outcomes);
     setting.arm = summarize_finite(judged);
     setting.reference = summarize_finite(reference);
-    setting.difference = stats::paired_difference(judged, reference);
+    setting.difference =
+        stats::corrected_paired_difference(judged, reference, test_to_train_ratio(plan.runs[runs.front()]));
     const auto& d = setting.difference;
     if (d.n >= 2) {
       // On the claimed side of 0: low > 0 when higher is better, high < 0 when lower is better.

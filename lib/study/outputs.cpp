@@ -55,13 +55,19 @@ ordered_json summary_object(const stats::Summary& summary) {
 }
 
 ordered_json difference_object(const stats::PairedDifference& difference) {
-  return {{"n", difference.n},
-          {"mean", number_or_null(difference.mean)},
-          {"std", number_or_null(difference.std)},
-          {"ci_low", number_or_null(difference.ci_low)},
-          {"ci_high", number_or_null(difference.ci_high)},
-          {"confidence", difference.confidence},
-          {"excludes_zero", difference.n >= 2 && difference.excludes_zero()}};
+  ordered_json object = {{"n", difference.n},
+                         {"mean", number_or_null(difference.mean)},
+                         {"std", number_or_null(difference.std)},
+                         {"ci_low", number_or_null(difference.ci_low)},
+                         {"ci_high", number_or_null(difference.ci_high)},
+                         {"confidence", difference.confidence},
+                         {"excludes_zero", difference.n >= 2 && difference.excludes_zero()}};
+  // Only for cross-validated studies, so the summaries of others stay as they were.
+  if (difference.test_to_train_ratio > 0.0) {
+    object["interval"] = "nadeau_bengio_corrected";
+    object["test_to_train_ratio"] = difference.test_to_train_ratio;
+  }
+  return object;
 }
 
 ordered_json settings_object(const std::vector<Setting>& settings) {
@@ -108,6 +114,12 @@ std::string seeds_text(const std::vector<std::uint64_t>& seeds) {
   return fmt::format("{} seeds {}", seeds.size(), fmt::join(seeds, ", "));
 }
 
+// "5 seeds 1–5", and " × 10 folds" when the study is cross-validated.
+std::string replicates_text(const Plan& plan) {
+  const std::size_t folds = plan.runs.empty() ? 0 : plan.runs.front().config.dataset.folds;
+  return seeds_text(plan.seeds) + (folds > 0 ? fmt::format(" × {} folds", folds) : "");
+}
+
 // "bn - no_bn, paired over 5 seeds: test accuracy -0.0067 [-0.1010, +0.0877], test loss ...", one per arm paired
 // against the reference.
 std::string difference_sentences(const GroupSummary& group) {
@@ -118,10 +130,12 @@ std::string difference_sentences(const GroupSummary& group) {
     std::vector<std::string> parts;
     for (const results::Metric metric : results::summary_metrics())
       parts.push_back(fmt::format("{} {}", results::definition_of(metric).label, interval(difference.of(metric))));
-    text += fmt::format("{} - {}, paired over {} seed{}: {}", difference.arm, difference.reference, accuracy.n,
-                        accuracy.n == 1 ? "" : "s", fmt::join(parts, ", "));
+    const bool folds = accuracy.test_to_train_ratio > 0.0;
+    text += fmt::format("{} - {}, paired over {} {}{}: {}", difference.arm, difference.reference, accuracy.n,
+                        folds ? "seed × fold run" : "seed", accuracy.n == 1 ? "" : "s", fmt::join(parts, ", "));
     if (accuracy.n >= 2)
-      text += fmt::format("\n  (brackets: 95 % interval; for accuracy it {} 0)",
+      text += fmt::format("\n  (brackets: 95 % interval{}; for accuracy it {} 0)",
+                          folds ? ", Nadeau–Bengio corrected for the folds' shared training rows" : "",
                           accuracy.excludes_zero() ? "excludes" : "includes");
     text += "\n";
   }
@@ -157,7 +171,7 @@ std::string plan_table(const Plan& plan) {
       plan.axes.empty() ? "" : fmt::format("{} setting{} × ", plan.group_count, plan.group_count == 1 ? "" : "s");
   return fmt::format("{}: {} run{} ({}{}), each training {}; nothing trained (--dry-run)\n\n",
                      plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", grid,
-                     seeds_text(plan.seeds), fmt::join(plan_arms(plan), " and ")) +
+                     replicates_text(plan), fmt::join(plan_arms(plan), " and ")) +
          report::align_columns(rows, left);
 }
 
@@ -171,7 +185,7 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
   std::string text = fmt::format(
       "{}: {} run{}, {}{}{}{}\n\n", plan.runs.front().config.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
       plan.axes.empty() ? "" : fmt::format("{} setting{} × ", groups.size(), groups.size() == 1 ? "" : "s"),
-      seeds_text(plan.seeds), failed > 0 ? fmt::format(", {} failed", failed) : "",
+      replicates_text(plan), failed > 0 ? fmt::format(", {} failed", failed) : "",
       not_run > 0 ? fmt::format(", {} not run", not_run) : "");
   if (groups.size() == 1) {
     const GroupSummary& group = groups.front();
@@ -217,8 +231,10 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
                        [](const nlohmann::json& value) { return value.is_number(); }))
         left.push_back(a);
     text += report::align_columns(rows, left);
-    text += paired ? fmt::format("\n(mean ± std over seeds; brackets: paired 95 % interval of {})\n",
-                                 pairing_text(groups.front()))
+    const bool folds = !plan.runs.empty() && test_to_train_ratio(plan.runs.front()) > 0.0;
+    text += paired ? fmt::format("\n(mean ± std over {}; brackets: paired 95 % interval of {}{})\n",
+                                 folds ? "seed × fold runs" : "seeds", pairing_text(groups.front()),
+                                 folds ? ", Nadeau–Bengio corrected" : "")
                    : "\n(mean ± std over seeds)\n";
   }
   const std::string trouble = problems(plan, outcomes);
@@ -348,7 +364,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
   text += fmt::format(
       "Each setting ran with {} and every variant; the test figures are mean ± std (n − 1) "
       "over the seeds that finished.\n\n## Test results\n\n",
-      seeds_text(plan.seeds));
+      replicates_text(plan));
   const std::string settings_header = plan.axes.empty() ? "" : "settings | ";
   const std::string settings_rule = plan.axes.empty() ? "" : "---|";
   const auto metrics = results::summary_metrics();
@@ -375,8 +391,12 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
     const ArmDifference& pair = groups.front().differences[k];
     text += fmt::format(
         "\n## {} − {}, paired by seed\n\nThe difference of each seed's {} and {} results (same initial "
-        "Dense weights, splits and batches), with its 95 % Student-t interval.\n\n",
-        pair.arm, pair.reference, pair.arm, pair.reference);
+        "Dense weights, splits and batches), with its 95 % Student-t interval{}.\n\n",
+        pair.arm, pair.reference, pair.arm, pair.reference,
+        test_to_train_ratio(plan.runs.front()) > 0.0
+            ? "; the runs are the folds of cross-validation, whose training sets overlap, so the interval is "
+              "Nadeau and Bengio's corrected one: std·sqrt(1/J + 1/(K − 1)) in place of std/sqrt(J)"
+            : "");
     std::string difference_header = fmt::format("| {}n |", settings_header);
     std::string difference_rule = fmt::format("|{}--:|", settings_rule);
     for (const results::Metric metric : metrics) {

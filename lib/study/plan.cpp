@@ -267,15 +267,22 @@ Plan make_plan(const PlanRequest& request) {
   } else {
     plan.seeds = {base.training.seed};
   }
-  for (const auto& axis : axes)
+  for (const auto& axis : axes) {
     if (axis.key_path == "training.seed" && seeds_requested)
       throw UserError("training.seed is both swept and set by --seeds / experiment.seeds: use one of them");
+    if (axis.key_path.rfind("dataset.cross_validation", 0) == 0)
+      throw UserError(fmt::format("{}: cross-validation settings cannot be swept (every setting of a study is "
+                                  "cross-validated alike); run one study per setting",
+                                  axis.key_path));
+  }
+  // Cross-validation: each seed's run becomes one run per fold (innermost), unless the config names its fold.
+  const std::size_t folds = base.dataset.fold == 0 ? base.dataset.folds : 0;
 
-  plan.is_study = !axes.empty() || seeds_requested;
+  plan.is_study = !axes.empty() || seeds_requested || folds > 0;
   plan.axes = axes;
 
-  const std::size_t total = checked_run_count(axes, plan.seeds.size());
-  const std::size_t points = total / plan.seeds.size();
+  const std::size_t total = checked_run_count(axes, plan.seeds.size() * std::max<std::size_t>(folds, 1));
+  const std::size_t points = total / (plan.seeds.size() * std::max<std::size_t>(folds, 1));
   const int index_width = std::max<int>(3, static_cast<int>(std::to_string(total).size()));
   plan.group_count = points;
 
@@ -288,25 +295,32 @@ Plan make_plan(const PlanRequest& request) {
       rest /= axes[a].values.size();
     }
     for (const std::uint64_t seed : plan.seeds) {
-      PlannedRun run;
-      run.index = plan.runs.size() + 1;
-      run.settings = settings;
-      run.seed = seed;
-      run.group = point;
-      std::vector<config::Override> run_overrides = overrides;
-      std::string folder = fmt::format("{:0{}}", run.index, index_width);
-      for (std::size_t a = 0; a < axes.size(); ++a) {
-        run_overrides.push_back(
-            {fmt::format("{}={}", axes[a].key_path, unlabelled(settings[a].value).dump()), axes[a].origin});
-        folder += fmt::format("_{}={}", folder_safe(axes[a].short_name), folder_safe(value_text(settings[a].value)));
+      for (std::size_t fold = folds > 0 ? 1 : 0; fold <= folds; ++fold) {
+        PlannedRun run;
+        run.index = plan.runs.size() + 1;
+        run.settings = settings;
+        run.seed = seed;
+        run.group = point;
+        std::vector<config::Override> run_overrides = overrides;
+        std::string folder = fmt::format("{:0{}}", run.index, index_width);
+        for (std::size_t a = 0; a < axes.size(); ++a) {
+          run_overrides.push_back(
+              {fmt::format("{}={}", axes[a].key_path, unlabelled(settings[a].value).dump()), axes[a].origin});
+          folder += fmt::format("_{}={}", folder_safe(axes[a].short_name), folder_safe(value_text(settings[a].value)));
+        }
+        if (seeds_requested) {
+          run_overrides.push_back({fmt::format("training.seed={}", seed), "--seeds"});
+          folder += fmt::format("_seed={}", seed);
+        }
+        if (fold > 0) {
+          run_overrides.push_back({fmt::format("dataset.cross_validation.fold={}", fold), "cross-validation"});
+          folder += fmt::format("_fold={}", fold);
+        }
+        run.config = config::resolve_config(document, path, run_overrides, request.arms);
+        run.fold = run.config.dataset.fold;
+        run.folder = folder;
+        plan.runs.push_back(std::move(run));
       }
-      if (seeds_requested) {
-        run_overrides.push_back({fmt::format("training.seed={}", seed), "--seeds"});
-        folder += fmt::format("_seed={}", seed);
-      }
-      run.config = config::resolve_config(document, path, run_overrides, request.arms);
-      run.folder = folder;
-      plan.runs.push_back(std::move(run));
     }
   }
   return plan;
@@ -375,6 +389,7 @@ Plan plan_from_json(const json& document, const std::string& file) {
         run.settings.push_back({setting.at("key_path").get<std::string>(), setting.at("value")});
       // Resolved already: its data paths are as the study's runs read them.
       run.config = config::parse_config(entry.at("config"), "", run.folder);
+      run.fold = run.config.dataset.fold;
       plan.runs.push_back(std::move(run));
     }
     if (plan.runs.empty()) throw UserError(fmt::format("{}: the plan has no runs", file));

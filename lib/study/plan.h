@@ -6,6 +6,9 @@
 // training.seed, training.seed+1, …, training.seed+N−1; a list is used as written. Every run's config is resolved
 // and validated here, so a bad sweep value is reported before the first run starts (and by --dry-run).
 //
+// With dataset.cross_validation {"folds": K}, every seed's run becomes K runs, one per fold (innermost; folder
+// "…_fold=3"); they share the group of their setting, so a group's pairs are seed × fold.
+//
 //   config "sweep": { "training.batch_size": [8, 32], "model.layers[1].momentum": [0.9, 0.99] }
 //   command line:   --sweep training.optimizer.learning_rate=0.001,0.01 --seeds 5
 #pragma once
@@ -37,7 +40,8 @@ struct PlannedRun {
   std::size_t index = 0;          // 1-based, in grid order
   std::vector<Setting> settings;  // one per axis, in axis order
   std::uint64_t seed = 0;
-  config::Config config;  // resolved: overrides, settings and seed applied
+  std::size_t fold = 0;   // cross-validation: the fold it tests on (1-based; its config's); 0 without
+  config::Config config;  // resolved: overrides, settings, seed and fold applied
   std::string folder;     // "003_batch_size=8_seed=2"
   std::size_t group = 0;  // runs that differ only in the seed share a group (0-based, in grid order)
 };

@@ -104,7 +104,7 @@ void save_models(IndependentWrites& writes, const fs::path& directory, const Pla
     metadata.target = run.config.dataset.target;
     metadata.delimiter = data.delimiter;
     metadata.class_names = data.class_names;
-    if (run.config.dataset.standardize) metadata.scaler = data.standardizer;
+    if (run.config.dataset.standardize != data::Standardize::none) metadata.scaler = data.standardizer;
     const auto spec = config::model_spec(run.config, data.feature_names.size(), data.class_names.size(),
                                          *run.config.experiment.arm(arm_run.arm));
     writes.attempt([&] {

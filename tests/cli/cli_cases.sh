@@ -422,6 +422,27 @@ case_a_semicolon_table_trains_and_evaluates_without_a_delimiter_key() {
   expect_error "dataset.delimiter: expected \"auto\"" -- -c "$source_dir/configs/iris_bn.json" --set 'dataset.delimiter=";;"'
 }
 
+# configs/iris_notebook.json: the notebook's 30 test rows, the ones scikit-learn chose
+# (tests/golden/sklearn_splits.json), written to test.csv in scikit-learn's order; the same for every seed.
+case_the_notebook_config_tests_on_the_rows_scikit_learn_chose() {
+  "$bnrun" -q -c "$source_dir/configs/iris_notebook.json" --set training.epochs=2 -o out --save-model >/dev/null \
+    2>stderr.txt || fail "$(cat stderr.txt)"
+  jq -r '.cases[] | select(.rows == 150 and .random_state == 42 and .labels == null) | .test[]' \
+    "$source_dir/tests/golden/sklearn_splits.json" >rows.txt
+  [ "$(grep -c '' rows.txt)" -eq 30 ] || fail "the golden file has no notebook case"
+  # iris.csv line = row + 2 (the header is line 1); the features as read, then the label.
+  # Compared as numbers: test.csv writes each float in its shortest form (6 for 6.0).
+  local as_numbers='{ printf "%g,%g,%g,%g\n", $1, $2, $3, $4 }'
+  while read -r row; do sed -n "$((row + 2))p" "$source_dir/datasets/iris.csv"; done <rows.txt |
+    awk -F, "$as_numbers" >expected.csv
+  tail -n +2 out/test.csv | awk -F, "$as_numbers" >actual.csv
+  diff -q expected.csv actual.csv >/dev/null || fail "test rows differ: $(diff expected.csv actual.csv | head -5)"
+  [ "$(jq -r .config.dataset.standardize out/results.json)" = "all_rows" ] || fail "$(jq .config.dataset out/results.json)"
+  "$bnrun" -q -c "$source_dir/configs/iris_notebook.json" --set training.epochs=2 --set training.seed=9 -o out9 \
+    --save-model >/dev/null 2>stderr.txt || fail "$(cat stderr.txt)"
+  cmp -s out/test.csv out9/test.csv || fail "another seed chose other test rows despite random_state 42"
+}
+
 # --version: the version, then the build, BLAS, OpenMP, MPI and this CPU's level, for a bug report.
 case_version_says_how_bnrun_was_built_and_what_it_uses() {
   "$bnrun" --version >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"

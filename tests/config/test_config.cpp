@@ -152,6 +152,61 @@ TEST_CASE("a validation monitor without a validation split is a config error", "
   CHECK_NOTHROW(parse(document));
 }
 
+TEST_CASE("the scikit-learn split and all-rows scaling are read, written back, and written only when asked for") {
+  const Config plain = parse(minimal_document());
+  CHECK(plain.dataset.split_method == bnrun::data::SplitMethod::bnrun);
+  CHECK(plain.dataset.standardize == bnrun::data::Standardize::training_rows);
+  const auto plain_json = bnrun::config::to_json(plain);
+  // A study made before these options resumes: its results.json has no "split" and a bool "standardize".
+  CHECK_FALSE(plain_json["dataset"].contains("split"));
+  CHECK(plain_json["dataset"]["standardize"] == true);
+  json document = minimal_document();
+  apply_override(document, "dataset.split={\"method\":\"sklearn\",\"random_state\":42}");
+  apply_override(document, "dataset.standardize=\"all_rows\"");
+  const Config notebook = parse(document);
+  CHECK(notebook.dataset.split_method == bnrun::data::SplitMethod::sklearn);
+  CHECK(notebook.dataset.split_random_state == 42u);
+  CHECK(notebook.dataset.standardize == bnrun::data::Standardize::all_rows);
+  const Config again = parse_config(json::parse(bnrun::config::to_json(notebook).dump()), "", "ignored");
+  CHECK(bnrun::config::to_json(again) == bnrun::config::to_json(notebook));
+  apply_override(document, "dataset.standardize=\"training_rows\"");
+  CHECK(parse(document).dataset.standardize == bnrun::data::Standardize::training_rows);
+}
+
+TEST_CASE("mistakes in dataset.split name their key") {
+  CHECK_THAT(error_after("dataset.split={\"method\":\"numpy\"}"),
+             Contains("dataset.split.method") && Contains("sklearn"));
+  CHECK_THAT(error_after("dataset.split={\"method\":\"sklearn\",\"random_state\":-1}"),
+             Contains("dataset.split.random_state"));
+  CHECK_THAT(error_after("dataset.split={\"method\":\"sklearn\",\"random_state\":4294967296}"),
+             Contains("dataset.split.random_state"));
+  CHECK_THAT(error_after("dataset.split={\"method\":\"sklearn\",\"seed\":3}"),
+             Contains("dataset.split.seed: unknown key"));
+  CHECK_THAT(error_after("dataset={\"train\":\"a.csv\",\"test\":\"b.csv\",\"target\":\"y\",\"split\":{\"method\":\"sklearn\"}}"),
+             Contains("dataset.split.method: \"sklearn\" only applies with \"path\""));
+}
+
+TEST_CASE("cross-validation is read and written back, and refuses what does not fit it", "[cv]") {
+  json document = minimal_document();
+  apply_override(document, "dataset.cross_validation={\"folds\":10}");
+  const Config config = parse(document);
+  CHECK(config.dataset.folds == 10);
+  CHECK(config.dataset.fold == 0);
+  CHECK(config.dataset.stratify_folds);
+  const auto written = bnrun::config::to_json(config);
+  CHECK(written["dataset"]["cross_validation"]["folds"] == 10);
+  CHECK_FALSE(written["dataset"].contains("test_fraction"));
+  const Config again = parse_config(json::parse(written.dump()), "", "ignored");
+  CHECK(bnrun::config::to_json(again) == written);
+  CHECK_THAT(error_after("dataset.cross_validation={\"folds\":1}"), Contains("dataset.cross_validation.folds"));
+  CHECK_THAT(error_after("dataset.cross_validation={\"folds\":5,\"fold\":6}"),
+             Contains("dataset.cross_validation.fold"));
+  CHECK_THAT(error_after("dataset.cross_validation={}"), Contains("dataset.cross_validation.folds: is required"));
+  CHECK(error_after("dataset.cross_validation={\"folds\":5}", "dataset.test_fraction=0.3") == "(no error)");
+  CHECK_THAT(error_after("dataset.cross_validation={\"folds\":5}", "dataset.split={\"method\":\"sklearn\"}"),
+             Contains("dataset.split.method"));
+}
+
 TEST_CASE("unknown keys are rejected with their path and the closest known key") {
   CHECK_THAT(error_after("dataset.test_fration=0.3"),
              Contains("dataset.test_fration: unknown key (did you mean \"test_fraction\"?)"));
@@ -163,7 +218,8 @@ TEST_CASE("wrong types name the key and the expected type") {
   CHECK(error_after("training.epochs=\"ten\"") == "training.epochs: expected an integer in [1, 1000000], got \"ten\"");
   CHECK(error_after("training.batch_size=2.5") ==
         "training.batch_size: expected an integer in [1, 100000000], got 2.5");
-  CHECK(error_after("dataset.standardize=1") == "dataset.standardize: expected true or false, got 1");
+  CHECK(error_after("dataset.standardize=1") ==
+        "dataset.standardize: expected true, false, \"training_rows\" or \"all_rows\", got 1");
   CHECK(error_after("model.layers=[]") == "model.layers: expected a non-empty array of layers, got []");
   CHECK(error_after("dataset.features=\"a\"") == "dataset.features: expected an array of strings, got a string");
   CHECK(error_after("model.layers[0]=3") == "model.layers[0]: expected an object, got an integer");

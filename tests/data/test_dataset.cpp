@@ -70,6 +70,21 @@ TEST_CASE("the same seed gives the same split and another seed a different one")
   CHECK(a.test.features.values != c.test.features.values);
 }
 
+TEST_CASE("a split random_state gives every run seed the same rows, the ones that seed alone would choose") {
+  auto fixed = iris();
+  fixed.standardize = bnrun::data::Standardize::none;
+  fixed.split_random_state = 7;
+  auto unfixed = fixed;
+  unfixed.split_random_state.reset();
+  const auto a = prepare_data(fixed, 42);
+  const auto b = prepare_data(fixed, 43);
+  CHECK(a.test.features.values == b.test.features.values);
+  CHECK(a.validation.features.values == b.validation.features.values);
+  CHECK(a.train.features.values == b.train.features.values);
+  CHECK(a.test.features.values == prepare_data(unfixed, 7).test.features.values);
+  CHECK(a.test.features.values != prepare_data(unfixed, 42).test.features.values);
+}
+
 TEST_CASE("a stratified split keeps the class proportions in the test set") {
   auto dataset = iris();
   dataset.stratify = true;
@@ -159,4 +174,68 @@ TEST_CASE("a test-file class that training never saw is rejected with its line")
   dataset.target = "y";
   CHECK_THROWS_WITH(prepare_data(dataset, 1),
                     test.path + ":3: class \"c\" of column 'y' does not occur in the training data");
+}
+
+namespace {
+
+DatasetConfig iris_fold(std::size_t folds, std::size_t fold, bool stratify) {
+  auto dataset = iris();
+  dataset.validation_fraction = 0.0;
+  dataset.standardize = bnrun::data::Standardize::none;
+  dataset.folds = folds;
+  dataset.fold = fold;
+  dataset.stratify_folds = stratify;
+  return dataset;
+}
+
+// A row's identity in iris: its four features as text (iris has two pairs of identical rows; a multiset is kept).
+std::multiset<std::string> rows_of(const bnrun::nn::Matrix<float>& features) {
+  std::multiset<std::string> rows;
+  for (std::size_t i = 0; i < features.rows; ++i)
+    rows.insert(std::to_string(features(i, 0)) + "," + std::to_string(features(i, 1)) + "," +
+                std::to_string(features(i, 2)) + "," + std::to_string(features(i, 3)));
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("k-fold cross-validation tests every row exactly once over the folds, and trains on the rest", "[cv]") {
+  for (const bool stratify : {false, true}) {
+    std::multiset<std::string> tested;
+    for (std::size_t fold = 1; fold <= 7; ++fold) {
+      const auto data = prepare_data(iris_fold(7, fold, stratify), 3);
+      // 150 = 7·21 + 3: the first three folds have 22 rows (unstratified); stratified, within one of 150/7.
+      CHECK(data.test.rows() >= 21);
+      CHECK(data.test.rows() <= 22);
+      if (!stratify) CHECK(data.test.rows() == (fold <= 3 ? 22u : 21u));
+      CHECK(data.train.rows() == 150 - data.test.rows());
+      const auto test_rows = rows_of(data.test.features);
+      tested.insert(test_rows.begin(), test_rows.end());
+      auto all = rows_of(data.train.features);
+      all.insert(test_rows.begin(), test_rows.end());
+      CHECK(all.size() == 150);
+      if (stratify)
+        for (std::int32_t k = 0; k < 3; ++k) {  // 50 rows of each class over 7 folds: 7 or 8 per fold
+          CHECK(count(data.test.labels, k) >= 7);
+          CHECK(count(data.test.labels, k) <= 8);
+        }
+    }
+    CHECK(tested.size() == 150);
+    auto all = rows_of(prepare_data(iris_fold(7, 1, stratify), 3).train.features);
+    const auto first = rows_of(prepare_data(iris_fold(7, 1, stratify), 3).test.features);
+    all.insert(first.begin(), first.end());
+    CHECK(tested == all);
+  }
+}
+
+TEST_CASE("the folds are the same for the same seed and differ for another, and a fold out of range is refused",
+          "[cv]") {
+  const auto a = prepare_data(iris_fold(5, 2, true), 1);
+  CHECK(a.test.features.values == prepare_data(iris_fold(5, 2, true), 1).test.features.values);
+  CHECK(a.test.features.values != prepare_data(iris_fold(5, 2, true), 2).test.features.values);
+  auto fixed = iris_fold(5, 2, true);
+  fixed.split_random_state = 1;
+  CHECK(a.test.features.values == prepare_data(fixed, 99).test.features.values);
+  CHECK_THROWS_WITH(prepare_data(iris_fold(5, 0, true), 1), Contains("dataset.cross_validation.fold"));
+  CHECK_THROWS_WITH(prepare_data(iris_fold(151, 1, false), 1), Contains("151 cross-validation folds need"));
 }

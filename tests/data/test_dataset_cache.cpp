@@ -89,7 +89,7 @@ TEST_CASE("runs that split and scale the same columns differently share a read; 
   auto stratified = iris();
   stratified.stratify = true;
   stratified.test_fraction = 0.3;
-  stratified.standardize = false;
+  stratified.standardize = bnrun::data::Standardize::none;
   auto fewer_columns = iris();
   fewer_columns.features = {"petal_length", "petal_width"};
   for (const auto& dataset : {iris(), stratified, fewer_columns}) cache.expect_run(dataset);

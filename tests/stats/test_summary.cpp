@@ -10,6 +10,7 @@
 
 #include "stats/summary.h"
 
+using bnrun::stats::corrected_paired_difference;
 using bnrun::stats::paired_difference;
 using bnrun::stats::student_t_quantile;
 using bnrun::stats::summarize;
@@ -250,4 +251,30 @@ TEST_CASE("a paired difference rejects series of different lengths and a confide
   for (const double confidence : {0.0, 1.0, 95.0, not_a_number}) {
     CHECK_THROWS_AS(paired_difference(two, two, confidence), std::invalid_argument);
   }
+}
+
+TEST_CASE("the corrected resampled interval widens the paired one by sqrt(1/J + n_test/n_train) over 1/sqrt(J)",
+          "[stats]") {
+  // By hand: d = 0.1, 0, 0.1, 0.1 → mean 0.075; squared deviations 3·0.025² + 0.075² = 0.0075, / 3 = 0.0025,
+  // std 0.05. J = 4 resamples of 10-fold cross-validation: n_test/n_train = 1/9. t(0.975, 3) = 3.182446305284263
+  // (scipy). Corrected half width = 3.182446305284263 · 0.05 · sqrt(1/4 + 1/9) = 0.09562061112594447; the
+  // uncorrected one, · 0.05 / sqrt(4), 0.07956115763210658.
+  const std::vector<double> a = {0.9, 0.8, 1.0, 0.7};
+  const std::vector<double> b = {0.8, 0.8, 0.9, 0.6};
+  const auto corrected = corrected_paired_difference(a, b, 1.0 / 9.0);
+  CHECK(corrected.n == 4);
+  CHECK(corrected.mean == Approx(0.075).epsilon(1e-14));
+  CHECK(corrected.std == Approx(0.05).epsilon(1e-13));
+  CHECK(corrected.ci_high - corrected.mean == Approx(0.09562061112594447).epsilon(1e-12));
+  CHECK(corrected.mean - corrected.ci_low == Approx(0.09562061112594447).epsilon(1e-12));
+  CHECK(corrected.test_to_train_ratio == 1.0 / 9.0);
+  CHECK_FALSE(corrected.excludes_zero());  // −0.0206 … 0.1706
+  const auto plain = paired_difference(a, b);
+  CHECK(plain.ci_high - plain.mean == Approx(0.07956115763210658).epsilon(1e-12));
+  CHECK(plain.ci_low > 0.0 - 0.005);  // −0.0046: the optimistic interval nearly excludes zero
+  const auto zero_ratio = corrected_paired_difference(a, b, 0.0);
+  CHECK(zero_ratio.ci_low == plain.ci_low);  // the same bits as the plain interval
+  CHECK(zero_ratio.ci_high == plain.ci_high);
+  CHECK_THROWS_AS(corrected_paired_difference(a, b, -0.1), std::invalid_argument);
+  CHECK_THROWS_AS(corrected_paired_difference(a, b, std::numeric_limits<double>::infinity()), std::invalid_argument);
 }

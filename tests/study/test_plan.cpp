@@ -185,3 +185,36 @@ TEST_CASE("a --set override can set experiment.seeds and the sweep section too",
   CHECK(plan.runs[3].config.training.epochs == 2);
   CHECK(plan.runs[3].config.training.batch_size == 8);
 }
+
+TEST_CASE("cross-validation makes one run per fold inside each seed, all in the setting's group", "[study][cv]") {
+  const TemporaryStudy study("plan_folds");
+  auto request = request_for(study);
+  request.overrides = {"dataset={\"path\":\"data.csv\",\"target\":\"label\",\"cross_validation\":{\"folds\":3}}"};
+  request.seeds = "2";
+  request.sweeps = {"training.batch_size=4,8"};
+  const auto plan = make_plan(request);
+  CHECK(plan.is_study);
+  REQUIRE(plan.runs.size() == 12);  // 2 batch sizes × 2 seeds × 3 folds
+  CHECK(plan.group_count == 2);
+  CHECK(plan.runs[0].folder == "001_batch_size=4_seed=10_fold=1");
+  CHECK(plan.runs[2].folder == "003_batch_size=4_seed=10_fold=3");
+  CHECK(plan.runs[3].folder == "004_batch_size=4_seed=11_fold=1");
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    CHECK(plan.runs[i].fold == i % 3 + 1);
+    CHECK(plan.runs[i].config.dataset.fold == i % 3 + 1);
+    CHECK(plan.runs[i].config.dataset.folds == 3);
+    CHECK(plan.runs[i].group == i / 6);
+  }
+}
+
+TEST_CASE("a config that names its fold is one run, and cross-validation settings cannot be swept", "[study][cv]") {
+  const TemporaryStudy study("plan_one_fold");
+  auto request = request_for(study);
+  request.overrides = {
+      "dataset={\"path\":\"data.csv\",\"target\":\"label\",\"cross_validation\":{\"folds\":5,\"fold\":2}}"};
+  const auto plan = make_plan(request);
+  REQUIRE(plan.runs.size() == 1);
+  CHECK(plan.runs[0].fold == 2);
+  request.sweeps = {"dataset.cross_validation.folds=3,5"};
+  CHECK_THAT(plan_error(request), Contains("dataset.cross_validation.folds: cross-validation settings cannot be swept"));
+}
