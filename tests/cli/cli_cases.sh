@@ -443,6 +443,25 @@ case_the_notebook_config_tests_on_the_rows_scikit_learn_chose() {
   cmp -s out/test.csv out9/test.csv || fail "another seed chose other test rows despite random_state 42"
 }
 
+# dataset.cross_validation: K runs per seed, each row tested once per seed, the corrected interval in the table,
+# report and summary.json; a fixed split.random_state gives every seed the same folds.
+case_cross_validation_runs_every_fold_and_corrects_the_interval() {
+  "$bnrun" -c "$(iris_config)" --set 'dataset.cross_validation={"folds":5}' --set training.epochs=3 --seeds 2 \
+    -o cv >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q '^iris_bn: 10 runs, 2 seeds 42–43 × 5 folds$' stdout.txt || fail "$(cat stdout.txt)"
+  grep -q 'paired over 10 seed × fold runs' stdout.txt && grep -q 'Nadeau–Bengio corrected' stdout.txt ||
+    fail "$(cat stdout.txt)"
+  [ -d cv/001_seed=42_fold=1 ] && [ -d cv/010_seed=43_fold=5 ] || fail "$(ls cv)"
+  [ "$(jq .config.dataset.cross_validation.fold cv/007_seed=43_fold=2/result.json)" = 2 ] || fail "no fold in results"
+  # Each seed's five folds test 150 rows in all: 30 each here.
+  local tested
+  tested=$(cat cv/00[1-5]_seed=42_fold=*/result.json | jq -s '[.[].data.test_rows] | add')
+  [ "$tested" = 150 ] || fail "the folds of seed 42 tested $tested rows"
+  jq -e '.groups[0].differences[0].test_accuracy | .interval == "nadeau_bengio_corrected" and .test_to_train_ratio == 0.25' \
+    cv/summary.json >/dev/null || fail "$(jq .groups[0].differences cv/summary.json)"
+  grep -q "Nadeau and Bengio's corrected one" cv/report.md || fail "report.md does not say the interval is corrected"
+}
+
 # --version: the version, then the build, BLAS, OpenMP, MPI and this CPU's level, for a bug report.
 case_version_says_how_bnrun_was_built_and_what_it_uses() {
   "$bnrun" --version >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
