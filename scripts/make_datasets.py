@@ -25,6 +25,10 @@ Files produced (deterministic, byte-identical on every run):
     cancer (569 rows, 30 features, malignant/benign) data, from the same Debian package folder, with snake_case
     column names, string labels and the numeric fields copied verbatim.
 
+``datasets/diabetes.csv``
+    scikit-learn's raw diabetes regression table (442 rows, 10 features, the numeric target ``progression``),
+    from ``diabetes_data_raw.csv.gz`` and ``diabetes_target.csv.gz`` in the same folder.
+
 ``datasets/cgpa_iq.csv``
     The 5-row toy table (cgpa, iq, binary target) from the seed notebook
     ``../shared/seed/batch_normalization_notebook.txt``; hard-coded below.
@@ -37,6 +41,7 @@ Only the Python standard library is needed.
 """
 
 import argparse
+import gzip
 import os
 import sys
 
@@ -120,6 +125,30 @@ def make_from_sklearn_csv(source_path, header, expected_classes):
     return to_csv(header, rows)
 
 
+DIABETES_HEADER = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6", "progression"]
+
+
+def make_diabetes(sklearn_data):
+    """scikit-learn's raw (unscaled) diabetes table: diabetes_data_raw.csv.gz (442 rows of 10 space-separated
+    features) and diabetes_target.csv.gz (the target, written as %.18e of a whole number). Features are copied as
+    written; the target is written as the whole number it is."""
+    with gzip.open(os.path.join(sklearn_data, "diabetes_data_raw.csv.gz"), "rt", encoding="ascii") as f:
+        features = [ln.split() for ln in f.read().split("\n") if ln.strip()]
+    with gzip.open(os.path.join(sklearn_data, "diabetes_target.csv.gz"), "rt", encoding="ascii") as f:
+        targets = [ln.strip() for ln in f.read().split("\n") if ln.strip()]
+    if len(features) != 442 or len(targets) != 442 or any(len(row) != 10 for row in features):
+        raise ValueError("unexpected diabetes files in %s" % sklearn_data)
+    rows = []
+    for row, target in zip(features, targets):
+        for v in row:
+            float(v)
+        value = float(target)
+        if value != int(value):
+            raise ValueError("diabetes target %r is not a whole number" % target)
+        rows.append(tuple(row) + (str(int(value)),))
+    return to_csv(DIABETES_HEADER, rows)
+
+
 def make_cgpa_iq():
     return to_csv(CGPA_IQ_HEADER, CGPA_IQ_ROWS)
 
@@ -142,6 +171,7 @@ def main(argv=None):
                                           ["class_0", "class_1", "class_2"]),
         "breast_cancer.csv": make_from_sklearn_csv(os.path.join(sklearn_data, "breast_cancer.csv"),
                                                    BREAST_CANCER_HEADER, ["malignant", "benign"]),
+        "diabetes.csv": make_diabetes(sklearn_data),
     }
     status = 0
     for name, data in outputs.items():
