@@ -19,7 +19,11 @@ data_with() { { printf 'a,b,species\n'; printf "$@"; } >data.csv; write_config; 
 
 # --- CSV files ---
 
-case_missing_config() { expect_error "nope.json: cannot open config file: No such file or directory" -- -c nope.json; }
+# A bare name is also looked up among the shipped configs (apps/bnrun/shipped_files.h): the error names both places.
+case_missing_config() {
+  expect_error "nope.json: no such file in the current folder ($work) nor among the shipped configs in " -- -c nope.json
+  expect_error "./nope.json: cannot open config file: No such file or directory" -- -c ./nope.json
+}
 
 case_missing_data_file() {
   write_config missing.csv
