@@ -559,9 +559,11 @@ case_bash_completion_completes_commands_options_configs_and_keys() {
   comm -23 expected.txt got.txt >missing.txt
   [ ! -s missing.txt ] || fail "--set training. lacks: $(cat missing.txt)"
   grep -qx 'training.batch_size' got.txt && grep -qx 'training.optimizer.learning_rate' got.txt || fail "$(cat got.txt)"
-  # Keys of the config given: smoke.json's layers.
-  complete_words -c "$source_dir/configs/smoke.json" --sweep 'model.layers[0].' >got.txt
-  grep -qx 'model.layers\[0\].units' got.txt || fail "$(cat got.txt)"
+  # Keys of the config given: smoke.json has 4 layers, iris_bn.json (the keys without -c) 5.
+  complete_words -c "$source_dir/configs/smoke.json" --sweep 'model.layers[' >got.txt
+  grep -qx 'model.layers\[3\].type' got.txt && ! grep -q 'model.layers\[4\]' got.txt || fail "smoke.json's layers: $(cat got.txt)"
+  complete_words --sweep 'model.layers[4].' >got.txt
+  grep -qx 'model.layers\[4\].units' got.txt || fail "iris_bn.json's layers: $(cat got.txt)"
   complete_words validate -c "$source_dir/configs/smoke.json" --set data >got.txt
   grep -qx 'dataset.path' got.txt && ! grep -qv '^dataset\.' got.txt || fail "$(cat got.txt)"
   # Options per command.
