@@ -325,6 +325,7 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       "run claim configs (a path, or a shipped claim's name: " + configs + "/claims/; -o default out/claims) and "
       "write a document with the numbers, plots and a verdict per judged arm of each claim");
   declare_used_options(*claims_, Command::claims, options, configs);
+  claims_->get_option("--output")->description("folder for the claims' studies, one folder each (default out/claims)");
   claims_->add_option("configs", line.claims.configs, "claim configs: studies with a \"claim\" section")
       ->type_name("CONFIG")
       ->required();
@@ -351,6 +352,9 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       "run a study as a Slurm job array (one run per task, --shard) with a collect job after it: writes "
       "DIR/slurm/array.sh and collect.sh, submits both with sbatch and prints the job ids (docs/SCALE.md)");
   declare_used_options(*slurm_, Command::slurm, options, configs);
+  slurm_->get_option("--output")
+      ->description("the study's folder, shared by every task: run folders, summary, and the job scripts and logs in "
+                    "DIR/slurm/");
   slurm_->add_option("--partition", line.slurm.partition, "sbatch --partition")->type_name("P");
   slurm_->add_option("--time", line.slurm.time, "sbatch --time: each task's time limit")->type_name("T");
   slurm_->add_option("--cpus-per-task", line.slurm.cpus_per_task,

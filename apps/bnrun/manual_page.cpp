@@ -72,8 +72,15 @@ std::string manual_page(const CLI::App& app, std::string_view version) {
   page << fmt::format(".TH BNRUN 1 \"\" \"bnrun {}\" \"User Commands\"\n", version);
   page << ".SH NAME\nbnrun \\- train a network with and without batch normalization and compare them\n";
   page << ".SH SYNOPSIS\n.B bnrun\n\\fB\\-c\\fR \\fICONFIG\\fR [\\fIOPTIONS\\fR]\n";
-  for (const CLI::App* subcommand : subcommands)
-    page << fmt::format(".br\n.B bnrun {}\n[\\fIOPTIONS\\fR]\n", roff(subcommand->get_name()));
+  for (const CLI::App* subcommand : subcommands) {
+    std::string arguments;
+    for (const CLI::Option* argument : subcommand->get_options([](const CLI::Option* candidate) {
+           return !candidate->nonpositional();
+         }))
+      arguments += fmt::format(" \\fI{}\\fR{}", roff(argument->get_type_name()),
+                               argument->get_items_expected_max() > 1 ? "..." : "");
+    page << fmt::format(".br\n.B bnrun {}\n[\\fIOPTIONS\\fR]{}\n", roff(subcommand->get_name()), arguments);
+  }
   page << ".SH DESCRIPTION\n" << roff(app.get_description()) << "\n";
   page << ".SH OPTIONS\nWithout a command, bnrun trains: these options.\n" << option_entries(app);
   page << ".SH COMMANDS\n";
