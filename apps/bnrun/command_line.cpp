@@ -82,7 +82,7 @@ const std::vector<OptionUse>& option_uses() {
 constexpr std::string_view logging_options[] = {"--quiet", "--verbose", "--log-level"};
 
 // The examples at the foot of each command's --help, and where to read more. `docs` is where the README and
-// docs/ are for this binary (app/shipped_files.h).
+// docs/ are for this binary (apps/bnrun/shipped_files.h).
 std::string footer(std::string_view examples, const std::string& docs, std::initializer_list<std::string_view> more) {
   std::string text = fmt::format("\nExamples:\n{}\nMore: man bnrun; {}/README.md", examples, docs);
   for (const auto document : more) text += fmt::format(", {}/docs/{}", docs, document);
@@ -190,10 +190,10 @@ void declare_option(CLI::App& target, std::string_view name, Options& options, c
 }
 
 // Every main option, in the order the main --help lists them.
-constexpr std::string_view main_options[] = {"--config",  "--output",   "--set",        "--sweep",     "--seeds",
-                                             "--jobs",    "--dry-run",  "--overwrite",  "--resume",    "--shard",
-                                             "--save-model", "--init-from", "--arms",   "--variant",   "--threads",
-                                             "--quiet",   "--verbose",  "--log-level"};
+constexpr std::string_view main_options[] = {"--config",     "--output",    "--set",       "--sweep",   "--seeds",
+                                             "--jobs",       "--dry-run",   "--overwrite", "--resume",  "--shard",
+                                             "--save-model", "--init-from", "--arms",      "--variant", "--threads",
+                                             "--quiet",      "--verbose",   "--log-level"};
 
 const OptionUse& use_of(Command command) {
   for (const auto& use : option_uses())
@@ -226,7 +226,8 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       "  bnrun -c iris_bn.json                                 train bn and no_bn, print the comparison\n"
       "  bnrun -c iris_bn.json -o out/iris                     ... and write results.json, report.md, plots\n"
       "  bnrun -c iris_bn.json --seeds 10 -o out/seeds         mean ± std over 10 seeds, paired bn - no_bn\n"
-      "  bnrun -c iris_bn.json --sweep training.batch_size=8,32 --sweep training.optimizer.learning_rate=0.001,0.01 \\\n"
+      "  bnrun -c iris_bn.json --sweep training.batch_size=8,32 --sweep "
+      "training.optimizer.learning_rate=0.001,0.01 \\\n"
       "        --seeds 5 -j 2 -o out/grid                      a 2 × 2 grid, 5 seeds each, two runs at a time\n"
       "  bnrun -c iris_bn.json --set training.seed=7 --set model.layers[1].momentum=0.9\n"
       "  bnrun -c iris_bn.json --seeds 5 --set 'experiment.arms=[\"bn\",\"no_bn\",{\"name\":\"bn_m09\",\"kind\":\"bn\","
@@ -235,7 +236,8 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       "  bnrun -c iris_bn.json -o out/m --save-model           ... then: bnrun eval --model out/m/model_bn.json --data "
       "out/m/test.csv\n"
       "  bnrun -c iris_bn.json --seeds 20 -o out/big --shard 0/4   one of four shards, anywhere; the last\n"
-      "                                                        to finish (or bnrun collect out/big) writes the summary\n"
+      "                                                        to finish (or bnrun collect out/big) writes the "
+      "summary\n"
       "  bnrun compare out/iris out/grid                       one table, only the settings that differ\n"
       "  bnrun validate -c iris_bn.json                        print the resolved config\n"
       "  bnrun summary -c iris_bn.json                         layer table with parameter counts\n"
@@ -243,7 +245,7 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       docs, {"CONFIG.md", "STUDIES.md"}));
   Options& options = line.options;
   for (const auto name : main_options) declare_option(app, name, options, configs);
-  // Hidden: the man page, written from this very declaration at build time (app/manual_page.h).
+  // Hidden: the man page, written from this very declaration at build time (apps/bnrun/manual_page.h).
   app.add_flag("--help-man", line.manual_page, "print the man page (roff) and exit")->group("");
 
   validate_ = app.add_subcommand(
@@ -372,7 +374,7 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       "  bnrun slurm -c iris_bn.json --seeds 20 -o study --resume      submit only the runs still missing",
       docs, {"SCALE.md"}));
 
-  // Hidden: what the bash completion script asks (app/completion.h).
+  // Hidden: what the bash completion script asks (apps/bnrun/completion.h).
   complete_ = app.add_subcommand("__complete", "answers for the shell completion script");
   complete_->group("");
   declare_used_options(*complete_, Command::complete, options, configs);

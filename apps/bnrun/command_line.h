@@ -54,7 +54,7 @@ struct SlurmOptions {
   std::optional<int> cpus_per_task, max_parallel;
 };
 
-// What the bash completion script asks (bnrun __complete WHAT [COMMAND]; app/completion.h).
+// What the bash completion script asks (bnrun __complete WHAT [COMMAND]; apps/bnrun/completion.h).
 struct CompleteOptions {
   std::string what;     // subcommands, options, configs or keys
   std::string command;  // for options: the subcommand whose options (empty: the main app's)

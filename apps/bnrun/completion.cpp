@@ -8,7 +8,9 @@ namespace bnrun::app {
 
 namespace {
 
-bool shown(const CLI::App* subcommand) { return !subcommand->get_group().empty(); }
+bool shown(const CLI::App* subcommand) {
+  return !subcommand->get_group().empty();
+}
 
 void add_key_paths(const nlohmann::ordered_json& value, const std::string& path, std::string& text) {
   if (value.is_object()) {

@@ -454,8 +454,8 @@ int run_claims(const bnrun::kernels::Compute& compute, const Options& options, c
   return exit_ok;
 }
 
-// `bnrun __complete WHAT`: what the bash completion script offers (app/completion.h). Without --config, the keys are
-// those of the shipped iris_bn config.
+// `bnrun __complete WHAT`: what the bash completion script offers (apps/bnrun/completion.h). Without --config, the
+// keys are those of the shipped iris_bn config.
 int run_complete(const CLI::App& app, const bnrun::app::CompleteOptions& complete, Options options,
                  const bnrun::app::ShippedFiles& shipped) {
   if (complete.what == "subcommands") {
@@ -495,8 +495,9 @@ int run_command_line(int argc, char** argv) {
   const bool writing_manual_page = std::any_of(argv + 1, argv + argc, [](const char* argument) {
     return std::string_view(argument) == "--help-man";
   });
-  const auto shipped = writing_manual_page ? bnrun::app::ShippedFiles{"PREFIX/share/bnrun/configs", "PREFIX/share/doc/bnrun"}
-                                           : bnrun::app::shipped_files();
+  const auto shipped = writing_manual_page
+                           ? bnrun::app::ShippedFiles{"PREFIX/share/bnrun/configs", "PREFIX/share/doc/bnrun"}
+                           : bnrun::app::shipped_files();
   const bnrun::app::Subcommands subcommands(app, line, shipped);
   try {
     app.parse(argc, argv);
@@ -515,7 +516,7 @@ int run_command_line(int argc, char** argv) {
     subcommands.refuse_unused_options(app);
     configure_logging(options);
     if (subcommands.chosen() == Command::complete) return run_complete(app, line.complete, options, shipped);
-    // A config name that is no file here is one of the shipped configs (app/shipped_files.h).
+    // A config name that is no file here is one of the shipped configs (apps/bnrun/shipped_files.h).
     if (!options.config_path.empty())
       options.config_path = bnrun::app::resolve_config_path(options.config_path, shipped.configs);
     for (auto& claim_config : line.claims.configs)

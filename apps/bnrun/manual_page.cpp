@@ -45,7 +45,8 @@ std::string option_entries(const CLI::App& app) {
        })) {
     std::string tag;
     if (option->nonpositional()) {
-      for (const auto& name : option->get_snames()) tag += fmt::format("{}\\fB{}\\fR", tag.empty() ? "" : ", ", roff("-" + name));
+      for (const auto& name : option->get_snames())
+        tag += fmt::format("{}\\fB{}\\fR", tag.empty() ? "" : ", ", roff("-" + name));
       for (const auto& name : option->get_lnames())
         tag += fmt::format("{}\\fB{}\\fR", tag.empty() ? "" : ", ", roff("--" + name));
     } else {
@@ -67,16 +68,16 @@ std::string verbatim(std::string_view footer) {
 }  // namespace
 
 std::string manual_page(const CLI::App& app, std::string_view version) {
-  const auto subcommands = app.get_subcommands([](const CLI::App* candidate) { return !candidate->get_group().empty(); });
+  const auto subcommands =
+      app.get_subcommands([](const CLI::App* candidate) { return !candidate->get_group().empty(); });
   std::ostringstream page;
   page << fmt::format(".TH BNRUN 1 \"\" \"bnrun {}\" \"User Commands\"\n", version);
   page << ".SH NAME\nbnrun \\- train a network with and without batch normalization and compare them\n";
   page << ".SH SYNOPSIS\n.B bnrun\n\\fB\\-c\\fR \\fICONFIG\\fR [\\fIOPTIONS\\fR]\n";
   for (const CLI::App* subcommand : subcommands) {
     std::string arguments;
-    for (const CLI::Option* argument : subcommand->get_options([](const CLI::Option* candidate) {
-           return !candidate->nonpositional();
-         }))
+    for (const CLI::Option* argument :
+         subcommand->get_options([](const CLI::Option* candidate) { return !candidate->nonpositional(); }))
       arguments += fmt::format(" \\fI{}\\fR{}", roff(argument->get_type_name()),
                                argument->get_items_expected_max() > 1 ? "..." : "");
     page << fmt::format(".br\n.B bnrun {}\n[\\fIOPTIONS\\fR]{}\n", roff(subcommand->get_name()), arguments);

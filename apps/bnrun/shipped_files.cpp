@@ -26,7 +26,8 @@ std::vector<std::string> shipped_config_names(const fs::path& configs) {
   std::vector<std::string> names;
   std::error_code error;
   for (fs::directory_iterator entry(configs, error), end; !error && entry != end; entry.increment(error))
-    if (entry->path().extension() == ".json" && entry->is_regular_file(error)) names.push_back(entry->path().stem().string());
+    if (entry->path().extension() == ".json" && entry->is_regular_file(error))
+      names.push_back(entry->path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -39,10 +40,10 @@ std::string resolve_config_path(const std::string& given, const fs::path& config
   for (const fs::path& candidate : {folder / given, folder / (given + ".json")})
     if (fs::is_regular_file(candidate, error)) return candidate.string();
   const auto names = shipped_config_names(folder);
-  throw UserError(fmt::format("{}: no such file in the current folder ({}) nor among the shipped configs in {} ({})",
-                              given, fs::current_path(error).string(), folder.string(),
-                              names.empty() ? std::string("that folder has none")
-                                            : fmt::format("there: {}", fmt::join(names, ", "))));
+  throw UserError(fmt::format(
+      "{}: no such file in the current folder ({}) nor among the shipped configs in {} ({})", given,
+      fs::current_path(error).string(), folder.string(),
+      names.empty() ? std::string("that folder has none") : fmt::format("there: {}", fmt::join(names, ", "))));
 }
 
 }  // namespace bnrun::app
