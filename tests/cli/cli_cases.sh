@@ -579,6 +579,8 @@ case_bash_completion_completes_commands_options_configs_and_keys() {
   complete_words -c '' >got.txt
   grep -qx 'mine.json' got.txt && grep -qx 'smoke.json' got.txt && grep -qx 'iris_bn.json' got.txt || fail "-c: $(cat got.txt)"
   ! grep -qx 'other.txt' got.txt || fail "-c offers a file that is no config"
+  cp "$source_dir/configs/smoke.json" .
+  [ "$(complete_words -c sm)" = "smoke.json" ] || fail "smoke.json here and shipped: $(complete_words -c sm)"
   [ "$(complete_words --log-level w)" = "warn" ] || fail "--log-level w"
 }
 
