@@ -150,6 +150,9 @@ void require_config(const Options& options) {
 
 bnrun::study::Plan plan(const Options& options) {
   require_config(options);
+  // CLI11 refuses both on one command; given one before a subcommand's name and one after, they reach here.
+  if (!options.variant.empty() && !options.arms.empty())
+    throw bnrun::UserError("--variant and --arms both choose the arms to train: give one of them");
   bnrun::study::PlanRequest request;
   request.config_path = options.config_path;
   request.overrides = options.overrides;
