@@ -7,11 +7,12 @@
 # libopenmpi-dev are for training.distributed and its tests (tests/mpi/mpi_cases.sh, mpirun); without them bnrun
 # still builds, without distributed training. Slurm and munge are for the test that runs a study as a job array
 # on a real single-node cluster (tests/slurm/slurm_cases.sh); no daemon starts on installation (the test starts
-# its own and stops them).
+# its own and stops them). dpkg-dev is for the Debian package (cpack -G DEB runs its dpkg-shlibdeps to find the
+# package's dependencies) and its test (tests/install/install_from_deb.sh); groff-base checks the man page.
 set -euo pipefail
 
 packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev libxxhash-dev qemu-user jq
-          openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge)
+          openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge dpkg-dev groff-base)
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libomp-dev libclang-rt-dev); fi
 missing=()
 for package in "${packages[@]}"; do

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "shipped_files.h"
+
 namespace bnrun::app {
 
 struct Options {
@@ -52,7 +54,13 @@ struct SlurmOptions {
   std::optional<int> cpus_per_task, max_parallel;
 };
 
-enum class Command { train, validate, summary, predict, eval, compare, claims, collect, slurm };
+// What the bash completion script asks (bnrun __complete WHAT [COMMAND]; apps/bnrun/completion.h).
+struct CompleteOptions {
+  std::string what;     // subcommands, options, configs or keys
+  std::string command;  // for options: the subcommand whose options (empty: the main app's)
+};
+
+enum class Command { train, validate, summary, predict, eval, compare, claims, collect, slurm, complete };
 
 struct CommandLine {
   Options options;
@@ -62,13 +70,16 @@ struct CommandLine {
   ClaimsOptions claims;
   std::string collect_directory;
   SlurmOptions slurm;
+  CompleteOptions complete;
+  bool manual_page = false;  // --help-man
 };
 
 // Declares every option and subcommand of `app`, each filling its field of `line` when parsed. Returns what
 // tells the subcommands apart after parsing.
 class Subcommands {
  public:
-  Subcommands(CLI::App& app, CommandLine& line);
+  // `shipped` is where this binary's configs and docs are: --help names them.
+  Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& shipped);
   // The subcommand given, or train when there is none.
   Command chosen() const;
   // Throws UserError naming the first option given that the chosen command would ignore (bnrun eval --seeds 9):
@@ -84,6 +95,7 @@ class Subcommands {
   CLI::App* claims_;
   CLI::App* collect_;
   CLI::App* slurm_;
+  CLI::App* complete_;
 };
 
 // argv as one line a shell would run again ("bnrun" for argv[0]; arguments quoted where needed).

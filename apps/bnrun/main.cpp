@@ -13,8 +13,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 
 #include "command_line.h"
+#include "completion.h"
+#include "manual_page.h"
+#include "shipped_files.h"
 #include "config/load.h"
 #include "core/console.h"
 #include "core/error.h"
@@ -146,6 +150,9 @@ void require_config(const Options& options) {
 
 bnrun::study::Plan plan(const Options& options) {
   require_config(options);
+  // CLI11 refuses both on one command; given one before a subcommand's name and one after, they reach here.
+  if (!options.variant.empty() && !options.arms.empty())
+    throw bnrun::UserError("--variant and --arms both choose the arms to train: give one of them");
   bnrun::study::PlanRequest request;
   request.config_path = options.config_path;
   request.overrides = options.overrides;
@@ -450,6 +457,26 @@ int run_claims(const bnrun::kernels::Compute& compute, const Options& options, c
   return exit_ok;
 }
 
+// `bnrun __complete WHAT`: what the bash completion script offers (apps/bnrun/completion.h). Without --config, the
+// keys are those of the shipped iris_bn config.
+int run_complete(const CLI::App& app, const bnrun::app::CompleteOptions& complete, Options options,
+                 const bnrun::app::ShippedFiles& shipped) {
+  if (complete.what == "subcommands") {
+    print_stdout(bnrun::app::subcommand_names(app));
+  } else if (complete.what == "options") {
+    print_stdout(bnrun::app::option_names(app, complete.command));
+  } else if (complete.what == "configs") {
+    std::string text;
+    for (const auto& name : bnrun::app::shipped_config_names(shipped.configs)) text += name + ".json\n";
+    print_stdout(text);
+  } else {
+    options.config_path = bnrun::app::resolve_config_path(
+        options.config_path.empty() ? std::string("iris_bn.json") : options.config_path, shipped.configs);
+    print_stdout(bnrun::app::key_paths(bnrun::config::to_json(plan(options).runs.front().config)));
+  }
+  return exit_ok;
+}
+
 int run_compare(const std::vector<std::string>& paths) {
   print_stdout(bnrun::study::comparison_across_runs(bnrun::study::read_compared_runs(paths)));
   return exit_ok;
@@ -467,7 +494,14 @@ int run_command_line(int argc, char** argv) {
   reserve_standard_descriptors();
   CLI::App app;
   bnrun::app::CommandLine line;
-  const bnrun::app::Subcommands subcommands(app, line);
+  // The man page is for any installation: it names the shipped files under PREFIX, not where this binary is.
+  const bool writing_manual_page = std::any_of(argv + 1, argv + argc, [](const char* argument) {
+    return std::string_view(argument) == "--help-man";
+  });
+  const auto shipped = writing_manual_page
+                           ? bnrun::app::ShippedFiles{"PREFIX/share/bnrun/configs", "PREFIX/share/doc/bnrun"}
+                           : bnrun::app::shipped_files();
+  const bnrun::app::Subcommands subcommands(app, line, shipped);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -478,8 +512,18 @@ int run_command_line(int argc, char** argv) {
   options.command_line = bnrun::app::quoted_command_line(argc, argv);
 
   try {
+    if (line.manual_page) {
+      print_stdout(bnrun::app::manual_page(app, BNRUN_VERSION));
+      return exit_ok;
+    }
     subcommands.refuse_unused_options(app);
     configure_logging(options);
+    if (subcommands.chosen() == Command::complete) return run_complete(app, line.complete, options, shipped);
+    // A config name that is no file here is one of the shipped configs (apps/bnrun/shipped_files.h).
+    if (!options.config_path.empty())
+      options.config_path = bnrun::app::resolve_config_path(options.config_path, shipped.configs);
+    for (auto& claim_config : line.claims.configs)
+      claim_config = bnrun::app::resolve_config_path(claim_config, shipped.configs, "claims");
     bnrun::distributed::start_process();
     install_stop_handlers();
     // Where --threads goes: from here, as a parameter, through the session, runner and trainer to every kernel.
@@ -494,6 +538,7 @@ int run_command_line(int argc, char** argv) {
       case Command::collect: return run_collect(compute, line.collect_directory);
       case Command::slurm: return run_slurm(options, line.slurm);
       case Command::train: return run_training(compute, options);
+      case Command::complete: break;  // answered above
     }
     return exit_internal_error;
   } catch (const bnrun::UserError& error) {

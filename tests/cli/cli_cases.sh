@@ -473,4 +473,155 @@ case_version_says_how_bnrun_was_built_and_what_it_uses() {
     fail "$(cat stdout.txt)"
 }
 
+# --- installable: shipped configs by name, help per command, man page, bash completion (packaging/) ---
+
+# A --config name that is no file here and has no '/' is a shipped config: from the build folder, the source tree's
+# configs/ (installed, PREFIX/share/bnrun/configs: tests/install/install_from_deb.sh). A file here wins.
+case_a_config_name_that_is_no_file_here_is_a_shipped_config() {
+  "$bnrun" -q -c smoke.json -o ran >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^bn ' stdout.txt || fail "$(cat stdout.txt)"
+  [ -s "$work/ran/results.json" ] || fail "the relative --output is not in the current folder: $(ls -R)"
+  [ "$(jq -r .config.dataset.path ran/results.json)" = "$source_dir/datasets/iris.csv" ] ||
+    fail "not the shipped data: $(jq .config.dataset ran/results.json)"
+  "$bnrun" validate --config-only -c iris_bn >stdout.txt 2>stderr.txt || fail "without .json: $(cat stderr.txt)"
+  grep -q "$source_dir/configs/iris_bn.json: config is valid" stderr.txt || fail "$(cat stderr.txt)"
+  jq '.training.epochs = 2' "$source_dir/configs/smoke.json" >smoke.json
+  sed -i "s|\.\./datasets|$source_dir/datasets|" smoke.json
+  "$bnrun" -q -c smoke.json -o here >/dev/null 2>stderr.txt || fail "$(cat stderr.txt)"
+  [ "$(grep -c '' here/history_bn.csv)" -eq 3 ] || fail "the shipped config was read, not ./smoke.json"
+  expect_error "nope.json: no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs (there: cgpa_iq_bn, fashion_mnist_bn, iris_bn, paper_fig1, smoke)" -- -c nope.json
+  expect_error "sub/smoke.json: cannot open config file" -- -c sub/smoke.json
+  expect_error "no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs/claims (there: activation," -- claims nope.json
+  "$bnrun" validate --config-only -c "$source_dir/configs/claims/depth.json" >/dev/null 2>&1 || fail "a claim by path"
+}
+
+# help_teaches COMMAND OPTION... -- ABSENT...: `bnrun COMMAND --help` lists each OPTION, none of ABSENT, examples of
+# its own ("bnrun COMMAND" in two lines or more, none of the main help's), and the installed docs.
+help_teaches() {
+  local command=$1 option
+  shift
+  "$bnrun" "$command" --help >help.txt 2>&1 || fail "$command --help exited non-zero"
+  listed() {  # an option line of the help: "  -c,--config FILE", "  --sweep KEY=..."; not a mention in a description
+    grep -qE -- "^  ((-[a-zA-Z],)?$1|$1,--[a-z-]+)( |$)" help.txt
+  }
+  while [ "$1" != "--" ]; do
+    listed "$1" || fail "bnrun $command --help lacks $1: $(cat help.txt)"
+    shift
+  done
+  shift
+  for option in "$@"; do
+    ! listed "$option" || fail "bnrun $command --help lists $option, which it refuses"
+  done
+  [ "$(sed -n '/^Examples:/,$p' help.txt | grep -c "^  bnrun $command ")" -ge 1 ] || fail "no example of bnrun $command: $(cat help.txt)"
+  [ "$(sed -n '/^Examples:/,$p' help.txt | grep -c "^  bnrun ")" -ge 2 ] || fail "fewer than two examples: $(cat help.txt)"
+  ! grep -q -- '--shard 0/4\|--seeds 10 -o out/seeds' help.txt || fail "bnrun $command --help repeats the main examples"
+  grep -q "^More: man bnrun; $source_dir/README.md, $source_dir/docs/[A-Z]*\.md" help.txt || fail "no docs named: $(tail -2 help.txt)"
+}
+
+case_validate_help_lists_its_options_and_examples() {
+  help_teaches validate -c --config -s --set --sweep --seeds --arms --variant --config-only -q -v --log-level -- \
+    --output --resume -j --threads --save-model
+}
+case_summary_help_lists_its_options_and_examples() {
+  help_teaches summary -c --config --set --sweep --seeds --arms --variant --threads -q -- --output --config-only -j
+}
+case_predict_help_lists_its_options_and_examples() {
+  help_teaches predict -m --model -d --data -o --output --delimiter --allow-special-file --threads -- --config --set --json
+}
+case_eval_help_lists_its_options_and_examples() {
+  help_teaches eval -m --model -d --data --json --delimiter --threads -- --config --set --output
+}
+case_compare_help_lists_its_options_and_examples() {
+  help_teaches compare -q -v -- --config --set --threads --output
+}
+case_claims_help_lists_its_options_and_examples() {
+  help_teaches claims -j --jobs -o --output --doc --set --threads -q -- --config --seeds --sweep
+}
+case_collect_help_lists_its_options_and_examples() {
+  help_teaches collect --threads -q -- --config --set --output
+}
+case_slurm_help_lists_its_options_and_examples() {
+  help_teaches slurm -c --config --set --sweep --seeds --arms -o --output --dry-run --resume -j --partition --time \
+    --cpus-per-task --mem --account --max-parallel -- --threads --save-model --overwrite
+}
+
+# The man page the build wrote (packaging/) is what this bnrun writes, is clean roff, and has every option CLI11
+# knows of every command, in that command's section (and the main options in OPTIONS).
+case_the_man_page_lists_every_option_of_every_command() {
+  local page command option section
+  page=$(dirname "$bnrun")/packaging/bnrun.1
+  [ -s "$page" ] || fail "no man page at $page"
+  "$bnrun" --help-man >fresh.1 2>stderr.txt || fail "$(cat stderr.txt)"
+  cmp -s "$page" fresh.1 || fail "$page is not what bnrun --help-man writes now"
+  groff -man -ww -z "$page" >groff.txt 2>&1 && [ ! -s groff.txt ] || fail "groff warns: $(cat groff.txt)"
+  sed 's/\\-/-/g; s/\\f[BIR]//g' "$page" >plain.txt
+  section_of() {  # the text of one section of plain.txt
+    awk -v start="$1" 'index($0, start) == 1 { inside = 1; next } /^\.S[HS] / { inside = 0 } inside' plain.txt
+  }
+  section_of '.SH OPTIONS' >section.txt
+  for option in $("$bnrun" __complete options); do
+    grep -qE -- "(^|, )$option( |,|$)" section.txt || fail "OPTIONS lacks $option"
+  done
+  [ "$(grep -c '' < <("$bnrun" __complete subcommands))" -eq 8 ] || fail "$("$bnrun" __complete subcommands)"
+  for command in $("$bnrun" __complete subcommands); do
+    section_of ".SS \"bnrun $command\"" >section.txt
+    [ -s section.txt ] || fail "no section for bnrun $command"
+    for option in $("$bnrun" __complete options "$command"); do
+      grep -qE -- "(^|, )$option( |,|$)" section.txt || fail "the section of bnrun $command lacks $option"
+    done
+    grep -q "^  bnrun $command " section.txt || fail "bnrun $command's section has no example"
+  done
+  section_of ".SS \"bnrun compare\"" | grep -q '^paths$' || fail "compare's argument is missing"
+  ! grep -q -- '--help-man\|__complete' plain.txt || fail "the page shows the hidden options"
+}
+
+# The completion script, sourced as bash does, with COMP_WORDS and COMP_CWORD set as for a TAB.
+complete_words() {  # complete_words WORD...: the last word is the one being completed; prints COMPREPLY
+  source "$source_dir/packaging/bash_completion/bnrun"
+  COMP_WORDS=("$bnrun" "$@")
+  COMP_CWORD=$#
+  COMPREPLY=()
+  _bnrun
+  printf '%s\n' "${COMPREPLY[@]}"
+}
+
+case_bash_completion_completes_commands_options_configs_and_keys() {
+  [ "$(complete_words va)" = "validate" ] || fail "bnrun va: $(complete_words va)"
+  [ "$(complete_words c | paste -sd,)" = "compare,claims,collect" ] || fail "bnrun c: $(complete_words c)"
+  # --set training.: exactly the training keys of the resolved config (every default filled in).
+  "$bnrun" validate --config-only -c iris_bn.json 2>/dev/null |
+    jq -r 'paths(scalars) | select(.[0] == "training") |
+           reduce .[] as $p (""; if ($p | type) == "number" then . + "[\($p)]" elif . == "" then $p else . + "." + $p end)' |
+    sort >expected.txt
+  [ "$(grep -c '' expected.txt)" -ge 8 ] || fail "jq found too few keys: $(cat expected.txt)"
+  complete_words --set training. | sort >got.txt
+  grep -vq '^training\.' got.txt && fail "keys outside training: $(cat got.txt)"
+  comm -23 expected.txt got.txt >missing.txt
+  [ ! -s missing.txt ] || fail "--set training. lacks: $(cat missing.txt)"
+  grep -qx 'training.batch_size' got.txt && grep -qx 'training.optimizer.learning_rate' got.txt || fail "$(cat got.txt)"
+  # Keys of the config given: smoke.json has 4 layers, iris_bn.json (the keys without -c) 5.
+  complete_words -c "$source_dir/configs/smoke.json" --sweep 'model.layers[' >got.txt
+  grep -qx 'model.layers\[3\].type' got.txt && ! grep -q 'model.layers\[4\]' got.txt || fail "smoke.json's layers: $(cat got.txt)"
+  complete_words --sweep 'model.layers[4].' >got.txt
+  grep -qx 'model.layers\[4\].units' got.txt || fail "iris_bn.json's layers: $(cat got.txt)"
+  complete_words validate -c "$source_dir/configs/smoke.json" --set data >got.txt
+  grep -qx 'dataset.path' got.txt && ! grep -qv '^dataset\.' got.txt || fail "$(cat got.txt)"
+  # Options per command.
+  complete_words validate -- >got.txt
+  grep -qx -- '--config-only' got.txt && grep -qx -- '--set' got.txt || fail "validate --: $(cat got.txt)"
+  ! grep -qx -- '--output' got.txt && ! grep -qx -- '--json' got.txt || fail "validate --: $(cat got.txt)"
+  complete_words claims - >got.txt
+  grep -qx -- '-j' got.txt && grep -qx -- '--doc' got.txt && grep -qx -- '-o' got.txt || fail "claims -: $(cat got.txt)"
+  complete_words --sa >got.txt
+  [ "$(cat got.txt)" = "--save-model" ] || fail "--sa: $(cat got.txt)"
+  # Config files here and shipped config names.
+  touch mine.json other.txt
+  complete_words -c '' >got.txt
+  grep -qx 'mine.json' got.txt && grep -qx 'smoke.json' got.txt && grep -qx 'iris_bn.json' got.txt || fail "-c: $(cat got.txt)"
+  ! grep -qx 'other.txt' got.txt || fail "-c offers a file that is no config"
+  cp "$source_dir/configs/smoke.json" .
+  [ "$(complete_words -c sm)" = "smoke.json" ] || fail "smoke.json here and shipped: $(complete_words -c sm)"
+  [ "$(complete_words --log-level w)" = "warn" ] || fail "--log-level w"
+}
+
 "case_$name"

@@ -19,7 +19,11 @@ data_with() { { printf 'a,b,species\n'; printf "$@"; } >data.csv; write_config; 
 
 # --- CSV files ---
 
-case_missing_config() { expect_error "nope.json: cannot open config file: No such file or directory" -- -c nope.json; }
+# A bare name is also looked up among the shipped configs (apps/bnrun/shipped_files.h): the error names both places.
+case_missing_config() {
+  expect_error "nope.json: no such file in the current folder ($work) nor among the shipped configs in " -- -c nope.json
+  expect_error "./nope.json: cannot open config file: No such file or directory" -- -c ./nope.json
+}
 
 case_missing_data_file() {
   write_config missing.csv
@@ -556,6 +560,17 @@ case_eval_without_the_target_column() {
 }
 
 # Options a subcommand would ignore are refused, not silently accepted.
+# Options may come before a subcommand's name or after it; --arms on one side and --variant on the other are refused
+# as on one side.
+case_arms_and_variant_on_either_side_of_a_subcommand_are_refused() {
+  "$bnrun" --arms bn validate -c "$source_dir/configs/smoke.json" --variant no_bn >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] && [ ! -s stdout.txt ] || fail "accepted: $(cat stdout.txt)"
+  [ "$(cat stderr.txt)" = "error: --variant and --arms both choose the arms to train: give one of them" ] ||
+    fail "$(cat stderr.txt)"
+  "$bnrun" validate -c "$source_dir/configs/smoke.json" --arms bn --variant no_bn >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] && grep -q '^error: --arms excludes --variant' stderr.txt || fail "$(cat stderr.txt)"
+}
+
 case_subcommands_refuse_options_they_do_not_use() {
   "$bnrun" -q -c "$source_dir/configs/smoke.json" -o model --save-model >/dev/null 2>&1 || fail "training failed"
   local command expected
