@@ -55,8 +55,8 @@ struct OptionUse {
 };
 
 const std::vector<OptionUse>& option_uses() {
-  static const std::vector<std::string_view> plan_options = {"--config", "--set", "--sweep", "--seeds", "--arms",
-                                                             "--variant"};
+  static const std::vector<std::string_view> plan_options = {"--config", "--set",  "--sweep",  "--seeds",
+                                                             "--folds",  "--arms", "--variant"};
   static const std::vector<OptionUse> uses = {
       {Command::validate, "validate", plan_options},
       {Command::summary, "summary", [] {
@@ -133,6 +133,14 @@ void declare_option(CLI::App& target, std::string_view name, Options& options, c
                     "run each setting with N seeds (training.seed, +1, ...) or the listed ones (1,5,9); reports mean "
                     "± std and the paired bn - no_bn difference with a 95 % interval")
         ->type_name("N|S1,S2,...");
+  } else if (name == "--folds") {
+    target
+        .add_option("--folds", options.folds,
+                    "cross-validate: each run becomes K runs, one per fold of the data (stratified), with the paired "
+                    "intervals corrected for the folds' shared training rows (dataset.cross_validation; "
+                    "docs/STUDIES.md)")
+        ->check(CLI::Range(2, 1000))
+        ->type_name("K");
   } else if (name == "--jobs") {
     target.add_option("-j,--jobs", options.jobs, "train this many runs at once; they share the threads (default 1)")
         ->check(CLI::Range(1, 256));
@@ -190,10 +198,10 @@ void declare_option(CLI::App& target, std::string_view name, Options& options, c
 }
 
 // Every main option, in the order the main --help lists them.
-constexpr std::string_view main_options[] = {"--config",     "--output",    "--set",       "--sweep",   "--seeds",
-                                             "--jobs",       "--dry-run",   "--overwrite", "--resume",  "--shard",
-                                             "--save-model", "--init-from", "--arms",      "--variant", "--threads",
-                                             "--quiet",      "--verbose",   "--log-level"};
+constexpr std::string_view main_options[] = {"--config",    "--output",     "--set",       "--sweep",  "--seeds",
+                                             "--folds",     "--jobs",       "--dry-run",   "--overwrite", "--resume",
+                                             "--shard",     "--save-model", "--init-from", "--arms",      "--variant",
+                                             "--threads",   "--quiet",      "--verbose",   "--log-level"};
 
 const OptionUse& use_of(Command command) {
   for (const auto& use : option_uses())

@@ -17,6 +17,7 @@ struct Options {
   std::vector<std::string> overrides;
   std::vector<std::string> sweeps;
   std::string seeds;
+  int folds = 0;  // --folds K: dataset.cross_validation.folds=K; 0: as the config says
   std::string variant;
   std::vector<std::string> arms;
   int threads = 0;  // 0: kernels::available_threads()

@@ -156,6 +156,7 @@ bnrun::study::Plan plan(const Options& options) {
   bnrun::study::PlanRequest request;
   request.config_path = options.config_path;
   request.overrides = options.overrides;
+  if (options.folds > 0) request.overrides.push_back(fmt::format("dataset.cross_validation.folds={}", options.folds));
   request.arms = options.arms;
   if (options.variant == "bn" || options.variant == "no_bn") request.arms = {options.variant};
   if (options.variant == "both") request.arms = {"bn", "no_bn"};
@@ -257,6 +258,7 @@ std::vector<std::string> plan_arguments(const Options& options) {
   for (const auto& assignment : options.overrides) arguments.insert(arguments.end(), {"--set", assignment});
   for (const auto& sweep : options.sweeps) arguments.insert(arguments.end(), {"--sweep", sweep});
   if (!options.seeds.empty()) arguments.insert(arguments.end(), {"--seeds", options.seeds});
+  if (options.folds > 0) arguments.insert(arguments.end(), {"--folds", std::to_string(options.folds)});
   if (!options.arms.empty()) arguments.insert(arguments.end(), {"--arms", fmt::format("{}", fmt::join(options.arms, ","))});
   if (!options.variant.empty()) arguments.insert(arguments.end(), {"--variant", options.variant});
   return arguments;

@@ -446,7 +446,7 @@ case_the_notebook_config_tests_on_the_rows_scikit_learn_chose() {
 # dataset.cross_validation: K runs per seed, each row tested once per seed, the corrected interval in the table,
 # report and summary.json; a fixed split.random_state gives every seed the same folds.
 case_cross_validation_runs_every_fold_and_corrects_the_interval() {
-  "$bnrun" -c "$(iris_config)" --set 'dataset.cross_validation={"folds":5}' --set training.epochs=3 --seeds 2 \
+  "$bnrun" -c "$(iris_config)" --folds 5 --set training.epochs=3 --seeds 2 \
     -o cv >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
   grep -q '^iris_bn: 10 runs, 2 seeds 42–43 × 5 folds$' stdout.txt || fail "$(cat stdout.txt)"
   grep -q 'paired over 10 seed × fold runs' stdout.txt && grep -q 'Nadeau–Bengio corrected' stdout.txt ||
@@ -489,7 +489,7 @@ case_a_config_name_that_is_no_file_here_is_a_shipped_config() {
   sed -i "s|\.\./datasets|$source_dir/datasets|" smoke.json
   "$bnrun" -q -c smoke.json -o here >/dev/null 2>stderr.txt || fail "$(cat stderr.txt)"
   [ "$(grep -c '' here/history_bn.csv)" -eq 3 ] || fail "the shipped config was read, not ./smoke.json"
-  expect_error "nope.json: no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs (there: cgpa_iq_bn, fashion_mnist_bn, iris_bn, paper_fig1, smoke)" -- -c nope.json
+  expect_error "nope.json: no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs (there: cgpa_iq_bn, fashion_mnist_bn, iris_bn, iris_notebook, paper_fig1, smoke)" -- -c nope.json
   expect_error "sub/smoke.json: cannot open config file" -- -c sub/smoke.json
   expect_error "no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs/claims (there: activation," -- claims nope.json
   "$bnrun" validate --config-only -c "$source_dir/configs/claims/depth.json" >/dev/null 2>&1 || fail "a claim by path"
