@@ -394,8 +394,12 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
   for (auto* subcommand : {validate_, summary_, predict_, eval_, compare_, claims_, collect_, slurm_, complete_})
     subcommand->fallthrough();
   app.require_subcommand(0, 1);
-  app.failure_message([](const CLI::App*, const CLI::Error& error) {
-    return fmt::format("error: {} (see bnrun --help)\n", error.what());
+  // The help to see is the command's own: the subcommand that was named, when one was (its name is parsed before
+  // its options, so it is known when they fail).
+  app.failure_message([](const CLI::App* failed, const CLI::Error& error) {
+    std::string command = "bnrun";
+    for (const CLI::App* subcommand : failed->get_subcommands()) command += " " + subcommand->get_name();
+    return fmt::format("error: {} (see {} --help)\n", error.what(), command);
   });
 }
 

@@ -462,6 +462,15 @@ case_cross_validation_runs_every_fold_and_corrects_the_interval() {
   grep -q "Nadeau and Bengio's corrected one" cv/report.md || fail "report.md does not say the interval is corrected"
 }
 
+# A command-line mistake points at the help of the command it was made in.
+case_a_subcommand_option_mistake_points_at_that_commands_help() {
+  "$bnrun" eval --model x.json >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] || fail "eval without --data was accepted"
+  [ "$(cat stderr.txt)" = "error: --data is required (see bnrun eval --help)" ] || fail "$(cat stderr.txt)"
+  "$bnrun" --threads 0 -c x.json >stdout.txt 2>stderr.txt
+  grep -q '(see bnrun --help)$' stderr.txt || fail "$(cat stderr.txt)"
+}
+
 # --version: the version, then the build, BLAS, OpenMP, MPI and this CPU's level, for a bug report.
 case_version_says_how_bnrun_was_built_and_what_it_uses() {
   "$bnrun" --version >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
