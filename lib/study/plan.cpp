@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/files.h"
+#include "core/json_reader.h"
 #include "core/json_text.h"
 #include "core/error.h"
 #include "core/printable.h"
@@ -65,6 +66,49 @@ std::vector<std::uint64_t> parse_seed_list(const std::string& text, const std::s
 
 // Runs bnrun plans at most: each planned run holds its resolved config, so the plan's memory grows with it.
 constexpr std::size_t max_runs = 100000;
+
+// What a study's seeds vary (experiment.vary): "both" the split and the initialization (training.seed, which the
+// split follows unless dataset.split.random_state fixes it), only the "initialization" (the split held at the
+// config's, training.seed's unless random_state gives one), or only the "split" (dataset.split.random_state, the
+// initialization held at the config's training.seed).
+enum class SeedsVary { both, initialization, split };
+
+SeedsVary read_seeds_vary(json& document, const std::string& path) {
+  if (!document.contains("experiment") || !document["experiment"].is_object() ||
+      !document["experiment"].contains("vary"))
+    return SeedsVary::both;
+  const json value = document["experiment"]["vary"];
+  document["experiment"].erase("vary");
+  if (value == "both") return SeedsVary::both;
+  if (value == "initialization") return SeedsVary::initialization;
+  if (value == "split") return SeedsVary::split;
+  throw UserError(fmt::format("{}: experiment.vary: expected \"both\", \"initialization\" or \"split\", got {}", path,
+                              describe_value(value)));
+}
+
+// The overrides that make a run of `seed` vary what `vary` says.
+void seed_overrides(SeedsVary vary, std::uint64_t seed, const config::Config& base,
+                    std::vector<config::Override>& overrides) {
+  const auto split_seed = [](std::uint64_t value) {
+    if (value > 0xffffffffULL)
+      throw UserError(fmt::format("seed {}: a split's random_state must be below 2^32 (experiment.vary)", value));
+    return value;
+  };
+  switch (vary) {
+    case SeedsVary::both:
+      overrides.push_back({fmt::format("training.seed={}", seed), "--seeds"});
+      break;
+    case SeedsVary::initialization:
+      overrides.push_back({fmt::format("training.seed={}", seed), "--seeds"});
+      if (!base.dataset.split_random_state)
+        overrides.push_back({fmt::format("dataset.split.random_state={}", split_seed(base.training.seed)),
+                             "experiment.vary"});
+      break;
+    case SeedsVary::split:
+      overrides.push_back({fmt::format("dataset.split.random_state={}", split_seed(seed)), "--seeds"});
+      break;
+  }
+}
 
 // Grid points × seeds, multiplied with overflow checks: "256 × 256 × … × 1 seed" is refused with its size
 // (or "more than 2^64") instead of wrapping around to a small number.
@@ -191,11 +235,12 @@ Plan make_plan(const PlanRequest& request) {
     throw UserError(fmt::format("{}: expected a JSON object {{\"dataset\": ..., \"model\": ..., ...}}, got {}", path,
                                 document.type_name()));
 
-  // --set may also set the study keys (--set experiment.seeds=5); those overrides apply to the document itself.
+  // --set may also set the study keys (--set experiment.seeds=5, experiment.vary); those overrides apply to the
+  // document itself.
   std::vector<std::string> run_overrides_text;
   for (const auto& assignment : request.overrides) {
     const std::string key = assignment.substr(0, assignment.find('='));
-    if (key == "sweep" || key == "experiment.seeds")
+    if (key == "sweep" || key == "experiment.seeds" || key == "experiment.vary")
       config::apply_override(document, assignment);
     else
       run_overrides_text.push_back(assignment);
@@ -218,6 +263,7 @@ Plan make_plan(const PlanRequest& request) {
     config_seeds = document["experiment"]["seeds"];
     document["experiment"].erase("seeds");
   }
+  const SeedsVary vary = read_seeds_vary(document, path);
 
   for (const auto& assignment : request.sweeps) {
     const std::size_t equals = assignment.find('=');
@@ -278,6 +324,16 @@ Plan make_plan(const PlanRequest& request) {
   // Cross-validation: each seed's run becomes one run per fold (innermost), unless the config names its fold.
   const std::size_t folds = base.dataset.fold == 0 ? base.dataset.folds : 0;
 
+  if (vary != SeedsVary::both && !seeds_requested)
+    throw UserError(fmt::format("{}: experiment.vary applies to the seeds of a study: give --seeds or "
+                                "experiment.seeds",
+                                path));
+  if (vary != SeedsVary::both)
+    for (const auto& axis : axes)
+      if (axis.key_path == "dataset.split.random_state" || axis.key_path == "dataset.split")
+        throw UserError(fmt::format("{} is swept while experiment.vary chooses what the seeds vary: use one of them",
+                                    axis.key_path));
+
   plan.is_study = !axes.empty() || seeds_requested || folds > 0;
   plan.axes = axes;
 
@@ -309,7 +365,7 @@ Plan make_plan(const PlanRequest& request) {
           folder += fmt::format("_{}={}", folder_safe(axes[a].short_name), folder_safe(value_text(settings[a].value)));
         }
         if (seeds_requested) {
-          run_overrides.push_back({fmt::format("training.seed={}", seed), "--seeds"});
+          seed_overrides(vary, seed, base, run_overrides);
           folder += fmt::format("_seed={}", seed);
         }
         if (fold > 0) {

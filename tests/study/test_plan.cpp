@@ -218,3 +218,34 @@ TEST_CASE("a config that names its fold is one run, and cross-validation setting
   request.sweeps = {"dataset.cross_validation.folds=3,5"};
   CHECK_THAT(plan_error(request), Contains("dataset.cross_validation.folds: cross-validation settings cannot be swept"));
 }
+
+TEST_CASE("experiment.vary holds the split or the initialization fixed across a study's seeds", "[study]") {
+  const TemporaryStudy study("plan_vary");
+  auto request = request_for(study);
+  request.seeds = "3";
+  const auto both = make_plan(request);
+  CHECK(both.runs[1].config.training.seed == 11);
+  CHECK_FALSE(both.runs[1].config.dataset.split_random_state.has_value());  // the split follows training.seed
+
+  request.overrides = {"experiment.vary=\"initialization\""};
+  const auto initialization = make_plan(request);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(initialization.runs[i].config.training.seed == 10 + i);
+    CHECK(initialization.runs[i].config.dataset.split_random_state == 10u);  // the config's seed, for every run
+  }
+
+  request.overrides = {"experiment.vary=\"split\""};
+  const auto split = make_plan(request);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(split.runs[i].seed == 10 + i);
+    CHECK(split.runs[i].config.training.seed == 10);
+    CHECK(split.runs[i].config.dataset.split_random_state == 10u + i);
+  }
+  CHECK(split.runs[2].folder == both.runs[2].folder);
+
+  request.overrides = {"experiment.vary=\"weights\""};
+  CHECK_THAT(plan_error(request), Contains("experiment.vary: expected \"both\", \"initialization\" or \"split\""));
+  request.overrides = {"experiment.vary=\"split\""};
+  request.seeds.clear();
+  CHECK_THAT(plan_error(request), Contains("experiment.vary applies to the seeds of a study"));
+}
