@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/golden_file.h"
+#include "tests/nn/golden_file.h"
 #include "stats/classification.h"
 
 using bnrun::stats::classification_metrics;
