@@ -401,3 +401,28 @@ TEST_CASE("a finished run has the final model's test and validation metrics, the
   for (const auto& scores : result.validation_metrics->per_class) validation_rows += scores.support;
   CHECK(validation_rows == iris.data.validation.rows());
 }
+
+TEST_CASE("a sigmoid output trains with balanced class weights and gets the binary metrics",
+          "[controls][class_weight][classification]") {
+  const std::vector<std::string> breast_cancer = {
+      "dataset.path=" + std::string(BNRUN_SOURCE_DIR) + "/datasets/breast_cancer.csv", "dataset.target=diagnosis",
+      "model.layers[4]={\"type\":\"dense\",\"units\":1,\"activation\":\"sigmoid\"}", "training.epochs=3"};
+  std::vector<std::string> balanced = breast_cancer;
+  balanced.push_back("training.class_weight=\"balanced\"");
+  const RunResult unweighted = IrisRun(breast_cancer).train();
+  const IrisRun weighted_run(balanced);
+  const RunResult weighted = weighted_run.train();
+  REQUIRE(weighted.class_weights.size() == 2);
+  // n / (2 n_k) for both classes: 1 / w_0 + 1 / w_1 = 2.
+  CHECK(1.0 / weighted.class_weights[0].second + 1.0 / weighted.class_weights[1].second == Approx(2.0).epsilon(1e-15));
+  CHECK_FALSE(same_bits(unweighted.history.back().train_loss, weighted.history.back().train_loss));
+  REQUIRE(weighted.test_metrics);
+  const auto& metrics = *weighted.test_metrics;
+  CHECK(metrics.classes == weighted_run.data.class_names);
+  CHECK(metrics.confusion.size() == 2);
+  CHECK(std::isfinite(metrics.roc_auc));
+  CHECK(metrics.roc_auc_undefined.empty());
+  CHECK(metrics.log_loss == Approx(weighted.test->loss).epsilon(1e-6));  // evaluation is never weighted
+  const double correct = static_cast<double>(metrics.confusion[0][0] + metrics.confusion[1][1]);
+  CHECK(correct / static_cast<double>(weighted_run.data.test.rows()) == weighted.test->accuracy);
+}
