@@ -110,6 +110,13 @@ double roc_auc(std::span<const std::int32_t> labels, std::span<const double> pro
                         rows);
       return std::numeric_limits<double>::quiet_NaN();
     }
+  // A model with overflowing outputs (a model file evaluated on data far from its training data) gives NaN
+  // probabilities, which have no rank.
+  for (const double probability : probabilities)
+    if (std::isnan(probability)) {
+      why = "some predicted probabilities are NaN (the model's outputs overflowed), so they have no ranking";
+      return std::numeric_limits<double>::quiet_NaN();
+    }
   why.clear();
   std::vector<std::uint8_t> positive(rows);
   std::vector<double> scores(rows);

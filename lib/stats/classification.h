@@ -16,7 +16,7 @@
 //   each class against the rest (roc_auc_score(multi_class="ovr", average="macro")). Ties score as the trapezoid
 //   does: computed from average ranks (Mann–Whitney U), which equals the trapezoid area exactly. Undefined (NaN,
 //   with roc_auc_undefined saying why) when a class does not occur in the labels: one side of its curve is empty,
-//   and scikit-learn refuses too.
+//   and scikit-learn refuses too; likewise when a probability is NaN.
 // - log_loss: −mean log p(true class), each probability clipped to [ε, 1 − ε] (ε = 2^−52, the double epsilon)
 //   and the row renormalized to sum 1, as sklearn.metrics.log_loss(eps="auto") does for float64 input.
 #pragma once
@@ -65,7 +65,8 @@ double balanced_accuracy(std::span<const ClassScores> per_class);
 // either side is empty.
 double binary_roc_auc(std::span<const std::uint8_t> positive, std::span<const double> scores);
 
-// Binary or one-vs-rest macro ROC-AUC; NaN and `why` set when a class does not occur in the labels.
+// Binary or one-vs-rest macro ROC-AUC; NaN and `why` set when a class does not occur in the labels or a
+// probability is NaN.
 double roc_auc(std::span<const std::int32_t> labels, std::span<const double> probabilities,
                std::span<const std::string> class_names, std::string& why);
 

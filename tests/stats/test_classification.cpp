@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -77,4 +78,16 @@ TEST_CASE("ROC-AUC of a perfect ranking is 1, of a reversed one 0, of all-equal 
   CHECK(bnrun::stats::binary_roc_auc(positive, std::vector<double>{0.1, 0.2, 0.3, 0.4}) == 1.0);
   CHECK(bnrun::stats::binary_roc_auc(positive, std::vector<double>{0.4, 0.3, 0.2, 0.1}) == 0.0);
   CHECK(bnrun::stats::binary_roc_auc(positive, std::vector<double>{0.5, 0.5, 0.5, 0.5}) == 0.5);
+}
+
+TEST_CASE("NaN probabilities leave ROC-AUC undefined with a reason instead of sorting them", "[stats][classification]") {
+  const std::vector<std::string> classes = {"a", "b"};
+  const std::vector<std::int32_t> labels = {0, 1, 1};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> probabilities = {0.8, 0.2, nan, nan, 0.3, 0.7};
+  const auto metrics = classification_metrics(labels, probabilities, classes);
+  CHECK(std::isnan(metrics.roc_auc));
+  CHECK(metrics.roc_auc_undefined.find("NaN") != std::string::npos);
+  CHECK(std::isnan(metrics.log_loss));
+  CHECK(metrics.confusion == std::vector<std::vector<std::size_t>>{{1, 0}, {1, 1}});  // a NaN row predicts class 0
 }
