@@ -115,7 +115,8 @@ inline const std::vector<MetricDefinition>& metric_definitions() {
 
 const MetricDefinition& definition_of(Metric metric);
 std::optional<Metric> metric_from_key(std::string_view key);
-// The metrics of every summary, in table order: test accuracy, test loss.
-std::vector<Metric> summary_metrics();
+// The metrics of every summary, in table order: test accuracy, test loss; then `shown_too` (report.metric) when it
+// is not one of them.
+std::vector<Metric> summary_metrics(std::optional<Metric> shown_too = std::nullopt);
 
 }  // namespace bnrun::results

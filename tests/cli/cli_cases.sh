@@ -449,12 +449,21 @@ case_a_bad_class_weight_is_one_line_and_exit_2() {
     fail "validate: $(cat stderr.txt)"
 }
 
-# report.metric adds that metric's column to the table; a key the registry does not know is refused.
+# report.metric adds that metric's column to a run's table and to a study's summaries; a key the registry does not
+# know is refused.
 case_report_metric_adds_its_column_to_the_table() {
   "$bnrun" -q -c "$(iris_config)" --set training.epochs=5 --set report.metric=test_macro_f1 >stdout.txt 2>stderr.txt ||
     fail "$(cat stderr.txt)"
   grep -qE '^variant +test acc +test loss +test macro-F1 +best val acc' stdout.txt || fail "$(cat stdout.txt)"
   grep -qE '^bn - no_bn: .*, [+-][0-9.]+ test macro-F1$' stdout.txt || fail "$(cat stdout.txt)"
+  # A study summarizes it too: the table, the paired difference, summary.json and report.md.
+  "$bnrun" -c "$(iris_config)" --set training.epochs=5 --set report.metric=test_macro_f1 --seeds 2 -o study \
+    >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^variant +n +test accuracy .* test loss .* test macro-F1 +min +max$' stdout.txt || fail "$(cat stdout.txt)"
+  grep -qE '^bn - no_bn, paired over 2 seeds: .*, test macro-F1 [+-][0-9.]+ ' stdout.txt || fail "$(cat stdout.txt)"
+  tr -d ' \n' <study/summary.json | grep -q '"bn":{"ok":2,[^}]*"test_accuracy":{[^}]*},"test_loss":{[^}]*},"test_macro_f1":{"n":2' ||
+    fail "summary.json's groups lack test_macro_f1"
+  grep -q '| test macro-F1 | 95 % interval |' study/report.md || fail "report.md lacks the metric"
   expect_error 'report.metric: expected one of' -- -c "$(iris_config)" --set report.metric=f1
 }
 

@@ -144,6 +144,11 @@ TEST_CASE("every metric has its own key, and the summary metrics are test accura
   CHECK(keys.size() == bnrun::results::metric_definitions().size());
   CHECK(bnrun::results::summary_metrics() ==
         std::vector{bnrun::results::Metric::test_accuracy, bnrun::results::Metric::test_loss});
+  // report.metric joins them, once.
+  CHECK(bnrun::results::summary_metrics(bnrun::results::Metric::test_roc_auc) ==
+        std::vector{bnrun::results::Metric::test_accuracy, bnrun::results::Metric::test_loss,
+                    bnrun::results::Metric::test_roc_auc});
+  CHECK(bnrun::results::summary_metrics(bnrun::results::Metric::test_loss) == bnrun::results::summary_metrics());
   const auto record = sample_record();
   CHECK(bnrun::results::definition_of(bnrun::results::Metric::generalization_gap).of(record.arms[0]) == 0.25);
 }
