@@ -309,7 +309,9 @@ TEST_CASE("the initialize hook runs once on the new model and training starts fr
   CHECK(result.history[0].train_accuracy == Approx(1.0 / 3.0).margin(0.2));
 }
 
-TEST_CASE("early stopping, restore and schedules give bit-identical results for 1 and 2 threads", "[controls][levels]") {
+TEST_CASE("early stopping, restore, schedules and the classification metrics give bit-identical results for 1 and 2 "
+          "threads",
+          "[controls][levels]") {
   std::vector<std::string> overrides = restoring_val_loss;
   overrides.push_back("model.layers[0].units=300");
   overrides.push_back("training.schedule={\"type\":\"cosine\",\"min_learning_rate\":0.001}");
@@ -324,6 +326,12 @@ TEST_CASE("early stopping, restore and schedules give bit-identical results for 
   for (std::size_t e = 0; e < one.history.size(); ++e)
     CHECK(same_bits(one.history[e].train_loss, two.history[e].train_loss));
   CHECK(same_bits(one.test->loss, two.test->loss));
+  REQUIRE(one.test_metrics);
+  REQUIRE(two.test_metrics);
+  CHECK(one.test_metrics->confusion == two.test_metrics->confusion);
+  CHECK(same_bits(one.test_metrics->log_loss, two.test_metrics->log_loss));
+  CHECK(same_bits(one.test_metrics->roc_auc, two.test_metrics->roc_auc));
+  CHECK(same_bits(one.validation_metrics->log_loss, two.validation_metrics->log_loss));
 }
 
 TEST_CASE("a validation monitor with an empty validation split is refused before training", "[controls]") {
