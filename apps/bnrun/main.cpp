@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include "kernels/parallel.h"
 #include "modelio/model_file.h"
 #include "modelio/predict.h"
+#include "results/codec.h"
 #include "study/claims.h"
 #include "study/compare.h"
 #include "study/plan.h"
@@ -417,18 +419,22 @@ int run_predict(const bnrun::kernels::Compute& compute, const ModelOptions& opti
 int run_eval(const bnrun::kernels::Compute& compute, const ModelOptions& options) {
   const auto file = bnrun::modelio::read_model_file(options.model_path);
   auto model = bnrun::modelio::build_model(file);
-  const auto evaluation = bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path, csv_reading(options));
+  const auto [evaluation, metrics] =
+      bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path, csv_reading(options));
   if (options.json) {
-    print_stdout(nlohmann::ordered_json{{"model", options.model_path},
-                                        {"data", options.data_path},
-                                        {"accuracy", evaluation.accuracy},
-                                        {"loss", evaluation.loss}}
-                     .dump() +
-                 "\n");
+    // The keys of results.json's "test", by the same writer: equal numbers for the run's own test rows.
+    nlohmann::ordered_json json = {{"model", options.model_path}, {"data", options.data_path}};
+    json.update(bnrun::results::evaluation_to_json(evaluation, metrics));
+    print_stdout(json.dump() + "\n");
   } else {
     print_stdout(fmt::format("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n",
                              options.model_path, file.metadata.arm, file.metadata.seed,
                              options.data_path, evaluation.accuracy, evaluation.loss));
+    const auto shown = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : "-"; };
+    print_stdout(fmt::format("macro-F1   {}\nbal. acc.  {}\nROC-AUC    {}{}\nlog loss   {}\n",
+                             shown(metrics.macro_f1), shown(metrics.balanced_accuracy), shown(metrics.roc_auc),
+                             metrics.roc_auc_undefined.empty() ? "" : " (" + metrics.roc_auc_undefined + ")",
+                             shown(metrics.log_loss)));
   }
   return exit_ok;
 }

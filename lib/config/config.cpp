@@ -233,6 +233,29 @@ EarlyStoppingConfig parse_early_stopping(const json& document) {
   return early_stopping;
 }
 
+// "balanced", or an object of label → positive weight. Whether the labels are the data's is checked against the
+// data (train::resolve_class_weights).
+train::ClassWeightConfig parse_class_weight(const json& document) {
+  const std::string path = "training.class_weight";
+  train::ClassWeightConfig class_weight;
+  const auto expected = [&] {
+    return KeyPathError(path, fmt::format("expected \"balanced\" or an object of label: weight, got {}",
+                                          describe_value(document)));
+  };
+  if (document.is_string()) {
+    if (document.get<std::string>() != "balanced") throw expected();
+    class_weight.balanced = true;
+    return class_weight;
+  }
+  if (!document.is_object()) throw expected();
+  if (document.empty()) throw KeyPathError(path, "expected at least one label: weight");
+  ObjectReader reader(document, path);
+  for (const auto& item : document.items())
+    class_weight.by_label.emplace_back(item.key(), reader.number_or(item.key(), 1.0, positive()));
+  reader.finish();
+  return class_weight;
+}
+
 TrainingConfig parse_training(const json& document) {
   ObjectReader reader(document, "training");
   TrainingConfig training;
@@ -258,8 +281,23 @@ TrainingConfig parse_training(const json& document) {
     throw KeyPathError(reader.path_of("distributed"),
                        "needs a bnrun built with MPI; this one was built without it (install libopenmpi-dev, "
                        "as scripts/install-deps.sh does, and configure again: cmake --preset release)");
+  // null is accepted as "unweighted", so that --set training.class_weight=null can switch off a configured one.
+  if (const auto* class_weight = reader.optional("class_weight"); class_weight && !class_weight->is_null())
+    training.class_weight = parse_class_weight(*class_weight);
   reader.finish();
   return training;
+}
+
+ReportConfig parse_report(const json& document) {
+  ObjectReader reader(document, "report");
+  ReportConfig report;
+  std::vector<std::string_view> metric_keys;
+  for (const auto& definition : results::metric_definitions()) metric_keys.push_back(definition.key);
+  // null, as a resolved config writes the default, means no extra column.
+  if (const auto* metric = reader.optional("metric"); metric && !metric->is_null())
+    report.metric = results::metric_from_key(reader.choice_or("metric", "", metric_keys));
+  reader.finish();
+  return report;
 }
 
 ExperimentConfig parse_experiment(const json& document) {
@@ -425,6 +463,7 @@ Config parse_config(const json& document, const std::string& base_directory, con
   config.layers = parse_layers(reader.required("model"));
   if (const auto* training = reader.optional("training")) config.training = parse_training(*training);
   if (const auto* experiment = reader.optional("experiment")) config.experiment = parse_experiment(*experiment);
+  if (const auto* report = reader.optional("report")) config.report = parse_report(*report);
   reader.finish();
   check_consistency(config);
   return config;
@@ -483,6 +522,15 @@ ordered_json to_json(const Config& config) {
                                                                              : ordered_json(nullptr)}};
   // Only when set, so that the resolved config of every other run reads as before.
   if (t.distributed) training["distributed"] = true;
+  if (t.class_weight) {
+    if (t.class_weight->balanced) {
+      training["class_weight"] = "balanced";
+    } else {
+      ordered_json weights = ordered_json::object();
+      for (const auto& [label, weight] : t.class_weight->by_label) weights[label] = weight;
+      training["class_weight"] = std::move(weights);
+    }
+  }
   ordered_json variants = ordered_json::array();
   ordered_json arms = ordered_json::array();
   for (const auto& arm : config.experiment.arms) {
@@ -499,6 +547,8 @@ ordered_json to_json(const Config& config) {
   result["model"] = {{"layers", layers}};
   result["training"] = training;
   result["experiment"] = std::move(experiment);
+  // Only when set, so that the resolved config of every other run reads as before.
+  if (config.report.metric) result["report"] = {{"metric", results::definition_of(*config.report.metric).key}};
   return result;
 }
 
@@ -545,6 +595,15 @@ void check_against_data(const Config& config, std::size_t class_count, std::size
                       fmt::format("is {}, but the data has {} classes: the softmax output needs one unit per class",
                                   dense.units, class_count));
   }
+}
+
+void check_class_weight_labels(const Config& config, const std::vector<std::string>& class_names) {
+  if (!config.training.class_weight) return;
+  for (const auto& [label, weight] : config.training.class_weight->by_label)
+    if (std::find(class_names.begin(), class_names.end(), label) == class_names.end())
+      throw KeyPathError(fmt::format("training.class_weight.{}", label),
+                         fmt::format("\"{}\" is not a label of the data (its labels: {})", label,
+                                     fmt::join(class_names, ", ")));
 }
 
 const experiment::ArmSpec* ExperimentConfig::arm(std::string_view name) const {

@@ -27,6 +27,7 @@
 #include "data/dataset_config.h"
 #include "experiment/arms.h"
 #include "nn/spec.h"
+#include "results/metrics.h"
 #include "train/experiment.h"
 #include "train/training_config.h"
 
@@ -39,6 +40,13 @@ struct ExperimentConfig {
   const experiment::ArmSpec* arm(std::string_view name) const;
 };
 
+// How results are shown. metric: a metric of the registry (results/metrics.h) that the run's comparison table shows
+// in a column of its own, after test accuracy and loss, and in each arm's difference from the reference arm;
+// unset: the table shows test accuracy and loss only.
+struct ReportConfig {
+  std::optional<results::Metric> metric;
+};
+
 struct Config {
   std::string name;
   std::string description;
@@ -46,6 +54,7 @@ struct Config {
   std::vector<nn::LayerSpec> layers;
   train::TrainingConfig training;
   ExperimentConfig experiment;
+  ReportConfig report;
 };
 
 // Validates `document` and fills in defaults. Relative data paths are resolved against `base_directory`.
@@ -59,6 +68,9 @@ nlohmann::ordered_json to_json(const Config& config);
 // loss against the output activation, and each layer (of every arm's model) against its input width
 // (`feature_count` is the model's).
 void check_against_data(const Config& config, std::size_t class_count, std::size_t feature_count);
+// Throws KeyPathError at training.class_weight.<label> for a label of training.class_weight that is not one of
+// the data's classes (class_names: the label texts as the data has them).
+void check_class_weight_labels(const Config& config, const std::vector<std::string>& class_names);
 
 // The output layer's width for data with `class_count` classes: its "units", or when that is "auto", one per class
 // (1 for a sigmoid output with binary cross-entropy).

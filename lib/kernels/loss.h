@@ -4,6 +4,11 @@
 // cross-entropy as max(z, 0) − z·y + log(1 + exp(−|z|)); neither ever takes the log of a rounded probability.
 // Both return the MEAN loss over the rows (summed in double, in row order) and, when `dlogits` is not null,
 // write the gradient of that mean: (p − onehot) / rows.
+//
+// With `class_weights` (one per class, by label; two for the sigmoid: label 0, label 1), row i's term is
+// multiplied by w_i = class_weights[label_i] and the mean is weighted: sum w_i·l_i / sum w_i, with gradient
+// w_i·(p − onehot) / sum w_i — PyTorch's CrossEntropyLoss(weight=...) with reduction "mean". Null: every
+// weight 1, the plain mean.
 #pragma once
 
 #include <cstddef>
@@ -14,10 +19,14 @@ namespace bnrun::kernels {
 // logits (rows × classes), labels in [0, classes).
 template <class T>
 double softmax_cross_entropy(const T* logits, const std::int32_t* labels, std::size_t rows, std::size_t classes,
-                             T* dlogits);
+                             T* dlogits, const double* class_weights = nullptr);
 
 // logits (rows × 1), labels in {0, 1}.
 template <class T>
-double sigmoid_binary_cross_entropy(const T* logits, const std::int32_t* labels, std::size_t rows, T* dlogits);
+double sigmoid_binary_cross_entropy(const T* logits, const std::int32_t* labels, std::size_t rows, T* dlogits,
+                                    const double* class_weights = nullptr);
+
+// sum of class_weights[labels[i]] over the rows, in row order; `rows` when class_weights is null.
+double label_weight_sum(const std::int32_t* labels, std::size_t rows, const double* class_weights);
 
 }  // namespace bnrun::kernels

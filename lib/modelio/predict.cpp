@@ -163,15 +163,16 @@ std::string predictions_csv(const Predictions& predictions) {
   return text;
 }
 
-train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                               const std::string& csv_path, const CsvReading& reading) {
+CsvEvaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
+                           const std::string& csv_path, const CsvReading& reading) {
   return naming_the_file_when_memory_runs_out(csv_path, "evaluating", [&] {
     data::CsvTable table = read_model_columns(compute, file, csv_path, true, reading);
     if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
     data::Split split;
     split.labels = class_indices(table, file.metadata.class_names);
     split.features = model_input(std::move(table), file);
-    return train::evaluate(compute, model, split, file.metadata.loss);
+    return CsvEvaluation{train::evaluate(compute, model, split, file.metadata.loss),
+                         train::classification_metrics(compute, model, split, file.metadata.class_names)};
   });
 }
 

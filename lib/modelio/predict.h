@@ -43,10 +43,16 @@ Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model
 // when they hold a comma, a quote or a line break.
 std::string predictions_csv(const Predictions& predictions);
 
-// Inference-mode loss and accuracy on the file's rows, by train::evaluate with the model's loss. The target
-// column is required; a label the model does not know is a UserError naming the file and line.
-train::Evaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
-                               const std::string& csv_path, const CsvReading& reading = {});
+// Inference-mode loss and accuracy on the file's rows, by train::evaluate with the model's loss, and the
+// classification metrics by train::classification_metrics, in the model's class order: for the run's test rows,
+// those of results.json. The target column is required; a label the model does not know is a UserError naming
+// the file and line.
+struct CsvEvaluation {
+  train::Evaluation evaluation;
+  stats::ClassificationMetrics metrics;
+};
+CsvEvaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& model, const ModelFile& file,
+                           const std::string& csv_path, const CsvReading& reading = {});
 
 // A split as CSV that read_csv reads back unchanged: a header of the feature names and the target, then per row
 // each feature as the shortest text that read_csv turns into the same float, and the label's class name.

@@ -57,7 +57,8 @@ std::string with_thousands(std::size_t value) {
   return result;
 }
 
-std::string comparison_table(const results::RunRecord& record, const std::string& reference) {
+std::string comparison_table(const results::RunRecord& record, const std::string& reference,
+                             std::optional<results::Metric> metric) {
   const results::DataFacts& data = record.data;
   const int threads = record.environment.threads;
   const std::size_t test_rows = data.test_rows;
@@ -65,8 +66,12 @@ std::string comparison_table(const results::RunRecord& record, const std::string
       "{}: {} train / {} validation / {} test rows, {} features, {} classes; seed {}, {} thread{}\n\n",
       record.config.value("name", ""), data.train_rows, data.validation_rows, test_rows, data.features.size(),
       data.classes.size(), record.arms.empty() ? 0 : record.arms.front().seed, threads, threads == 1 ? "" : "s");
+  // Test accuracy and loss are columns already.
+  if (metric == results::Metric::test_accuracy || metric == results::Metric::test_loss) metric.reset();
+  const results::MetricDefinition* extra = metric ? &results::definition_of(*metric) : nullptr;
   std::vector<std::vector<std::string>> rows = {
       {"variant", "test acc", "test loss", "best val acc", "epochs", "params", "train time"}};
+  if (extra) rows.front().insert(rows.front().begin() + 3, std::string(extra->label));
   auto fixed = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : std::string("-"); };
   for (const auto& arm : record.arms) {
     const train::RunResult& result = arm.result;
@@ -80,6 +85,7 @@ std::string comparison_table(const results::RunRecord& record, const std::string
                     std::to_string(result.history.size()),
                     with_thousands(result.trainable_parameters + result.non_trainable_parameters),
                     format_seconds(result.train_seconds)});
+    if (extra) rows.back().insert(rows.back().begin() + 3, fixed(extra->of(arm)));
   }
   text += align_columns(rows, {0});
   for (const auto& arm : record.arms) {
@@ -96,9 +102,15 @@ std::string comparison_table(const results::RunRecord& record, const std::string
     if (arm.arm == reference || !arm.result.test || !std::isfinite(arm.result.test->accuracy)) continue;
     const double difference = arm.result.test->accuracy - paired->result.test->accuracy;
     const double loss_difference = arm.result.test->loss - paired->result.test->loss;
-    differences += fmt::format("{} - {}: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss\n",
+    differences += fmt::format("{} - {}: {:+.4f} test accuracy ({:+.0f} of {} test rows), {:+.4f} test loss",
                                arm.arm, reference, difference, difference * static_cast<double>(test_rows),
                                test_rows, loss_difference);
+    if (extra) {
+      const double extra_difference = extra->of(arm) - extra->of(*paired);
+      differences += std::isfinite(extra_difference) ? fmt::format(", {:+.4f} {}", extra_difference, extra->label)
+                                                     : fmt::format(", no {} difference", extra->label);
+    }
+    differences += "\n";
   }
   if (!differences.empty()) text += "\n" + differences;
   return text;

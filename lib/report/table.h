@@ -1,18 +1,22 @@
 // Text tables for people at a terminal: the bn / no_bn comparison and the Keras-style model summary.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nn/model.h"
 #include "report/results.h"
+#include "results/metrics.h"
 #include "results/record.h"
 
 namespace bnrun::report {
 
 // Header line (data and setup), the aligned comparison table, and each arm's difference from the `reference` arm
-// (none when it is empty or did not finish).
-std::string comparison_table(const results::RunRecord& record, const std::string& reference);
+// (none when it is empty or did not finish). `metric` (report.metric) adds a column of that metric after test
+// accuracy and loss, and its difference to each difference line; test accuracy and loss are always shown.
+std::string comparison_table(const results::RunRecord& record, const std::string& reference,
+                             std::optional<results::Metric> metric = std::nullopt);
 
 // Layer, output shape, parameters (trainable / non-trainable), and totals, as Keras' model.summary().
 std::string summary_table(const std::string& title, const std::vector<nn::LayerSummary>& layers, std::size_t inputs);

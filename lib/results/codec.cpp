@@ -19,9 +19,25 @@ ordered_json finite_or_null(double value) {
   return std::isfinite(value) ? ordered_json(value) : ordered_json(nullptr);
 }
 
-ordered_json evaluation_json(const std::optional<train::Evaluation>& evaluation) {
-  if (!evaluation) return nullptr;
-  return {{"accuracy", finite_or_null(evaluation->accuracy)}, {"loss", finite_or_null(evaluation->loss)}};
+ordered_json classification_json(const stats::ClassificationMetrics& metrics) {
+  ordered_json json = ordered_json::object();
+  json["macro_f1"] = finite_or_null(metrics.macro_f1);
+  json["balanced_accuracy"] = finite_or_null(metrics.balanced_accuracy);
+  json["roc_auc"] = finite_or_null(metrics.roc_auc);
+  if (!metrics.roc_auc_undefined.empty()) json["roc_auc_undefined"] = metrics.roc_auc_undefined;
+  json["log_loss"] = finite_or_null(metrics.log_loss);
+  ordered_json per_class = ordered_json::array();
+  for (std::size_t k = 0; k < metrics.per_class.size(); ++k) {
+    const auto& scores = metrics.per_class[k];
+    per_class.push_back({{"class", metrics.classes[k]},
+                         {"precision", finite_or_null(scores.precision)},
+                         {"recall", finite_or_null(scores.recall)},
+                         {"f1", finite_or_null(scores.f1)},
+                         {"support", scores.support}});
+  }
+  json["per_class"] = std::move(per_class);
+  json["confusion_matrix"] = {{"classes", metrics.classes}, {"counts", metrics.confusion}};
+  return json;
 }
 
 // Typed access to one object of a results document, every problem a KeyPathError at its key path.
@@ -114,6 +130,53 @@ std::optional<train::Evaluation> read_evaluation(const Fields& fields, std::stri
   return train::Evaluation{test.number_or_null("loss"), test.number_or_null("accuracy")};
 }
 
+// The classification metrics of an evaluation object; none in files older than them (no "macro_f1"). The class
+// names and both tables must agree in length, so that what is read can be written again.
+std::optional<stats::ClassificationMetrics> read_classification(const Fields& fields, std::string_view key) {
+  if (fields.required(key).is_null()) return std::nullopt;
+  const Fields evaluation = fields.object(key);
+  if (!evaluation.optional("macro_f1")) return std::nullopt;
+  stats::ClassificationMetrics metrics;
+  metrics.macro_f1 = evaluation.number_or_null("macro_f1");
+  metrics.balanced_accuracy = evaluation.number_or_null("balanced_accuracy");
+  metrics.roc_auc = evaluation.number_or_null("roc_auc");
+  metrics.roc_auc_undefined = evaluation.string_or("roc_auc_undefined", "");
+  metrics.log_loss = evaluation.number_or_null("log_loss");
+  const Fields confusion = evaluation.object("confusion_matrix");
+  metrics.classes = confusion.strings("classes");
+  const std::size_t classes = metrics.classes.size();
+  const auto& counts = confusion.array("counts");
+  if (counts.size() != classes)
+    throw KeyPathError(confusion.path_of("counts"),
+                       fmt::format("expected {} rows, one per class, got {}", classes, counts.size()));
+  for (std::size_t t = 0; t < classes; ++t) {
+    const std::string row_path = fmt::format("{}[{}]", confusion.path_of("counts"), t);
+    if (!counts[t].is_array() || counts[t].size() != classes)
+      throw KeyPathError(row_path, fmt::format("expected an array of {} counts, one per class", classes));
+    auto& row = metrics.confusion.emplace_back();
+    for (std::size_t p = 0; p < classes; ++p) {
+      const auto& count = counts[t][p];
+      if (!count.is_number_unsigned())
+        throw KeyPathError(fmt::format("{}[{}]", row_path, p), fmt::format("expected a whole number >= 0, got {}", count.dump()));
+      row.push_back(count.get<std::size_t>());
+    }
+  }
+  const auto& per_class = evaluation.array("per_class");
+  if (per_class.size() != classes)
+    throw KeyPathError(evaluation.path_of("per_class"),
+                       fmt::format("expected {} entries, one per class of confusion_matrix, got {}", classes,
+                                   per_class.size()));
+  for (std::size_t k = 0; k < classes; ++k) {
+    const Fields entry(per_class[k], fmt::format("{}[{}]", evaluation.path_of("per_class"), k));
+    if (const std::string name = entry.string("class"); name != metrics.classes[k])
+      throw KeyPathError(entry.path_of("class"),
+                         fmt::format("expected \"{}\", the class of confusion_matrix row {}", metrics.classes[k], k));
+    metrics.per_class.push_back({entry.number_or_null("precision"), entry.number_or_null("recall"),
+                                 entry.number_or_null("f1"), entry.count("support")});
+  }
+  return metrics;
+}
+
 train::EpochRecord read_epoch(const Fields& fields) {
   train::EpochRecord epoch;
   epoch.epoch = fields.integer("epoch");
@@ -144,6 +207,16 @@ ArmRecord read_arm(const Fields& fields) {
   result.best_epoch = fields.integer("best_epoch");
   result.restored_best = fields.boolean("restored_best");
   result.test = read_evaluation(fields, "test");
+  result.test_metrics = read_classification(fields, "test");
+  if (fields.optional("validation")) {
+    result.validation = read_evaluation(fields, "validation");
+    result.validation_metrics = read_classification(fields, "validation");
+  }
+  if (fields.optional("class_weights")) {
+    const Fields weights = fields.object("class_weights");
+    for (const auto& item : fields.required("class_weights").items())
+      result.class_weights.emplace_back(item.key(), weights.number(item.key()));
+  }
   const Fields parameters = fields.object("parameters");
   result.trainable_parameters = parameters.count("trainable");
   result.non_trainable_parameters = parameters.count("non_trainable");
@@ -177,6 +250,13 @@ std::string format_number(double value) {
 
 }  // namespace
 
+ordered_json evaluation_to_json(const train::Evaluation& evaluation,
+                                const std::optional<stats::ClassificationMetrics>& metrics) {
+  ordered_json json = {{"accuracy", finite_or_null(evaluation.accuracy)}, {"loss", finite_or_null(evaluation.loss)}};
+  if (metrics) json.update(classification_json(*metrics));
+  return json;
+}
+
 ordered_json to_json(const ArmRecord& arm) {
   const train::RunResult& result = arm.result;
   ordered_json history = ordered_json::array();
@@ -197,7 +277,14 @@ ordered_json to_json(const ArmRecord& arm) {
   entry["stopped_epoch"] = result.stopped_epoch;
   entry["best_epoch"] = result.best_epoch;
   entry["restored_best"] = result.restored_best;
-  entry["test"] = evaluation_json(result.test);
+  entry["test"] = result.test ? evaluation_to_json(*result.test, result.test_metrics) : ordered_json(nullptr);
+  entry["validation"] =
+      result.validation ? evaluation_to_json(*result.validation, result.validation_metrics) : ordered_json(nullptr);
+  if (!result.class_weights.empty()) {
+    ordered_json weights = ordered_json::object();
+    for (const auto& [name, weight] : result.class_weights) weights[name] = weight;
+    entry["class_weights"] = std::move(weights);
+  }
   entry["best_val_accuracy"] = best ? ordered_json(*best) : ordered_json(nullptr);
   entry["epochs_completed"] = result.history.size();
   entry["parameters"] = {{"trainable", result.trainable_parameters},

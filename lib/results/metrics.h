@@ -14,7 +14,16 @@
 
 namespace bnrun::results {
 
-enum class Metric { test_accuracy, test_loss, mean_test_accuracy_during_training, generalization_gap };
+enum class Metric {
+  test_accuracy,
+  test_loss,
+  mean_test_accuracy_during_training,
+  generalization_gap,
+  test_macro_f1,
+  test_balanced_accuracy,
+  test_roc_auc,
+  test_log_loss
+};
 
 struct MetricDefinition {
   Metric id;
@@ -56,6 +65,24 @@ inline double mean_test_accuracy_during_training(const ArmRecord& arm) {
   return count > 0 ? sum / static_cast<double>(count) : no_value;
 }
 
+// The test split's classification metrics (stats/classification.h defines them); NaN for records older than them.
+inline double test_macro_f1(const ArmRecord& arm) {
+  return arm.result.test_metrics ? arm.result.test_metrics->macro_f1 : no_value;
+}
+
+inline double test_balanced_accuracy(const ArmRecord& arm) {
+  return arm.result.test_metrics ? arm.result.test_metrics->balanced_accuracy : no_value;
+}
+
+// NaN also when a class has no test row (ROC-AUC is undefined then).
+inline double test_roc_auc(const ArmRecord& arm) {
+  return arm.result.test_metrics ? arm.result.test_metrics->roc_auc : no_value;
+}
+
+inline double test_log_loss(const ArmRecord& arm) {
+  return arm.result.test_metrics ? arm.result.test_metrics->log_loss : no_value;
+}
+
 // Train minus validation accuracy in the last epoch: the regularization claim's measure.
 inline double generalization_gap(const ArmRecord& arm) {
   if (arm.result.history.empty()) return no_value;
@@ -75,13 +102,21 @@ inline const std::vector<MetricDefinition>& metric_definitions() {
        "mean test accuracy during training", true, 0.01, true, false, mean_test_accuracy_during_training},
       {Metric::generalization_gap, "generalization_gap", "generalization gap (train − validation accuracy)", false,
        0.01, false, false, generalization_gap},
+      // Balanced accuracy's chance is 1 / classes, as accuracy's; macro-F1's and ROC-AUC's are not, so a diverged
+      // arm has no value for them.
+      {Metric::test_macro_f1, "test_macro_f1", "test macro-F1", true, 0.01, false, false, test_macro_f1},
+      {Metric::test_balanced_accuracy, "test_balanced_accuracy", "test balanced accuracy", true, 0.01, true, false,
+       test_balanced_accuracy},
+      {Metric::test_roc_auc, "test_roc_auc", "test ROC-AUC", true, 0.01, false, false, test_roc_auc},
+      {Metric::test_log_loss, "test_log_loss", "test log loss", false, 0.02, false, false, test_log_loss},
   };
   return definitions;
 }
 
 const MetricDefinition& definition_of(Metric metric);
 std::optional<Metric> metric_from_key(std::string_view key);
-// The metrics of every summary, in table order: test accuracy, test loss.
-std::vector<Metric> summary_metrics();
+// The metrics of every summary, in table order: test accuracy, test loss; then `shown_too` (report.metric) when it
+// is not one of them.
+std::vector<Metric> summary_metrics(std::optional<Metric> shown_too = std::nullopt);
 
 }  // namespace bnrun::results

@@ -51,17 +51,14 @@ const results::ArmRecord* arm_record(const RunOutcome& outcome, const std::strin
 }
 
 const stats::Summary& ArmSummary::summary(results::Metric metric) const {
-  const auto metrics = results::summary_metrics();
   return summaries[static_cast<std::size_t>(std::find(metrics.begin(), metrics.end(), metric) - metrics.begin())];
 }
 
 const std::vector<double>& ArmSummary::values_of(results::Metric metric) const {
-  const auto metrics = results::summary_metrics();
   return values[static_cast<std::size_t>(std::find(metrics.begin(), metrics.end(), metric) - metrics.begin())];
 }
 
 const stats::PairedDifference& ArmDifference::of(results::Metric metric) const {
-  const auto metrics = results::summary_metrics();
   return by_metric[static_cast<std::size_t>(std::find(metrics.begin(), metrics.end(), metric) - metrics.begin())];
 }
 
@@ -75,6 +72,10 @@ std::vector<std::string> plan_arms(const Plan& plan) {
 
 std::string plan_reference(const Plan& plan) {
   return plan.runs.empty() ? "" : plan.runs.front().config.experiment.reference;
+}
+
+std::vector<results::Metric> plan_summary_metrics(const Plan& plan) {
+  return results::summary_metrics(plan.runs.empty() ? std::nullopt : plan.runs.front().config.report.metric);
 }
 
 stats::Summary summarize_finite(const std::vector<double>& values) {
@@ -91,13 +92,14 @@ double test_to_train_ratio(const PlannedRun& run) {
 
 std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<RunOutcome>& outcomes) {
   const auto arms = plan_arms(plan);
-  const auto metrics = results::summary_metrics();
+  const auto metrics = plan_summary_metrics(plan);
   std::vector<GroupSummary> groups(plan.group_count);
   for (std::size_t g = 0; g < groups.size(); ++g) {
     groups[g].group = g;
     for (const auto& arm : arms) {
       ArmSummary summary;
       summary.arm = arm;
+      summary.metrics = metrics;
       summary.values.resize(metrics.size());
       groups[g].arms.push_back(std::move(summary));
     }
@@ -131,7 +133,7 @@ std::vector<GroupSummary> summarize_groups(const Plan& plan, const std::vector<R
     if (reference_arm == group.arms.end()) continue;
     for (const auto& summary : group.arms) {
       if (summary.arm == reference) continue;
-      ArmDifference difference{summary.arm, reference, {}};
+      ArmDifference difference{summary.arm, reference, {}, metrics};
       for (std::size_t m = 0; m < metrics.size(); ++m)
         difference.by_metric.push_back(stats::corrected_paired_difference(
             summary.values[m], reference_arm->values[m],

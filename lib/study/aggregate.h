@@ -1,8 +1,8 @@
 // What a study's runs say together: per group of runs that differ only in the seed, each arm's metrics across seeds
 // (n, mean ± std, min, max), each arm's paired difference against the reference arm over the seeds where both
 // finished (with a 95 % Student-t interval), and learning curves as mean with a min–max band. The metrics are
-// results::summary_metrics(); everything is read from the runs' records, so finished, resumed and compared runs
-// are treated alike.
+// plan_summary_metrics(): test accuracy and loss, and the config's report.metric; everything is read from the
+// runs' records, so finished, resumed and compared runs are treated alike.
 #pragma once
 
 #include <optional>
@@ -20,8 +20,9 @@ struct ArmSummary {
   std::string arm;
   // failed: the run did not produce a result; not_run: it never started (the session was interrupted first)
   std::size_t ok = 0, diverged = 0, interrupted = 0, failed = 0, not_run = 0;
-  // Per summary metric (results::summary_metrics() order): one value per seed, in the group's seed order (NaN
-  // without a value), and their summary over the finite ones.
+  // Per summary metric (`metrics` order): one value per seed, in the group's seed order (NaN without a value),
+  // and their summary over the finite ones.
+  std::vector<results::Metric> metrics;
   std::vector<std::vector<double>> values;
   std::vector<stats::Summary> summaries;
   const stats::Summary& summary(results::Metric metric) const;
@@ -34,6 +35,7 @@ struct ArmDifference {
   std::string arm;
   std::string reference;
   std::vector<stats::PairedDifference> by_metric;
+  std::vector<results::Metric> metrics;  // by_metric's order
   const stats::PairedDifference& of(results::Metric metric) const;
 };
 
@@ -50,6 +52,8 @@ struct GroupSummary {
 std::vector<std::string> plan_arms(const Plan& plan);
 // The arm the others are paired against; empty when there is none.
 std::string plan_reference(const Plan& plan);
+// The metrics a study summarizes, in table order: test accuracy, test loss, and report.metric when it is another.
+std::vector<results::Metric> plan_summary_metrics(const Plan& plan);
 
 // For the Nadeau–Bengio corrected interval of a group's paired differences: n_test / n_train of the resamples its
 // runs trained on — 1/(K − 1) for K-fold cross-validation, whose folds share training rows — and 0 (the usual

@@ -161,7 +161,7 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
       fmt::format("{}: test results against {}{}", plan.runs.front().config.name, axis.key_path,
                   lines.size() > 4 && plan.seeds.size() > 1 ? fmt::format(" (mean of {} seeds)", plan.seeds.size())
                                                             : seeds_note(plan.seeds.size()));
-  for (const results::Metric metric : results::summary_metrics()) figure.panels.push_back(panel_for(metric));
+  for (const results::Metric metric : plan_summary_metrics(plan)) figure.panels.push_back(panel_for(metric));
   return {FigureKind::sweep, fmt::format("plots/sweep_{}.svg", axis.short_name),
           fmt::format("Test accuracy and loss against {}", axis.key_path), std::move(figure)};
 }

@@ -128,7 +128,7 @@ std::string difference_sentences(const GroupSummary& group) {
     const auto& accuracy = difference.of(results::Metric::test_accuracy);
     if (accuracy.n == 0) continue;
     std::vector<std::string> parts;
-    for (const results::Metric metric : results::summary_metrics())
+    for (const results::Metric metric : difference.metrics)
       parts.push_back(fmt::format("{} {}", results::definition_of(metric).label, interval(difference.of(metric))));
     const bool folds = accuracy.test_to_train_ratio > 0.0;
     text += fmt::format("{} - {}, paired over {} {}{}: {}", difference.arm, difference.reference, accuracy.n,
@@ -190,7 +190,7 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
   if (groups.size() == 1) {
     const GroupSummary& group = groups.front();
     std::vector<std::string> header = {"variant", "n"};
-    for (const results::Metric metric : results::summary_metrics())
+    for (const results::Metric metric : plan_summary_metrics(plan))
       header.insert(header.end(), {std::string(results::definition_of(metric).label), "min", "max"});
     std::vector<std::vector<std::string>> rows = {header};
     for (const auto& arm : group.arms) {
@@ -271,27 +271,28 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
     }
   }
   ordered_json group_list = ordered_json::array();
+  const auto metrics = plan_summary_metrics(plan);
   for (const auto& group : groups) {
     ordered_json arms = ordered_json::object();
     for (const auto& arm : group.arms) {
       ordered_json entry = {
           {"ok", arm.ok}, {"diverged", arm.diverged}, {"interrupted", arm.interrupted}, {"failed", arm.failed},
           {"not_run", arm.not_run}};
-      for (const results::Metric metric : results::summary_metrics())
+      for (const results::Metric metric : metrics)
         entry[std::string(results::definition_of(metric).key)] = summary_object(arm.summary(metric));
       arms[arm.arm] = std::move(entry);
     }
     ordered_json differences = ordered_json::array();
     // Older scripts read the bn − no_bn pair under its own key (null when those two were not paired).
     ordered_json bn_minus_no_bn = ordered_json::object();
-    for (const results::Metric metric : results::summary_metrics())
+    for (const results::Metric metric : metrics)
       bn_minus_no_bn[std::string(results::definition_of(metric).key)] = nullptr;
     for (const auto& difference : group.differences) {
       ordered_json entry = {{"arm", difference.arm}, {"reference", difference.reference}};
-      for (const results::Metric metric : results::summary_metrics())
+      for (const results::Metric metric : metrics)
         entry[std::string(results::definition_of(metric).key)] = difference_object(difference.of(metric));
       if (difference.arm == "bn" && difference.reference == "no_bn")
-        for (const results::Metric metric : results::summary_metrics())
+        for (const results::Metric metric : metrics)
           bn_minus_no_bn[std::string(results::definition_of(metric).key)] = difference_object(difference.of(metric));
       differences.push_back(std::move(entry));
     }
@@ -367,7 +368,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
       replicates_text(plan));
   const std::string settings_header = plan.axes.empty() ? "" : "settings | ";
   const std::string settings_rule = plan.axes.empty() ? "" : "---|";
-  const auto metrics = results::summary_metrics();
+  const auto metrics = plan_summary_metrics(plan);
   std::string header = fmt::format("| {}variant | n |", settings_header);
   std::string rule = fmt::format("|{}---|--:|", settings_rule);
   for (const results::Metric metric : metrics) {

@@ -175,10 +175,11 @@ void write_in_background(BackgroundWriter& writer, FolderWritten& written, RunFo
   });
 }
 
-void check_against_data_naming_the_config(const Plan& plan, const config::Config& config, std::size_t class_count,
-                                          std::size_t feature_count) {
+void check_against_data_naming_the_config(const Plan& plan, const config::Config& config,
+                                          const std::vector<std::string>& class_names, std::size_t feature_count) {
   try {
-    config::check_against_data(config, class_count, feature_count);
+    config::check_against_data(config, class_names.size(), feature_count);
+    config::check_class_weight_labels(config, class_names);
   } catch (const KeyPathError& error) {
     throw UserError(fmt::format("{}: {}", plan.config_path, error.what()));
   }
@@ -215,7 +216,7 @@ RunOutcome execute(const Plan& plan, const PlannedRun& run, const RunnerOptions&
   const config::Config& config = run.config;
   const auto load_start = std::chrono::steady_clock::now();
   data::PreparedData data = data_cache.prepare(config.dataset, config.training.seed, options.save_models);
-  check_against_data_naming_the_config(plan, config, data.class_names.size(), data.feature_names.size());
+  check_against_data_naming_the_config(plan, config, data.class_names, data.feature_names.size());
   if (initial_model)
     modelio::require_same_columns(*initial_model, data.feature_names, data.class_names, data.files.front().path);
   require_memory(config, data, plan.config_path);
@@ -344,8 +345,7 @@ void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, da
     const data::DatasetConfig& dataset = run.config.dataset;
     try {
       const data::DataColumns columns = data.columns(dataset);
-      check_against_data_naming_the_config(plan, run.config, columns.class_names.size(),
-                                           columns.feature_names.size());
+      check_against_data_naming_the_config(plan, run.config, columns.class_names, columns.feature_names.size());
       if (init_from)
         modelio::require_same_columns(*init_from, columns.feature_names, columns.class_names,
                                       dataset.has_separate_test_file() ? dataset.train_path : dataset.path);
@@ -360,7 +360,7 @@ void check_shared_data(const Plan& plan, const modelio::ModelFile* init_from, da
 void check_every_run_data(const Plan& plan, data::DatasetCache& data) {
   for (const auto& run : plan.runs) {
     const data::DataColumns columns = data.columns(run.config.dataset);
-    check_against_data_naming_the_config(plan, run.config, columns.class_names.size(), columns.feature_names.size());
+    check_against_data_naming_the_config(plan, run.config, columns.class_names, columns.feature_names.size());
   }
 }
 

@@ -182,7 +182,8 @@ SessionResult run_session(const SessionRequest& request) {
     result.table = study_table(plan, outcomes, summarize_groups(plan, outcomes));
     result.runs_with_problems = static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(), has_problem));
   } else {
-    result.table = report::comparison_table(outcomes.front().record, plan.runs.front().config.experiment.reference);
+    result.table = report::comparison_table(outcomes.front().record, plan.runs.front().config.experiment.reference,
+                                            plan.runs.front().config.report.metric);
     for (const auto& arm : outcomes.front().record.arms)
       if (arm.result.status == train::RunStatus::diverged)
         result.divergences.push_back(

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -28,17 +29,35 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Mean loss over the rows, and d(loss)/d(logits) when `logits_gradient` is not null.
+// Mean loss over the rows (weighted by class_weights when not null: kernels/loss.h), and d(loss)/d(logits) when
+// `logits_gradient` is not null.
 double batch_loss(Loss loss, const Matrix<float>& logits, const std::int32_t* labels,
-                  Matrix<float>* logits_gradient) {
+                  Matrix<float>* logits_gradient, const double* class_weights = nullptr) {
   float* gradient = nullptr;
   if (logits_gradient) {
     logits_gradient->reshape(logits.rows, logits.cols);
     gradient = logits_gradient->data();
   }
   if (loss == Loss::binary_crossentropy)
-    return kernels::sigmoid_binary_cross_entropy(logits.data(), labels, logits.rows, gradient);
-  return kernels::softmax_cross_entropy(logits.data(), labels, logits.rows, logits.cols, gradient);
+    return kernels::sigmoid_binary_cross_entropy(logits.data(), labels, logits.rows, gradient, class_weights);
+  return kernels::softmax_cross_entropy(logits.data(), labels, logits.rows, logits.cols, gradient, class_weights);
+}
+
+// One row's class probabilities in double from its logits: the softmax as the loss kernel computes it
+// (exp(z − logsumexp)), or 1 − σ(z), σ(z) for a sigmoid output's single logit.
+void probabilities_from_logits(const float* logits, std::size_t width, double* probabilities) {
+  if (width == 1) {
+    const double z = logits[0];
+    const double positive = z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
+    probabilities[0] = 1.0 - positive;
+    probabilities[1] = positive;
+    return;
+  }
+  const double largest = *std::max_element(logits, logits + width);
+  double sum_exp = 0.0;
+  for (std::size_t j = 0; j < width; ++j) sum_exp += std::exp(static_cast<double>(logits[j]) - largest);
+  const double log_sum_exp = largest + std::log(sum_exp);
+  for (std::size_t j = 0; j < width; ++j) probabilities[j] = std::exp(static_cast<double>(logits[j]) - log_sum_exp);
 }
 
 std::size_t count_correct(Loss loss, const Matrix<float>& logits, const std::int32_t* labels) {
@@ -133,6 +152,54 @@ Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, co
   return {total_loss / rows, static_cast<double>(correct) / rows};
 }
 
+stats::ClassificationMetrics classification_metrics(const kernels::Compute& compute, nn::Model<float>& model,
+                                                    const data::Split& split,
+                                                    const std::vector<std::string>& class_names) {
+  const std::size_t classes = class_names.size();
+  std::vector<double> probabilities(split.rows() * classes);
+  Matrix<float> batch;
+  for (std::size_t start = 0, end = 0; start < split.rows(); start = end) {
+    end = nn::inference_batch_end(model.evaluation_batch_size(), start, split.rows(), evaluation_batch_rows);
+    const std::size_t count = end - start;
+    batch.reshape(count, split.features.cols);
+    std::copy_n(split.features.row(start), count * split.features.cols, batch.data());
+    const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::inference);
+    for (std::size_t i = 0; i < count; ++i)
+      probabilities_from_logits(logits.row(i), logits.cols, probabilities.data() + (start + i) * classes);
+  }
+  return stats::classification_metrics(split.labels, probabilities, class_names);
+}
+
+std::vector<double> resolve_class_weights(const std::optional<ClassWeightConfig>& class_weight,
+                                          const std::vector<std::string>& class_names,
+                                          std::span<const std::int32_t> train_labels) {
+  if (!class_weight) return {};
+  const std::size_t classes = class_names.size();
+  std::vector<double> weights(classes, 1.0);
+  if (class_weight->balanced) {
+    // scikit-learn's compute_class_weight("balanced"): n_samples / (n_classes · bincount(y)).
+    std::vector<std::size_t> counts(classes, 0);
+    for (const auto label : train_labels) ++counts[static_cast<std::size_t>(label)];
+    for (std::size_t k = 0; k < classes; ++k) {
+      if (counts[k] == 0)
+        throw UserError(fmt::format("training.class_weight: \"balanced\" needs every class in the training split, "
+                                    "but class \"{}\" has no training rows",
+                                    class_names[k]));
+      weights[k] = static_cast<double>(train_labels.size()) /
+                   (static_cast<double>(classes) * static_cast<double>(counts[k]));
+    }
+    return weights;
+  }
+  for (const auto& [label, weight] : class_weight->by_label) {
+    const auto found = std::find(class_names.begin(), class_names.end(), label);
+    if (found == class_names.end())
+      throw UserError(fmt::format("training.class_weight.{}: \"{}\" is not a label of the data (its labels: {})",
+                                  label, label, fmt::join(class_names, ", ")));
+    weights[static_cast<std::size_t>(found - class_names.begin())] = weight;
+  }
+  return weights;
+}
+
 EarlyStopping::EarlyStopping(const EarlyStoppingConfig& settings)
     : higher_is_better_(settings.monitor == Monitor::val_accuracy ||
                         settings.monitor == Monitor::train_accuracy),
@@ -196,26 +263,33 @@ StepOutcome data_parallel_step(const kernels::Compute& compute, const nn::Replic
                                const TrainingRecipe& recipe, const data::Split& train, const std::size_t* rows,
                                std::size_t count, bool stop, GradientExchange& exchange,
                                const std::vector<nn::Parameter<float>>& parameters, Matrix<float>& batch,
-                               std::vector<std::int32_t>& batch_labels, Matrix<float>& logits_gradient) {
+                               std::vector<std::int32_t>& batch_labels, Matrix<float>& logits_gradient,
+                               const double* class_weights) {
   const Slice slice = slice_of_batch(count, replicas.rank(), replicas.size());
+  // The slice's share of the batch's loss: its rows' weight over the whole batch's (rows / count unweighted).
+  double batch_weight = static_cast<double>(count);
+  if (class_weights) {
+    batch_weight = 0.0;
+    for (std::size_t i = 0; i < count; ++i) batch_weight += class_weights[train.labels[rows[i]]];
+  }
   gather_rows(compute, train, rows + slice.first, slice.rows, batch, batch_labels);
   const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::train);
+  const double slice_weight = kernels::label_weight_sum(batch_labels.data(), slice.rows, class_weights);
   double loss = 0.0;
   std::size_t correct = 0;
   if (slice.rows > 0) {
-    loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient);
+    loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient, class_weights);
     correct = count_correct(recipe.loss, logits, batch_labels.data());
-    const auto share = static_cast<float>(static_cast<double>(slice.rows) / static_cast<double>(count));
+    const auto share = static_cast<float>(slice_weight / batch_weight);
     for (std::size_t i = 0; i < logits_gradient.size(); ++i) logits_gradient.data()[i] *= share;
   } else {
     logits_gradient.reshape(0, logits.cols);
   }
   model.backward(compute, batch, logits_gradient);
   exchange.sum(parameters);
-  std::vector<double> numbers = {loss * static_cast<double>(slice.rows), static_cast<double>(correct),
-                                 stop ? 1.0 : 0.0};
+  std::vector<double> numbers = {loss * slice_weight, static_cast<double>(correct), stop ? 1.0 : 0.0};
   nn::sum_in_rank_order(replicas, std::span<double>(numbers));
-  return {numbers[0] / static_cast<double>(count), static_cast<std::size_t>(numbers[1]), numbers[2] > 0.0};
+  return {numbers[0] / batch_weight, static_cast<std::size_t>(numbers[1]), numbers[2] > 0.0};
 }
 
 RunResult train_and_test_in_team(const kernels::Compute& compute, const TrainingRecipe& recipe,
@@ -247,6 +321,11 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
   std::vector<std::int32_t> batch_labels;
 
   RunResult result;
+  const std::vector<double> class_weights =
+      resolve_class_weights(training.class_weight, data.class_names, train.labels);
+  const double* class_weights_or_null = class_weights.empty() ? nullptr : class_weights.data();
+  for (std::size_t k = 0; k < class_weights.size(); ++k)
+    result.class_weights.emplace_back(data.class_names[k], class_weights[k]);
   result.evaluation_batch_size = recipe.model.evaluation_batch_size;
   for (const auto& layer : model->summary()) {
     result.trainable_parameters += layer.trainable;
@@ -287,7 +366,7 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
         // Every process takes part in the step even when it was asked to stop, so that none waits for it.
         const StepOutcome outcome = data_parallel_step(compute, *replicas, *model, recipe, train, order.data() + start,
                                                        count, stop, *exchange, parameters, batch, batch_labels,
-                                                       logits_gradient);
+                                                       logits_gradient, class_weights_or_null);
         if (outcome.stop) {
           interrupted = true;
           break;
@@ -304,7 +383,8 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
       }
       gather_rows(compute, train, order.data() + start, count, batch, batch_labels);
       const Matrix<float>& logits = model->forward(compute, batch, nn::Mode::train);
-      const double loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient);
+      const double loss =
+          batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient, class_weights_or_null);
       correct += count_correct(recipe.loss, logits, batch_labels.data());
       loss_sum += loss * static_cast<double>(count);
       seen += count;
@@ -360,6 +440,12 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
     const Evaluation test = evaluate(compute, *model, data.test, recipe.loss);
     if (std::isfinite(test.loss)) {
       result.test = test;
+      result.test_metrics = classification_metrics(compute, *model, data.test, data.class_names);
+      if (data.validation.rows() > 0) {
+        result.validation = evaluate(compute, *model, data.validation, recipe.loss);
+        result.validation_metrics =
+            classification_metrics(compute, *model, data.validation, data.class_names);
+      }
     } else {
       result.status = RunStatus::diverged;
       result.diverged_epoch = result.history.back().epoch;

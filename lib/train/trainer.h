@@ -19,12 +19,16 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/names.h"
 #include "data/dataset.h"
 #include "kernels/parallel.h"
 #include "nn/model.h"
+#include "stats/classification.h"
 #include "train/training_config.h"
 
 namespace bnrun::train {
@@ -67,6 +71,14 @@ struct RunResult {
   std::int64_t best_epoch = 0;     // the epoch early stopping judged best; 0 when early stopping is off
   bool restored_best = false;      // the final model is best_epoch's, not the last epoch's (restore_best)
   std::optional<Evaluation> test;  // of the final model; absent when the run diverged or was interrupted
+  // With `test`: the final model's classification metrics on the test split (stats/classification.h) and, when
+  // there are validation rows, its evaluation and metrics on the validation split (the history's validation is
+  // each epoch's model; this one is the model the test saw, the restored one after restore_best).
+  std::optional<stats::ClassificationMetrics> test_metrics;
+  std::optional<Evaluation> validation;
+  std::optional<stats::ClassificationMetrics> validation_metrics;
+  // training.class_weight as trained with: class name → weight, in class order; empty when unweighted.
+  std::vector<std::pair<std::string, double>> class_weights;
   std::vector<EpochRecord> history;
   std::vector<StepRecord> step_history;  // empty unless training.evaluate_every_steps > 0
   double train_seconds = 0.0;            // training only: the evaluations of step_history are not counted
@@ -131,5 +143,20 @@ RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& 
 // Inference-mode loss and accuracy of `model` on `split`.
 Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
                     Loss loss);
+
+// The classification metrics of `model` on `split` (inference mode, in the batches of evaluate): the class
+// probabilities computed in double from the output layer's logits (softmax, or 1 − σ(z), σ(z) for a sigmoid
+// output, as config::check_against_data ties a sigmoid to binary cross-entropy), then
+// stats::classification_metrics. `split` must have rows.
+stats::ClassificationMetrics classification_metrics(const kernels::Compute& compute, nn::Model<float>& model,
+                                                    const data::Split& split,
+                                                    const std::vector<std::string>& class_names);
+
+// The weight of each class (by index) under training.class_weight, on the training split's labels; empty when
+// unset. Throws UserError naming training.class_weight for a label that is not a class, or for "balanced" when
+// a class has no training rows (its weight would be infinite).
+std::vector<double> resolve_class_weights(const std::optional<ClassWeightConfig>& class_weight,
+                                          const std::vector<std::string>& class_names,
+                                          std::span<const std::int32_t> train_labels);
 
 }  // namespace bnrun::train

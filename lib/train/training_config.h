@@ -5,9 +5,11 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "core/names.h"
 #include "optim/optimizer.h"
@@ -51,6 +53,15 @@ struct CosineSchedule {
 };
 using Schedule = std::variant<ConstantSchedule, StepSchedule, CosineSchedule>;
 
+// training.class_weight, as scikit-learn's class_weight: each training row's cross-entropy term is multiplied by
+// its class's weight and the batch loss is sum(w_i * l_i) / sum(w_i) (PyTorch's CrossEntropyLoss(weight=...),
+// reduction "mean"). balanced: n_rows / (n_classes * rows_of_class) on the training split; by_label: label text
+// (as in the data) → weight, 1 for a label not listed. Evaluation metrics are never weighted.
+struct ClassWeightConfig {
+  bool balanced = false;
+  std::vector<std::pair<std::string, double>> by_label;
+};
+
 struct TrainingConfig {
   std::int64_t epochs = 10;
   std::int64_t batch_size = 32;
@@ -70,6 +81,7 @@ struct TrainingConfig {
   // Data parallelism over the processes of an MPI job (lib/distributed): every batch is split between them, the
   // gradients are added across them every step, and every process keeps the same model. One process: no change.
   bool distributed = false;
+  std::optional<ClassWeightConfig> class_weight;  // unset: every row weighs 1
 };
 
 inline std::string_view loss_name(Loss loss) {

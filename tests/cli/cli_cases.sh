@@ -372,6 +372,101 @@ case_saved_model_reproduces_the_test_accuracy() {
   cmp -s preds.csv unlabelled_preds.csv || fail "predictions differ without the target column"
 }
 
+# Each arm's test result in results.json has the classification metrics (and the validation split's), and eval
+# --json of the run's test rows prints the very same "test" object.
+case_classification_metrics_in_results_equal_eval_json() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=20 -o out --save-model >/dev/null 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  tr -d ' \n' <out/results.json >compact.json
+  grep -q '"confusion_matrix":{"classes":\["setosa","versicolor","virginica"\],"counts":\[\[' compact.json ||
+    fail "no confusion matrix with the class names"
+  grep -q '"validation":{"accuracy":[0-9.e-]*,"loss":[0-9.e-]*,"macro_f1":' compact.json ||
+    fail "no validation metrics"
+  local variant run_test eval_test key
+  for variant in bn no_bn; do
+    "$bnrun" eval --json --model "out/model_$variant.json" --data out/test.csv >eval.txt 2>stderr.txt ||
+      fail "eval failed: $(cat stderr.txt)"
+    # The variant's entry, cut at the end of its "test" object, then that object's contents.
+    run_test=$(sed -E "s/.*\"variant\":\"$variant\"//; s/\},\"validation\".*//; s/^.*\"test\":\{//" compact.json)
+    eval_test=$(tr -d ' \n' <eval.txt | sed -E 's/^.*"accuracy"/"accuracy"/; s/\}$//')
+    for key in accuracy loss macro_f1 balanced_accuracy roc_auc log_loss per_class confusion_matrix; do
+      grep -q "\"$key\":" <<<"$run_test" || fail "$variant: results.json's test has no $key: $run_test"
+    done
+    [ "$run_test" = "$eval_test" ] || fail "$variant: eval --json differs from the run's test result:
+run:  $run_test
+eval: $eval_test"
+  done
+}
+
+# breast_cancer.csv with 40 of its 212 malignant rows (about 1 in 10) and a config for it.
+write_imbalanced_breast_cancer() {
+  awk -F, 'NR == 1 || $31 == "benign" || ($31 == "malignant" && ++malignant <= 40)' \
+    "$source_dir/datasets/breast_cancer.csv" >imbalanced.csv
+  cat >imbalanced.json <<'JSON'
+{
+  "dataset": {"path": "imbalanced.csv", "target": "diagnosis", "test_fraction": 0.25},
+  "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"}, {"type": "batchnorm"},
+                       {"type": "dense", "activation": "softmax"}]},
+  "training": {"epochs": 10, "batch_size": 32, "class_weight": "balanced"}
+}
+JSON
+}
+
+case_class_weighted_run_on_imbalanced_data_reports_its_weights() {
+  write_imbalanced_breast_cancer
+  [ "$(grep -c ',malignant$' imbalanced.csv)" -eq 40 ] || fail "the imbalanced file has the wrong rows"
+  "$bnrun" -q -c imbalanced.json -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  tr -d ' \n' <out/results.json >compact.json
+  local weights
+  weights=$(grep -m1 -oE '"class_weights":\{"benign":[0-9.e-]+,"malignant":[0-9.e-]+\}' compact.json) ||
+    fail "no class weights in results.json"
+  # Balanced: n / (2 n_k) per class, so the rare class weighs more and 1 / w_benign + 1 / w_malignant = 2.
+  awk -v text="$weights" 'BEGIN {
+    split(text, parts, /[:,}]/); benign = parts[3]; malignant = parts[5]
+    sum = 1 / benign + 1 / malignant
+    exit !(malignant > 1 && benign < 1 && sum > 2 - 1e-12 && sum < 2 + 1e-12) }' ||
+    fail "balanced weights are not n / (2 n_k): $weights"
+  [ "$(grep -o '"class_weights"' compact.json | wc -l)" -eq 2 ] || fail "expected the weights of both arms"
+  grep -q '"class_weight":"balanced"' compact.json || fail "the resolved config lacks class_weight"
+  grep -q '"macro_f1":' compact.json || fail "no metrics"
+  # Weights by label: the labels not listed weigh 1.
+  "$bnrun" -q -c imbalanced.json --set 'training.class_weight={"malignant":5}' -o out2 >/dev/null 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  tr -d ' \n' <out2/results.json | grep -q '"class_weights":{"benign":1.0,"malignant":5.0}' ||
+    fail "weights by label not reported"
+}
+
+case_a_bad_class_weight_is_one_line_and_exit_2() {
+  write_imbalanced_breast_cancer
+  expect_error 'imbalanced.json: training.class_weight.cancer: "cancer" is not a label of the data (its labels: benign, malignant)' \
+    -- -c imbalanced.json --set 'training.class_weight={"cancer":2}'
+  expect_error 'training.class_weight.malignant: expected a number > 0, got 0' \
+    -- -c imbalanced.json --set 'training.class_weight={"malignant":0}'
+  expect_error 'training.class_weight: expected "balanced" or an object of label: weight, got "balance"' \
+    -- -c imbalanced.json --set training.class_weight=balance
+  "$bnrun" validate -c imbalanced.json --set 'training.class_weight={"cancer":2}' >stdout.txt 2>stderr.txt
+  [ $? -eq 2 ] && [ "$(wc -l <stderr.txt)" -eq 1 ] && grep -qF '"cancer" is not a label of the data' stderr.txt ||
+    fail "validate: $(cat stderr.txt)"
+}
+
+# report.metric adds that metric's column to a run's table and to a study's summaries; a key the registry does not
+# know is refused.
+case_report_metric_adds_its_column_to_the_table() {
+  "$bnrun" -q -c "$(iris_config)" --set training.epochs=5 --set report.metric=test_macro_f1 >stdout.txt 2>stderr.txt ||
+    fail "$(cat stderr.txt)"
+  grep -qE '^variant +test acc +test loss +test macro-F1 +best val acc' stdout.txt || fail "$(cat stdout.txt)"
+  grep -qE '^bn - no_bn: .*, [+-][0-9.]+ test macro-F1$' stdout.txt || fail "$(cat stdout.txt)"
+  # A study summarizes it too: the table, the paired difference, summary.json and report.md.
+  "$bnrun" -c "$(iris_config)" --set training.epochs=5 --set report.metric=test_macro_f1 --seeds 2 -o study \
+    >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^variant +n +test accuracy .* test loss .* test macro-F1 +min +max$' stdout.txt || fail "$(cat stdout.txt)"
+  grep -qE '^bn - no_bn, paired over 2 seeds: .*, test macro-F1 [+-][0-9.]+ ' stdout.txt || fail "$(cat stdout.txt)"
+  tr -d ' \n' <study/summary.json | grep -q '"bn":{"ok":2,[^}]*"test_accuracy":{[^}]*},"test_loss":{[^}]*},"test_macro_f1":{"n":2' ||
+    fail "summary.json's groups lack test_macro_f1"
+  grep -q '| test macro-F1 | 95 % interval |' study/report.md || fail "report.md lacks the metric"
+  expect_error 'report.metric: expected one of' -- -c "$(iris_config)" --set report.metric=f1
+}
+
 case_init_from_a_model_of_another_shape_is_refused() {
   "$bnrun" -q -c "$(iris_config)" --set training.epochs=1 -o saved --save-model >/dev/null 2>&1 || fail "training failed"
   expect_error "dense_1" -- -c "$(iris_config)" --set model.layers[0].units=7 --init-from saved/model_bn.json

@@ -465,3 +465,46 @@ TEST_CASE("only the output layer's width may be left to the data", "[output widt
              Contains("model.layers[0].units: required: only the output layer's width may be left out"));
   CHECK_THAT(error_after("model.layers[2].units=\"many\""), Contains("model.layers[2].units"));
 }
+
+TEST_CASE("training.class_weight is \"balanced\" or label: weight > 0, and reads back from the resolved config",
+          "[class_weight]") {
+  json document = minimal_document();
+  apply_override(document, "training.class_weight={\"virginica\":2.5,\"setosa\":0.5}");
+  const Config config = parse(document);
+  REQUIRE(config.training.class_weight);
+  CHECK_FALSE(config.training.class_weight->balanced);
+  CHECK(config.training.class_weight->by_label ==
+        std::vector<std::pair<std::string, double>>{{"setosa", 0.5}, {"virginica", 2.5}});
+  const Config again = parse_config(json::parse(bnrun::config::to_json(config).dump()), "", "ignored");
+  CHECK(bnrun::config::to_json(again) == bnrun::config::to_json(config));
+  CHECK_NOTHROW(bnrun::config::check_class_weight_labels(config, {"setosa", "versicolor", "virginica"}));
+  CHECK_THROWS_WITH(bnrun::config::check_class_weight_labels(config, {"setosa", "versicolor"}),
+                    "training.class_weight.virginica: \"virginica\" is not a label of the data (its labels: setosa, "
+                    "versicolor)");
+  CHECK(parse(minimal_document()).training.class_weight == std::nullopt);
+  CHECK_FALSE(bnrun::config::to_json(parse(minimal_document()))["training"].contains("class_weight"));
+
+  document = minimal_document();
+  apply_override(document, "training.class_weight=balanced");
+  CHECK(parse(document).training.class_weight->balanced);
+  CHECK(bnrun::config::to_json(parse(document))["training"]["class_weight"] == "balanced");
+
+  CHECK(error_after("training.class_weight={\"setosa\":-1}") ==
+        "training.class_weight.setosa: expected a number > 0, got -1");
+  CHECK(error_after("training.class_weight={\"setosa\":\"heavy\"}") ==
+        "training.class_weight.setosa: expected a number > 0, got \"heavy\"");
+  CHECK(error_after("training.class_weight={}") == "training.class_weight: expected at least one label: weight");
+  CHECK(error_after("training.class_weight=[1,2]") ==
+        "training.class_weight: expected \"balanced\" or an object of label: weight, got [1,2]");
+}
+
+TEST_CASE("report.metric names a metric of the registry and reads back", "[classification]") {
+  json document = minimal_document();
+  apply_override(document, "report.metric=test_log_loss");
+  const Config config = parse(document);
+  CHECK(config.report.metric == bnrun::results::Metric::test_log_loss);
+  CHECK(bnrun::config::to_json(config)["report"]["metric"] == "test_log_loss");
+  CHECK_FALSE(bnrun::config::to_json(parse(minimal_document())).contains("report"));
+  CHECK_THAT(error_after("report.metric=macro_f1"), Contains("report.metric: expected one of \"test_accuracy\""));
+  CHECK(error_after("report.metrics=test_loss") == "report.metrics: unknown key (did you mean \"metric\"?)");
+}

@@ -367,7 +367,8 @@ TEST_CASE("a model file that is not JSON, or not there, is an error naming it", 
                     StartsWith(missing.path + ": cannot open model file"));
 }
 
-TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss and accuracy exactly", "[modelio]") {
+TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss, accuracy and metrics exactly",
+          "[modelio]") {
   // bn_batch_stats normalizes each evaluation batch with its own statistics: 30 test rows in batches of 7 (the
   // last of 2 rows), which the model file must carry for eval and predict to batch them the same way.
   const std::string arm = GENERATE(as<std::string>{}, "bn", "bn_batch_stats");
@@ -403,9 +404,20 @@ TEST_CASE("the run's test rows written as CSV evaluate to the run's test loss an
   const ModelFile read = bnrun::modelio::read_model_file(model_file.path);
   CHECK(read.spec.evaluation_batch_size == spec.evaluation_batch_size);
   const auto rebuilt = bnrun::modelio::build_model(read);
-  const bnrun::train::Evaluation evaluated = bnrun::modelio::evaluate_csv({}, *rebuilt, read, test_csv.path);
+  const auto [evaluated, metrics] = bnrun::modelio::evaluate_csv({}, *rebuilt, read, test_csv.path);
   CHECK(evaluated.loss == expected.loss);
   CHECK(evaluated.accuracy == expected.accuracy);
+  const auto expected_metrics = bnrun::train::classification_metrics({}, model, data.test, data.class_names);
+  CHECK(metrics.classes == data.class_names);
+  CHECK(metrics.confusion == expected_metrics.confusion);
+  CHECK(metrics.macro_f1 == expected_metrics.macro_f1);
+  CHECK(metrics.balanced_accuracy == expected_metrics.balanced_accuracy);
+  CHECK(metrics.roc_auc == expected_metrics.roc_auc);
+  CHECK(metrics.log_loss == expected_metrics.log_loss);
+  // The confusion matrix's diagonal is the accuracy's numerator.
+  std::size_t diagonal = 0;
+  for (std::size_t k = 0; k < metrics.confusion.size(); ++k) diagonal += metrics.confusion[k][k];
+  CHECK(static_cast<double>(diagonal) / static_cast<double>(data.test.rows()) == expected.accuracy);
 
   // Predictions decide each row as the evaluation does, so their accuracy is the same number.
   const auto predictions = bnrun::modelio::predict_csv({}, *rebuilt, read, test_csv.path);
@@ -468,7 +480,8 @@ TEST_CASE("a binary model's predictions give both class probabilities, by the si
   CHECK(predictions.probabilities(0, 1) == Approx(p0));
   CHECK(predictions.probabilities(0, 0) == Approx(1.0f - p0));
   CHECK(predictions.probabilities(1, 1) == Approx(1.0f / (1.0f + std::exp(-2.0f))));
-  CHECK(bnrun::modelio::evaluate_csv({}, *bnrun::modelio::build_model(read), read, csv.path).accuracy == 1.0);
+  CHECK(bnrun::modelio::evaluate_csv({}, *bnrun::modelio::build_model(read), read, csv.path).evaluation.accuracy ==
+        1.0);
 }
 
 TEST_CASE("a missing feature column or an unknown class is an error naming the file", "[modelio]") {

@@ -32,16 +32,17 @@ Matrix<double> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t s
   return m;
 }
 
-// Mean softmax cross-entropy of the model's training-mode forward on (x, labels).
+// Mean softmax cross-entropy of the model's training-mode forward on (x, labels), weighted by class when
+// class_weights is not null.
 double training_loss(Model<double>& model, const Matrix<double>& x, const std::vector<std::int32_t>& labels,
-                     Matrix<double>* logits_gradient = nullptr) {
+                     Matrix<double>* logits_gradient = nullptr, const double* class_weights = nullptr) {
   const Matrix<double>& logits = model.forward({}, x, Mode::train);
   if (logits_gradient) logits_gradient->reshape(logits.rows, logits.cols);
   if (model.output_activation() == Activation::sigmoid)
-    return bnrun::kernels::sigmoid_binary_cross_entropy(logits.data(), labels.data(), logits.rows,
-                                                        logits_gradient ? logits_gradient->data() : nullptr);
+    return bnrun::kernels::sigmoid_binary_cross_entropy(
+        logits.data(), labels.data(), logits.rows, logits_gradient ? logits_gradient->data() : nullptr, class_weights);
   return bnrun::kernels::softmax_cross_entropy(logits.data(), labels.data(), logits.rows, logits.cols,
-                                               logits_gradient ? logits_gradient->data() : nullptr);
+                                               logits_gradient ? logits_gradient->data() : nullptr, class_weights);
 }
 
 BatchNormSpec pytorch_like_batchnorm() {
@@ -54,7 +55,8 @@ BatchNormSpec pytorch_like_batchnorm() {
 
 // Checks d(loss)/d(every parameter) of `spec` on a random batch; `prepare` may set the built model's state.
 void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std::size_t classes,
-                                   const std::function<void(Model<double>&)>& prepare = {}) {
+                                   const std::function<void(Model<double>&)>& prepare = {},
+                                   const double* class_weights = nullptr) {
   Model<double> model(spec, 11);
   if (prepare) prepare(model);
   // Move BN's gamma/beta off their trivial initial values so every term of the backward matters.
@@ -67,12 +69,12 @@ void check_all_parameter_gradients(const ModelSpec& spec, std::size_t rows, std:
   for (std::size_t i = 0; i < rows; ++i) labels[i] = static_cast<std::int32_t>(i % classes);
 
   Matrix<double> logits_gradient;
-  training_loss(model, x, labels, &logits_gradient);
+  training_loss(model, x, labels, &logits_gradient, class_weights);
   model.backward({}, x, logits_gradient);
   for (auto& parameter : model.parameters()) {
     const std::vector<double> analytic = *parameter.gradients;
     const auto comparison = bnrun::testing::compare_with_finite_differences(
-        *parameter.values, analytic, [&] { return training_loss(model, x, labels); });
+        *parameter.values, analytic, [&] { return training_loss(model, x, labels, nullptr, class_weights); });
     INFO(parameter.name << " worst relative error " << comparison.worst_relative_error << " at "
                         << comparison.worst_index);
     CHECK(comparison.worst_relative_error <= tolerance);
@@ -188,4 +190,64 @@ TEST_CASE("softmax cross-entropy gradient matches finite differences and stays f
       bnrun::kernels::softmax_cross_entropy(extreme.data(), extreme_labels.data(), 2, 3, extreme_gradient.data());
   CHECK(std::isfinite(loss));
   for (float g : extreme_gradient) CHECK(std::isfinite(g));
+}
+
+TEST_CASE("class-weighted softmax cross-entropy is sum w·l / sum w and its gradient matches finite differences") {
+  Matrix<double> logits = random_matrix(6, 3, 29);
+  const std::vector<std::int32_t> labels = {0, 2, 1, 0, 0, 2};
+  const std::vector<double> class_weights = {0.5, 2.0, 1.25};
+  // The definition, row by row: each row's own loss (a batch of one), weighted by its class.
+  double weighted_sum = 0.0, weight_sum = 0.0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const double row_loss =
+        bnrun::kernels::softmax_cross_entropy<double>(logits.row(i), &labels[i], 1, 3, nullptr);
+    weighted_sum += class_weights[static_cast<std::size_t>(labels[i])] * row_loss;
+    weight_sum += class_weights[static_cast<std::size_t>(labels[i])];
+  }
+  std::vector<double> gradient(logits.size());
+  const double loss =
+      bnrun::kernels::softmax_cross_entropy(logits.data(), labels.data(), 6, 3, gradient.data(), class_weights.data());
+  CHECK(loss == Approx(weighted_sum / weight_sum).epsilon(1e-14));
+  const auto comparison = bnrun::testing::compare_with_finite_differences(logits.values, gradient, [&] {
+    return bnrun::kernels::softmax_cross_entropy<double>(logits.data(), labels.data(), 6, 3, nullptr,
+                                                         class_weights.data());
+  });
+  CHECK(comparison.worst_relative_error <= tolerance);
+  // Equal weights are no weights at all.
+  const std::vector<double> equal = {3.0, 3.0, 3.0};
+  CHECK(bnrun::kernels::softmax_cross_entropy<double>(logits.data(), labels.data(), 6, 3, nullptr, equal.data()) ==
+        Approx(bnrun::kernels::softmax_cross_entropy<double>(logits.data(), labels.data(), 6, 3, nullptr))
+            .epsilon(1e-15));
+}
+
+TEST_CASE("class-weighted binary cross-entropy is sum w·l / sum w and its gradient matches finite differences") {
+  std::vector<double> logits = {0.75, -1.5, 2.5, -0.25, 0.0, 1.125};
+  const std::vector<std::int32_t> labels = {1, 0, 1, 1, 0, 0};
+  const std::vector<double> class_weights = {0.6, 3.0};
+  double weighted_sum = 0.0, weight_sum = 0.0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const double row_loss = bnrun::kernels::sigmoid_binary_cross_entropy<double>(&logits[i], &labels[i], 1, nullptr);
+    weighted_sum += class_weights[static_cast<std::size_t>(labels[i])] * row_loss;
+    weight_sum += class_weights[static_cast<std::size_t>(labels[i])];
+  }
+  std::vector<double> gradient(logits.size());
+  const double loss = bnrun::kernels::sigmoid_binary_cross_entropy(logits.data(), labels.data(), 6, gradient.data(),
+                                                                   class_weights.data());
+  CHECK(loss == Approx(weighted_sum / weight_sum).epsilon(1e-14));
+  const auto comparison = bnrun::testing::compare_with_finite_differences(logits, gradient, [&] {
+    return bnrun::kernels::sigmoid_binary_cross_entropy<double>(logits.data(), labels.data(), 6, nullptr,
+                                                                class_weights.data());
+  });
+  CHECK(comparison.worst_relative_error <= tolerance);
+}
+
+TEST_CASE("class-weighted training loss back-propagates correctly through batchnorm, softmax and sigmoid outputs") {
+  const std::vector<double> three_class_weights = {0.4, 2.5, 1.0};
+  check_all_parameter_gradients(
+      ModelSpec{3, {DenseSpec{4, Activation::relu}, BatchNormSpec{}, DenseSpec{3, Activation::softmax}}}, 7, 3, {},
+      three_class_weights.data());
+  const std::vector<double> binary_weights = {0.7, 1.9};
+  check_all_parameter_gradients(
+      ModelSpec{3, {DenseSpec{4, Activation::relu}, BatchNormSpec{}, DenseSpec{1, Activation::sigmoid}}}, 6, 2, {},
+      binary_weights.data());
 }

@@ -36,6 +36,20 @@ bnrun::results::RunRecord sample_record() {
   epoch.learning_rate = 0.001;
   arm.result.history.push_back(epoch);
   arm.result.step_history.push_back({0, 0, {1.1, 0.3}});
+  bnrun::stats::ClassificationMetrics metrics;
+  metrics.classes = {"x", "y"};
+  metrics.confusion = {{1, 1}, {0, 2}};
+  metrics.per_class = {{1.0, 0.5, 2.0 / 3.0, 2}, {2.0 / 3.0, 1.0, 0.8, 2}};
+  metrics.macro_f1 = (2.0 / 3.0 + 0.8) / 2.0;
+  metrics.balanced_accuracy = 0.75;
+  metrics.roc_auc = 0.875;
+  metrics.log_loss = 0.4375;
+  arm.result.test_metrics = metrics;
+  arm.result.validation = bnrun::train::Evaluation{0.6, 0.5};
+  metrics.roc_auc = std::nan("");
+  metrics.roc_auc_undefined = "class \"y\" does not occur among the 2 labels, so its ROC curve has no positives";
+  arm.result.validation_metrics = metrics;
+  arm.result.class_weights = {{"x", 0.625}, {"y", 2.5}};
   record.arms.push_back(arm);
   return record;
 }
@@ -50,6 +64,58 @@ TEST_CASE("a record written by the codec reads back as the same document", "[res
   CHECK(read.arms[0].arm == "bn_m09");
   CHECK(std::isnan(read.arms[0].result.history[0].train_loss));
   CHECK(written["runs"][0]["variant"] == "bn_m09");  // older scripts read the arm's name as "variant"
+}
+
+TEST_CASE("the classification metrics and class weights are written under the arm and read back", "[results]") {
+  const auto written = bnrun::results::to_json(sample_record());
+  const auto& test = written["runs"][0]["test"];
+  CHECK(test["accuracy"] == 0.75);  // the keys results.json always had stay first
+  CHECK(test["macro_f1"] == (2.0 / 3.0 + 0.8) / 2.0);
+  CHECK(test["roc_auc"] == 0.875);
+  CHECK_FALSE(test.contains("roc_auc_undefined"));
+  CHECK(test["per_class"][1] == nlohmann::ordered_json{{"class", "y"}, {"precision", 2.0 / 3.0}, {"recall", 1.0},
+                                                     {"f1", 0.8}, {"support", 2}});
+  CHECK(test["confusion_matrix"].dump() == R"({"classes":["x","y"],"counts":[[1,1],[0,2]]})");
+  const auto& validation = written["runs"][0]["validation"];
+  CHECK(validation["roc_auc"].is_null());
+  CHECK(validation["roc_auc_undefined"] ==
+        "class \"y\" does not occur among the 2 labels, so its ROC curve has no positives");
+  CHECK(written["runs"][0]["class_weights"].dump() == R"({"x":0.625,"y":2.5})");
+  const auto read = bnrun::results::run_record_from_json(written, "r.json");
+  const auto& result = read.arms[0].result;
+  REQUIRE(result.test_metrics);
+  CHECK(result.test_metrics->confusion == std::vector<std::vector<std::size_t>>{{1, 1}, {0, 2}});
+  REQUIRE(result.validation_metrics);
+  CHECK(std::isnan(result.validation_metrics->roc_auc));
+  CHECK(result.class_weights == std::vector<std::pair<std::string, double>>{{"x", 0.625}, {"y", 2.5}});
+}
+
+TEST_CASE("a results file from before the classification metrics still loads, without them", "[results]") {
+  auto document = bnrun::results::to_json(sample_record());
+  auto& arm = document["runs"][0];
+  for (const char* key : {"macro_f1", "balanced_accuracy", "roc_auc", "log_loss", "per_class", "confusion_matrix"})
+    arm["test"].erase(key);
+  arm.erase("validation");
+  arm.erase("class_weights");
+  const auto read = bnrun::results::run_record_from_json(document, "old.json");
+  const auto& result = read.arms[0].result;
+  REQUIRE(result.test);
+  CHECK(result.test->accuracy == 0.75);
+  CHECK_FALSE(result.test_metrics);
+  CHECK_FALSE(result.validation);
+  CHECK(result.class_weights.empty());
+  CHECK(std::isnan(bnrun::results::definition_of(bnrun::results::Metric::test_macro_f1).of(read.arms[0])));
+}
+
+TEST_CASE("a confusion matrix whose shape disagrees with its classes is refused, naming the key", "[results]") {
+  auto document = bnrun::results::to_json(sample_record());
+  document["runs"][0]["test"]["confusion_matrix"]["counts"][1] = {0};
+  CHECK_THROWS_WITH(bnrun::results::run_record_from_json(document, "r.json"),
+                    "r.json: runs[0].test.confusion_matrix.counts[1]: expected an array of 2 counts, one per class");
+  document = bnrun::results::to_json(sample_record());
+  document["runs"][0]["test"]["per_class"][0]["class"] = "z";
+  CHECK_THROWS_WITH(bnrun::results::run_record_from_json(document, "r.json"),
+                    "r.json: runs[0].test.per_class[0].class: expected \"x\", the class of confusion_matrix row 0");
 }
 
 TEST_CASE("a results field of the wrong type is a user error naming the file and the key", "[results]") {
@@ -78,6 +144,36 @@ TEST_CASE("every metric has its own key, and the summary metrics are test accura
   CHECK(keys.size() == bnrun::results::metric_definitions().size());
   CHECK(bnrun::results::summary_metrics() ==
         std::vector{bnrun::results::Metric::test_accuracy, bnrun::results::Metric::test_loss});
+  // report.metric joins them, once.
+  CHECK(bnrun::results::summary_metrics(bnrun::results::Metric::test_roc_auc) ==
+        std::vector{bnrun::results::Metric::test_accuracy, bnrun::results::Metric::test_loss,
+                    bnrun::results::Metric::test_roc_auc});
+  CHECK(bnrun::results::summary_metrics(bnrun::results::Metric::test_loss) == bnrun::results::summary_metrics());
   const auto record = sample_record();
   CHECK(bnrun::results::definition_of(bnrun::results::Metric::generalization_gap).of(record.arms[0]) == 0.25);
+}
+
+TEST_CASE("the classification metrics are in the registry with their direction and read the test metrics",
+          "[results]") {
+  using bnrun::results::Metric;
+  const auto record = sample_record();
+  const auto& arm = record.arms[0];
+  struct Expected {
+    Metric metric;
+    const char* key;
+    bool higher_is_better;
+    double value;
+  };
+  for (const Expected& expected : {Expected{Metric::test_macro_f1, "test_macro_f1", true, (2.0 / 3.0 + 0.8) / 2.0},
+                                   Expected{Metric::test_balanced_accuracy, "test_balanced_accuracy", true, 0.75},
+                                   Expected{Metric::test_roc_auc, "test_roc_auc", true, 0.875},
+                                   Expected{Metric::test_log_loss, "test_log_loss", false, 0.4375}}) {
+    INFO(expected.key);
+    const auto& definition = bnrun::results::definition_of(expected.metric);
+    CHECK(definition.key == expected.key);
+    CHECK(bnrun::results::metric_from_key(expected.key) == expected.metric);
+    CHECK(definition.higher_is_better == expected.higher_is_better);
+    CHECK_FALSE(definition.in_every_summary);
+    CHECK(definition.of(arm) == expected.value);
+  }
 }

@@ -309,7 +309,9 @@ TEST_CASE("the initialize hook runs once on the new model and training starts fr
   CHECK(result.history[0].train_accuracy == Approx(1.0 / 3.0).margin(0.2));
 }
 
-TEST_CASE("early stopping, restore and schedules give bit-identical results for 1 and 2 threads", "[controls][levels]") {
+TEST_CASE("early stopping, restore, schedules and the classification metrics give bit-identical results for 1 and 2 "
+          "threads",
+          "[controls][levels]") {
   std::vector<std::string> overrides = restoring_val_loss;
   overrides.push_back("model.layers[0].units=300");
   overrides.push_back("training.schedule={\"type\":\"cosine\",\"min_learning_rate\":0.001}");
@@ -324,6 +326,12 @@ TEST_CASE("early stopping, restore and schedules give bit-identical results for 
   for (std::size_t e = 0; e < one.history.size(); ++e)
     CHECK(same_bits(one.history[e].train_loss, two.history[e].train_loss));
   CHECK(same_bits(one.test->loss, two.test->loss));
+  REQUIRE(one.test_metrics);
+  REQUIRE(two.test_metrics);
+  CHECK(one.test_metrics->confusion == two.test_metrics->confusion);
+  CHECK(same_bits(one.test_metrics->log_loss, two.test_metrics->log_loss));
+  CHECK(same_bits(one.test_metrics->roc_auc, two.test_metrics->roc_auc));
+  CHECK(same_bits(one.validation_metrics->log_loss, two.validation_metrics->log_loss));
 }
 
 TEST_CASE("a validation monitor with an empty validation split is refused before training", "[controls]") {
@@ -332,4 +340,97 @@ TEST_CASE("a validation monitor with an empty validation split is refused before
   iris.data.validation = bnrun::data::Split{};
   CHECK_THROWS_AS(iris.train(), bnrun::UserError);
   CHECK_THROWS_WITH(iris.train(), Catch::Matchers::Contains("training.early_stopping.monitor"));
+}
+
+TEST_CASE("class weights of 1 train bit for bit as no class weights", "[controls][class_weight]") {
+  const RunResult unweighted = IrisRun({"training.epochs=5"}).train();
+  const RunResult ones =
+      IrisRun({"training.epochs=5", "training.class_weight={\"setosa\":1,\"versicolor\":1,\"virginica\":1}"}).train();
+  REQUIRE(unweighted.history.size() == ones.history.size());
+  for (std::size_t e = 0; e < ones.history.size(); ++e)
+    CHECK(same_bits(unweighted.history[e].train_loss, ones.history[e].train_loss));
+  CHECK(same_bits(unweighted.test->loss, ones.test->loss));
+  CHECK(unweighted.class_weights.empty());
+  REQUIRE(ones.class_weights.size() == 3);
+  CHECK(ones.class_weights[2] == std::pair<std::string, double>{"virginica", 1.0});
+}
+
+TEST_CASE("a class weight changes training, and the weights used are reported in class order", "[controls][class_weight]") {
+  const RunResult unweighted = IrisRun({"training.epochs=5"}).train();
+  const RunResult weighted = IrisRun({"training.epochs=5", "training.class_weight={\"versicolor\":4}"}).train();
+  CHECK_FALSE(same_bits(unweighted.history.back().train_loss, weighted.history.back().train_loss));
+  REQUIRE(weighted.class_weights.size() == 3);
+  CHECK(weighted.class_weights[0] == std::pair<std::string, double>{"setosa", 1.0});
+  CHECK(weighted.class_weights[1] == std::pair<std::string, double>{"versicolor", 4.0});
+}
+
+TEST_CASE("balanced class weights are n_rows / (n_classes * rows of the class), as scikit-learn's",
+          "[controls][class_weight]") {
+  const std::vector<std::string> classes = {"a", "b", "c"};
+  const std::vector<std::int32_t> labels = {0, 0, 0, 0, 0, 0, 1, 1, 2, 0};  // 7, 2, 1 rows
+  const auto weights =
+      bnrun::train::resolve_class_weights(bnrun::train::ClassWeightConfig{true, {}}, classes, labels);
+  REQUIRE(weights.size() == 3);
+  CHECK(weights[0] == 10.0 / (3.0 * 7.0));
+  CHECK(weights[1] == 10.0 / (3.0 * 2.0));
+  CHECK(weights[2] == 10.0 / (3.0 * 1.0));
+  CHECK(bnrun::train::resolve_class_weights(std::nullopt, classes, labels).empty());
+  const std::vector<std::int32_t> without_c = {0, 1, 1};
+  CHECK_THROWS_WITH(bnrun::train::resolve_class_weights(bnrun::train::ClassWeightConfig{true, {}}, classes, without_c),
+                    "training.class_weight: \"balanced\" needs every class in the training split, but class \"c\" "
+                    "has no training rows");
+  CHECK_THROWS_WITH(
+      bnrun::train::resolve_class_weights(bnrun::train::ClassWeightConfig{false, {{"d", 2.0}}}, classes, labels),
+      Catch::Matchers::StartsWith("training.class_weight.d: \"d\" is not a label of the data"));
+}
+
+TEST_CASE("a finished run has the final model's test and validation metrics, the test's matching its accuracy",
+          "[controls][classification]") {
+  IrisRun iris({"training.epochs=5"});
+  iris.recipe.keep_model = true;
+  const RunResult result = iris.train();
+  REQUIRE(result.test_metrics);
+  REQUIRE(result.validation);
+  REQUIRE(result.validation_metrics);
+  CHECK(result.test_metrics->classes == iris.data.class_names);
+  std::size_t diagonal = 0, rows = 0;
+  for (std::size_t t = 0; t < 3; ++t)
+    for (std::size_t p = 0; p < 3; ++p) {
+      rows += result.test_metrics->confusion[t][p];
+      if (t == p) diagonal += result.test_metrics->confusion[t][p];
+    }
+  CHECK(rows == iris.data.test.rows());
+  CHECK(static_cast<double>(diagonal) / static_cast<double>(rows) == result.test->accuracy);
+  // The log loss of the double probabilities is the test loss of the float logits, up to rounding.
+  CHECK(result.test_metrics->log_loss == Approx(result.test->loss).epsilon(1e-6));
+  const auto again = bnrun::train::evaluate({}, *result.model, iris.data.validation, iris.recipe.loss);
+  CHECK(same_bits(again.loss, result.validation->loss));
+  std::size_t validation_rows = 0;
+  for (const auto& scores : result.validation_metrics->per_class) validation_rows += scores.support;
+  CHECK(validation_rows == iris.data.validation.rows());
+}
+
+TEST_CASE("a sigmoid output trains with balanced class weights and gets the binary metrics",
+          "[controls][class_weight][classification]") {
+  const std::vector<std::string> breast_cancer = {
+      "dataset.path=" + std::string(BNRUN_SOURCE_DIR) + "/datasets/breast_cancer.csv", "dataset.target=diagnosis",
+      "model.layers[4]={\"type\":\"dense\",\"units\":1,\"activation\":\"sigmoid\"}", "training.epochs=3"};
+  std::vector<std::string> balanced = breast_cancer;
+  balanced.push_back("training.class_weight=\"balanced\"");
+  const RunResult unweighted = IrisRun(breast_cancer).train();
+  const IrisRun weighted_run(balanced);
+  const RunResult weighted = weighted_run.train();
+  REQUIRE(weighted.class_weights.size() == 2);
+  // n / (2 n_k) for both classes: 1 / w_0 + 1 / w_1 = 2.
+  CHECK(1.0 / weighted.class_weights[0].second + 1.0 / weighted.class_weights[1].second == Approx(2.0).epsilon(1e-15));
+  CHECK_FALSE(same_bits(unweighted.history.back().train_loss, weighted.history.back().train_loss));
+  REQUIRE(weighted.test_metrics);
+  const auto& metrics = *weighted.test_metrics;
+  CHECK(metrics.classes == weighted_run.data.class_names);
+  CHECK(metrics.confusion.size() == 2);
+  CHECK(std::isfinite(metrics.roc_auc));
+  CHECK(metrics.roc_auc_undefined.empty());
+  CHECK(metrics.log_loss == Approx(weighted.test->loss).epsilon(1e-6));  // evaluation is never weighted
+  const double correct = static_cast<double>(metrics.confusion[0][0] + metrics.confusion[1][1]);
+  CHECK(correct / static_cast<double>(weighted_run.data.test.rows()) == weighted.test->accuracy);
 }
