@@ -29,6 +29,9 @@ Files produced (deterministic, byte-identical on every run):
     scikit-learn's raw diabetes regression table (442 rows, 10 features, the numeric target ``progression``),
     from ``diabetes_data_raw.csv.gz`` and ``diabetes_target.csv.gz`` in the same folder.
 
+``datasets/digits.csv``
+    scikit-learn's 8×8 handwritten digits (1797 rows, 64 pixel counts 0..16, 10 classes), from ``digits.csv.gz``.
+
 ``datasets/cgpa_iq.csv``
     The 5-row toy table (cgpa, iq, binary target) from the seed notebook
     ``../shared/seed/batch_normalization_notebook.txt``; hard-coded below.
@@ -149,6 +152,23 @@ def make_diabetes(sklearn_data):
     return to_csv(DIABETES_HEADER, rows)
 
 
+DIGITS_HEADER = ["pixel_%d_%d" % (r, c) for r in range(8) for c in range(8)] + ["digit"]
+
+
+def make_digits(sklearn_data):
+    """scikit-learn's digits.csv.gz: 1797 rows of 64 pixel counts (0..16) and the digit; no header. Copied
+    verbatim under a header of pixel_<row>_<column> names."""
+    with gzip.open(os.path.join(sklearn_data, "digits.csv.gz"), "rt", encoding="ascii") as f:
+        lines = [ln.strip() for ln in f.read().split("\n") if ln.strip()]
+    rows = [tuple(ln.split(",")) for ln in lines]
+    if len(rows) != 1797 or any(len(row) != 65 for row in rows) or {row[-1] for row in rows} != set("0123456789"):
+        raise ValueError("unexpected digits file in %s" % sklearn_data)
+    for row in rows:
+        for v in row:
+            int(v)
+    return to_csv(DIGITS_HEADER, rows)
+
+
 def make_cgpa_iq():
     return to_csv(CGPA_IQ_HEADER, CGPA_IQ_ROWS)
 
@@ -172,6 +192,7 @@ def main(argv=None):
         "breast_cancer.csv": make_from_sklearn_csv(os.path.join(sklearn_data, "breast_cancer.csv"),
                                                    BREAST_CANCER_HEADER, ["malignant", "benign"]),
         "diabetes.csv": make_diabetes(sklearn_data),
+        "digits.csv": make_digits(sklearn_data),
     }
     status = 0
     for name, data in outputs.items():

@@ -557,6 +557,24 @@ case_cross_validation_runs_every_fold_and_corrects_the_interval() {
   grep -q "Nadeau and Bengio's corrected one" cv/report.md || fail "report.md does not say the interval is corrected"
 }
 
+# The last Dense layer's units left out: one per class (iris 3, wine 3, digits 10, breast cancer 2 with softmax),
+# 1 for a sigmoid output; each trains, and summary shows the width.
+case_the_output_width_left_out_follows_each_tables_classes() {
+  local table target activation width
+  for spec in iris.csv:species:softmax:3 wine.csv:cultivar:softmax:3 digits.csv:digit:softmax:10 \
+    breast_cancer.csv:diagnosis:softmax:2 breast_cancer.csv:diagnosis:sigmoid:1; do
+    IFS=: read -r table target activation width <<<"$spec"
+    local settings=(--set "dataset.path=$source_dir/datasets/$table" --set "dataset.target=$target"
+      --set "model.layers[4]={\"type\":\"dense\",\"activation\":\"$activation\"}")
+    "$bnrun" summary -c "$(iris_config)" "${settings[@]}" >summary.txt 2>stderr.txt || fail "$spec: $(cat stderr.txt)"
+    grep -qE "^dense_3 \(dense\) +\(None, $width\) .* $width units?, $activation$" summary.txt ||
+      fail "$spec: $(grep dense_3 summary.txt | head -1)"
+    "$bnrun" -q -c "$(iris_config)" "${settings[@]}" --set training.epochs=2 --arms bn >stdout.txt 2>stderr.txt ||
+      fail "$spec: $(cat stderr.txt)"
+    grep -qE '^bn +[01]\.[0-9]{4} ' stdout.txt || fail "$spec: $(cat stdout.txt)"
+  done
+}
+
 # A command-line mistake points at the help of the command it was made in.
 case_a_subcommand_option_mistake_points_at_that_commands_help() {
   "$bnrun" eval --model x.json >stdout.txt 2>stderr.txt

@@ -48,7 +48,7 @@ check_installation() {
     share/doc/bnrun/README.md share/doc/bnrun/docs/CONFIG.md share/doc/bnrun/docs/STUDIES.md; do
     [ -s "$base/$file" ] || fail "$base/$file is missing"
   done
-  [ "$(ls "$base/share/bnrun/datasets" | paste -sd,)" = "README.md,breast_cancer.csv,cgpa_iq.csv,diabetes.csv,iris.csv,wine.csv" ] ||
+  [ "$(ls "$base/share/bnrun/datasets" | paste -sd,)" = "README.md,breast_cancer.csv,cgpa_iq.csv,diabetes.csv,digits.csv,iris.csv,wine.csv" ] ||
     fail "datasets: $(ls "$base/share/bnrun/datasets")"
   [ "$(ls "$base/share/bnrun/configs/claims" | wc -l)" -eq "$(ls "$source_dir/configs/claims" | wc -l)" ] ||
     fail "claims: $(ls "$base/share/bnrun/configs/claims")"
