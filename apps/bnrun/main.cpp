@@ -411,7 +411,7 @@ int run_predict(const bnrun::kernels::Compute& compute, const ModelOptions& opti
                           options.output_path);
       return 128 + signal_number;
     }
-    spdlog::info("wrote {} predictions to {}", predictions.predicted.size(), options.output_path);
+    spdlog::info("wrote {} predictions to {}", predictions.rows(), options.output_path);
   }
   return exit_ok;
 }
@@ -419,22 +419,27 @@ int run_predict(const bnrun::kernels::Compute& compute, const ModelOptions& opti
 int run_eval(const bnrun::kernels::Compute& compute, const ModelOptions& options) {
   const auto file = bnrun::modelio::read_model_file(options.model_path);
   auto model = bnrun::modelio::build_model(file);
-  const auto [evaluation, metrics] =
-      bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path, csv_reading(options));
+  const auto scored = bnrun::modelio::evaluate_csv(compute, *model, file, options.data_path, csv_reading(options));
+  const auto& evaluation = scored.evaluation;
   if (options.json) {
     // The keys of results.json's "test", by the same writer: equal numbers for the run's own test rows.
     nlohmann::ordered_json json = {{"model", options.model_path}, {"data", options.data_path}};
-    json.update(bnrun::results::evaluation_to_json(evaluation, metrics));
+    json.update(bnrun::results::evaluation_to_json(evaluation, scored.classification, scored.regression));
     print_stdout(json.dump() + "\n");
-  } else {
-    print_stdout(fmt::format("{} (variant {}, seed {}) on {}\naccuracy   {:.4f}\nloss       {:.4f}\n",
-                             options.model_path, file.metadata.arm, file.metadata.seed,
-                             options.data_path, evaluation.accuracy, evaluation.loss));
-    const auto shown = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : "-"; };
+    return exit_ok;
+  }
+  const auto shown = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : "-"; };
+  print_stdout(fmt::format("{} (variant {}, seed {}) on {}\n", options.model_path, file.metadata.arm,
+                           file.metadata.seed, options.data_path));
+  if (const auto& regression = scored.regression) {
+    print_stdout(fmt::format("RMSE       {}\nMAE        {}\nR²         {}\nloss       {}\n", shown(regression->rmse),
+                             shown(regression->mae), shown(regression->r2), shown(evaluation.loss)));
+  } else if (const auto& metrics = scored.classification) {
+    print_stdout(fmt::format("accuracy   {:.4f}\nloss       {:.4f}\n", evaluation.accuracy, evaluation.loss));
     print_stdout(fmt::format("macro-F1   {}\nbal. acc.  {}\nROC-AUC    {}{}\nlog loss   {}\n",
-                             shown(metrics.macro_f1), shown(metrics.balanced_accuracy), shown(metrics.roc_auc),
-                             metrics.roc_auc_undefined.empty() ? "" : " (" + metrics.roc_auc_undefined + ")",
-                             shown(metrics.log_loss)));
+                             shown(metrics->macro_f1), shown(metrics->balanced_accuracy), shown(metrics->roc_auc),
+                             metrics->roc_auc_undefined.empty() ? "" : " (" + metrics->roc_auc_undefined + ")",
+                             shown(metrics->log_loss)));
   }
   return exit_ok;
 }

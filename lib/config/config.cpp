@@ -118,6 +118,7 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
                        fmt::format("expected {}, got {}", data::delimiter_expected, describe_value(delimiter)));
   dataset.delimiter = *parsed_delimiter;
   dataset.standardize = parse_standardize(reader);
+  dataset.standardize_target = reader.boolean_or("standardize_target", dataset.standardize_target);
   dataset.validation_fraction =
       reader.number_or("validation_fraction", dataset.validation_fraction, fraction_below_one());
   dataset.shuffle = reader.boolean_or("shuffle", dataset.shuffle);
@@ -172,11 +173,6 @@ std::vector<nn::LayerSpec> parse_layers(const json& document) {
       throw KeyPathError(fmt::format("model.layers[{}].units", i),
                          "required: only the output layer's width may be left out (or \"auto\"), to be filled "
                          "from the data's classes");
-  const auto ending = output_activation(layers);
-  if (!ending || (*ending != nn::Activation::softmax && *ending != nn::Activation::sigmoid))
-    throw KeyPathError(fmt::format("model.layers[{}]", layers.size() - 1),
-                      "the model must end in a softmax (one unit per class) or a sigmoid (one unit, two classes): "
-                      "set \"activation\" of the last dense layer");
   return layers;
 }
 
@@ -265,6 +261,7 @@ TrainingConfig parse_training(const json& document) {
   std::vector<std::string_view> loss_choices = names_in(loss_names);
   loss_choices.insert(loss_choices.begin(), "auto");
   training.loss = value_in(loss_names, reader.choice_or("loss", "auto", loss_choices));
+  training.huber_delta = reader.number_or("huber_delta", training.huber_delta, positive());
   training.shuffle = reader.boolean_or("shuffle", training.shuffle);
   training.l2 = reader.number_or("l2", training.l2, non_negative());
   if (const auto* optimizer = reader.optional("optimizer")) training.optimizer = parse_optimizer(*optimizer);
@@ -342,6 +339,73 @@ ExperimentConfig parse_experiment(const json& document) {
   return experiment;
 }
 
+// The output layer against the loss: a softmax or sigmoid for classification, a linear output for regression.
+void check_output_against_loss(const Config& config) {
+  const auto ending = output_activation(config.layers);
+  const std::string last_layer = fmt::format("model.layers[{}]", config.layers.size() - 1);
+  if (config.training.loss && train::is_regression(*config.training.loss)) {
+    if (ending != nn::Activation::linear)
+      throw KeyPathError(last_layer,
+                         fmt::format("training.loss \"{}\" is a regression loss: the model must end in a Dense layer "
+                                     "of 1 unit with no activation (a linear output); remove the output's activation",
+                                     loss_name(*config.training.loss)));
+    return;
+  }
+  if (!ending || (*ending != nn::Activation::softmax && *ending != nn::Activation::sigmoid))
+    throw KeyPathError(last_layer,
+                       "the model must end in a softmax (one unit per class) or a sigmoid (one unit, two classes): "
+                       "set \"activation\" of the last dense layer; for regression (a numeric target) keep it linear "
+                       "and set training.loss to \"mse\", \"mae\" or \"huber\"");
+  if (config.training.loss == Loss::sparse_categorical_crossentropy && ending != nn::Activation::softmax)
+    throw KeyPathError("training.loss", "sparse_categorical_crossentropy needs a softmax output layer");
+  if (config.training.loss == Loss::binary_crossentropy && ending != nn::Activation::sigmoid)
+    throw KeyPathError("training.loss", "binary_crossentropy needs a sigmoid output layer with one unit");
+}
+
+bool given(const json& document, std::initializer_list<const char*> path) {
+  const json* node = &document;
+  for (const char* key : path) {
+    if (!node->is_object() || !node->contains(key)) return false;
+    node = &(*node)[key];
+  }
+  return true;
+}
+
+// A regression loss makes the target numeric; what only has a meaning for classes (stratification, class weights,
+// accuracies) is refused with it, and what only has one for a numeric target is refused without it.
+void resolve_task(const json& document, Config& config) {
+  DatasetConfig& dataset = config.dataset;
+  const TrainingConfig& training = config.training;
+  const bool regression = training.loss && train::is_regression(*training.loss);
+  dataset.numeric_target = regression;
+  if (config.report.metric && !results::applies_to(*config.report.metric, regression))
+    throw KeyPathError("report.metric",
+                       fmt::format("\"{}\" is a {} metric, but training.loss \"{}\" makes this a {} run",
+                                   results::definition_of(*config.report.metric).key,
+                                   regression ? "classification" : "regression", loss_name(effective_loss(config)),
+                                   regression ? "regression" : "classification"));
+  if (training.loss != Loss::huber && given(document, {"training", "huber_delta"}))
+    throw KeyPathError("training.huber_delta", "only applies with training.loss \"huber\"");
+  if (!regression) {
+    if (given(document, {"dataset", "standardize_target"}))
+      throw KeyPathError("dataset.standardize_target",
+                         "only applies to a numeric target (a regression training.loss: mse, mae or huber)");
+    return;
+  }
+  const std::string why = fmt::format("a regression target (training.loss \"{}\") has no classes", loss_name(*training.loss));
+  if (dataset.stratify) throw KeyPathError("dataset.stratify", fmt::format("{} to stratify by", why));
+  if (dataset.cross_validated()) {
+    if (given(document, {"dataset", "cross_validation", "stratify"}) && dataset.stratify_folds)
+      throw KeyPathError("dataset.cross_validation.stratify", fmt::format("{} to stratify the folds by", why));
+    dataset.stratify_folds = false;
+  }
+  if (training.class_weight) throw KeyPathError("training.class_weight", fmt::format("{} to weigh", why));
+  if (training.early_stopping && (training.early_stopping->monitor == Monitor::val_accuracy ||
+                                  training.early_stopping->monitor == Monitor::train_accuracy))
+    throw KeyPathError("training.early_stopping.monitor",
+                       fmt::format("{}: monitor \"val_loss\" or \"train_loss\"", why));
+}
+
 bool runs_batchnorm(const Config& config) {
   for (const auto& arm : config.experiment.arms)
     if (nn::has_batchnorm(experiment::arm_model(arm, nn::ModelSpec{0, config.layers}))) return true;
@@ -404,11 +468,7 @@ void check_consistency(const Config& config) {
     throw KeyPathError("training.batch_size",
                       "must be at least 2 when the model has batchnorm layers (a batch of one row has zero variance)");
   check_batchnorm_modes_against_training(config);
-  const auto ending = output_activation(config.layers);
-  if (config.training.loss == Loss::sparse_categorical_crossentropy && ending != nn::Activation::softmax)
-    throw KeyPathError("training.loss", "sparse_categorical_crossentropy needs a softmax output layer");
-  if (config.training.loss == Loss::binary_crossentropy && ending != nn::Activation::sigmoid)
-    throw KeyPathError("training.loss", "binary_crossentropy needs a sigmoid output layer with one unit");
+  check_output_against_loss(config);
   const auto& early_stopping = config.training.early_stopping;
   if (early_stopping && monitors_validation(early_stopping->monitor) && config.dataset.validation_fraction == 0.0)
     throw KeyPathError("training.early_stopping.monitor",
@@ -465,6 +525,7 @@ Config parse_config(const json& document, const std::string& base_directory, con
   if (const auto* experiment = reader.optional("experiment")) config.experiment = parse_experiment(*experiment);
   if (const auto* report = reader.optional("report")) config.report = parse_report(*report);
   reader.finish();
+  resolve_task(document, config);
   check_consistency(config);
   return config;
 }
@@ -486,6 +547,8 @@ ordered_json to_json(const Config& config) {
     dataset["standardize"] = "all_rows";
   else
     dataset["standardize"] = d.standardize == data::Standardize::training_rows;
+  // Only for a numeric target, so that the resolved config of every classification run reads as before.
+  if (d.numeric_target) dataset["standardize_target"] = d.standardize_target;
   if (!d.has_separate_test_file()) {
     dataset["test_fraction"] = d.test_fraction;
     dataset["stratify"] = d.stratify;
@@ -522,6 +585,7 @@ ordered_json to_json(const Config& config) {
                                                                              : ordered_json(nullptr)}};
   // Only when set, so that the resolved config of every other run reads as before.
   if (t.distributed) training["distributed"] = true;
+  if (effective_loss(config) == Loss::huber) training["huber_delta"] = t.huber_delta;
   if (t.class_weight) {
     if (t.class_weight->balanced) {
       training["class_weight"] = "balanced";
@@ -573,7 +637,8 @@ Config with_output_width(const Config& config, std::size_t class_count) {
 std::size_t output_width(const Config& config, std::size_t class_count) {
   const auto& dense = std::get<nn::DenseSpec>(config.layers[last_dense_index(config.layers)]);
   if (dense.units != nn::DenseSpec::auto_units) return dense.units;
-  return effective_loss(config) == Loss::binary_crossentropy ? 1 : class_count;
+  const Loss loss = effective_loss(config);
+  return loss == Loss::binary_crossentropy || train::is_regression(loss) ? 1 : class_count;
 }
 
 void check_against_data(const Config& config, std::size_t class_count, std::size_t feature_count) {
@@ -582,7 +647,11 @@ void check_against_data(const Config& config, std::size_t class_count, std::size
   const std::size_t index = last_dense_index(resolved.layers);
   const auto& dense = std::get<nn::DenseSpec>(resolved.layers[index]);
   const std::string path = fmt::format("model.layers[{}].units", index);
-  if (effective_loss(config) == Loss::binary_crossentropy) {
+  if (train::is_regression(effective_loss(config))) {
+    if (dense.units != 1)
+      throw KeyPathError(path, fmt::format("is {}, but a regression output predicts one number: it needs 1 unit",
+                                          dense.units));
+  } else if (effective_loss(config) == Loss::binary_crossentropy) {
     if (dense.units != 1)
       throw KeyPathError(path,
                         fmt::format("is {}, but a sigmoid output for binary cross-entropy needs 1 unit", dense.units));

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -54,6 +55,38 @@ void require_utf8_text(const CsvTable& table) {
     });
 }
 
+// A cell's text as a finite number ("+1.5", "-2e3", " 7 " with spaces around it), or nothing.
+std::optional<double> number_in(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.size() > 1 && text.front() == '+') text.remove_prefix(1);
+  double value = 0.0;
+  const auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || stop != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// A numeric target's value on each row (regression). Each distinct text is parsed once, in order of first
+// appearance, so a cell that is no number is reported at the first row that has it.
+std::vector<double> numeric_targets(const CsvTable& table) {
+  std::vector<double> value_of_code(table.target_values.size());
+  for (std::uint32_t code = 0; code < table.target_values.size(); ++code) {
+    const auto value = number_in(table.target_values[code]);
+    if (!value)
+      throw UserError(fmt::format("{}:{}: the target column '{}' holds \"{}\", not a finite number; a regression "
+                                  "loss (training.loss mse, mae or huber) needs a numeric target",
+                                  table.path, table.line(first_row_with_target(table, code)), table.target_name,
+                                  table.target_values[code]));
+    value_of_code[code] = *value;
+  }
+  std::vector<double> targets(table.rows);
+  for (std::size_t i = 0; i < table.rows; ++i) targets[i] = value_of_code[table.target_codes[i]];
+  return targets;
+}
+
+// More distinct fractional numbers than this in a classification target: it is almost surely a regression target.
+constexpr std::size_t most_fractional_classes = 10;
+
 // Distinct labels in class order: numeric order when all are integers ("2" before "10"), else text order.
 // Classification needs at least two.
 std::vector<std::string> class_names_of(const CsvTable& table) {
@@ -63,6 +96,12 @@ std::vector<std::string> class_names_of(const CsvTable& table) {
   long long value = 0;
   const bool all_integers =
       std::all_of(names.begin(), names.end(), [&](const std::string& name) { return is_integer_text(name, value); });
+  if (!all_integers && names.size() > most_fractional_classes &&
+      std::all_of(names.begin(), names.end(), [](const std::string& name) { return number_in(name).has_value(); }))
+    throw UserError(fmt::format("{}: column '{}' holds {} distinct fractional numbers (\"{}\", \"{}\", …), not "
+                                "classes; for regression set training.loss to \"mse\", \"mae\" or \"huber\" and end "
+                                "the model in a Dense layer of 1 unit with no activation",
+                                table.path, table.target_name, names.size(), names[0], names[1]));
   if (all_integers)
     std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
       long long x = 0;
@@ -111,29 +150,43 @@ void require_same_features(const CsvTable& test_table, const CsvTable& train_tab
 
 // The rows of a parsed table, labelled. The cell texts (32 bytes and more per row) and line numbers are not needed
 // once the labels are encoded: they go with the table, which lowers the peak while the rows are ordered and split.
-LabelledRows labelled(CsvTable&& table, std::vector<std::int32_t>&& labels) {
-  return {std::move(table.path), table.rows, std::move(table.features), std::move(labels)};
+LabelledRows labelled(CsvTable&& table, std::vector<std::int32_t>&& labels, std::vector<double>&& targets = {}) {
+  return {std::move(table.path), table.rows, std::move(table.features), std::move(labels), std::move(targets)};
+}
+
+// A numeric target's rows: every label 0 (one "class", so that the splitting code needs no second path).
+LabelledRows with_numeric_target(CsvTable&& table) {
+  require_utf8_text(table);
+  auto targets = numeric_targets(table);
+  std::vector<std::int32_t> labels(table.rows, 0);
+  return labelled(std::move(table), std::move(labels), std::move(targets));
 }
 
 // Reorders the rows of a (rows × width) matrix in place so that row i becomes the old row order[i], following
 // the permutation's cycles with one row of scratch.
-void permute_rows(AlignedVector<float>& values, std::vector<std::int32_t>& labels, std::size_t width,
-                  const std::vector<std::size_t>& order) {
+void permute_rows(LabelledRows& rows, std::size_t width, const std::vector<std::size_t>& order) {
+  AlignedVector<float>& values = rows.features;
+  std::vector<std::int32_t>& labels = rows.labels;
+  std::vector<double>& targets = rows.targets;
+  const bool numeric = !targets.empty();
   std::vector<bool> placed(order.size(), false);
   std::vector<float> scratch(width);
   for (std::size_t start = 0; start < order.size(); ++start) {
     if (placed[start] || order[start] == start) continue;
     std::copy_n(values.data() + start * width, width, scratch.data());
     const std::int32_t scratch_label = labels[start];
+    const double scratch_target = numeric ? targets[start] : 0.0;
     std::size_t target = start;
     for (std::size_t source = order[target]; source != start; source = order[target]) {
       std::copy_n(values.data() + source * width, width, values.data() + target * width);
       labels[target] = labels[source];
+      if (numeric) targets[target] = targets[source];
       placed[target] = true;
       target = source;
     }
     std::copy_n(scratch.data(), width, values.data() + target * width);
     labels[target] = scratch_label;
+    if (numeric) targets[target] = scratch_target;
     placed[target] = true;
   }
 }
@@ -144,7 +197,7 @@ void permute_rows(AlignedVector<float>& values, std::vector<std::int32_t>& label
 // 188 MB).
 std::vector<Split> cut_rows(LabelledRows&& rows, std::size_t width, const std::vector<std::size_t>& order,
                             const std::vector<std::size_t>& front_counts) {
-  permute_rows(rows.features, rows.labels, width, order);
+  permute_rows(rows, width, order);
   std::vector<Split> splits;
   std::size_t first = 0;
   for (const std::size_t count : front_counts) {
@@ -153,16 +206,22 @@ std::vector<Split> cut_rows(LabelledRows&& rows, std::size_t width, const std::v
     std::copy_n(rows.features.data() + first * width, count * width, split.features.data());
     split.labels.assign(rows.labels.begin() + static_cast<std::ptrdiff_t>(first),
                         rows.labels.begin() + static_cast<std::ptrdiff_t>(first + count));
+    if (!rows.targets.empty())
+      split.targets.assign(rows.targets.begin() + static_cast<std::ptrdiff_t>(first),
+                           rows.targets.begin() + static_cast<std::ptrdiff_t>(first + count));
     splits.push_back(std::move(split));
     first += count;
   }
   Split rest;
   rows.features.erase(rows.features.begin(), rows.features.begin() + static_cast<std::ptrdiff_t>(first * width));
   rows.labels.erase(rows.labels.begin(), rows.labels.begin() + static_cast<std::ptrdiff_t>(first));
+  if (!rows.targets.empty())
+    rows.targets.erase(rows.targets.begin(), rows.targets.begin() + static_cast<std::ptrdiff_t>(first));
   rest.features.rows = rows.rows - first;
   rest.features.cols = width;
   rest.features.values = std::move(rows.features);
   rest.labels = std::move(rows.labels);
+  rest.targets = std::move(rows.targets);
   splits.push_back(std::move(rest));
   return splits;
 }
@@ -186,6 +245,7 @@ std::vector<Split> cut_rows(const LabelledRows& rows, std::size_t width, const s
       const float* const row = rows.features.data() + source_row(first + i) * width;
       split.features.values.insert(split.features.values.end(), row, row + width);
       split.labels.push_back(rows.labels[source_row(first + i)]);
+      if (!rows.targets.empty()) split.targets.push_back(rows.targets[source_row(first + i)]);
     }
     splits.push_back(std::move(split));
     first += count;
@@ -345,7 +405,30 @@ void require_every_class_in_training(const Split& train, const std::vector<std::
                                   advice));
 }
 
+// Fits a numeric target's standardization on the training rows (as scikit-learn's StandardScaler: population
+// deviation, 1 for a constant target) and gives every split the values the network fits.
+void scale_targets(PreparedData& data, bool standardize_target) {
+  if (standardize_target) {
+    double sum = 0.0;
+    for (const double y : data.train.targets) sum += y;
+    const double mean = sum / static_cast<double>(data.train.targets.size());
+    double squares = 0.0;
+    for (const double y : data.train.targets) squares += (y - mean) * (y - mean);
+    const double deviation = std::sqrt(squares / static_cast<double>(data.train.targets.size()));
+    data.target_scaling = {mean, deviation > 1e-12 * std::max(1.0, std::abs(mean)) ? deviation : 1.0};
+  }
+  for (Split* split : {&data.train, &data.validation, &data.test}) {
+    split->scaled_targets.resize(split->targets.size());
+    for (std::size_t i = 0; i < split->targets.size(); ++i)
+      split->scaled_targets[i] = static_cast<float>(data.target_scaling.scaled(split->targets[i]));
+  }
+}
+
 }  // namespace
+
+std::vector<double> numeric_target_values(const CsvTable& table) {
+  return numeric_targets(table);
+}
 
 void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) {
   for (std::size_t i = 0; i < features.rows; ++i)
@@ -370,9 +453,14 @@ LoadedDataset load_dataset(const DatasetConfig& dataset, const kernels::Compute&
     found(table);
     result.files = {{dataset.path, table.source}};
     result.feature_names = table.feature_names;
-    result.class_names = class_names_of(table);
-    auto labels = encode_labels(table, result.class_names);
-    result.rows = labelled(std::move(table), std::move(labels));
+    result.numeric_target = dataset.numeric_target;
+    if (dataset.numeric_target) {
+      result.rows = with_numeric_target(std::move(table));
+    } else {
+      result.class_names = class_names_of(table);
+      auto labels = encode_labels(table, result.class_names);
+      result.rows = labelled(std::move(table), std::move(labels));
+    }
   } else {
     CsvTable train_table = read_csv(dataset.train_path, options);
     found(train_table);
@@ -380,6 +468,12 @@ LoadedDataset load_dataset(const DatasetConfig& dataset, const kernels::Compute&
     result.files = {{dataset.train_path, train_table.source}, {dataset.test_path, test_table.source}};
     require_same_features(test_table, train_table);
     result.feature_names = train_table.feature_names;
+    result.numeric_target = dataset.numeric_target;
+    if (dataset.numeric_target) {
+      result.rows = with_numeric_target(std::move(train_table));
+      result.test_rows = with_numeric_target(std::move(test_table));
+      return result;
+    }
     result.class_names = class_names_of(train_table);
     auto train_labels = encode_labels(train_table, result.class_names);
     auto test_labels = encode_labels(test_table, result.class_names);
@@ -402,6 +496,9 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
   result.delimiter = loaded.delimiter;
   result.feature_names = loaded.feature_names;
   result.class_names = loaded.class_names;
+  result.numeric_target = loaded.numeric_target;
+  // A numeric target's rows all carry label 0: one class, for the splitting code below.
+  const std::size_t class_count = loaded.numeric_target ? 1 : result.class_names.size();
   const std::size_t width = result.feature_names.size();
   const std::string path = loaded.rows.path;
   const std::size_t rows = loaded.rows.rows;
@@ -422,21 +519,21 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
         throw UserError(fmt::format("{}: {} cross-validation folds need at least as many rows; it has {}", path,
                                     dataset.folds, rows));
       const auto order = shuffled_rows(rows, dataset.shuffle, dataset.split_random_state.value_or(seed));
-      const auto fold_of = deal_into_folds(order, labels, result.class_names.size(), dataset.folds,
+      const auto fold_of = deal_into_folds(order, labels, class_count, dataset.folds,
                                            dataset.stratify_folds);
       for (const std::size_t row : order) (fold_of[row] == dataset.fold - 1 ? test_rows : train_rows).push_back(row);
     } else if (dataset.split_method == SplitMethod::sklearn) {
       auto split = sklearn_train_test_split(rows, dataset.test_fraction, sklearn_random_state(dataset, seed),
-                                            dataset.shuffle, dataset.stratify, labels, result.class_names.size());
+                                            dataset.shuffle, dataset.stratify, labels, class_count);
       test_rows = std::move(split.test);
       train_rows = std::move(split.train);
     } else {
       const auto order = shuffled_rows(rows, dataset.shuffle, dataset.split_random_state.value_or(seed));
       const auto is_test =
-          choose_rows(order, labels, result.class_names.size(), test_count, dataset.stratify, /*from_back=*/false);
+          choose_rows(order, labels, class_count, test_count, dataset.stratify, /*from_back=*/false);
       for (const std::size_t row : order) (is_test[row] ? test_rows : train_rows).push_back(row);
     }
-    split_validation(train_rows, labels, result.class_names.size(), dataset.validation_fraction, dataset.stratify,
+    split_validation(train_rows, labels, class_count, dataset.validation_fraction, dataset.stratify,
                      train_part, validation_part);
     auto splits =
         cut_rows(std::forward<Loaded>(loaded).rows, width, concatenate({test_rows, validation_part, train_part}),
@@ -445,7 +542,7 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
     result.validation = std::move(splits[1]);
     result.train = std::move(splits[2]);
   } else {
-    split_validation(shuffled_rows(rows, dataset.shuffle, dataset.split_random_state.value_or(seed)), labels, result.class_names.size(),
+    split_validation(shuffled_rows(rows, dataset.shuffle, dataset.split_random_state.value_or(seed)), labels, class_count,
                      dataset.validation_fraction, /*stratify=*/false, train_part, validation_part);
     auto splits = cut_rows(std::forward<Loaded>(loaded).rows, width, concatenate({validation_part, train_part}),
                            {validation_part.size()});
@@ -453,8 +550,9 @@ PreparedData split_and_scale(Loaded&& loaded, const DatasetConfig& dataset, std:
     result.train = std::move(splits[1]);
     result.test = std::move(cut_rows(*std::forward<Loaded>(loaded).test_rows, width, {}, {})[0]);
   }
-  require_every_class_in_training(result.train, result.class_names, path, dataset);
+  if (!result.numeric_target) require_every_class_in_training(result.train, result.class_names, path, dataset);
   if (result.train.rows() == 0) throw UserError("dataset: no rows are left for training after the splits");
+  if (result.numeric_target) scale_targets(result, dataset.standardize_target);
   if (keep_unscaled_test) result.unscaled_test_features = result.test.features;
   if (dataset.standardize != Standardize::none) {
     result.standardizer =

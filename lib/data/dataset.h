@@ -25,10 +25,22 @@
 
 namespace bnrun::data {
 
+// labels: class indices; for a numeric target (regression) every label is 0 and the target is in `targets` (as
+// read, in its own units) and `scaled_targets` (what the network fits: standardized when asked, as float).
 struct Split {
   nn::Matrix<float> features;
   std::vector<std::int32_t> labels;
+  std::vector<double> targets;
+  std::vector<float> scaled_targets;
   std::size_t rows() const { return labels.size(); }
+};
+
+// A numeric target's standardization: scaled = (y − mean) / scale; mean 0 and scale 1 when not standardized.
+struct TargetScaling {
+  double mean = 0.0;
+  double scale = 1.0;
+  double scaled(double value) const { return (value - mean) / scale; }
+  double unscaled(double value) const { return value * scale + mean; }
 };
 
 struct Standardizer {
@@ -48,7 +60,9 @@ struct PreparedData {
   std::vector<DataFile> files;  // dataset.path, or train_path then test_path
   char delimiter = ',';         // the one the files' cells were split on (given, or found)
   std::vector<std::string> feature_names;
-  std::vector<std::string> class_names;  // class index → label text
+  std::vector<std::string> class_names;  // class index → label text; empty for a numeric target
+  bool numeric_target = false;           // regression: the splits' targets, not their labels, are what is fit
+  TargetScaling target_scaling;          // a numeric target's standardization (fit on the training rows)
   Split train;
   Split validation;  // may be empty
   Split test;
@@ -73,6 +87,7 @@ struct LabelledRows {
   std::size_t rows = 0;
   AlignedVector<float> features;  // rows × the dataset's feature count, row-major
   std::vector<std::int32_t> labels;
+  std::vector<double> targets;  // a numeric target's values (then every label is 0); empty otherwise
 };
 
 // What every run over the same files and columns has in common, whatever its seed and however it splits and
@@ -82,7 +97,9 @@ struct LoadedDataset {
   std::vector<DataFile> files;  // dataset.path, or train_path then test_path
   char delimiter = ',';         // the one the files' cells were split on (given, or found)
   std::vector<std::string> feature_names;
-  std::vector<std::string> class_names;   // class index → label text, from the (training) file
+  std::vector<std::string> class_names;   // class index → label text, from the (training) file; empty for a
+                                          // numeric target
+  bool numeric_target = false;
   LabelledRows rows;                      // dataset.path, or train_path
   std::optional<LabelledRows> test_rows;  // test_path's, when the dataset has a separate test file
 };
@@ -111,6 +128,10 @@ struct DataColumns {
 // The files `dataset` names as they are now (read whole and hashed, not parsed): what prepare_data would record.
 // Throws UserError for a file that cannot be read.
 std::vector<DataFile> identify_data_files(const DatasetConfig& dataset);
+
+// A numeric target's value on each row of `table` (its target column), for regression. Throws UserError naming the
+// file and line of the first cell that is not a finite number.
+std::vector<double> numeric_target_values(const CsvTable& table);
 
 // x ← (x − mean) / scale per column, in double, rounded once to float. Training and every later use of a saved
 // model (predict, eval) go through this one function, so the same rows always give the same floats.

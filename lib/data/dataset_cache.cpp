@@ -112,7 +112,7 @@ DatasetCache::~DatasetCache() = default;
 
 DatasetCache::Key DatasetCache::key_of(const DatasetConfig& dataset) {
   return {dataset.path,     dataset.train_path, dataset.test_path,         dataset.target,
-          dataset.features, dataset.delimiter,  dataset.allow_special_file};
+          dataset.features, dataset.delimiter,  dataset.allow_special_file, dataset.numeric_target};
 }
 
 DatasetCache::SharedUse DatasetCache::share(const DatasetConfig& dataset) {

@@ -73,6 +73,7 @@ class DatasetCache {
     std::vector<std::string> features;
     char delimiter = ',';
     bool allow_special_file = false;
+    bool numeric_target = false;  // the same column read as numbers (regression) or as classes
     auto operator<=>(const Key&) const = default;
   };
   struct Entry {

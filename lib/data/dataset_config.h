@@ -48,6 +48,11 @@ struct DatasetConfig {
   std::size_t folds = 0;
   std::size_t fold = 0;
   bool stratify_folds = true;
+  // Regression (a regression training.loss): the target column holds numbers, not classes. standardize_target
+  // scales it to mean 0 and deviation 1 on the training rows (as the features), so that the loss and learning rate
+  // do not depend on its units; predictions are scaled back.
+  bool numeric_target = false;
+  bool standardize_target = true;
   // Read a data path that is not a regular file (a FIFO, /dev/stdin, a device). Off: such a path is refused
   // before it is opened, so a FIFO without a writer or /dev/zero cannot hang bnrun or fill its memory.
   bool allow_special_file = false;

@@ -60,6 +60,38 @@ double sigmoid_binary_cross_entropy(const T* logits, const std::int32_t* labels,
   return total * inverse_weight_sum;
 }
 
+template <class T>
+double regression_loss(RegressionLoss loss, const T* outputs, const T* targets, std::size_t rows, T* doutputs,
+                       double huber_delta) {
+  double total = 0.0;
+  const double inverse_rows = rows > 0 ? 1.0 / static_cast<double>(rows) : 0.0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double residual = static_cast<double>(outputs[i]) - static_cast<double>(targets[i]);
+    const double size = std::abs(residual);
+    double row_loss = 0.0;
+    double slope = 0.0;
+    switch (loss) {
+      case RegressionLoss::mse:
+        row_loss = residual * residual;
+        slope = 2.0 * residual;
+        break;
+      case RegressionLoss::mae:
+        row_loss = size;
+        slope = residual > 0.0 ? 1.0 : residual < 0.0 ? -1.0 : 0.0;
+        break;
+      case RegressionLoss::huber:
+        row_loss = size <= huber_delta ? 0.5 * residual * residual : huber_delta * (size - 0.5 * huber_delta);
+        slope = std::clamp(residual, -huber_delta, huber_delta);
+        break;
+    }
+    total += row_loss;
+    if (doutputs) doutputs[i] = static_cast<T>(slope * inverse_rows);
+  }
+  return total * inverse_rows;
+}
+
+template double regression_loss<float>(RegressionLoss, const float*, const float*, std::size_t, float*, double);
+template double regression_loss<double>(RegressionLoss, const double*, const double*, std::size_t, double*, double);
 template double softmax_cross_entropy<float>(const float*, const std::int32_t*, std::size_t, std::size_t, float*,
                                              const double*);
 template double softmax_cross_entropy<double>(const double*, const std::int32_t*, std::size_t, std::size_t, double*,

@@ -26,6 +26,16 @@ template <class T>
 double sigmoid_binary_cross_entropy(const T* logits, const std::int32_t* labels, std::size_t rows, T* dlogits,
                                     const double* class_weights = nullptr);
 
+// Regression losses over a one-unit linear output: outputs and targets (rows × 1), r = output − target.
+//   mse:   r²                                     gradient 2r / rows          (Keras' MeanSquaredError)
+//   mae:   |r|                                    gradient sign(r) / rows, 0 at r = 0 (MeanAbsoluteError)
+//   huber: r²/2 when |r| ≤ δ, else δ·(|r| − δ/2)   gradient clamp(r, −δ, δ) / rows   (Huber(delta=δ))
+// The mean over the rows, summed in double in row order.
+enum class RegressionLoss { mse, mae, huber };
+template <class T>
+double regression_loss(RegressionLoss loss, const T* outputs, const T* targets, std::size_t rows, T* doutputs,
+                       double huber_delta = 1.0);
+
 // sum of class_weights[labels[i]] over the rows, in row order; `rows` when class_weights is null.
 double label_weight_sum(const std::int32_t* labels, std::size_t rows, const double* class_weights);
 

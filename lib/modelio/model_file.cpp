@@ -216,7 +216,9 @@ void read_document(const json& document, ModelFile& file) {
   metadata.arm = reader.required_string("variant");
   metadata.seed = static_cast<std::uint64_t>(reader.required_integer("seed", 0));
   metadata.loss = required_enum(
-      reader, "loss", std::array{train::Loss::sparse_categorical_crossentropy, train::Loss::binary_crossentropy},
+      reader, "loss",
+      std::array{train::Loss::sparse_categorical_crossentropy, train::Loss::binary_crossentropy, train::Loss::mse,
+                 train::Loss::mae, train::Loss::huber},
       train::loss_name);
 
   file.spec.inputs = static_cast<std::size_t>(reader.required_integer("inputs", 1, nn::max_layer_width));
@@ -242,6 +244,13 @@ void read_document(const json& document, ModelFile& file) {
   }
   metadata.class_names = required_string_list(reader, "classes");
   metadata.scaler = read_scaler(reader.required("scaler"), file.spec.inputs);
+  if (train::is_regression(metadata.loss)) {
+    ObjectReader target_scaler(reader.required("target_scaler"), "target_scaler");
+    metadata.target_scaling.mean = target_scaler.number_or("mean", 0.0, {-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(), false, false, "finite"});
+    metadata.target_scaling.scale = target_scaler.number_or("scale", 1.0, positive());
+    target_scaler.finish();
+    if (metadata.loss == train::Loss::huber) metadata.huber_delta = reader.number_or("huber_delta", 1.0, positive());
+  }
   file.tensors = read_weights(reader.required("weights"));
   reader.finish();
 }
@@ -249,6 +258,13 @@ void read_document(const json& document, ModelFile& file) {
 // The classes and the loss must fit the output layer, or predictions would index past the class names.
 void check_output(const ModelFile& file, const nn::Model<float>& model) {
   const ModelMetadata& metadata = file.metadata;
+  if (train::is_regression(metadata.loss)) {
+    if (model.output_activation() != nn::Activation::linear || model.output_width() != 1)
+      throw KeyPathError("loss", fmt::format("{} needs a linear output layer of one unit", train::loss_name(metadata.loss)));
+    if (!metadata.class_names.empty())
+      throw KeyPathError("classes", "a regression model has no classes: expected []");
+    return;
+  }
   if (metadata.loss == train::Loss::binary_crossentropy) {
     if (model.output_activation() != nn::Activation::sigmoid || model.output_width() != 1)
       throw KeyPathError("loss", "binary_crossentropy needs an output layer of one sigmoid unit");
@@ -322,6 +338,10 @@ void save_model(const std::string& path, const nn::ModelSpec& spec, nn::Model<fl
   document["delimiter"] = std::string(1, metadata.delimiter);
   document["classes"] = metadata.class_names;
   document["scaler"] = std::move(scaler);
+  if (train::is_regression(metadata.loss)) {
+    document["target_scaler"] = {{"mean", metadata.target_scaling.mean}, {"scale", metadata.target_scaling.scale}};
+    if (metadata.loss == train::Loss::huber) document["huber_delta"] = metadata.huber_delta;
+  }
   document["weights"] = weights_json(path, model);
   std::string text;
   try {

@@ -7,6 +7,8 @@
 //   layers    one object per layer with every field written out, as the config's model.layers,
 //   features, target, classes   the feature column names (in input order), the target column, class index → label,
 //   scaler    null, or { mean: [...], scale: [...] } per feature (x − mean) / scale,
+//   target_scaler   regression only (loss mse, mae, huber; "classes" is then []): { mean, scale } of the numeric
+//             target, y = output·scale + mean; huber_delta with loss huber,
 //   weights   { "dense_1": { kernel: [[...] one row per input], bias }, "batchnorm_1": { gamma, beta,
 //               running_mean, running_variance }, ... } under the names nn::Model gives its layers; a tensor
 //               the layer does not have (no bias, center/scale off) is not written.
@@ -39,6 +41,9 @@ struct ModelMetadata {
   std::string target;
   std::vector<std::string> class_names;
   std::optional<data::Standardizer> scaler;  // absent when the run did not standardize
+  // Regression: the target's scaling (predictions are output·scale + mean) and the Huber loss's δ.
+  data::TargetScaling target_scaling = {};
+  double huber_delta = 1.0;
   // The delimiter of the training data: predict and eval find a file's own from its header and rows, as training
   // does, and use this one when those do not tell (a file of one column) — unless given --delimiter. Model files
   // written before it was recorded: the comma.

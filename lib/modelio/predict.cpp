@@ -117,8 +117,13 @@ Predictions predict_rows(const kernels::Compute& compute, nn::Model<float>& mode
   const nn::Matrix<float> features = model_input(read_model_columns(compute, file, csv_path, false, reading), file);
   Predictions result;
   result.class_names = file.metadata.class_names;
-  result.predicted.resize(features.rows);
-  result.probabilities.reshape(features.rows, result.class_names.size());
+  const bool regression = train::is_regression(file.metadata.loss);
+  if (regression) {
+    result.values.resize(features.rows);
+  } else {
+    result.predicted.resize(features.rows);
+    result.probabilities.reshape(features.rows, result.class_names.size());
+  }
   nn::Matrix<float> batch;
   for (std::size_t start = 0, end = 0; start < features.rows; start = end) {
     end = nn::inference_batch_end(model.evaluation_batch_size(), start, features.rows, batch_rows);
@@ -126,6 +131,12 @@ Predictions predict_rows(const kernels::Compute& compute, nn::Model<float>& mode
     batch.reshape(count, features.cols);
     std::copy_n(features.row(start), count * features.cols, batch.data());
     nn::Matrix<float> outputs = model.forward(compute, batch, nn::Mode::inference);
+    if (regression) {
+      // As train::evaluate_split unscales them for the metrics: the same doubles.
+      for (std::size_t i = 0; i < count; ++i)
+        result.values[start + i] = file.metadata.target_scaling.unscaled(static_cast<double>(outputs(i, 0)));
+      continue;
+    }
     for (std::size_t i = 0; i < count; ++i) result.predicted[start + i] = predicted_class(outputs.row(i), outputs.cols);
     model.to_probabilities(compute, outputs);
     for (std::size_t i = 0; i < count; ++i) {
@@ -151,6 +162,12 @@ Predictions predict_csv(const kernels::Compute& compute, nn::Model<float>& model
 
 std::string predictions_csv(const Predictions& predictions) {
   std::string text = "row,predicted";
+  if (predictions.class_names.empty()) {
+    text += '\n';
+    for (std::size_t i = 0; i < predictions.values.size(); ++i)
+      text += fmt::format("{},{}\n", i + 1, shortest_text(predictions.values[i]));
+    return text;
+  }
   for (const auto& name : predictions.class_names) text += "," + csv_field("p_" + name);
   text += '\n';
   for (std::size_t i = 0; i < predictions.predicted.size(); ++i) {
@@ -169,22 +186,31 @@ CsvEvaluation evaluate_csv(const kernels::Compute& compute, nn::Model<float>& mo
     data::CsvTable table = read_model_columns(compute, file, csv_path, true, reading);
     if (table.rows == 0) throw UserError(fmt::format("{}: no data rows to evaluate", csv_path));
     data::Split split;
-    split.labels = class_indices(table, file.metadata.class_names);
+    train::Scoring scoring{file.metadata.loss, file.metadata.huber_delta, true, file.metadata.class_names,
+                           file.metadata.target_scaling};
+    if (train::is_regression(file.metadata.loss)) {
+      split.targets = data::numeric_target_values(table);
+      split.labels.assign(table.rows, 0);
+      for (const double y : split.targets)
+        split.scaled_targets.push_back(static_cast<float>(file.metadata.target_scaling.scaled(y)));
+    } else {
+      split.labels = class_indices(table, file.metadata.class_names);
+    }
     split.features = model_input(std::move(table), file);
-    return CsvEvaluation{train::evaluate(compute, model, split, file.metadata.loss),
-                         train::classification_metrics(compute, model, split, file.metadata.class_names)};
+    return train::evaluate_split(compute, model, split, scoring);
   });
 }
 
 std::string split_csv(const std::vector<std::string>& feature_names, const std::string& target,
                       const std::vector<std::string>& class_names, const nn::Matrix<float>& features,
-                      const std::vector<std::int32_t>& labels) {
+                      const std::vector<std::int32_t>& labels, const std::vector<double>& targets) {
   std::string text;
   for (const auto& name : feature_names) text += csv_field(name) + ",";
   text += csv_field(target) + "\n";
   for (std::size_t i = 0; i < features.rows; ++i) {
     for (std::size_t j = 0; j < features.cols; ++j) text += feature_text(features(i, j)) + ",";
-    text += csv_field(class_names[static_cast<std::size_t>(labels[i])]) + "\n";
+    text += (targets.empty() ? csv_field(class_names[static_cast<std::size_t>(labels[i])]) : shortest_text(targets[i])) +
+            "\n";
   }
   return text;
 }

@@ -17,7 +17,8 @@ results::RunRecord run_record(const ExperimentReport& report) {
   record.environment = report.environment;
   const data::PreparedData& data = report.data;
   record.data = {data.feature_names, data.class_names, data.train.rows(), data.validation.rows(), data.test.rows(),
-                 data.files};
+                 data.files, std::nullopt};
+  if (data.numeric_target) record.data.target_scaling = data.target_scaling;
   for (const auto& run : report.runs) {
     results::ArmRecord arm{run.arm, run.seed, run.result, report.load_seconds};
     arm.result.model.reset();

@@ -57,15 +57,68 @@ std::string with_thousands(std::size_t value) {
   return result;
 }
 
+namespace {
+
+// A regression run's table: RMSE, MAE and R² in the target's units, then the loss (on the standardized target),
+// and each arm's differences from the reference arm.
+std::string regression_comparison(const results::RunRecord& record, const std::string& reference,
+                                  std::optional<results::Metric> metric, std::string text) {
+  std::vector<results::Metric> columns = {results::Metric::test_rmse, results::Metric::test_mae,
+                                          results::Metric::test_r2, results::Metric::test_loss};
+  if (metric && std::find(columns.begin(), columns.end(), *metric) == columns.end()) columns.push_back(*metric);
+  auto fixed = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : std::string("-"); };
+  std::vector<std::string> header = {"variant"};
+  for (const auto column : columns) header.emplace_back(results::definition_of(column).label);
+  for (const char* rest : {"best val loss", "epochs", "params", "train time"}) header.emplace_back(rest);
+  std::vector<std::vector<std::string>> rows = {header};
+  for (const auto& arm : record.arms) {
+    const train::RunResult& result = arm.result;
+    std::vector<std::string> row = {arm.arm};
+    for (const auto column : columns) row.push_back(fixed(results::definition_of(column).of(arm)));
+    if (!result.test)
+      row[1] = result.status == train::RunStatus::diverged ? fmt::format("diverged@{}", result.diverged_epoch)
+                                                           : std::string(train::status_name(result.status));
+    std::optional<double> best_loss;
+    for (const auto& epoch : result.history)
+      if (epoch.validation && std::isfinite(epoch.validation->loss) && (!best_loss || epoch.validation->loss < *best_loss))
+        best_loss = epoch.validation->loss;
+    row.push_back(best_loss ? fixed(*best_loss) : "-");
+    row.push_back(std::to_string(result.history.size()));
+    row.push_back(with_thousands(result.trainable_parameters + result.non_trainable_parameters));
+    row.push_back(format_seconds(result.train_seconds));
+    rows.push_back(std::move(row));
+  }
+  text += align_columns(rows, {0});
+  text += "(RMSE, MAE and R² in the target's units; the loss is on the standardized target)\n";
+  const results::ArmRecord* paired = record.arm(reference);
+  if (!paired || !paired->result.test) return text;
+  std::string differences;
+  for (const auto& arm : record.arms) {
+    if (arm.arm == reference || !arm.result.test) continue;
+    std::vector<std::string> parts;
+    for (const auto column : columns) {
+      const auto& definition = results::definition_of(column);
+      parts.push_back(fmt::format("{:+.4f} {}", definition.of(arm) - definition.of(*paired), definition.label));
+    }
+    differences += fmt::format("{} - {}: {}\n", arm.arm, reference, fmt::join(parts, ", "));
+  }
+  if (!differences.empty()) text += "\n" + differences;
+  return text;
+}
+
+}  // namespace
+
 std::string comparison_table(const results::RunRecord& record, const std::string& reference,
                              std::optional<results::Metric> metric) {
   const results::DataFacts& data = record.data;
   const int threads = record.environment.threads;
   const std::size_t test_rows = data.test_rows;
   std::string text = fmt::format(
-      "{}: {} train / {} validation / {} test rows, {} features, {} classes; seed {}, {} thread{}\n\n",
+      "{}: {} train / {} validation / {} test rows, {} features, {}; seed {}, {} thread{}\n\n",
       record.config.value("name", ""), data.train_rows, data.validation_rows, test_rows, data.features.size(),
-      data.classes.size(), record.arms.empty() ? 0 : record.arms.front().seed, threads, threads == 1 ? "" : "s");
+      data.regression() ? "a numeric target" : fmt::format("{} classes", data.classes.size()),
+      record.arms.empty() ? 0 : record.arms.front().seed, threads, threads == 1 ? "" : "s");
+  if (results::is_regression(record)) return regression_comparison(record, reference, metric, text);
   // Test accuracy and loss are columns already.
   if (metric == results::Metric::test_accuracy || metric == results::Metric::test_loss) metric.reset();
   const results::MetricDefinition* extra = metric ? &results::definition_of(*metric) : nullptr;

@@ -177,6 +177,15 @@ std::optional<stats::ClassificationMetrics> read_classification(const Fields& fi
   return metrics;
 }
 
+// The regression metrics of an evaluation object; none for classification (no "rmse").
+std::optional<stats::RegressionMetrics> read_regression(const Fields& fields, std::string_view key) {
+  if (fields.required(key).is_null()) return std::nullopt;
+  const Fields evaluation = fields.object(key);
+  if (!evaluation.optional("rmse")) return std::nullopt;
+  return stats::RegressionMetrics{evaluation.number_or_null("rmse"), evaluation.number_or_null("mae"),
+                                  evaluation.number_or_null("r2")};
+}
+
 train::EpochRecord read_epoch(const Fields& fields) {
   train::EpochRecord epoch;
   epoch.epoch = fields.integer("epoch");
@@ -208,9 +217,11 @@ ArmRecord read_arm(const Fields& fields) {
   result.restored_best = fields.boolean("restored_best");
   result.test = read_evaluation(fields, "test");
   result.test_metrics = read_classification(fields, "test");
+  result.test_regression = read_regression(fields, "test");
   if (fields.optional("validation")) {
     result.validation = read_evaluation(fields, "validation");
     result.validation_metrics = read_classification(fields, "validation");
+    result.validation_regression = read_regression(fields, "validation");
   }
   if (fields.optional("class_weights")) {
     const Fields weights = fields.object("class_weights");
@@ -251,9 +262,15 @@ std::string format_number(double value) {
 }  // namespace
 
 ordered_json evaluation_to_json(const train::Evaluation& evaluation,
-                                const std::optional<stats::ClassificationMetrics>& metrics) {
+                                const std::optional<stats::ClassificationMetrics>& metrics,
+                                const std::optional<stats::RegressionMetrics>& regression) {
   ordered_json json = {{"accuracy", finite_or_null(evaluation.accuracy)}, {"loss", finite_or_null(evaluation.loss)}};
   if (metrics) json.update(classification_json(*metrics));
+  if (regression) {
+    json["rmse"] = finite_or_null(regression->rmse);
+    json["mae"] = finite_or_null(regression->mae);
+    json["r2"] = finite_or_null(regression->r2);
+  }
   return json;
 }
 
@@ -277,9 +294,11 @@ ordered_json to_json(const ArmRecord& arm) {
   entry["stopped_epoch"] = result.stopped_epoch;
   entry["best_epoch"] = result.best_epoch;
   entry["restored_best"] = result.restored_best;
-  entry["test"] = result.test ? evaluation_to_json(*result.test, result.test_metrics) : ordered_json(nullptr);
+  entry["test"] = result.test ? evaluation_to_json(*result.test, result.test_metrics, result.test_regression)
+                              : ordered_json(nullptr);
   entry["validation"] =
-      result.validation ? evaluation_to_json(*result.validation, result.validation_metrics) : ordered_json(nullptr);
+      result.validation ? evaluation_to_json(*result.validation, result.validation_metrics, result.validation_regression)
+                        : ordered_json(nullptr);
   if (!result.class_weights.empty()) {
     ordered_json weights = ordered_json::object();
     for (const auto& [name, weight] : result.class_weights) weights[name] = weight;
@@ -327,6 +346,10 @@ ordered_json to_json(const RunRecord& record) {
                       {"train_rows", record.data.train_rows},
                       {"validation_rows", record.data.validation_rows},
                       {"test_rows", record.data.test_rows}};
+  // Only for a numeric target, so that every classification result reads as before.
+  if (record.data.target_scaling)
+    document["data"]["target_scaling"] = {{"mean", record.data.target_scaling->mean},
+                                          {"scale", record.data.target_scaling->scale}};
   ordered_json files = ordered_json::array();
   for (const auto& file : record.data.files)
     files.push_back({{"path", file.path}, {"bytes", file.identity.bytes}, {"xxh3", file.identity.hash}});
@@ -353,7 +376,11 @@ RunRecord run_record_from_json(const ordered_json& document, const std::string& 
                           environment.string_or("cpu_level", "unknown")};
     const Fields data = fields.object("data");
     record.data = {data.strings("features"), data.strings("classes"), data.count("train_rows"),
-                   data.count("validation_rows"), data.count("test_rows"), {}};
+                   data.count("validation_rows"), data.count("test_rows"), {}, std::nullopt};
+    if (data.optional("target_scaling")) {
+      const Fields scaling = data.object("target_scaling");
+      record.data.target_scaling = data::TargetScaling{scaling.number("mean"), scaling.number("scale")};
+    }
     if (data.optional("files")) {
       const auto& files = data.array("files");
       for (std::size_t i = 0; i < files.size(); ++i) {

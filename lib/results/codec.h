@@ -16,9 +16,11 @@ namespace bnrun::results {
 nlohmann::ordered_json to_json(const ArmRecord& arm);
 // An evaluation as results.json's "test" holds it: accuracy and loss, then the classification metrics when given
 // (macro_f1, balanced_accuracy, roc_auc with roc_auc_undefined when it is null, log_loss, per_class,
-// confusion_matrix). `bnrun eval --json` prints the same keys.
+// confusion_matrix), or the regression metrics (rmse, mae, r2; accuracy is then null). `bnrun eval --json` prints
+// the same keys.
 nlohmann::ordered_json evaluation_to_json(const train::Evaluation& evaluation,
-                                          const std::optional<stats::ClassificationMetrics>& metrics);
+                                          const std::optional<stats::ClassificationMetrics>& metrics,
+                                          const std::optional<stats::RegressionMetrics>& regression = std::nullopt);
 nlohmann::ordered_json to_json(const RunRecord& record);
 
 // Throws bnrun::UserError "<source>: <key path>: <problem>" when a field is missing or of the wrong type.

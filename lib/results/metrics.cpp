@@ -16,10 +16,17 @@ std::optional<Metric> metric_from_key(std::string_view key) {
   return std::nullopt;
 }
 
-std::vector<Metric> summary_metrics(std::optional<Metric> shown_too) {
+bool applies_to(Metric metric, bool regression) {
+  const MetricTask task = definition_of(metric).task;
+  return task == MetricTask::both || task == (regression ? MetricTask::regression : MetricTask::classification);
+}
+
+std::vector<Metric> summary_metrics(bool regression, std::optional<Metric> shown_too) {
   std::vector<Metric> metrics;
   for (const auto& definition : metric_definitions())
-    if (definition.in_every_summary) metrics.push_back(definition.id);
+    if (definition.in_every_summary && applies_to(definition.id, regression)) metrics.push_back(definition.id);
+  // The primary metric first, as the tables show it.
+  if (regression) std::rotate(metrics.begin(), metrics.begin() + 1, metrics.begin() + 2);
   if (shown_too && std::find(metrics.begin(), metrics.end(), *shown_too) == metrics.end()) metrics.push_back(*shown_too);
   return metrics;
 }

@@ -22,14 +22,21 @@ enum class Metric {
   test_macro_f1,
   test_balanced_accuracy,
   test_roc_auc,
-  test_log_loss
+  test_log_loss,
+  test_rmse,
+  test_mae,
+  test_r2
 };
+
+// Which runs a metric has a value for: classification (class labels) or regression (a numeric target) or both.
+enum class MetricTask { classification, regression, both };
 
 struct MetricDefinition {
   Metric id;
   std::string_view key;    // "test_accuracy"
   std::string_view label;  // "test accuracy"
   bool higher_is_better;
+  MetricTask task;
   // Claims: an effect within ±equivalence_margin is "no effect"; a diverged arm scores chance (1 / classes) on an
   // accuracy of its model rather than counting as missing.
   double equivalence_margin;
@@ -83,6 +90,19 @@ inline double test_log_loss(const ArmRecord& arm) {
   return arm.result.test_metrics ? arm.result.test_metrics->log_loss : no_value;
 }
 
+// The test split's regression metrics, in the target's units (stats/regression.h); NaN for a classification run.
+inline double test_rmse(const ArmRecord& arm) {
+  return arm.result.test_regression ? arm.result.test_regression->rmse : no_value;
+}
+
+inline double test_mae(const ArmRecord& arm) {
+  return arm.result.test_regression ? arm.result.test_regression->mae : no_value;
+}
+
+inline double test_r2(const ArmRecord& arm) {
+  return arm.result.test_regression ? arm.result.test_regression->r2 : no_value;
+}
+
 // Train minus validation accuracy in the last epoch: the regularization claim's measure.
 inline double generalization_gap(const ArmRecord& arm) {
   if (arm.result.history.empty()) return no_value;
@@ -95,28 +115,46 @@ inline double generalization_gap(const ArmRecord& arm) {
 // Every metric, in table order. A new metric is a value of Metric, its function above and its line here.
 inline const std::vector<MetricDefinition>& metric_definitions() {
   using namespace metric_values;
+  constexpr auto classification = MetricTask::classification;
+  constexpr auto regression = MetricTask::regression;
   static const std::vector<MetricDefinition> definitions = {
-      {Metric::test_accuracy, "test_accuracy", "test accuracy", true, 0.01, true, true, test_accuracy},
-      {Metric::test_loss, "test_loss", "test loss", false, 0.02, false, true, test_loss},
+      {Metric::test_accuracy, "test_accuracy", "test accuracy", true, classification, 0.01, true, true,
+       test_accuracy},
+      {Metric::test_loss, "test_loss", "test loss", false, MetricTask::both, 0.02, false, true, test_loss},
       {Metric::mean_test_accuracy_during_training, "mean_test_accuracy_during_training",
-       "mean test accuracy during training", true, 0.01, true, false, mean_test_accuracy_during_training},
+       "mean test accuracy during training", true, classification, 0.01, true, false,
+       mean_test_accuracy_during_training},
       {Metric::generalization_gap, "generalization_gap", "generalization gap (train − validation accuracy)", false,
-       0.01, false, false, generalization_gap},
+       classification, 0.01, false, false, generalization_gap},
       // Balanced accuracy's chance is 1 / classes, as accuracy's; macro-F1's and ROC-AUC's are not, so a diverged
       // arm has no value for them.
-      {Metric::test_macro_f1, "test_macro_f1", "test macro-F1", true, 0.01, false, false, test_macro_f1},
-      {Metric::test_balanced_accuracy, "test_balanced_accuracy", "test balanced accuracy", true, 0.01, true, false,
-       test_balanced_accuracy},
-      {Metric::test_roc_auc, "test_roc_auc", "test ROC-AUC", true, 0.01, false, false, test_roc_auc},
-      {Metric::test_log_loss, "test_log_loss", "test log loss", false, 0.02, false, false, test_log_loss},
+      {Metric::test_macro_f1, "test_macro_f1", "test macro-F1", true, classification, 0.01, false, false,
+       test_macro_f1},
+      {Metric::test_balanced_accuracy, "test_balanced_accuracy", "test balanced accuracy", true, classification,
+       0.01, true, false, test_balanced_accuracy},
+      {Metric::test_roc_auc, "test_roc_auc", "test ROC-AUC", true, classification, 0.01, false, false, test_roc_auc},
+      {Metric::test_log_loss, "test_log_loss", "test log loss", false, classification, 0.02, false, false,
+       test_log_loss},
+      // In the target's units, so a claim's margin for them is the claim's own to give (claims.h); R²'s is 0.01.
+      {Metric::test_rmse, "test_rmse", "test RMSE", false, regression, 0.0, false, true, test_rmse},
+      {Metric::test_mae, "test_mae", "test MAE", false, regression, 0.0, false, true, test_mae},
+      {Metric::test_r2, "test_r2", "test R²", true, regression, 0.01, false, true, test_r2},
   };
   return definitions;
 }
 
 const MetricDefinition& definition_of(Metric metric);
 std::optional<Metric> metric_from_key(std::string_view key);
-// The metrics of every summary, in table order: test accuracy, test loss; then `shown_too` (report.metric) when it
-// is not one of them.
-std::vector<Metric> summary_metrics(std::optional<Metric> shown_too = std::nullopt);
+// Whether `metric` has a value for a classification run (regression false) or a regression run (true).
+bool applies_to(Metric metric, bool regression);
+
+// The metrics of every summary, in table order — classification: test accuracy, test loss; regression: test
+// RMSE, test loss, test MAE, test R² — then `shown_too` (report.metric) when it is not one of them.
+std::vector<Metric> summary_metrics(bool regression = false, std::optional<Metric> shown_too = std::nullopt);
+
+// The metric a table leads with and pairs arms by: test accuracy, or test RMSE for regression.
+inline Metric primary_metric(bool regression) {
+  return regression ? Metric::test_rmse : Metric::test_accuracy;
+}
 
 }  // namespace bnrun::results

@@ -38,6 +38,9 @@ struct DataFacts {
   std::size_t test_rows = 0;
   // The files read, with their size and content hash then (empty in files older than this field).
   std::vector<data::DataFile> files;
+  // Set exactly for a numeric target (regression): its standardization. `classes` is then empty.
+  std::optional<data::TargetScaling> target_scaling;
+  bool regression() const { return target_scaling.has_value(); }
 };
 
 // One arm of one run. `result.model` is never part of the record on disk.
@@ -69,6 +72,11 @@ struct RunRecord {
 
 // The best validation accuracy over the epochs, if there was a validation split.
 std::optional<double> best_validation_accuracy(const train::RunResult& result);
+
+// Whether the record's runs fit a numeric target (its data says so).
+inline bool is_regression(const RunRecord& record) {
+  return record.data.regression();
+}
 
 // A finished arm: it has a test evaluation (not diverged, not interrupted).
 inline bool has_test(const ArmRecord& arm) {

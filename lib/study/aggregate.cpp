@@ -75,7 +75,9 @@ std::string plan_reference(const Plan& plan) {
 }
 
 std::vector<results::Metric> plan_summary_metrics(const Plan& plan) {
-  return results::summary_metrics(plan.runs.empty() ? std::nullopt : plan.runs.front().config.report.metric);
+  if (plan.runs.empty()) return results::summary_metrics();
+  const config::Config& config = plan.runs.front().config;
+  return results::summary_metrics(config.dataset.numeric_target, config.report.metric);
 }
 
 stats::Summary summarize_finite(const std::vector<double>& values) {

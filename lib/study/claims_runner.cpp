@@ -62,6 +62,12 @@ ClaimsResult run_claims(const ClaimsRequest& request) {
     if (plan.claim.is_null()) throw UserError(fmt::format("{}: has no \"claim\" section", path));
     auto claim = parse_claim(plan.claim, path);
     claim_arms(claim, plan, path);  // a claim about an arm the study does not train is an error before any run
+    if (const bool regression = plan.runs.front().config.dataset.numeric_target;
+        !results::applies_to(claim.metric, regression))
+      throw UserError(fmt::format("{}: claim.metric: \"{}\" has no value for a {} run (training.loss \"{}\")", path,
+                                  results::definition_of(claim.metric).key,
+                                  regression ? "regression" : "classification",
+                                  train::loss_name(config::effective_loss(plan.runs.front().config))));
     team_work(plan, request.team);  // under mpirun, a claim that mixes distributed and other runs is refused
     planned.push_back({path, std::move(plan), std::move(claim)});
   }

@@ -51,7 +51,13 @@ NamedFigure learning_curves_figure(const Plan& plan, const std::vector<RunOutcom
       accuracy.series.push_back(band_series(curves.arm + " validation", curves.val_accuracy, color, true));
     }
   }
-  figure.panels = {std::move(loss), std::move(accuracy)};
+  // A numeric target has no accuracy: its curves are the losses alone.
+  const bool regression = plan.runs.front().config.dataset.numeric_target;
+  figure.panels.push_back(std::move(loss));
+  if (regression)
+    return {FigureKind::learning_curves, file,
+            fmt::format("Learning curves{}", settings.empty() ? "" : " for " + settings), std::move(figure)};
+  figure.panels.push_back(std::move(accuracy));
   // The paper's Figure 1: test accuracy against optimizer steps, when the run measured it.
   plot::Panel by_step{
       "test accuracy during training", "training step", "test accuracy", false, {}, std::nullopt, std::nullopt, {}};

@@ -120,12 +120,23 @@ std::string replicates_text(const Plan& plan) {
   return seeds_text(plan.seeds) + (folds > 0 ? fmt::format(" × {} folds", folds) : "");
 }
 
+// The metric the study's tables lead with: test accuracy, or test RMSE for a numeric target.
+results::Metric primary_metric_of(const Plan& plan) {
+  return results::primary_metric(!plan.runs.empty() && plan.runs.front().config.dataset.numeric_target);
+}
+
+// The primary metric in a narrow column's header.
+std::string_view short_label(results::Metric metric) {
+  return metric == results::Metric::test_rmse ? "RMSE" : "acc";
+}
+
 // "bn - no_bn, paired over 5 seeds: test accuracy -0.0067 [-0.1010, +0.0877], test loss ...", one per arm paired
 // against the reference.
-std::string difference_sentences(const GroupSummary& group) {
+std::string difference_sentences(const GroupSummary& group, results::Metric primary) {
   std::string text;
+  const std::string_view primary_label = primary == results::Metric::test_accuracy ? "accuracy" : "RMSE";
   for (const auto& difference : group.differences) {
-    const auto& accuracy = difference.of(results::Metric::test_accuracy);
+    const auto& accuracy = difference.of(primary);
     if (accuracy.n == 0) continue;
     std::vector<std::string> parts;
     for (const results::Metric metric : difference.metrics)
@@ -134,8 +145,8 @@ std::string difference_sentences(const GroupSummary& group) {
     text += fmt::format("{} - {}, paired over {} {}{}: {}", difference.arm, difference.reference, accuracy.n,
                         folds ? "seed × fold run" : "seed", accuracy.n == 1 ? "" : "s", fmt::join(parts, ", "));
     if (accuracy.n >= 2)
-      text += fmt::format("\n  (brackets: 95 % interval{}; for accuracy it {} 0)",
-                          folds ? ", Nadeau–Bengio corrected for the folds' shared training rows" : "",
+      text += fmt::format("\n  (brackets: 95 % interval{}; for {} it {} 0)",
+                          folds ? ", Nadeau–Bengio corrected for the folds' shared training rows" : "", primary_label,
                           accuracy.excludes_zero() ? "excludes" : "includes");
     text += "\n";
   }
@@ -187,6 +198,7 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
       plan.axes.empty() ? "" : fmt::format("{} setting{} × ", groups.size(), groups.size() == 1 ? "" : "s"),
       replicates_text(plan), failed > 0 ? fmt::format(", {} failed", failed) : "",
       not_run > 0 ? fmt::format(", {} not run", not_run) : "");
+  const results::Metric primary = primary_metric_of(plan);
   if (groups.size() == 1) {
     const GroupSummary& group = groups.front();
     std::vector<std::string> header = {"variant", "n"};
@@ -194,22 +206,23 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
       header.insert(header.end(), {std::string(results::definition_of(metric).label), "min", "max"});
     std::vector<std::vector<std::string>> rows = {header};
     for (const auto& arm : group.arms) {
-      std::vector<std::string> row = {arm.arm, std::to_string(arm.summary(results::Metric::test_accuracy).n)};
+      std::vector<std::string> row = {arm.arm, std::to_string(arm.summary(primary).n)};
       for (const auto& summary : arm.summaries)
         row.insert(row.end(), {mean_std(summary), fixed(summary.min), fixed(summary.max)});
       rows.push_back(row);
     }
     text += report::align_columns(rows, {0});
-    const std::string sentence = difference_sentences(group);
+    const std::string sentence = difference_sentences(group, primary);
     if (!sentence.empty()) text += "\n" + sentence;
   } else {
     const bool paired = !groups.front().differences.empty();
     std::vector<std::string> header;
     for (const auto& axis : plan.axes) header.push_back(axis.short_name);
     header.push_back("n");
-    for (const auto& arm : plan_arms(plan)) header.push_back(arm + " test acc");
+    for (const auto& arm : plan_arms(plan)) header.push_back(fmt::format("{} test {}", arm, short_label(primary)));
     for (const auto& difference : groups.front().differences)
-      header.push_back(fmt::format("{} - {} acc [95 % CI]", difference.arm, difference.reference));
+      header.push_back(
+          fmt::format("{} - {} {} [95 % CI]", difference.arm, difference.reference, short_label(primary)));
     std::vector<std::vector<std::string>> rows = {header};
     for (const auto& group : groups) {
       std::vector<std::string> row;
@@ -217,12 +230,12 @@ std::string study_table(const Plan& plan, const std::vector<RunOutcome>& outcome
       row.push_back(std::to_string(group.seeds.size()));
       // Fewer results than seeds (a seed diverged or failed): say over how many the figure is.
       for (const auto& arm : group.arms) {
-        const stats::Summary& accuracy = arm.summary(results::Metric::test_accuracy);
+        const stats::Summary& accuracy = arm.summary(primary);
         row.push_back(accuracy.n > 0 && accuracy.n < group.seeds.size()
                           ? fmt::format("{} (n={})", mean_std(accuracy), accuracy.n)
                           : mean_std(accuracy));
       }
-      for (const auto& difference : group.differences) row.push_back(interval(difference.of(results::Metric::test_accuracy)));
+      for (const auto& difference : group.differences) row.push_back(interval(difference.of(primary)));
       rows.push_back(row);
     }
     std::vector<std::size_t> left;
@@ -322,7 +335,14 @@ ordered_json summary_json(const Plan& plan, const std::vector<RunOutcome>& outco
 std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcomes) {
   std::string text = "run,folder";
   for (const auto& axis : plan.axes) text += "," + csv_field(axis.key_path);
-  text += ",seed,variant,status,test_accuracy,test_loss,best_val_accuracy,epochs_completed,train_seconds,error\n";
+  // A numeric target's runs have no accuracy: their columns are the regression metrics, and the best validation
+  // loss for the best validation accuracy.
+  const bool regression = primary_metric_of(plan) == results::Metric::test_rmse;
+  text += regression ? ",seed,variant,status,test_rmse,test_mae,test_r2,test_loss,best_val_loss,epochs_completed,"
+                       "train_seconds,error\n"
+                     : ",seed,variant,status,test_accuracy,test_loss,best_val_accuracy,epochs_completed,train_seconds,"
+                       "error\n";
+  const std::string empty_cells(regression ? 7 : 5, ',');  // every column before the error
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     const PlannedRun& run = plan.runs[i];
     std::string prefix = fmt::format("{},{}", run.index, csv_field(run.folder));
@@ -331,11 +351,24 @@ std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcome
     if (!has_record(outcomes[i])) {
       const char* status = outcomes[i].state == RunState::not_run ? "not_run" : "failed";
       for (const auto& arm : plan_arms(plan))
-        text += fmt::format("{},{},{},,,,,,{}\n", prefix, arm, status, csv_field(outcomes[i].error));
+        text += fmt::format("{},{},{}{},{}\n", prefix, arm, status, empty_cells, csv_field(outcomes[i].error));
       continue;
     }
     for (const auto& arm : outcomes[i].record.arms) {
       const train::RunResult& result = arm.result;
+      if (regression) {
+        const auto cell = [&](results::Metric metric) { return number_cell(results::definition_of(metric).of(arm)); };
+        std::optional<double> best_loss;
+        for (const auto& epoch : result.history)
+          if (epoch.validation && (!best_loss || epoch.validation->loss < *best_loss)) best_loss = epoch.validation->loss;
+        text += fmt::format("{},{},{},{},{},{},{},{},{},{},\n", prefix, arm.arm, train::status_name(result.status),
+                            result.test ? cell(results::Metric::test_rmse) : "",
+                            result.test ? cell(results::Metric::test_mae) : "",
+                            result.test ? cell(results::Metric::test_r2) : "",
+                            result.test ? number_cell(result.test->loss) : "", best_loss ? number_cell(*best_loss) : "",
+                            result.history.size(), number_cell(result.train_seconds));
+        continue;
+      }
       const auto best = results::best_validation_accuracy(result);
       text += fmt::format("{},{},{},{},{},{},{},{},\n", prefix, arm.arm, train::status_name(result.status),
                           result.test ? number_cell(result.test->accuracy) : "",
@@ -379,7 +412,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
   for (const auto& group : groups) {
     const std::string settings = plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ";
     for (const auto& arm : group.arms) {
-      text += fmt::format("| {}{} | {} |", settings, arm.arm, arm.summary(results::Metric::test_accuracy).n);
+      text += fmt::format("| {}{} | {} |", settings, arm.arm, arm.summary(primary_metric_of(plan)).n);
       for (const auto& summary : arm.summaries)
         text += fmt::format(" {} | {} | {} |", mean_std(summary), fixed(summary.min), fixed(summary.max));
       text += "\n";
@@ -408,7 +441,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
     for (const auto& group : groups) {
       const ArmDifference& difference = group.differences[k];
       text += fmt::format("| {}{} |", plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ",
-                          difference.of(results::Metric::test_accuracy).n);
+                          difference.of(primary_metric_of(plan)).n);
       for (const results::Metric metric : metrics) {
         const auto& d = difference.of(metric);
         text += fmt::format(" {} | {} |", d.n > 0 ? fmt::format("{:+.4f}", d.mean) : "-", bounds(d));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/console.h"
+#include "results/metrics.h"
 
 namespace bnrun::study {
 
@@ -34,10 +35,15 @@ class Progress::Display {
     ++done_epochs_;
     // Every epoch of every run comes here (20,000 in a 200-run iris study): text is made only when it is shown.
     if (spdlog::should_log(spdlog::level::debug)) {
-      const std::string validation =
-          record.validation ? fmt::format(", val acc {:.4f}", record.validation->accuracy) : "";
-      spdlog::debug("{}{} epoch {}/{}: loss {:.4f}, acc {:.4f}{}", run_prefix(run), arm, record.epoch,
-                    run.config.training.epochs, record.train_loss, record.train_accuracy, validation);
+      // A numeric target has no accuracy (NaN): its lines show the losses alone.
+      const bool regression = run.config.dataset.numeric_target;
+      std::string validation;
+      if (record.validation)
+        validation = regression ? fmt::format(", val loss {:.4f}", record.validation->loss)
+                                : fmt::format(", val acc {:.4f}", record.validation->accuracy);
+      spdlog::debug("{}{} epoch {}/{}: loss {:.4f}{}{}", run_prefix(run), arm, record.epoch,
+                    run.config.training.epochs, record.train_loss,
+                    regression ? "" : fmt::format(", acc {:.4f}", record.train_accuracy), validation);
     }
     if (!live_ || Clock::now() - last_draw_ <= std::chrono::milliseconds(100)) return;
     status_ = fmt::format("{}{} epoch {}/{} · loss {:.4f}{}", run_prefix(run), arm,
@@ -47,6 +53,14 @@ class Progress::Display {
 
   void data_ready(const PlannedRun&, const data::PreparedData& data) {
     if (plan_.is_study) return;
+    if (data.numeric_target) {
+      log(spdlog::level::info,
+          fmt::format("numeric target: mean {:.4g}, deviation {:.4g} on the training rows{}", data.target_scaling.mean,
+                      data.target_scaling.scale, data.target_scaling.scale != 1.0 || data.target_scaling.mean != 0.0
+                                                     ? " (standardized for training)"
+                                                     : ""));
+      return;
+    }
     std::vector<std::string> mapping;
     for (std::size_t k = 0; k < data.class_names.size(); ++k)
       mapping.push_back(fmt::format("{}={}", data.class_names[k], k));
@@ -80,12 +94,16 @@ class Progress::Display {
       log(spdlog::level::warn, text + "failed: " + outcome.error);
       return;
     }
+    const bool regression = results::is_regression(outcome.record);
     std::vector<std::string> parts;
-    for (const auto& arm : outcome.record.arms)
+    for (const auto& arm : outcome.record.arms) {
+      const double value = regression ? results::metric_values::test_rmse(arm)
+                                      : (arm.result.test ? arm.result.test->accuracy : 0.0);
       parts.push_back(fmt::format("{} {}", arm.arm,
-                                  arm.result.test ? fmt::format("{:.4f}", arm.result.test->accuracy)
+                                  arm.result.test ? fmt::format("{:.4f}", value)
                                                   : std::string(train::status_name(arm.result.status))));
-    text += fmt::format("test accuracy {}", fmt::join(parts, ", "));
+    }
+    text += fmt::format("test {} {}", regression ? "RMSE" : "accuracy", fmt::join(parts, ", "));
     if (outcome.state == RunState::resumed) text += " (finished earlier, kept)";
     log(spdlog::level::info, text + eta());
   }

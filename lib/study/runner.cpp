@@ -105,6 +105,8 @@ void save_models(IndependentWrites& writes, const fs::path& directory, const Pla
     metadata.delimiter = data.delimiter;
     metadata.class_names = data.class_names;
     if (run.config.dataset.standardize != data::Standardize::none) metadata.scaler = data.standardizer;
+    metadata.target_scaling = data.target_scaling;
+    metadata.huber_delta = run.config.training.huber_delta;
     const auto spec = config::model_spec(run.config, data.feature_names.size(), data.class_names.size(),
                                          *run.config.experiment.arm(arm_run.arm));
     writes.attempt([&] {
@@ -114,7 +116,7 @@ void save_models(IndependentWrites& writes, const fs::path& directory, const Pla
   }
   writes.write((directory / "test.csv").string(),
                modelio::split_csv(data.feature_names, run.config.dataset.target, data.class_names,
-                                  data.unscaled_test_features, data.test.labels));
+                                  data.unscaled_test_features, data.test.labels, data.test.targets));
 }
 
 // What a trained run's folder is written from, owned by the job that writes it while the next runs train.

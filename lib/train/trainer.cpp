@@ -29,15 +29,36 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// What a batch's rows are scored against: class labels, or a numeric target's (scaled) values for regression.
+struct BatchTruth {
+  const std::int32_t* labels = nullptr;
+  const float* targets = nullptr;  // regression only
+};
+
+kernels::RegressionLoss regression_kind(Loss loss) {
+  switch (loss) {
+    case Loss::mae:
+      return kernels::RegressionLoss::mae;
+    case Loss::huber:
+      return kernels::RegressionLoss::huber;
+    default:
+      return kernels::RegressionLoss::mse;
+  }
+}
+
 // Mean loss over the rows (weighted by class_weights when not null: kernels/loss.h), and d(loss)/d(logits) when
 // `logits_gradient` is not null.
-double batch_loss(Loss loss, const Matrix<float>& logits, const std::int32_t* labels,
-                  Matrix<float>* logits_gradient, const double* class_weights = nullptr) {
+double batch_loss(Loss loss, const Matrix<float>& logits, BatchTruth truth, Matrix<float>* logits_gradient,
+                  const double* class_weights = nullptr, double huber_delta = 1.0) {
   float* gradient = nullptr;
   if (logits_gradient) {
     logits_gradient->reshape(logits.rows, logits.cols);
     gradient = logits_gradient->data();
   }
+  const std::int32_t* labels = truth.labels;
+  if (is_regression(loss))
+    return kernels::regression_loss(regression_kind(loss), logits.data(), truth.targets, logits.rows, gradient,
+                                    huber_delta);
   if (loss == Loss::binary_crossentropy)
     return kernels::sigmoid_binary_cross_entropy(logits.data(), labels, logits.rows, gradient, class_weights);
   return kernels::softmax_cross_entropy(logits.data(), labels, logits.rows, logits.cols, gradient, class_weights);
@@ -60,8 +81,10 @@ void probabilities_from_logits(const float* logits, std::size_t width, double* p
   for (std::size_t j = 0; j < width; ++j) probabilities[j] = std::exp(static_cast<double>(logits[j]) - log_sum_exp);
 }
 
+// Rows predicted right; 0 for a regression loss (whose accuracy is NaN).
 std::size_t count_correct(Loss loss, const Matrix<float>& logits, const std::int32_t* labels) {
   std::size_t correct = 0;
+  if (is_regression(loss)) return 0;
   for (std::size_t i = 0; i < logits.rows; ++i) {
     const float* row = logits.row(i);
     std::int32_t predicted = 0;
@@ -76,13 +99,31 @@ std::size_t count_correct(Loss loss, const Matrix<float>& logits, const std::int
   return correct;
 }
 
-void gather_rows(const kernels::Compute& compute, const data::Split& split, const std::size_t* rows, std::size_t count, Matrix<float>& features,
-                 std::vector<std::int32_t>& labels) {
+// A batch's rows with what they are scored against.
+struct Batch {
+  Matrix<float> features;
+  std::vector<std::int32_t> labels;
+  std::vector<float> targets;  // regression only
+  BatchTruth truth() const { return {labels.data(), targets.empty() ? nullptr : targets.data()}; }
+};
+
+void gather_rows(const kernels::Compute& compute, const data::Split& split, const std::size_t* rows, std::size_t count,
+                 Batch& batch) {
   const std::size_t width = split.features.cols;
-  features.reshape(count, width);
-  labels.resize(count);
-  kernels::gather_rows(compute, split.features.data(), rows, count, width, features.data());
-  for (std::size_t i = 0; i < count; ++i) labels[i] = split.labels[rows[i]];
+  batch.features.reshape(count, width);
+  batch.labels.resize(count);
+  kernels::gather_rows(compute, split.features.data(), rows, count, width, batch.features.data());
+  for (std::size_t i = 0; i < count; ++i) batch.labels[i] = split.labels[rows[i]];
+  if (!split.scaled_targets.empty()) {
+    batch.targets.resize(count);
+    for (std::size_t i = 0; i < count; ++i) batch.targets[i] = split.scaled_targets[rows[i]];
+  }
+}
+
+// The accuracy over `seen` rows, NaN for a regression loss.
+double accuracy_of(Loss loss, std::size_t correct, std::size_t seen) {
+  if (is_regression(loss)) return std::numeric_limits<double>::quiet_NaN();
+  return seen > 0 ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
 }
 
 // Adds the gradient of λ·ΣW² to every Dense kernel's gradient.
@@ -133,8 +174,13 @@ void require_monitored_data(const TrainingConfig& training, const data::Prepared
 
 }  // namespace
 
-Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
-                    Loss loss) {
+SplitEvaluation evaluate_split(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
+                               const Scoring& scoring) {
+  const bool regression = is_regression(scoring.loss);
+  const std::size_t classes = scoring.class_names.size();
+  std::vector<double> probabilities;  // classification metrics: rows × classes
+  std::vector<double> predictions;    // regression metrics: one unscaled output per row
+  if (scoring.with_metrics) (regression ? predictions : probabilities).resize(split.rows() * (regression ? 1 : classes));
   double total_loss = 0.0;
   std::size_t correct = 0;
   Matrix<float> batch;
@@ -144,30 +190,36 @@ Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, co
     batch.reshape(count, split.features.cols);
     std::copy_n(split.features.row(start), count * split.features.cols, batch.data());
     const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::inference);
-    const std::int32_t* labels = split.labels.data() + start;
-    total_loss += batch_loss(loss, logits, labels, nullptr) * static_cast<double>(count);
-    correct += count_correct(loss, logits, labels);
+    const BatchTruth truth{split.labels.data() + start,
+                           regression ? split.scaled_targets.data() + start : nullptr};
+    total_loss += batch_loss(scoring.loss, logits, truth, nullptr, nullptr, scoring.huber_delta) *
+                  static_cast<double>(count);
+    correct += count_correct(scoring.loss, logits, truth.labels);
+    if (!scoring.with_metrics) continue;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (regression)
+        predictions[start + i] = scoring.target_scaling.unscaled(static_cast<double>(logits(i, 0)));
+      else
+        probabilities_from_logits(logits.row(i), logits.cols, probabilities.data() + (start + i) * classes);
+    }
   }
-  const auto rows = static_cast<double>(split.rows());
-  return {total_loss / rows, static_cast<double>(correct) / rows};
+  SplitEvaluation result;
+  result.evaluation = {total_loss / static_cast<double>(split.rows()), accuracy_of(scoring.loss, correct, split.rows())};
+  if (scoring.with_metrics) {
+    if (regression)
+      result.regression = stats::regression_metrics(split.targets, predictions);
+    else
+      result.classification = stats::classification_metrics(split.labels, probabilities, scoring.class_names);
+  }
+  return result;
 }
 
-stats::ClassificationMetrics classification_metrics(const kernels::Compute& compute, nn::Model<float>& model,
-                                                    const data::Split& split,
-                                                    const std::vector<std::string>& class_names) {
-  const std::size_t classes = class_names.size();
-  std::vector<double> probabilities(split.rows() * classes);
-  Matrix<float> batch;
-  for (std::size_t start = 0, end = 0; start < split.rows(); start = end) {
-    end = nn::inference_batch_end(model.evaluation_batch_size(), start, split.rows(), evaluation_batch_rows);
-    const std::size_t count = end - start;
-    batch.reshape(count, split.features.cols);
-    std::copy_n(split.features.row(start), count * split.features.cols, batch.data());
-    const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::inference);
-    for (std::size_t i = 0; i < count; ++i)
-      probabilities_from_logits(logits.row(i), logits.cols, probabilities.data() + (start + i) * classes);
-  }
-  return stats::classification_metrics(split.labels, probabilities, class_names);
+Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split, Loss loss,
+                    double huber_delta) {
+  Scoring scoring;
+  scoring.loss = loss;
+  scoring.huber_delta = huber_delta;
+  return evaluate_split(compute, model, split, scoring).evaluation;
 }
 
 std::vector<double> resolve_class_weights(const std::optional<ClassWeightConfig>& class_weight,
@@ -262,9 +314,8 @@ struct StepOutcome {
 StepOutcome data_parallel_step(const kernels::Compute& compute, const nn::Replicas& replicas, nn::Model<float>& model,
                                const TrainingRecipe& recipe, const data::Split& train, const std::size_t* rows,
                                std::size_t count, bool stop, GradientExchange& exchange,
-                               const std::vector<nn::Parameter<float>>& parameters, Matrix<float>& batch,
-                               std::vector<std::int32_t>& batch_labels, Matrix<float>& logits_gradient,
-                               const double* class_weights) {
+                               const std::vector<nn::Parameter<float>>& parameters, Batch& batch,
+                               Matrix<float>& logits_gradient, const double* class_weights) {
   const Slice slice = slice_of_batch(count, replicas.rank(), replicas.size());
   // The slice's share of the batch's loss: its rows' weight over the whole batch's (rows / count unweighted).
   double batch_weight = static_cast<double>(count);
@@ -272,20 +323,21 @@ StepOutcome data_parallel_step(const kernels::Compute& compute, const nn::Replic
     batch_weight = 0.0;
     for (std::size_t i = 0; i < count; ++i) batch_weight += class_weights[train.labels[rows[i]]];
   }
-  gather_rows(compute, train, rows + slice.first, slice.rows, batch, batch_labels);
-  const Matrix<float>& logits = model.forward(compute, batch, nn::Mode::train);
-  const double slice_weight = kernels::label_weight_sum(batch_labels.data(), slice.rows, class_weights);
+  gather_rows(compute, train, rows + slice.first, slice.rows, batch);
+  const Matrix<float>& logits = model.forward(compute, batch.features, nn::Mode::train);
+  const double slice_weight = kernels::label_weight_sum(batch.labels.data(), slice.rows, class_weights);
   double loss = 0.0;
   std::size_t correct = 0;
   if (slice.rows > 0) {
-    loss = batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient, class_weights);
-    correct = count_correct(recipe.loss, logits, batch_labels.data());
+    loss = batch_loss(recipe.loss, logits, batch.truth(), &logits_gradient, class_weights,
+                      recipe.training.huber_delta);
+    correct = count_correct(recipe.loss, logits, batch.labels.data());
     const auto share = static_cast<float>(slice_weight / batch_weight);
     for (std::size_t i = 0; i < logits_gradient.size(); ++i) logits_gradient.data()[i] *= share;
   } else {
     logits_gradient.reshape(0, logits.cols);
   }
-  model.backward(compute, batch, logits_gradient);
+  model.backward(compute, batch.features, logits_gradient);
   exchange.sum(parameters);
   std::vector<double> numbers = {loss * slice_weight, static_cast<double>(correct), stop ? 1.0 : 0.0};
   nn::sum_in_rank_order(replicas, std::span<double>(numbers));
@@ -317,8 +369,8 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
   const auto batch_size = static_cast<std::size_t>(training.batch_size);
   std::vector<std::size_t> order(train.rows());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  Matrix<float> batch, logits_gradient;
-  std::vector<std::int32_t> batch_labels;
+  Batch batch;
+  Matrix<float> logits_gradient;
 
   RunResult result;
   const std::vector<double> class_weights =
@@ -337,7 +389,8 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
   double step_evaluation_seconds = 0.0;
   auto record_step = [&](std::int64_t epoch) {
     const auto evaluation_start = Clock::now();
-    result.step_history.push_back({step, epoch, evaluate(compute, *model, data.test, recipe.loss)});
+    result.step_history.push_back(
+        {step, epoch, evaluate(compute, *model, data.test, recipe.loss, training.huber_delta)});
     step_evaluation_seconds += seconds_since(evaluation_start);
   };
   const auto run_start = Clock::now();
@@ -365,8 +418,8 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
       if (replicas) {
         // Every process takes part in the step even when it was asked to stop, so that none waits for it.
         const StepOutcome outcome = data_parallel_step(compute, *replicas, *model, recipe, train, order.data() + start,
-                                                       count, stop, *exchange, parameters, batch, batch_labels,
-                                                       logits_gradient, class_weights_or_null);
+                                                       count, stop, *exchange, parameters, batch, logits_gradient,
+                                                       class_weights_or_null);
         if (outcome.stop) {
           interrupted = true;
           break;
@@ -381,15 +434,15 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
         if (every > 0 && step % every == 0) record_step(epoch);
         continue;
       }
-      gather_rows(compute, train, order.data() + start, count, batch, batch_labels);
-      const Matrix<float>& logits = model->forward(compute, batch, nn::Mode::train);
-      const double loss =
-          batch_loss(recipe.loss, logits, batch_labels.data(), &logits_gradient, class_weights_or_null);
-      correct += count_correct(recipe.loss, logits, batch_labels.data());
+      gather_rows(compute, train, order.data() + start, count, batch);
+      const Matrix<float>& logits = model->forward(compute, batch.features, nn::Mode::train);
+      const double loss = batch_loss(recipe.loss, logits, batch.truth(), &logits_gradient, class_weights_or_null,
+                                     training.huber_delta);
+      correct += count_correct(recipe.loss, logits, batch.labels.data());
       loss_sum += loss * static_cast<double>(count);
       seen += count;
       if (!std::isfinite(loss)) break;
-      model->backward(compute, batch, logits_gradient);
+      model->backward(compute, batch.features, logits_gradient);
       if (training.l2 > 0.0) add_l2_gradient(parameters, training.l2);
       optimizer->step(compute, parameters);
       ++step;
@@ -404,11 +457,11 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
     EpochRecord record;
     record.epoch = epoch;
     record.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
-    record.train_accuracy = seen > 0 ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+    record.train_accuracy = accuracy_of(recipe.loss, correct, seen);
     record.learning_rate = learning_rate;
     const bool model_finite = all_finite(tensors);
     if (std::isfinite(record.train_loss) && model_finite && data.validation.rows() > 0)
-      record.validation = evaluate(compute, *model, data.validation, recipe.loss);
+      record.validation = evaluate(compute, *model, data.validation, recipe.loss, training.huber_delta);
     record.seconds = seconds_since(epoch_start);
     result.history.push_back(record);
     if (on_epoch) on_epoch(record);
@@ -437,14 +490,17 @@ RunResult train_and_test_in_team(const kernels::Compute& compute, const Training
     result.restored_best = true;
   }
   if (result.status == RunStatus::ok) {
-    const Evaluation test = evaluate(compute, *model, data.test, recipe.loss);
-    if (std::isfinite(test.loss)) {
-      result.test = test;
-      result.test_metrics = classification_metrics(compute, *model, data.test, data.class_names);
+    const Scoring scoring{recipe.loss, training.huber_delta, true, data.class_names, data.target_scaling};
+    SplitEvaluation test = evaluate_split(compute, *model, data.test, scoring);
+    if (std::isfinite(test.evaluation.loss)) {
+      result.test = test.evaluation;
+      result.test_metrics = std::move(test.classification);
+      result.test_regression = test.regression;
       if (data.validation.rows() > 0) {
-        result.validation = evaluate(compute, *model, data.validation, recipe.loss);
-        result.validation_metrics =
-            classification_metrics(compute, *model, data.validation, data.class_names);
+        SplitEvaluation validation = evaluate_split(compute, *model, data.validation, scoring);
+        result.validation = validation.evaluation;
+        result.validation_metrics = std::move(validation.classification);
+        result.validation_regression = validation.regression;
       }
     } else {
       result.status = RunStatus::diverged;

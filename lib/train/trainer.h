@@ -29,10 +29,12 @@
 #include "kernels/parallel.h"
 #include "nn/model.h"
 #include "stats/classification.h"
+#include "stats/regression.h"
 #include "train/training_config.h"
 
 namespace bnrun::train {
 
+// accuracy is NaN for a regression loss (there are no classes to be right about).
 struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;
@@ -77,6 +79,9 @@ struct RunResult {
   std::optional<stats::ClassificationMetrics> test_metrics;
   std::optional<Evaluation> validation;
   std::optional<stats::ClassificationMetrics> validation_metrics;
+  // The same for a regression loss: RMSE, MAE and R² in the target's own units (the predictions unscaled).
+  std::optional<stats::RegressionMetrics> test_regression;
+  std::optional<stats::RegressionMetrics> validation_regression;
   // training.class_weight as trained with: class name → weight, in class order; empty when unweighted.
   std::vector<std::pair<std::string, double>> class_weights;
   std::vector<EpochRecord> history;
@@ -140,17 +145,33 @@ double scheduled_learning_rate(const TrainingConfig& training, std::int64_t epoc
 RunResult train_and_test(const kernels::Compute& compute, const TrainingRecipe& recipe, const data::PreparedData& data,
                          const EpochObserver& on_epoch = {});
 
+// How a split is scored: the loss (with training.huber_delta for Huber) and, for the final model, the metrics.
+struct Scoring {
+  Loss loss = Loss::sparse_categorical_crossentropy;
+  double huber_delta = 1.0;
+  // Set for a final evaluation: the class names (classification metrics) or the target's scaling (regression).
+  bool with_metrics = false;
+  std::vector<std::string> class_names;
+  data::TargetScaling target_scaling;
+};
+
+struct SplitEvaluation {
+  Evaluation evaluation;
+  std::optional<stats::ClassificationMetrics> classification;  // with_metrics and a classification loss
+  std::optional<stats::RegressionMetrics> regression;          // with_metrics and a regression loss
+};
+
+// One inference-mode pass of `model` over `split`: its loss and accuracy and, with scoring.with_metrics, its
+// metrics. Classification: the class probabilities computed in double from the output layer's logits (softmax,
+// or 1 − σ(z), σ(z) for a sigmoid output, as config::check_against_data ties a sigmoid to binary cross-entropy),
+// then stats::classification_metrics. Regression: each output unscaled by the target's scaling, in double, then
+// stats::regression_metrics against the targets as read. `split` must have rows for the metrics.
+SplitEvaluation evaluate_split(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
+                               const Scoring& scoring);
+
 // Inference-mode loss and accuracy of `model` on `split`.
 Evaluation evaluate(const kernels::Compute& compute, nn::Model<float>& model, const data::Split& split,
-                    Loss loss);
-
-// The classification metrics of `model` on `split` (inference mode, in the batches of evaluate): the class
-// probabilities computed in double from the output layer's logits (softmax, or 1 − σ(z), σ(z) for a sigmoid
-// output, as config::check_against_data ties a sigmoid to binary cross-entropy), then
-// stats::classification_metrics. `split` must have rows.
-stats::ClassificationMetrics classification_metrics(const kernels::Compute& compute, nn::Model<float>& model,
-                                                    const data::Split& split,
-                                                    const std::vector<std::string>& class_names);
+                    Loss loss, double huber_delta = 1.0);
 
 // The weight of each class (by index) under training.class_weight, on the training split's labels; empty when
 // unset. Throws UserError naming training.class_weight for a label that is not a class, or for "balanced" when

@@ -16,10 +16,20 @@
 
 namespace bnrun::train {
 
-enum class Loss { sparse_categorical_crossentropy, binary_crossentropy };
-inline constexpr std::array<std::pair<Loss, std::string_view>, 2> loss_names = {
+// The classification losses need a softmax or sigmoid output and class labels; the regression losses (mse, mae,
+// huber) a linear output of one unit and a numeric target (kernels/loss.h defines each).
+enum class Loss { sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber };
+inline constexpr std::array<std::pair<Loss, std::string_view>, 5> loss_names = {
     {{Loss::sparse_categorical_crossentropy, "sparse_categorical_crossentropy"},
-     {Loss::binary_crossentropy, "binary_crossentropy"}}};
+     {Loss::binary_crossentropy, "binary_crossentropy"},
+     {Loss::mse, "mse"},
+     {Loss::mae, "mae"},
+     {Loss::huber, "huber"}}};
+
+// A regression loss: the target is a number, not a class.
+inline constexpr bool is_regression(Loss loss) {
+  return loss == Loss::mse || loss == Loss::mae || loss == Loss::huber;
+}
 
 // What early stopping watches. The validation metrics need validation rows (dataset.validation_fraction > 0).
 enum class Monitor { val_loss, val_accuracy, train_loss, train_accuracy };
@@ -82,6 +92,8 @@ struct TrainingConfig {
   // gradients are added across them every step, and every process keeps the same model. One process: no change.
   bool distributed = false;
   std::optional<ClassWeightConfig> class_weight;  // unset: every row weighs 1
+  // The Huber loss's δ (Keras' Huber(delta)), in the units of the (standardized) target the model is trained on.
+  double huber_delta = 1.0;
 };
 
 inline std::string_view loss_name(Loss loss) {

@@ -611,7 +611,7 @@ case_a_config_name_that_is_no_file_here_is_a_shipped_config() {
   sed -i "s|\.\./datasets|$source_dir/datasets|" smoke.json
   "$bnrun" -q -c smoke.json -o here >/dev/null 2>stderr.txt || fail "$(cat stderr.txt)"
   [ "$(grep -c '' here/history_bn.csv)" -eq 3 ] || fail "the shipped config was read, not ./smoke.json"
-  expect_error "nope.json: no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs (there: cgpa_iq_bn, fashion_mnist_bn, iris_bn, iris_notebook, paper_fig1, smoke)" -- -c nope.json
+  expect_error "nope.json: no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs (there: cgpa_iq_bn, diabetes_bn, fashion_mnist_bn, iris_bn, iris_notebook, paper_fig1, smoke)" -- -c nope.json
   expect_error "sub/smoke.json: cannot open config file" -- -c sub/smoke.json
   expect_error "no such file in the current folder ($work) nor among the shipped configs in $source_dir/configs/claims (there: activation," -- claims nope.json
   "$bnrun" validate --config-only -c "$source_dir/configs/claims/depth.json" >/dev/null 2>&1 || fail "a claim by path"
@@ -744,6 +744,78 @@ case_bash_completion_completes_commands_options_configs_and_keys() {
   cp "$source_dir/configs/smoke.json" .
   [ "$(complete_words -c sm)" = "smoke.json" ] || fail "smoke.json here and shipped: $(complete_words -c sm)"
   [ "$(complete_words --log-level w)" = "warn" ] || fail "--log-level w"
+}
+
+# Regression end to end on the shipped diabetes table: both arms train on the numeric target; results.json holds
+# RMSE, MAE and R² in the target's units; those numbers are recomputed here, independently, from `bnrun predict` on
+# the run's own test rows and the true targets in test.csv; eval agrees; and a study (5 seeds, a sweep) summarizes
+# RMSE, lower being better.
+case_regression_on_diabetes_end_to_end() {
+  "$bnrun" -q -c "$source_dir/configs/diabetes_bn.json" --set training.epochs=30 -o out --save-model >stdout.txt \
+    2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q "test RMSE" stdout.txt || fail "the table has no RMSE: $(cat stdout.txt)"
+  [ "$(jq -r '.data.classes | length' out/results.json)" = 0 ] || fail "a regression run lists classes"
+  jq -e '.data.target_scaling.scale > 10' out/results.json >/dev/null || fail "no target scaling: $(jq .data out/results.json)"
+  local arm
+  for arm in bn no_bn; do
+    jq -e --arg arm "$arm" '.runs[] | select(.arm == $arm) | .test | (.accuracy == null) and (.rmse > 0) and
+      (.mae > 0) and (.mae <= .rmse) and (.r2 < 1) and (.loss > 0)' out/results.json >/dev/null ||
+      fail "$arm: $(jq -c --arg arm "$arm" '.runs[] | select(.arm == $arm) | .test' out/results.json)"
+    "$bnrun" predict --model "out/model_$arm.json" --data out/test.csv -o predicted.csv 2>stderr.txt ||
+      fail "predict: $(cat stderr.txt)"
+    [ "$(head -1 predicted.csv)" = "row,predicted" ] || fail "predictions header: $(head -1 predicted.csv)"
+    # RMSE, MAE and R² from the predictions and test.csv's last column (the target), in awk's doubles.
+    paste -d, <(tail -n +2 out/test.csv | awk -F, '{print $NF}') <(tail -n +2 predicted.csv | cut -d, -f2) |
+      awk -F, '{ y[NR] = $1; p[NR] = $2; sum += $1 }
+        END { mean = sum / NR
+              for (i = 1; i <= NR; i++) { r = y[i] - p[i]; se += r * r; ae += (r < 0 ? -r : r); tv += (y[i] - mean)^2 }
+              printf "%.17g %.17g %.17g\n", sqrt(se / NR), ae / NR, 1 - se / tv }' >independent.txt
+    jq -r --arg arm "$arm" '.runs[] | select(.arm == $arm) | .test | "\(.rmse) \(.mae) \(.r2)"' out/results.json >reported.txt
+    paste -d' ' independent.txt reported.txt | awk '{
+      for (i = 1; i <= 3; i++) { d = $i - $(i + 3); if (d < 0) d = -d; if (d > 1e-9 * (1 + ($i < 0 ? -$i : $i))) exit 1 } }' ||
+      fail "$arm: metrics recomputed from predict ($(cat independent.txt)) differ from results.json ($(cat reported.txt))"
+    "$bnrun" eval --json --model "out/model_$arm.json" --data out/test.csv >eval.json 2>stderr.txt || fail "$(cat stderr.txt)"
+    [ "$(jq -c '{rmse, mae, r2, loss}' eval.json)" = \
+      "$(jq -c --arg arm "$arm" '.runs[] | select(.arm == $arm) | .test | {rmse, mae, r2, loss}' out/results.json)" ] ||
+      fail "$arm: eval --json differs: $(cat eval.json)"
+  done
+  "$bnrun" eval --model out/model_bn.json --data out/test.csv >eval.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q "^RMSE " eval.txt && grep -q "^R² " eval.txt || fail "eval: $(cat eval.txt)"
+  # A study: 5 seeds × 2 learning rates, RMSE the headline and lower the better.
+  "$bnrun" -q -c "$source_dir/configs/diabetes_bn.json" --set training.epochs=10 --seeds 5 \
+    --sweep training.optimizer.learning_rate=0.001,0.01 -j 2 -o study >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -q "bn test RMSE" stdout.txt || fail "study table: $(cat stdout.txt)"
+  head -1 study/summary.csv | grep -q "test_rmse,test_mae,test_r2,test_loss,best_val_loss" ||
+    fail "summary.csv: $(head -1 study/summary.csv)"
+  [ "$(grep -c ',ok,' study/summary.csv)" = 20 ] || fail "expected 20 finished arms: $(cat study/summary.csv)"
+  jq -e '[.. | objects | select(has("test_rmse")) | .test_rmse] | length > 0' study/summary.json >/dev/null ||
+    fail "summary.json has no test_rmse"
+}
+
+case_regression_mistakes_are_one_line_and_exit_2() {
+  local config="$source_dir/configs/diabetes_bn.json"
+  expect_error "model.layers[4]: training.loss \"mse\" is a regression loss: the model must end in a Dense layer of 1 unit with no activation" \
+    -- -c "$config" --set 'model.layers[4]={"type":"dense","units":1,"activation":"sigmoid"}'
+  expect_error 'dataset.stratify: a regression target (training.loss "mse") has no classes to stratify by' \
+    -- -c "$config" --set dataset.stratify=true
+  expect_error 'training.early_stopping.monitor: a regression target (training.loss "mse") has no classes' \
+    -- -c "$config" --set 'training.early_stopping={"monitor":"val_accuracy"}'
+  expect_error 'training.huber_delta: only applies with training.loss "huber"' -- -c "$config" --set training.huber_delta=2
+  expect_error 'model.layers[4].units: is 3, but a regression output predicts one number' \
+    -- -c "$config" --set 'model.layers[4].units=3'
+  # A target of fractional numbers taken as classes (no regression loss) says what to do.
+  awk -F, -v OFS=, 'NR > 1 { $NF = $NF / 7 } { print }' "$source_dir/datasets/diabetes.csv" >fractional.csv
+  jq --arg data "$source_dir/datasets/diabetes.csv" 'del(.dataset.standardize_target) | del(.training.loss) |
+    .dataset.path = $data | .model.layers[4] = {"type": "dense", "activation": "softmax"}' "$config" >classes.json
+  expect_error "column 'progression' holds 214 distinct fractional numbers" -- -c classes.json \
+    --set 'dataset.path="'"$PWD"'/fractional.csv"'
+  expect_error 'for regression set training.loss to "mse", "mae" or "huber"' -- -c classes.json \
+    --set 'dataset.path="'"$PWD"'/fractional.csv"'
+
+  # A target cell that is no number names its line.
+  { head -1 "$source_dir/datasets/diabetes.csv"; sed -n 2,40p "$source_dir/datasets/diabetes.csv"; echo '1,2,3,4,5,6,7,8,9,10,high'; } >bad.csv
+  expect_error "bad.csv:41: the target column 'progression' holds \"high\", not a finite number" \
+    -- -c "$config" --set dataset.path="$PWD/bad.csv"
 }
 
 "case_$name"

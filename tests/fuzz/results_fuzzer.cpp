@@ -63,7 +63,7 @@ std::string reference_results(const bnrun::config::Config& config) {
   record.config = bnrun::config::to_json(config);
   record.config["training"]["batch_size"] = 8;  // a setting that differs from most inputs'
   record.environment = {1, "clang", "none", "fuzz", "scalar"};
-  record.data = {{"a", "b"}, {"x", "y"}, 6, 0, 2, {}};
+  record.data = {{"a", "b"}, {"x", "y"}, 6, 0, 2, {}, std::nullopt};
   bnrun::results::ArmRecord arm;
   arm.arm = "bn";
   arm.seed = 1;

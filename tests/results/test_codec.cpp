@@ -19,7 +19,7 @@ bnrun::results::RunRecord sample_record() {
   record.bnrun_version = "0.1.0";
   record.config = {{"name", "sample"}};
   record.environment = {2, "GCC 12.2.0", "none", "AMD EPYC 7B13 64-Core Processor", "avx2"};
-  record.data = {{"a", "b"}, {"x", "y"}, 10, 2, 3, {{"data.csv", {1234, "00ff00ff00ff00ff"}}}};
+  record.data = {{"a", "b"}, {"x", "y"}, 10, 2, 3, {{"data.csv", {1234, "00ff00ff00ff00ff"}}}, std::nullopt};
   bnrun::results::ArmRecord arm;
   arm.arm = "bn_m09";
   arm.seed = 44;
@@ -138,17 +138,26 @@ TEST_CASE("a thread count beyond an int is refused, not wrapped", "[results]") {
                     "r.json: environment.threads: expected a whole number in [0, 2147483647], got 4294967295");
 }
 
-TEST_CASE("every metric has its own key, and the summary metrics are test accuracy then test loss", "[results]") {
+TEST_CASE("every metric has its own key, and the summary metrics are test accuracy then test loss (RMSE first for regression)", "[results]") {
   std::set<std::string_view> keys;
   for (const auto& definition : bnrun::results::metric_definitions()) keys.insert(definition.key);
   CHECK(keys.size() == bnrun::results::metric_definitions().size());
   CHECK(bnrun::results::summary_metrics() ==
         std::vector{bnrun::results::Metric::test_accuracy, bnrun::results::Metric::test_loss});
   // report.metric joins them, once.
-  CHECK(bnrun::results::summary_metrics(bnrun::results::Metric::test_roc_auc) ==
+  CHECK(bnrun::results::summary_metrics(false, bnrun::results::Metric::test_roc_auc) ==
         std::vector{bnrun::results::Metric::test_accuracy, bnrun::results::Metric::test_loss,
                     bnrun::results::Metric::test_roc_auc});
-  CHECK(bnrun::results::summary_metrics(bnrun::results::Metric::test_loss) == bnrun::results::summary_metrics());
+  CHECK(bnrun::results::summary_metrics(false, bnrun::results::Metric::test_loss) == bnrun::results::summary_metrics());
+  // Regression leads with RMSE, lower being better, and has no accuracy.
+  using bnrun::results::Metric;
+  CHECK(bnrun::results::summary_metrics(true) ==
+        std::vector{Metric::test_rmse, Metric::test_loss, Metric::test_mae, Metric::test_r2});
+  CHECK_FALSE(bnrun::results::definition_of(Metric::test_rmse).higher_is_better);
+  CHECK(bnrun::results::definition_of(Metric::test_r2).higher_is_better);
+  CHECK(bnrun::results::primary_metric(true) == Metric::test_rmse);
+  CHECK_FALSE(bnrun::results::applies_to(Metric::test_accuracy, true));
+  CHECK(bnrun::results::applies_to(Metric::test_loss, true));
   const auto record = sample_record();
   CHECK(bnrun::results::definition_of(bnrun::results::Metric::generalization_gap).of(record.arms[0]) == 0.25);
 }
