@@ -178,8 +178,14 @@ ClaimJudgement judge_arm(const Claim& claim, const std::string& arm, const Plan&
         judgement.reference, margin);
   } else if (favouring == 0 && against == 0) {
     judgement.verdict = Verdict::inconclusive;
-    judgement.reason = fmt::format(
-        "in no setting does the 95 % interval exclude 0, and not all lie within ±{}: these seeds cannot tell", margin);
+    // RMSE and MAE are in the target's units: no margin is fixed for them, so "no effect" is never concluded.
+    judgement.reason =
+        margin > 0.0
+            ? fmt::format("in no setting does the 95 % interval exclude 0, and not all lie within ±{}: these seeds "
+                          "cannot tell",
+                          margin)
+            : "in no setting does the 95 % interval exclude 0: these seeds cannot tell (a metric in the target's "
+              "units has no margin of no effect)";
   } else {
     judgement.verdict = Verdict::inconclusive;
     judgement.reason = fmt::format(
@@ -304,7 +310,8 @@ std::string claims_preamble(const std::vector<ClaimJudgement>& judgements, const
       "interval. A setting favours the arm when the whole interval lies on the claimed side of 0, and goes against "
       "it when it lies wholly on the other side. *Supported*: at least {} seeds, at least half of the settings favour "
       "the arm and none goes against it. *Not supported*: at least {} seeds, no setting favours the arm, and either "
-      "one goes against it or every interval lies within ±0.01 (accuracy, gap) / ±0.02 (loss) of 0. *Inconclusive*: "
+      "one goes against it or every interval lies within ±0.01 (accuracy, gap, R²) / ±0.02 (loss) of 0 (RMSE and MAE, "
+      "in the target's units, have no such margin). *Inconclusive*: "
       "anything else. A diverged run counts as chance accuracy (1 / classes).\n\n"
       "| claim | arm − reference | metric | verdict | why |\n|---|---|---|---|---|\n",
       command_line, minutes, minimum_seeds_for_a_verdict, minimum_seeds_for_a_verdict);

@@ -169,7 +169,10 @@ NamedFigure sweep_figure(const Plan& plan, const std::vector<GroupSummary>& grou
                                                             : seeds_note(plan.seeds.size()));
   for (const results::Metric metric : plan_summary_metrics(plan)) figure.panels.push_back(panel_for(metric));
   return {FigureKind::sweep, fmt::format("plots/sweep_{}.svg", axis.short_name),
-          fmt::format("Test accuracy and loss against {}", axis.key_path), std::move(figure)};
+          fmt::format("Test {} and loss against {}", plan.runs.front().config.dataset.numeric_target ? "RMSE, MAE, R²"
+                                                                                                     : "accuracy",
+                      axis.key_path),
+          std::move(figure)};
 }
 
 }  // namespace

@@ -792,6 +792,27 @@ case_regression_on_diabetes_end_to_end() {
     fail "summary.json has no test_rmse"
 }
 
+# A claim on a regression metric: RMSE, lower being better, judged over seeds; a classification metric is refused.
+case_a_claim_on_test_rmse_is_judged_lower_is_better() {
+  cat >claim.json <<EOF
+{"dataset": {"path": "$source_dir/datasets/diabetes.csv", "target": "progression"},
+ "model": {"layers": [{"type": "dense", "units": 16}, {"type": "batchnorm"}, {"type": "activation", "activation": "relu"},
+                      {"type": "dense"}]},
+ "training": {"epochs": 5, "batch_size": 32, "loss": "mse"},
+ "experiment": {"arms": ["bn", "no_bn"], "seeds": 5},
+ "claim": {"title": "BN on regression", "question": "Does BN lower the test RMSE?", "metric": "test_rmse",
+           "better": "lower"}}
+EOF
+  "$bnrun" -q claims claim.json --doc doc/claims.md -o out >stdout.txt 2>stderr.txt || fail "$(cat stderr.txt)"
+  grep -qE '^\| BN on regression \| bn − no_bn \| `test_rmse` \| \*\*(supported|not supported|inconclusive)\*\* \|' \
+    doc/claims.md || fail "no verdict: $(cat doc/claims.md)"
+  grep -q 'Metric: `test_rmse` (lower is better)' doc/claims.md || fail "$(cat doc/claims.md)"
+  sed -i 's/"metric": "test_rmse"/"metric": "test_accuracy"/; s/"better": "lower"/"better": "higher"/' claim.json
+  rm -rf out
+  expect_error 'claim.metric: "test_accuracy" has no value for a regression run (training.loss "mse")' -- \
+    claims claim.json --doc doc2/claims.md
+}
+
 case_regression_mistakes_are_one_line_and_exit_2() {
   local config="$source_dir/configs/diabetes_bn.json"
   expect_error "model.layers[4]: training.loss \"mse\" is a regression loss: the model must end in a Dense layer of 1 unit with no activation" \

@@ -47,7 +47,9 @@ std::string DenseSpec::summary(bool) const {
 }
 
 std::string DenseSpec::label() const {
-  std::string text = fmt::format("dense {} {}", units, kernels::activation_name(activation));
+  // The output width left to the data ("auto") is known only once the data is read.
+  std::string text = units == auto_units ? fmt::format("dense auto {}", kernels::activation_name(activation))
+                                         : fmt::format("dense {} {}", units, kernels::activation_name(activation));
   // Written as JSON writes the number (10.0, 0.01), as the config shows it.
   if (kernel_scale != 1.0) text += fmt::format(" (init ×{})", nlohmann::json(kernel_scale).dump());
   return text;
