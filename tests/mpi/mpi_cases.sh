@@ -115,6 +115,12 @@ case_sync_bn_on_1_2_4_ranks_matches_one_process_on_iris() {
   check_sync_bn_agreement "$(iris_options)"
 }
 
+# Regression: the numeric targets travel with each rank's slice of the batch.
+case_sync_bn_on_1_2_4_ranks_matches_one_process_on_diabetes_regression() {
+  check_sync_bn_agreement "-c $source_dir/configs/diabetes_bn.json --set training.epochs=1 --set training.batch_size=40
+    --set dataset.validation_fraction=0 --set training.distributed=true --save-model -q"
+}
+
 case_sync_bn_on_1_2_4_ranks_matches_one_process_on_a_fashion_mnist_shaped_csv() {
   write_fashion_shaped
   check_sync_bn_agreement "-c fashion.json --save-model -q"
