@@ -418,13 +418,15 @@ std::vector<SummaryEntry> summary_entries_from_json(const ordered_json& document
 }
 
 std::string history_csv(const train::RunResult& result) {
+  // A regression run has no accuracy (NaN): its cells are empty, as a missing validation's are.
+  const auto accuracy_cell = [](double value) { return std::isnan(value) ? std::string() : format_number(value); };
   // learning_rate is last so that the older columns, which scripts may read by position, keep their places.
   std::string text = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,learning_rate\n";
   for (const auto& epoch : result.history) {
     text +=
         fmt::format("{},{},{},{},{},{},{}\n", epoch.epoch, format_number(epoch.train_loss),
-                    format_number(epoch.train_accuracy), epoch.validation ? format_number(epoch.validation->loss) : "",
-                    epoch.validation ? format_number(epoch.validation->accuracy) : "", format_number(epoch.seconds),
+                    accuracy_cell(epoch.train_accuracy), epoch.validation ? format_number(epoch.validation->loss) : "",
+                    epoch.validation ? accuracy_cell(epoch.validation->accuracy) : "", format_number(epoch.seconds),
                     format_number(epoch.learning_rate));
   }
   return text;
