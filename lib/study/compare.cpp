@@ -125,7 +125,18 @@ std::string comparison_across_runs(const std::vector<ComparedRun>& runs) {
   const auto keys = differing_keys(runs);
   std::vector<std::string> header = {"run"};
   header.insert(header.end(), keys.begin(), keys.end());
-  for (const char* column : {"variant", "status", "test acc", "test loss", "epochs", "train time"})
+  // Regression runs show their test RMSE where classification runs show their accuracy.
+  std::size_t regression_arms = 0, arms_with_results = 0;
+  for (const auto& run : runs)
+    for (const auto& arm : run.arms)
+      if (arm.record && arm.record->result.test) {
+        ++arms_with_results;
+        regression_arms += arm.record->result.test_regression ? 1 : 0;
+      }
+  const char* headline = regression_arms == 0                   ? "test acc"
+                         : regression_arms == arms_with_results ? "test RMSE"
+                                                                : "test acc or RMSE";
+  for (const char* column : {"variant", "status", headline, "test loss", "epochs", "train time"})
     header.emplace_back(column);
   std::vector<std::vector<std::string>> rows = {header};
   for (const auto& run : runs) {
@@ -143,7 +154,9 @@ std::string comparison_across_runs(const std::vector<ComparedRun>& runs) {
       } else {
         const train::RunResult& result = arm.record->result;
         row.push_back(std::string(train::status_name(result.status)));
-        row.push_back(result.test ? fixed(result.test->accuracy) : "-");
+        row.push_back(!result.test              ? "-"
+                      : result.test_regression ? fixed(result.test_regression->rmse)
+                                               : fixed(result.test->accuracy));
         row.push_back(result.test ? fixed(result.test->loss) : "-");
         row.push_back(std::to_string(result.history.size()));
         row.push_back(report::format_seconds(result.train_seconds));
