@@ -112,7 +112,12 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
         throw KeyPathError(reader.path_of(key),
                           "only applies with \"path\"; with separate files the test set is \"test\"");
   }
-  reader.constrain({{"oneOf", {{{"required", json::array({"path"})}}, {{"required", json::array({"train", "test"})}}}}});
+  // One file or two; the keys that split one file do not go with two.
+  const auto requires_key = [](const char* key) { return json{{"required", json::array({key})}}; };
+  const json one_file_keys = {{"anyOf", json::array({requires_key("test_fraction"), requires_key("stratify"),
+                                                     requires_key("cross_validation")})}};
+  reader.constrain({{"oneOf", json::array({requires_key("path"), json{{"required", json::array({"train", "test"})}}})},
+                    {"dependentSchemas", {{"train", {{"not", one_file_keys}}}}}});
   dataset.target = reader.required_string("target");
   dataset.features = reader.string_list_or("features", {});
   // "auto" (or no key): found from the file.

@@ -204,7 +204,9 @@ void add_key_paths(const ordered_json& schema, const std::string& path, std::set
     for (const auto& [key, member] : schema["properties"].items()) {
       if (key == "$schema") continue;
       const std::string child = path.empty() ? key : path + "." + key;
-      paths.insert(child);
+      // A section ("dataset") is no key one sets whole; an object inside one ("dataset.split") may be.
+      const bool section = path.empty() && (member.contains("properties") || member.contains("oneOf"));
+      if (!section) paths.insert(child);
       add_key_paths(member, child, paths);
     }
   // Alternatives (oneOf branches, a value or an object) hold keys too; an array's items do not.

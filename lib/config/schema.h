@@ -17,8 +17,9 @@ namespace bnrun::config {
 // The schema, as `bnrun schema` prints it.
 nlohmann::ordered_json config_schema();
 
-// Every key path the schema allows outside arrays ("dataset.cross_validation.folds"), for --set completion; an
-// array is named once ("model.layers"), its elements' keys being the config's own.
+// Every key path the schema allows outside arrays ("dataset.cross_validation.folds", "dataset.split"), for --set
+// completion; not the sections themselves ("dataset"); an array is named once ("model.layers"), its elements' keys
+// being the config's own.
 std::vector<std::string> schema_key_paths(const nlohmann::ordered_json& schema);
 
 // The exemplar configs the schema is recorded from (each one valid), for tests.

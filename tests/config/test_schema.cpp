@@ -51,6 +51,16 @@ json object_schema_for(const json& schema_part, const json& value) {
   return nullptr;
 }
 
+// Whether `schema_part` takes `value` as an object of any keys (class weights by label, a claim, a sweep): one
+// whose keys the schema leaves open.
+bool open_object(const json& schema_part) {
+  if (!schema_part.is_object()) return false;
+  if (schema_part.value("type", "") == "object" && !schema_part.contains("properties") && !schema_part.contains("oneOf"))
+    return true;
+  return schema_part.contains("anyOf") &&
+         std::any_of(schema_part["anyOf"].begin(), schema_part["anyOf"].end(), open_object);
+}
+
 // The schema an array's elements take, looking through anyOf ("variants": a list of arms, or of names).
 std::vector<json> item_schemas(const json& schema_part) {
   std::vector<json> result;
@@ -68,6 +78,7 @@ void for_each_object(const json& document, const json& schema_part, const json::
   const json& value = document[pointer];
   if (value.is_object()) {
     const json object = object_schema_for(schema_part, value);
+    if (object.is_null() && open_object(schema_part)) return;
     INFO("at " << pointer.to_string() << ": " << value.dump());
     REQUIRE_FALSE(object.is_null());
     visit(pointer, object);
@@ -88,6 +99,18 @@ void for_each_object(const json& document, const json& schema_part, const json::
 
 void parse(const json& document) {
   parse_config(document, "", "example");
+}
+
+// Defaults the reader refuses in an exemplar for a rule across keys, which the schema says as well or cannot say.
+bool refused_across_keys(const json& exemplar, const json::json_pointer& pointer, const std::string& key) {
+  const std::string path = pointer.to_string() + "/" + key;
+  // With "train" and "test" (the schema's dependentSchemas refuse these too).
+  if (path == "/dataset/test_fraction" || path == "/dataset/stratify") return exemplar["dataset"].contains("train");
+  // Early stopping on a validation metric needs validation rows.
+  if (path == "/dataset/validation_fraction") return exemplar["training"].contains("early_stopping");
+  // The model must end in a softmax or a sigmoid: the output layer's activation has no default to fall back on.
+  return key == "activation" && pointer.parent_pointer().to_string() == "/model/layers" &&
+         pointer.back() == std::to_string(exemplar["model"]["layers"].size() - 1);
 }
 
 // The keys the config reader reads itself (a study's sections, read before it: study/plan.h) are left out.
@@ -116,7 +139,9 @@ TEST_CASE("every key of every exemplar object, set to the schema's default, is a
     REQUIRE_NOTHROW(parse(exemplar));
     for_each_object(exemplar, schema(), json::json_pointer(), [&](const json::json_pointer& pointer, const json& object) {
       for (const auto& [key, property] : object["properties"].items()) {
-        if (!property.contains("default") || read_by_the_study(pointer, key)) continue;
+        if (!property.contains("default") || read_by_the_study(pointer, key) ||
+            refused_across_keys(exemplar, pointer, key))
+          continue;
         json changed = exemplar;
         changed[pointer][key] = property["default"];
         INFO(pointer.to_string() << "/" << key << " = " << property["default"].dump());
@@ -168,7 +193,7 @@ TEST_CASE("a config may name its schema in \"$schema\": the reader accepts a str
   CHECK_THROWS_WITH(parse(document), Catch::Matchers::StartsWith("$schema: expected a string"));
 }
 
-TEST_CASE("the schema's key paths include keys a config has only once set, and name arrays once",
+TEST_CASE("the schema's key paths include keys a config has only once set, name arrays once and no section",
           "[config][schema]") {
   const auto paths = schema_key_paths(config_schema());
   const auto has = [&](const std::string& path) { return std::find(paths.begin(), paths.end(), path) != paths.end(); };
@@ -178,6 +203,8 @@ TEST_CASE("the schema's key paths include keys a config has only once set, and n
   CHECK(has("training.schedule.every_epochs"));
   CHECK(has("model.layers"));
   CHECK_FALSE(has("$schema"));
+  CHECK(has("dataset.split"));
+  CHECK_FALSE(has("dataset"));
   CHECK(std::none_of(paths.begin(), paths.end(), [](const std::string& path) { return path.find('[') != std::string::npos; }));
 }
 
