@@ -94,12 +94,12 @@ ObjectReader::ObjectReader(const nlohmann::json& object, std::string path)
   if (recorder_) shape_.path = SchemaRecorder::general_path(path_);
 }
 
-// A getter's record replaces an earlier one for the key (string_or's string by choice_or's list), except that the
+// Called only while recording (recorder_ set), so that reading without a recording builds no schema. A getter's
+// record replaces an earlier one for the key (string_or's string by choice_or's list), except that the
 // placeholder for "whatever object is read there" never replaces a schema, and a key once required stays so. A key
 // read after has() asked for it is read because it is given: neither required nor defaulted.
 void ObjectReader::record(std::string_view key, nlohmann::json schema, bool required,
                           std::optional<std::string> chosen) {
-  if (!recorder_) return;
   if (asked_.count(key)) {
     required = false;
     if (schema.is_object()) schema.erase("default");
@@ -140,7 +140,7 @@ std::string ObjectReader::path_of(std::string_view key) const {
 }
 
 const nlohmann::json& ObjectReader::required(std::string_view key) {
-  record(key, {{"$object", SchemaRecorder::general_path(path_of(key))}}, true);
+  if (recorder_) record(key, {{"$object", SchemaRecorder::general_path(path_of(key))}}, true);
   known_.emplace(key);
   const auto found = object_.find(key);
   if (found == object_.end()) throw KeyPathError(path_of(key), "is required but missing");
@@ -148,7 +148,7 @@ const nlohmann::json& ObjectReader::required(std::string_view key) {
 }
 
 const nlohmann::json* ObjectReader::optional(std::string_view key) {
-  record(key, {{"$object", SchemaRecorder::general_path(path_of(key))}}, false);
+  if (recorder_) record(key, {{"$object", SchemaRecorder::general_path(path_of(key))}}, false);
   known_.emplace(key);
   const auto found = object_.find(key);
   return found == object_.end() ? nullptr : &*found;
@@ -157,7 +157,7 @@ const nlohmann::json* ObjectReader::optional(std::string_view key) {
 std::string ObjectReader::required_string(std::string_view key) {
   const auto& value = required(key);
   if (!value.is_string()) throw KeyPathError(path_of(key), fmt::format("expected a string, got {}", type_name(value)));
-  record(key, {{"type", "string"}}, true, value.get<std::string>());
+  if (recorder_) record(key, {{"type", "string"}}, true, value.get<std::string>());
   return value.get<std::string>();
 }
 
@@ -168,7 +168,7 @@ std::string ObjectReader::string_or(std::string_view key, const std::string& fal
       throw KeyPathError(path_of(key), fmt::format("expected a string, got {}", type_name(*given)));
     value = given->get<std::string>();
   }
-  record(key, {{"type", "string"}, {"default", fallback}}, false, value);
+  if (recorder_) record(key, {{"type", "string"}, {"default", fallback}}, false, value);
   return value;
 }
 
@@ -177,15 +177,17 @@ std::string ObjectReader::choice_or(std::string_view key, std::string_view fallb
   const std::string value = string_or(key, std::string(fallback));
   if (std::find(choices.begin(), choices.end(), value) == choices.end())
     throw KeyPathError(path_of(key), fmt::format("expected one of {}, got \"{}\"", join_quoted(choices), value));
-  nlohmann::json schema = {{"type", "string"}, {"enum", choices}};
-  if (std::find(choices.begin(), choices.end(), fallback) != choices.end()) schema["default"] = fallback;
-  record(key, std::move(schema), false, value);
+  if (recorder_) {
+    nlohmann::json schema = {{"type", "string"}, {"enum", choices}};
+    if (std::find(choices.begin(), choices.end(), fallback) != choices.end()) schema["default"] = fallback;
+    record(key, std::move(schema), false, value);
+  }
   return value;
 }
 
 bool ObjectReader::boolean_or(std::string_view key, bool fallback) {
   const auto* value = optional(key);
-  record(key, {{"type", "boolean"}, {"default", fallback}}, false);
+  if (recorder_) record(key, {{"type", "boolean"}, {"default", fallback}}, false);
   if (!value) return fallback;
   if (!value->is_boolean())
     throw KeyPathError(path_of(key), fmt::format("expected true or false, got {}", describe_value(*value)));
@@ -220,23 +222,27 @@ std::int64_t read_integer(const nlohmann::json& value, const std::string& path, 
 std::int64_t ObjectReader::integer_or(std::string_view key, std::int64_t fallback, std::int64_t minimum,
                                       std::int64_t maximum) {
   const auto* value = optional(key);
-  nlohmann::json schema = integer_schema(minimum, maximum);
-  if (fallback >= minimum && fallback <= maximum) schema["default"] = fallback;
-  record(key, std::move(schema), false);
+  if (recorder_) {
+    nlohmann::json schema = integer_schema(minimum, maximum);
+    if (fallback >= minimum && fallback <= maximum) schema["default"] = fallback;
+    record(key, std::move(schema), false);
+  }
   return value ? read_integer(*value, path_of(key), minimum, maximum) : fallback;
 }
 
 std::int64_t ObjectReader::required_integer(std::string_view key, std::int64_t minimum, std::int64_t maximum) {
   const auto& value = required(key);
-  record(key, integer_schema(minimum, maximum), true);
+  if (recorder_) record(key, integer_schema(minimum, maximum), true);
   return read_integer(value, path_of(key), minimum, maximum);
 }
 
 double ObjectReader::number_or(std::string_view key, double fallback, const Range& range) {
   const auto* value = optional(key);
-  nlohmann::json schema = number_schema(range);
-  if (in_range(fallback, range)) schema["default"] = fallback;
-  record(key, std::move(schema), false);
+  if (recorder_) {
+    nlohmann::json schema = number_schema(range);
+    if (in_range(fallback, range)) schema["default"] = fallback;
+    record(key, std::move(schema), false);
+  }
   if (!value) return fallback;
   auto fail = [&] {
     return KeyPathError(path_of(key), fmt::format("expected a number {}, got {}", range.text, describe_value(*value)));
@@ -249,7 +255,7 @@ double ObjectReader::number_or(std::string_view key, double fallback, const Rang
 
 std::vector<std::string> ObjectReader::string_list_or(std::string_view key, const std::vector<std::string>& fallback) {
   const auto* value = optional(key);
-  record(key, {{"type", "array"}, {"items", {{"type", "string"}}}, {"default", fallback}}, false);
+  if (recorder_) record(key, {{"type", "array"}, {"items", {{"type", "string"}}}, {"default", fallback}}, false);
   if (!value) return fallback;
   if (!value->is_array())
     throw KeyPathError(path_of(key), fmt::format("expected an array of strings, got {}", type_name(*value)));
