@@ -238,8 +238,11 @@ void add_study_sections(json& root) {
   add_property(experiment, "seeds",
                {{"description", "a study's seeds: a count, or the seeds themselves"},
                 {"anyOf",
-                 {{{"type", "integer"}, {"minimum", 1}},
-                  {{"type", "array"}, {"minItems", 1}, {"items", {{"type", "integer"}, {"minimum", 0}}}}}}});
+                 {{{"type", "integer"}, {"minimum", 1}, {"maximum", 100000}},
+                  {{"type", "array"},
+                   {"minItems", 1},
+                   {"uniqueItems", true},
+                   {"items", {{"type", "integer"}, {"minimum", 0}}}}}}});
   add_property(experiment, "vary",
                {{"description", "what a study's seeds vary"},
                 {"enum", {"both", "initialization", "split"}},

@@ -6,12 +6,15 @@ python3-jsonschema, draft 2020-12):
 - every shipped config (configs/*.json, configs/claims/*.json) validates, and so does one with "$schema";
 - every config the hostile catalogue (tests/hostile/hostile_cases.sh) expects bnrun to refuse for a structural
   reason (an unknown key, a wrong type, a number out of range, a value not among the choices) is refused by the
-  schema too. Its other refusals are listed in EXEMPT, each with why a JSON Schema cannot make it.
+  schema too. Its other refusals are listed in EXEMPT, each with why a JSON Schema cannot make it;
+- every value of a few shipped configs replaced in turn by each of MUTATIONS: `bnrun validate --config-only` and the
+  schema accept the same ones, but for the rules across keys listed in MUTATION_EXEMPT.
 
     schema_agreement.py BNRUN SOURCE_DIR      exit 0: they agree; 77: no jsonschema module here (skipped)
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +43,19 @@ CONFIG_CASES = [
     "negative_batch_size", "zero_units", "unknown_activation", "unknown_layer_type", "no_layers", "learning_rate_nan",
     "test_fraction_of_one", "bad_sweep_value", "deeply_nested_override_value",
 ] + sorted(EXEMPT)
+
+
+# Values each value of the mutated configs is replaced by: wrong types, numbers at and beyond the usual bounds.
+MUTATIONS = ["x", -1, 0, 0.5, 1e12, True, None, [], {}]
+MUTATED_CONFIGS = ["iris_bn.json", "iris_notebook.json", "paper_fig1.json", "claims/normalizers.json",
+                   "claims/batch_size.json"]
+# (key path pattern, which values, why) for the mutations bnrun refuses by a rule a JSON Schema cannot say.
+MUTATION_EXEMPT = [
+    (re.compile(r"experiment\.arms\[\d+\]\.[rd]_max\.start"), lambda value: value == 1e12,
+     "across keys: a clipping schedule's start above its end"),
+    (re.compile(r"experiment\.reference"), lambda value: isinstance(value, str),
+     "across keys: the reference must be one of the arms"),
+]
 
 
 def refuse_constant(name):
@@ -117,6 +133,55 @@ def configs_of(folder):
     return result
 
 
+def leaf_paths(value, path=()):
+    if isinstance(value, dict):
+        for key, member in value.items():
+            yield from leaf_paths(member, path + (key,))
+    elif isinstance(value, list):
+        for index, member in enumerate(value):
+            yield from leaf_paths(member, path + (index,))
+    else:
+        yield path
+
+
+def dotted(path):
+    return "".join(f"[{step}]" if isinstance(step, int) else ("." if i else "") + step for i, step in enumerate(path))
+
+
+def check_mutations(bnrun, source_dir, validator, failures):
+    """Each value of MUTATED_CONFIGS replaced by each of MUTATIONS: bnrun and the schema agree."""
+    checked = 0
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "config.json")
+        for name in MUTATED_CONFIGS:
+            with open(os.path.join(source_dir, "configs", name)) as file:
+                base = json.load(file)
+            # The sections other commands read (a claim, a sweep, a launcher) are described loosely.
+            for steps in [p for p in leaf_paths(base) if p[0] not in ("claim", "sweep", "launcher")]:
+                for value in MUTATIONS:
+                    config = json.loads(json.dumps(base))
+                    target = config
+                    for step in steps[:-1]:
+                        target = target[step]
+                    target[steps[-1]] = value
+                    with open(path, "w") as file:
+                        json.dump(config, file)
+                    run = subprocess.run([bnrun, "validate", "--config-only", "-c", path], capture_output=True,
+                                         text=True)
+                    by_bnrun = run.returncode == 0
+                    by_schema = validator.is_valid(config)
+                    checked += 1
+                    if by_bnrun == by_schema:
+                        continue
+                    key = dotted(steps)
+                    if any(pattern.fullmatch(key) and applies(value) for pattern, applies, _ in MUTATION_EXEMPT):
+                        continue
+                    failures.append(f"{name} with {key} = {json.dumps(value)}: bnrun "
+                                    f"{'accepts' if by_bnrun else 'refuses'} it, the schema "
+                                    f"{'accepts' if by_schema else 'refuses'} it ({run.stderr.strip()[:200]})")
+    print(f"{checked} mutated configs checked")
+
+
 def main():
     bnrun, source_dir = sys.argv[1], sys.argv[2]
     schema = json.loads(subprocess.run([bnrun, "schema"], check=True, capture_output=True, text=True).stdout)
@@ -168,6 +233,8 @@ def main():
         for case in sorted(set(CONFIG_CASES) - set(EXEMPT) - checked_cases):
             failures.append(f"hostile case {case} fed bnrun no config this test could check")
     print(f"{refused} refused hostile configs refused by the schema too; exempt: {', '.join(sorted(EXEMPT))}")
+
+    check_mutations(bnrun, source_dir, validator, failures)
 
     for failure in failures:
         print("FAIL:", failure)
