@@ -9,10 +9,12 @@
 # on a real single-node cluster (tests/slurm/slurm_cases.sh); no daemon starts on installation (the test starts
 # its own and stops them). dpkg-dev is for the Debian package (cpack -G DEB runs its dpkg-shlibdeps to find the
 # package's dependencies) and its test (tests/install/install_from_deb.sh); groff-base checks the man page.
+# python3-jsonschema checks the config's JSON Schema (bnrun schema) independently (tests/config/schema_agreement.py);
+# bnrun itself needs no Python.
 set -euo pipefail
 
 packages=(g++ make cmake libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 zlib1g-dev libopenblas-openmp-dev libxxhash-dev qemu-user jq
-          openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge dpkg-dev groff-base)
+          openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge dpkg-dev groff-base python3-jsonschema)
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libomp-dev libclang-rt-dev); fi
 missing=()
 for package in "${packages[@]}"; do

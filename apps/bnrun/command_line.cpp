@@ -74,6 +74,7 @@ const std::vector<OptionUse>& option_uses() {
          options.insert(options.end(), {"--output", "--dry-run", "--resume", "--jobs"});
          return options;
        }()},
+      {Command::schema, "schema", {}},
       {Command::complete, "__complete", {"--config", "--set"}},
   };
   return uses;
@@ -382,6 +383,16 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       "  bnrun slurm -c iris_bn.json --seeds 20 -o study --resume      submit only the runs still missing",
       docs, {"SCALE.md"}));
 
+  schema_ = app.add_subcommand("schema",
+                               "print the config's JSON Schema (draft 2020-12), for editors to complete and check "
+                               "configs that name it in \"$schema\"");
+  declare_used_options(*schema_, Command::schema, options, configs);
+  schema_->add_option("-o,--output", line.schema_path, "write it to FILE instead of printing it")->type_name("FILE");
+  schema_->footer(footer(
+      "  bnrun schema -o bnrun-config.schema.json      then, in a config: \"$schema\": \"./bnrun-config.schema.json\"\n"
+      "  bnrun schema | python3 -m json.tool           read it",
+      docs, {"CONFIG.md"}));
+
   // Hidden: what the bash completion script asks (apps/bnrun/completion.h).
   complete_ = app.add_subcommand("__complete", "answers for the shell completion script");
   complete_->group("");
@@ -391,7 +402,8 @@ Subcommands::Subcommands(CLI::App& app, CommandLine& line, const ShippedFiles& s
       ->required();
   complete_->add_option("command", line.complete.command, "for options: the subcommand (none: the main options)");
 
-  for (auto* subcommand : {validate_, summary_, predict_, eval_, compare_, claims_, collect_, slurm_, complete_})
+  for (auto* subcommand :
+       {validate_, summary_, predict_, eval_, compare_, claims_, collect_, slurm_, schema_, complete_})
     subcommand->fallthrough();
   app.require_subcommand(0, 1);
   // The help to see is the command's own: the subcommand that was named, when one was (its name is parsed before
@@ -412,6 +424,7 @@ Command Subcommands::chosen() const {
   if (claims_->parsed()) return Command::claims;
   if (collect_->parsed()) return Command::collect;
   if (slurm_->parsed()) return Command::slurm;
+  if (schema_->parsed()) return Command::schema;
   if (complete_->parsed()) return Command::complete;
   return Command::train;
 }

@@ -61,7 +61,7 @@ struct CompleteOptions {
   std::string command;  // for options: the subcommand whose options (empty: the main app's)
 };
 
-enum class Command { train, validate, summary, predict, eval, compare, claims, collect, slurm, complete };
+enum class Command { train, validate, summary, predict, eval, compare, claims, collect, slurm, schema, complete };
 
 struct CommandLine {
   Options options;
@@ -72,6 +72,7 @@ struct CommandLine {
   std::string collect_directory;
   SlurmOptions slurm;
   CompleteOptions complete;
+  std::string schema_path;  // bnrun schema -o FILE (empty: stdout)
   bool manual_page = false;  // --help-man
 };
 
@@ -96,6 +97,7 @@ class Subcommands {
   CLI::App* claims_;
   CLI::App* collect_;
   CLI::App* slurm_;
+  CLI::App* schema_;
   CLI::App* complete_;
 };
 

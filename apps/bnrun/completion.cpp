@@ -51,9 +51,11 @@ std::string option_names(const CLI::App& app, const std::string& command) {
   return text;
 }
 
-std::string key_paths(const nlohmann::ordered_json& config) {
+std::string key_paths(const nlohmann::ordered_json& config, const std::vector<std::string>& schema_paths) {
   std::string text;
-  add_key_paths(config, "", text);
+  if (!config.is_null()) add_key_paths(config, "", text);
+  for (const auto& path : schema_paths)
+    if (("\n" + text).find("\n" + path + "\n") == std::string::npos) text += path + "\n";
   return text;
 }
 

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace bnrun::app {
 
@@ -18,7 +19,9 @@ std::string option_names(const CLI::App& app, const std::string& command);
 
 // The dotted key paths --set and --sweep take for a config, as config::to_json writes it with every default filled
 // in: every value that is not an object ("training.batch_size", "model.layers[1].momentum"), each list also as a
-// whole ("experiment.arms"), and each empty object ("sweep").
-std::string key_paths(const nlohmann::ordered_json& config);
+// whole ("experiment.arms"), and each empty object ("sweep"); then each of `schema_paths` (config::schema_key_paths)
+// not already there, so that a key the config lacks ("dataset.cross_validation.folds") completes too. A null config
+// (one that does not read) gives the schema's paths alone.
+std::string key_paths(const nlohmann::ordered_json& config, const std::vector<std::string>& schema_paths);
 
 }  // namespace bnrun::app

@@ -21,6 +21,7 @@
 #include "manual_page.h"
 #include "shipped_files.h"
 #include "config/load.h"
+#include "config/schema.h"
 #include "core/console.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -483,10 +484,30 @@ int run_complete(const CLI::App& app, const bnrun::app::CompleteOptions& complet
     for (const auto& name : bnrun::app::shipped_config_names(shipped.configs)) text += name + ".json\n";
     print_stdout(text);
   } else {
+    // The config's own paths (with its layers' and arms' indices), then every other key the schema allows
+    // (dataset.cross_validation.folds, which a config has only once it is set).
     options.config_path = bnrun::app::resolve_config_path(
         options.config_path.empty() ? std::string("iris_bn.json") : options.config_path, shipped.configs);
-    print_stdout(bnrun::app::key_paths(bnrun::config::to_json(plan(options).runs.front().config)));
+    nlohmann::ordered_json config;
+    try {
+      config = bnrun::config::to_json(plan(options).runs.front().config);
+    } catch (const bnrun::UserError&) {
+      // A config being written may not read yet: the schema's keys still complete.
+    }
+    print_stdout(bnrun::app::key_paths(config, bnrun::config::schema_key_paths(bnrun::config::config_schema())));
   }
+  return exit_ok;
+}
+
+// `bnrun schema [-o FILE]`: the config's JSON Schema (config/schema.h).
+int run_schema(const std::string& output_path) {
+  const std::string text = bnrun::config::config_schema().dump(2) + "\n";
+  if (output_path.empty()) {
+    print_stdout(text);
+    return exit_ok;
+  }
+  bnrun::write_file_atomically(output_path, text);
+  spdlog::info("wrote {}", output_path);
   return exit_ok;
 }
 
@@ -532,6 +553,7 @@ int run_command_line(int argc, char** argv) {
     subcommands.refuse_unused_options(app);
     configure_logging(options);
     if (subcommands.chosen() == Command::complete) return run_complete(app, line.complete, options, shipped);
+    if (subcommands.chosen() == Command::schema) return run_schema(line.schema_path);
     // A config name that is no file here is one of the shipped configs (apps/bnrun/shipped_files.h).
     if (!options.config_path.empty())
       options.config_path = bnrun::app::resolve_config_path(options.config_path, shipped.configs);
@@ -551,7 +573,8 @@ int run_command_line(int argc, char** argv) {
       case Command::collect: return run_collect(compute, line.collect_directory);
       case Command::slurm: return run_slurm(options, line.slurm);
       case Command::train: return run_training(compute, options);
-      case Command::complete: break;  // answered above
+      case Command::complete:
+      case Command::schema: break;  // answered above
     }
     return exit_internal_error;
   } catch (const bnrun::UserError& error) {

@@ -49,6 +49,8 @@ std::string read_path(ObjectReader& reader, std::string_view key, const std::str
 // true / "training_rows" (fit on the training split), false, or "all_rows" (fit before splitting: a leak).
 data::Standardize parse_standardize(ObjectReader& reader) {
   const json* value = reader.optional("standardize");
+  reader.describe("standardize", {{"anyOf", {{{"type", "boolean"}}, {{"enum", {"training_rows", "all_rows"}}}}},
+                                  {"default", true}});
   if (value == nullptr) return data::Standardize::training_rows;
   if (value->is_boolean()) return value->get<bool>() ? data::Standardize::training_rows : data::Standardize::none;
   if (value->is_string()) {
@@ -82,6 +84,8 @@ void parse_cross_validation(const json& value, DatasetConfig& dataset) {
   if (reader.has("fold"))
     dataset.fold = static_cast<std::size_t>(
         reader.required_integer("fold", 1, static_cast<std::int64_t>(dataset.folds)));
+  // Its upper bound is "folds", which a JSON Schema cannot compare with: it says the widest.
+  reader.describe("fold", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}});
   reader.finish();
 }
 
@@ -108,6 +112,12 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
         throw KeyPathError(reader.path_of(key),
                           "only applies with \"path\"; with separate files the test set is \"test\"");
   }
+  // One file or two; the keys that split one file do not go with two.
+  const auto requires_key = [](const char* key) { return json{{"required", json::array({key})}}; };
+  const json one_file_keys = {{"anyOf", json::array({requires_key("test_fraction"), requires_key("stratify"),
+                                                     requires_key("cross_validation")})}};
+  reader.constrain({{"oneOf", json::array({requires_key("path"), json{{"required", json::array({"train", "test"})}}})},
+                    {"dependentSchemas", {{"train", {{"not", one_file_keys}}}}}});
   dataset.target = reader.required_string("target");
   dataset.features = reader.string_list_or("features", {});
   // "auto" (or no key): found from the file.
@@ -117,6 +127,12 @@ DatasetConfig parse_dataset(const json& document, const std::string& base_direct
     throw KeyPathError(reader.path_of("delimiter"),
                        fmt::format("expected {}, got {}", data::delimiter_expected, describe_value(delimiter)));
   dataset.delimiter = *parsed_delimiter;
+  // What data::delimiter_from_text accepts.
+  reader.describe("delimiter", {{"type", "string"},
+                                {"default", "auto"},
+                                {"anyOf",
+                                 {{{"enum", {"auto", "tab", "\\t"}}},
+                                  {{"minLength", 1}, {"maxLength", 1}, {"not", {{"enum", {"\"", "\n", "\r"}}}}}}}});
   dataset.standardize = parse_standardize(reader);
   dataset.standardize_target = reader.boolean_or("standardize_target", dataset.standardize_target);
   dataset.validation_fraction =
@@ -165,6 +181,7 @@ std::vector<nn::LayerSpec> parse_layers(const json& document) {
   std::vector<nn::LayerSpec> layers;
   for (std::size_t i = 0; i < list.size(); ++i)
     layers.push_back(nn::read_layer(list[i], fmt::format("model.layers[{}]", i), nn::Defaults::allowed));
+  reader.describe("layers", {{"type", "array"}, {"minItems", 1}, {"items", {{"$object", "model.layers[]"}}}});
   reader.finish();
 
   if (last_dense_index(layers) == layers.size()) throw KeyPathError("model.layers", "needs at least one dense layer");
@@ -200,7 +217,7 @@ optim::OptimizerSettings parse_optimizer(const json& document) {
 
 Schedule parse_schedule(const json& document) {
   ObjectReader reader(document, "training.schedule");
-  if (!reader.has("type")) reader.required("type");  // throws "is required but missing"
+  reader.required("type");  // throws "is required but missing"
   const std::string type = reader.choice_or("type", "", {"constant", "step", "cosine"});
   Schedule result;
   if (type == "step") {
@@ -269,10 +286,14 @@ TrainingConfig parse_training(const json& document) {
   // null is accepted as "off", so that --set training.early_stopping=null can switch off a configured one.
   if (const auto* early_stopping = reader.optional("early_stopping"); early_stopping && !early_stopping->is_null())
     training.early_stopping = parse_early_stopping(*early_stopping);
+  reader.also_accept("early_stopping", {{"type", "null"}});
   training.evaluate_every_steps = reader.integer_or("evaluate_every_steps", 0, 0, std::int64_t{1} << 40);
   // null, as a resolved config writes the default, means the batch size.
   if (const auto* size = reader.optional("evaluation_batch_size"); size && !size->is_null())
     training.evaluation_batch_size = read_integer(*size, reader.path_of("evaluation_batch_size"), 1, max_batch_size);
+  reader.describe("evaluation_batch_size",
+                  {{"anyOf", {{{"type", "null"}}, {{"type", "integer"}, {"minimum", 1}, {"maximum", max_batch_size}}}},
+                   {"default", nullptr}});
   training.distributed = reader.boolean_or("distributed", training.distributed);
   if (training.distributed && !distributed::available())
     throw KeyPathError(reader.path_of("distributed"),
@@ -281,6 +302,13 @@ TrainingConfig parse_training(const json& document) {
   // null is accepted as "unweighted", so that --set training.class_weight=null can switch off a configured one.
   if (const auto* class_weight = reader.optional("class_weight"); class_weight && !class_weight->is_null())
     training.class_weight = parse_class_weight(*class_weight);
+  // As parse_class_weight reads it (its labels are the data's, checked against the data).
+  reader.describe("class_weight", {{"anyOf",
+                                    {{{"type", "null"}},
+                                     {{"const", "balanced"}},
+                                     {{"type", "object"},
+                                      {"minProperties", 1},
+                                      {"additionalProperties", {{"type", "number"}, {"exclusiveMinimum", 0}}}}}}});
   reader.finish();
   return training;
 }
@@ -293,6 +321,7 @@ ReportConfig parse_report(const json& document) {
   // null, as a resolved config writes the default, means no extra column.
   if (const auto* metric = reader.optional("metric"); metric && !metric->is_null())
     report.metric = results::metric_from_key(reader.choice_or("metric", "", metric_keys));
+  reader.also_accept("metric", {{"type", "null"}});
   reader.finish();
   return report;
 }
@@ -335,6 +364,14 @@ ExperimentConfig parse_experiment(const json& document) {
   } else if (!experiment.arm(experiment.reference)) {
     experiment.reference.clear();
   }
+  // An arm is a kind's name or an object; "variants", the older name, takes the same (and lists names beside arms).
+  std::vector<std::string_view> kinds;
+  for (const auto& kind : experiment::arm_kinds()) kinds.push_back(kind.name);
+  const json arm_list = {{"type", "array"},
+                         {"minItems", 1},
+                         {"items", {{"anyOf", {{{"type", "string"}, {"enum", kinds}}, {{"$object", "experiment.arms[]"}}}}}}};
+  reader.describe("arms", arm_list);
+  reader.describe("variants", {{"anyOf", {arm_list, {{"type", "array"}, {"items", {{"type", "string"}}}}}}});
   reader.finish();
   return experiment;
 }
@@ -517,7 +554,12 @@ ordered_json early_stopping_to_json(const std::optional<EarlyStoppingConfig>& ea
 Config parse_config(const json& document, const std::string& base_directory, const std::string& default_name) {
   ObjectReader reader(document, "");
   Config config;
+  // Where an editor finds the config's JSON Schema (bnrun schema); bnrun itself has no use for it.
+  if (const auto* schema = reader.optional("$schema"); schema && !schema->is_string())
+    throw KeyPathError("$schema", fmt::format("expected a string, got {}", describe_value(*schema)));
+  reader.describe("$schema", {{"type", "string"}, {"description", "the JSON Schema this config follows (bnrun schema)"}});
   config.name = reader.string_or("name", default_name);
+  reader.describe("name", {{"type", "string"}, {"description", "default: the config file's name without .json"}});
   config.description = reader.string_or("description", "");
   config.dataset = parse_dataset(reader.required("dataset"), base_directory);
   config.layers = parse_layers(reader.required("model"));

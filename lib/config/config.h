@@ -3,7 +3,8 @@
 // nn::LayerSpec, the arms' experiment::ArmSpec): config parses and writes them, and knows what they mean together;
 // the modules below it never see a config.
 //
-// Schema (keys not listed are errors; see configs/ for examples and docs/CONFIG.md for every key):
+// Schema (keys not listed are errors; see configs/ for examples and docs/CONFIG.md for every key; the JSON Schema
+// that `bnrun schema` prints is recorded from parse_config itself, config/schema.h):
 //   name                 string, default: the config file's stem
 //   description          string, free text
 //   dataset   { path | train + test, target, features, delimiter, standardize, test_fraction,

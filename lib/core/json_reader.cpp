@@ -2,11 +2,33 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace bnrun {
 
 namespace {
+
+// The recording in scope on this thread (ScopedSchemaRecording), if any.
+thread_local SchemaRecorder* current_recording = nullptr;
+
+nlohmann::json integer_schema(std::int64_t minimum, std::int64_t maximum) {
+  nlohmann::json schema = {{"type", "integer"}, {"minimum", minimum}};
+  if (maximum != std::numeric_limits<std::int64_t>::max()) schema["maximum"] = maximum;
+  return schema;
+}
+
+nlohmann::json number_schema(const ObjectReader::Range& range) {
+  nlohmann::json schema = {{"type", "number"}};
+  if (std::isfinite(range.minimum)) schema[range.include_minimum ? "minimum" : "exclusiveMinimum"] = range.minimum;
+  if (std::isfinite(range.maximum)) schema[range.include_maximum ? "maximum" : "exclusiveMaximum"] = range.maximum;
+  return schema;
+}
+
+bool in_range(double number, const ObjectReader::Range& range) {
+  return (range.include_minimum ? number >= range.minimum : number > range.minimum) &&
+         (range.include_maximum ? number <= range.maximum : number < range.maximum);
+}
 
 std::string type_name(const nlohmann::json& value) {
   if (value.is_null()) return "null";
@@ -44,13 +66,72 @@ std::string describe_value(const nlohmann::json& value) {
   return text;
 }
 
-ObjectReader::ObjectReader(const nlohmann::json& object, std::string path) : object_(object), path_(std::move(path)) {
+std::string SchemaRecorder::general_path(std::string_view path) {
+  std::string result;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    result += path[i];
+    if (path[i] != '[') continue;
+    std::size_t end = i + 1;
+    while (end < path.size() && std::isdigit(static_cast<unsigned char>(path[end]))) ++end;
+    if (end > i + 1 && end < path.size() && path[end] == ']') i = end - 1;
+  }
+  return result;
+}
+
+ScopedSchemaRecording::ScopedSchemaRecording(SchemaRecorder& recorder) {
+  current_recording = &recorder;
+}
+
+ScopedSchemaRecording::~ScopedSchemaRecording() {
+  current_recording = nullptr;
+}
+
+ObjectReader::ObjectReader(const nlohmann::json& object, std::string path)
+    : object_(object), path_(std::move(path)), recorder_(current_recording) {
   if (!object_.is_object())
     throw KeyPathError(path_.empty() ? "(top level)" : path_,
                       fmt::format("expected an object, got {}", type_name(object_)));
+  if (recorder_) shape_.path = SchemaRecorder::general_path(path_);
+}
+
+// Called only while recording (recorder_ set), so that reading without a recording builds no schema. A getter's
+// record replaces an earlier one for the key (string_or's string by choice_or's list), except that the
+// placeholder for "whatever object is read there" never replaces a schema, and a key once required stays so. A key
+// read after has() asked for it is read because it is given: neither required nor defaulted.
+void ObjectReader::record(std::string_view key, nlohmann::json schema, bool required,
+                          std::optional<std::string> chosen) {
+  if (asked_.count(key)) {
+    required = false;
+    if (schema.is_object()) schema.erase("default");
+  }
+  auto [entry, added] = shape_.keys.try_emplace(std::string(key));
+  SchemaRecorder::Key& recorded = entry->second;
+  const bool placeholder = schema.contains("$object");
+  if (added || !placeholder) recorded.schema = std::move(schema);
+  recorded.required = recorded.required || required;
+  if (chosen) recorded.chosen = std::move(chosen);
+}
+
+void ObjectReader::describe(std::string_view key, nlohmann::json schema) {
+  if (!recorder_) return;
+  shape_.keys.try_emplace(std::string(key));
+  shape_.keys[std::string(key)].schema = std::move(schema);
+}
+
+void ObjectReader::constrain(nlohmann::json keywords) {
+  if (!recorder_) return;
+  shape_.constraints.update(keywords);
+}
+
+void ObjectReader::also_accept(std::string_view key, nlohmann::json alternative) {
+  if (!recorder_) return;
+  shape_.keys.try_emplace(std::string(key));
+  auto& schema = shape_.keys[std::string(key)].schema;
+  schema = {{"anyOf", {schema, std::move(alternative)}}};
 }
 
 bool ObjectReader::has(std::string_view key) const {
+  if (recorder_) asked_.emplace(key);
   return object_.contains(key);
 }
 
@@ -59,6 +140,7 @@ std::string ObjectReader::path_of(std::string_view key) const {
 }
 
 const nlohmann::json& ObjectReader::required(std::string_view key) {
+  if (recorder_) record(key, {{"$object", SchemaRecorder::general_path(path_of(key))}}, true);
   known_.emplace(key);
   const auto found = object_.find(key);
   if (found == object_.end()) throw KeyPathError(path_of(key), "is required but missing");
@@ -66,6 +148,7 @@ const nlohmann::json& ObjectReader::required(std::string_view key) {
 }
 
 const nlohmann::json* ObjectReader::optional(std::string_view key) {
+  if (recorder_) record(key, {{"$object", SchemaRecorder::general_path(path_of(key))}}, false);
   known_.emplace(key);
   const auto found = object_.find(key);
   return found == object_.end() ? nullptr : &*found;
@@ -74,13 +157,19 @@ const nlohmann::json* ObjectReader::optional(std::string_view key) {
 std::string ObjectReader::required_string(std::string_view key) {
   const auto& value = required(key);
   if (!value.is_string()) throw KeyPathError(path_of(key), fmt::format("expected a string, got {}", type_name(value)));
+  if (recorder_) record(key, {{"type", "string"}}, true, value.get<std::string>());
   return value.get<std::string>();
 }
 
 std::string ObjectReader::string_or(std::string_view key, const std::string& fallback) {
-  if (has(key)) return required_string(key);
-  known_.emplace(key);
-  return fallback;
+  std::string value = fallback;
+  if (const auto* given = optional(key)) {
+    if (!given->is_string())
+      throw KeyPathError(path_of(key), fmt::format("expected a string, got {}", type_name(*given)));
+    value = given->get<std::string>();
+  }
+  if (recorder_) record(key, {{"type", "string"}, {"default", fallback}}, false, value);
+  return value;
 }
 
 std::string ObjectReader::choice_or(std::string_view key, std::string_view fallback,
@@ -88,11 +177,17 @@ std::string ObjectReader::choice_or(std::string_view key, std::string_view fallb
   const std::string value = string_or(key, std::string(fallback));
   if (std::find(choices.begin(), choices.end(), value) == choices.end())
     throw KeyPathError(path_of(key), fmt::format("expected one of {}, got \"{}\"", join_quoted(choices), value));
+  if (recorder_) {
+    nlohmann::json schema = {{"type", "string"}, {"enum", choices}};
+    if (std::find(choices.begin(), choices.end(), fallback) != choices.end()) schema["default"] = fallback;
+    record(key, std::move(schema), false, value);
+  }
   return value;
 }
 
 bool ObjectReader::boolean_or(std::string_view key, bool fallback) {
   const auto* value = optional(key);
+  if (recorder_) record(key, {{"type", "boolean"}, {"default", fallback}}, false);
   if (!value) return fallback;
   if (!value->is_boolean())
     throw KeyPathError(path_of(key), fmt::format("expected true or false, got {}", describe_value(*value)));
@@ -127,29 +222,40 @@ std::int64_t read_integer(const nlohmann::json& value, const std::string& path, 
 std::int64_t ObjectReader::integer_or(std::string_view key, std::int64_t fallback, std::int64_t minimum,
                                       std::int64_t maximum) {
   const auto* value = optional(key);
+  if (recorder_) {
+    nlohmann::json schema = integer_schema(minimum, maximum);
+    if (fallback >= minimum && fallback <= maximum) schema["default"] = fallback;
+    record(key, std::move(schema), false);
+  }
   return value ? read_integer(*value, path_of(key), minimum, maximum) : fallback;
 }
 
 std::int64_t ObjectReader::required_integer(std::string_view key, std::int64_t minimum, std::int64_t maximum) {
-  return read_integer(required(key), path_of(key), minimum, maximum);
+  const auto& value = required(key);
+  if (recorder_) record(key, integer_schema(minimum, maximum), true);
+  return read_integer(value, path_of(key), minimum, maximum);
 }
 
 double ObjectReader::number_or(std::string_view key, double fallback, const Range& range) {
   const auto* value = optional(key);
+  if (recorder_) {
+    nlohmann::json schema = number_schema(range);
+    if (in_range(fallback, range)) schema["default"] = fallback;
+    record(key, std::move(schema), false);
+  }
   if (!value) return fallback;
   auto fail = [&] {
     return KeyPathError(path_of(key), fmt::format("expected a number {}, got {}", range.text, describe_value(*value)));
   };
   if (!value->is_number()) throw fail();
   const double number = value->get<double>();
-  const bool above = range.include_minimum ? number >= range.minimum : number > range.minimum;
-  const bool below = range.include_maximum ? number <= range.maximum : number < range.maximum;
-  if (!std::isfinite(number) || !above || !below) throw fail();
+  if (!std::isfinite(number) || !in_range(number, range)) throw fail();
   return number;
 }
 
 std::vector<std::string> ObjectReader::string_list_or(std::string_view key, const std::vector<std::string>& fallback) {
   const auto* value = optional(key);
+  if (recorder_) record(key, {{"type", "array"}, {"items", {{"type", "string"}}}, {"default", fallback}}, false);
   if (!value) return fallback;
   if (!value->is_array())
     throw KeyPathError(path_of(key), fmt::format("expected an array of strings, got {}", type_name(*value)));
@@ -181,6 +287,7 @@ void ObjectReader::finish() const {
                                         ? fmt::format("unknown key (known keys here: {})", join_quoted(known_list))
                                         : fmt::format("unknown key (did you mean \"{}\"?)", closest));
   }
+  if (recorder_) recorder_->add(shape_);
 }
 
 ObjectReader::Range positive() {

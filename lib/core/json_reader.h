@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -32,6 +33,43 @@ class KeyPathError : public UserError {
 
 // A short, single-line rendering of a JSON value for messages.
 std::string describe_value(const nlohmann::json& value);
+
+// What the readers accept, recorded as they read, so that the config's JSON Schema (config/schema.h) comes from
+// the reader itself and cannot drift from it. While a recording is in scope on this thread, every ObjectReader that
+// finishes reports one shape: its object's key path with array indices written "[]" ("model.layers[]"), and for
+// each key it asked for, the JSON Schema of the values its getter accepts. Without a recording, readers record
+// nothing.
+class SchemaRecorder {
+ public:
+  struct Key {
+    nlohmann::json schema;              // {"$object": path} stands for the object read at that path, if any
+    bool required = false;
+    std::optional<std::string> chosen;  // the string this object gave (a choice, or a "type"): what tells shapes apart
+  };
+  struct Shape {
+    std::string path;
+    std::map<std::string, Key, std::less<>> keys;
+    nlohmann::json constraints = nlohmann::json::object();  // keywords on the object itself (ObjectReader::constrain)
+  };
+
+  void add(Shape shape) { shapes_.push_back(std::move(shape)); }
+  const std::vector<Shape>& shapes() const { return shapes_; }
+
+  // "model.layers[2].renorm" → "model.layers[].renorm": one schema for every element of an array.
+  static std::string general_path(std::string_view path);
+
+ private:
+  std::vector<Shape> shapes_;
+};
+
+// Records into `recorder` for as long as it lives (one thread; not nested).
+class ScopedSchemaRecording {
+ public:
+  explicit ScopedSchemaRecording(SchemaRecorder& recorder);
+  ~ScopedSchemaRecording();
+  ScopedSchemaRecording(const ScopedSchemaRecording&) = delete;
+  ScopedSchemaRecording& operator=(const ScopedSchemaRecording&) = delete;
+};
 
 class ObjectReader {
  public:
@@ -66,13 +104,30 @@ class ObjectReader {
   double number_or(std::string_view key, double fallback, const Range& range);
   std::vector<std::string> string_list_or(std::string_view key, const std::vector<std::string>& fallback);
 
-  // Throws on the first key no getter asked for.
+  // For a key whose value the caller reads itself (several forms, null for "off"): the JSON Schema of what it
+  // accepts, replacing what the getters recorded. `also_accept` adds one more form to it instead. Both only
+  // matter while a schema is being recorded (SchemaRecorder), and cost nothing otherwise.
+  void describe(std::string_view key, nlohmann::json schema);
+  void also_accept(std::string_view key, nlohmann::json alternative);
+  // JSON Schema keywords on the object itself, for a rule across its keys that a schema can say ("path", or
+  // "train" and "test"). Recorded like describe.
+  void constrain(nlohmann::json keywords);
+
+  // Throws on the first key no getter asked for; then reports this object's shape to the recording, if any.
   void finish() const;
 
  private:
+  void record(std::string_view key, nlohmann::json schema, bool required,
+              std::optional<std::string> chosen = std::nullopt);
+
   const nlohmann::json& object_;
   std::string path_;
   std::set<std::string, std::less<>> known_;
+  // Keys asked about with has(): one read after that is read because it is there, so it is not required and its
+  // getter's fallback is no default.
+  mutable std::set<std::string, std::less<>> asked_;
+  SchemaRecorder* recorder_;  // the recording in scope when this reader was made, or null
+  SchemaRecorder::Shape shape_;
 };
 
 // Reads `value` (at `path`) as a whole number in [minimum, maximum].

@@ -256,7 +256,7 @@ ArmSpec parse_arm(const json& entry, const std::string& path) {
                                          "got {}",
                                          quoted_kind_names(), describe_value(entry)));
   ObjectReader reader(entry, path);
-  if (!reader.has("kind")) reader.required("kind");  // throws "is required but missing"
+  reader.required("kind");  // throws "is required but missing"
   ArmSpec arm;
   arm.kind = reader.choice_or("kind", "", kind_names());
   arm.name = reader.string_or("name", arm.kind);

@@ -42,6 +42,7 @@ std::string alternatives_text(const std::vector<std::string_view>& names) {
 LayerSpec read_layer(const nlohmann::json& object, const std::string& path, Defaults defaults) {
   ObjectReader reader(object, path);
   const std::string type = reader.required_string("type");
+  reader.describe("type", {{"type", "string"}, {"enum", type_names()}});
   auto layer = read_kind(type, reader, defaults, std::make_index_sequence<std::variant_size_v<LayerSpec>>());
   if (!layer) {
     // Config files and model files word an unknown type differently, and their messages are pinned by tests.

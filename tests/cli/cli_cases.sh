@@ -666,6 +666,30 @@ case_slurm_help_lists_its_options_and_examples() {
   help_teaches slurm -c --config --set --sweep --seeds --arms -o --output --dry-run --resume -j --partition --time \
     --cpus-per-task --mem --account --max-parallel -- --threads --save-model --overwrite
 }
+case_schema_help_lists_its_options_and_examples() {
+  help_teaches schema -o --output -q -- --config --set --threads
+}
+
+# bnrun schema: the config's JSON Schema (draft 2020-12), from the reader itself (lib/config/schema.h); a config may
+# name it in "$schema". (Its agreement with the reader: tests/config/test_schema.cpp, tests/config/schema_agreement.py.)
+case_schema_prints_the_json_schema_of_the_config() {
+  "$bnrun" schema >schema.json 2>stderr.txt || fail "$(cat stderr.txt)"
+  jq -e '."$schema" == "https://json-schema.org/draft/2020-12/schema" and .type == "object" and
+         .additionalProperties == false and (.properties | has("dataset") and has("model") and has("training") and
+         has("experiment") and has("$schema"))' schema.json >/dev/null || fail "not the config's schema: $(head -c 400 schema.json)"
+  jq -e '[.. | objects | select(has("$object"))] | length == 0' schema.json >/dev/null || fail "a placeholder is left"
+  "$bnrun" schema -o written.schema.json 2>stderr.txt || fail "$(cat stderr.txt)"
+  cmp -s schema.json written.schema.json || fail "-o wrote other bytes than stdout shows"
+  [ -z "$(find . -name '*.tmp.*')" ] || fail "temporary files left"
+  jq '. + {"$schema": "./written.schema.json"}' "$source_dir/configs/smoke.json" >smoke.json
+  sed -i "s|\.\./datasets|$source_dir/datasets|" smoke.json
+  "$bnrun" validate -c smoke.json >resolved.json 2>stderr.txt || fail "a config with \$schema: $(cat stderr.txt)"
+  ! jq -e 'has("$schema")' resolved.json >/dev/null || fail "the resolved config repeats \$schema"
+  jq '. + {"$schema": 1}' smoke.json >bad.json
+  "$bnrun" validate --config-only -c bad.json >/dev/null 2>stderr.txt && fail "a number for \$schema was accepted"
+  grep -qF 'bad.json: $schema: expected a string, got 1' stderr.txt || fail "$(cat stderr.txt)"
+  expect_error "bnrun schema does not use --seeds" -- schema --seeds 3
+}
 
 # The man page the build wrote (packaging/) is what this bnrun writes, is clean roff, and has every option CLI11
 # knows of every command, in that command's section (and the main options in OPTIONS).
@@ -684,7 +708,7 @@ case_the_man_page_lists_every_option_of_every_command() {
   for option in $("$bnrun" __complete options); do
     grep -qE -- "(^|, )$option( |,|$)" section.txt || fail "OPTIONS lacks $option"
   done
-  [ "$(grep -c '' < <("$bnrun" __complete subcommands))" -eq 8 ] || fail "$("$bnrun" __complete subcommands)"
+  [ "$(grep -c '' < <("$bnrun" __complete subcommands))" -eq 9 ] || fail "$("$bnrun" __complete subcommands)"
   for command in $("$bnrun" __complete subcommands); do
     section_of ".SS \"bnrun $command\"" >section.txt
     [ -s section.txt ] || fail "no section for bnrun $command"
@@ -837,6 +861,26 @@ case_regression_mistakes_are_one_line_and_exit_2() {
   { head -1 "$source_dir/datasets/diabetes.csv"; sed -n 2,40p "$source_dir/datasets/diabetes.csv"; echo '1,2,3,4,5,6,7,8,9,10,high'; } >bad.csv
   expect_error "bad.csv:41: the target column 'progression' holds \"high\", not a finite number" \
     -- -c "$config" --set dataset.path="$PWD/bad.csv"
+}
+
+# --set and --sweep also offer the keys the config lacks, from the schema: dataset.cross_validation is in no shipped
+# config. The config's own paths (its layers by index) still come first.
+case_bash_completion_offers_keys_the_config_lacks_from_the_schema() {
+  complete_words -c "$source_dir/configs/smoke.json" --set dataset.cross >got.txt
+  grep -qx 'dataset.cross_validation' got.txt && grep -qx 'dataset.cross_validation.folds' got.txt &&
+    grep -qx 'dataset.cross_validation.fold' got.txt || fail "--set dataset.cross: $(cat got.txt)"
+  ! grep -qv '^dataset\.cross_validation' got.txt || fail "--set dataset.cross: $(cat got.txt)"
+  complete_words --sweep training.schedule. >got.txt
+  grep -qx 'training.schedule.every_epochs' got.txt && grep -qx 'training.schedule.min_learning_rate' got.txt ||
+    fail "--sweep training.schedule.: $(cat got.txt)"
+  complete_words --set 'model.layers[' >got.txt
+  grep -qx 'model.layers\[0\].units' got.txt || fail "the config's layers: $(cat got.txt)"
+  # A config that does not read still gets the schema's keys.
+  printf '{"dataset": 5}\n' >broken.json
+  complete_words -c broken.json --set dataset.sp >got.txt
+  grep -qx 'dataset.split.method' got.txt || fail "a broken config: $(cat got.txt)"
+  complete_words schema - >got.txt
+  grep -qx -- '--output' got.txt || fail "schema -: $(cat got.txt)"
 }
 
 "case_$name"

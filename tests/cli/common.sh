@@ -10,11 +10,25 @@ cd "$work" || exit 1
 
 fail() { echo "FAIL: $*"; exit 1; }
 
+# With BNRUN_SAVE_CONFIGS_TO set, each config a case expects bnrun to refuse is kept there (a folder per call: the
+# config.json, if any, and bnrun's arguments, NUL-separated), so that tests/config/schema_agreement.py can check that
+# the JSON Schema refuses it too.
+saved_configs=0
+save_refused_config() {
+  [ -n "${BNRUN_SAVE_CONFIGS_TO:-}" ] || return 0
+  saved_configs=$((saved_configs + 1))
+  local folder="$BNRUN_SAVE_CONFIGS_TO/$name.$saved_configs"
+  mkdir -p "$folder"
+  if [ -f "$work/config.json" ]; then cp "$work/config.json" "$folder/"; fi
+  printf '%s\0' "$@" >"$folder/arguments"
+}
+
 # expect_error SUBSTRING -- ARGS...: bnrun exits 2, prints exactly one line on stderr starting "error: " and
 # containing SUBSTRING, nothing on stdout, no stack trace, no out/ folder and no temporary files.
 expect_error() {
   local expected=$1
   shift 2
+  save_refused_config "$@"
   "$bnrun" "$@" -o "$work/out" >stdout.txt 2>stderr.txt
   local code=$?
   [ "$code" -eq 2 ] || fail "exit code $code, expected 2; stderr: $(cat stderr.txt)"

@@ -42,6 +42,7 @@ check_installation() {
   local root=$1 prefix=$2 file
   local base=$root$prefix
   for file in bin/bnrun share/man/man1/bnrun.1.gz share/bash-completion/completions/bnrun \
+    share/bnrun/bnrun-config.schema.json \
     share/bnrun/configs/iris_bn.json share/bnrun/configs/smoke.json share/bnrun/configs/README.md \
     share/bnrun/configs/claims/depth.json share/bnrun/datasets/README.md share/bnrun/datasets/iris.csv \
     share/bnrun/datasets/cgpa_iq.csv share/bnrun/datasets/wine.csv share/bnrun/datasets/breast_cancer.csv \

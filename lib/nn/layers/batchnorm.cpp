@@ -26,6 +26,9 @@ constexpr std::int64_t max_virtual_batch_size = 100'000'000;
 ClipSchedule read_schedule(ObjectReader& parent, std::string_view key, const ClipSchedule& fallback, double minimum,
                            Defaults defaults) {
   const nlohmann::json* value = parent.optional(key);
+  parent.describe(key, {{"anyOf",
+                         {{{"type", "number"}, {"minimum", minimum}},
+                          {{"$object", SchemaRecorder::general_path(parent.path_of(key))}}}}});
   if (!value) {
     if (defaults == Defaults::refused) parent.required(key);
     return fallback;
@@ -45,7 +48,7 @@ ClipSchedule read_schedule(ObjectReader& parent, std::string_view key, const Cli
                                    "\"ramp_steps\"}}, got {}",
                                    describe_value(*value)));
   ObjectReader reader(*value, parent.path_of(key));
-  if (!reader.has("start")) reader.required("start");
+  reader.required("start");  // throws "is required but missing"
   schedule.start = reader.number_or("start", 0.0, bound);
   schedule.end = read_number(reader, "end", schedule.start, bound, defaults);
   schedule.warmup_steps = reader.has("warmup_steps") || defaults == Defaults::refused
@@ -101,6 +104,8 @@ BatchNormSpec BatchNormSpec::from_json(ObjectReader& reader, Defaults defaults) 
   else
     batchnorm.momentum =
         read_number(reader, "momentum", *batchnorm.momentum, {0.0, 1.0, true, true, "in [0, 1] or null"}, defaults);
+  // null: the cumulative average (read above, before the number).
+  reader.also_accept("momentum", {{"type", "null"}});
   batchnorm.epsilon = read_number(reader, "epsilon", batchnorm.epsilon, positive(), defaults);
   batchnorm.center = read_boolean(reader, "center", batchnorm.center, defaults);
   batchnorm.scale = read_boolean(reader, "scale", batchnorm.scale, defaults);
@@ -111,11 +116,15 @@ BatchNormSpec BatchNormSpec::from_json(ObjectReader& reader, Defaults defaults) 
   batchnorm.running_stats = reader.boolean_or("running_stats", batchnorm.running_stats);
   if (const nlohmann::json* size = reader.optional("virtual_batch_size"); size && !size->is_null())
     batchnorm.virtual_batch_size = read_integer(*size, reader.path_of("virtual_batch_size"), 2, max_virtual_batch_size);
+  reader.describe("virtual_batch_size",
+                  {{"anyOf", {{{"type", "null"}}, {{"type", "integer"}, {"minimum", 2}, {"maximum", max_virtual_batch_size}}}},
+                   {"default", nullptr}});
   if (const nlohmann::json* renorm = reader.optional("renorm"); renorm && !renorm->is_null()) {
     ObjectReader renorm_reader(*renorm, reader.path_of("renorm"));
     batchnorm.renorm = read_renorm_settings(renorm_reader, defaults);
     renorm_reader.finish();
   }
+  reader.also_accept("renorm", {{"type", "null"}});
   batchnorm.synchronized = reader.boolean_or("synchronized", batchnorm.synchronized);
   check_batchnorm_modes(batchnorm, reader.path_of("").substr(0, reader.path_of("").size() - 1));
   return batchnorm;

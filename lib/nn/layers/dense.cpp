@@ -16,6 +16,10 @@ DenseSpec DenseSpec::from_json(ObjectReader& reader, Defaults defaults) {
     dense.units = static_cast<std::size_t>(read_integer(*units, reader.path_of("units"), 1, max_layer_width));
   else
     dense.units = static_cast<std::size_t>(reader.required_integer("units", 1, max_layer_width));
+  // Left out or "auto" (the output layer alone): one unit per class of the data.
+  if (defaults == Defaults::allowed)
+    reader.describe("units", {{"anyOf", {{{"type", "integer"}, {"minimum", 1}, {"maximum", max_layer_width}},
+                                         {{"const", "auto"}}}}});
   dense.activation = read_activation(reader, "activation", "linear", defaults);
   dense.initializer =
       *initializer_from_name(read_choice(reader, "initializer", "glorot_uniform", initializer_names(), defaults));
