@@ -409,7 +409,7 @@ bool given(const json& document, std::initializer_list<const char*> path) {
 }
 
 // A regression loss makes the target numeric; what only has a meaning for classes (stratification, class weights,
-// accuracies) is refused with it, and what only has one for a numeric target is refused without it.
+// accuracies, the classification metrics) is refused with it, and a regression metric is refused without it.
 void resolve_task(const json& document, Config& config) {
   DatasetConfig& dataset = config.dataset;
   const TrainingConfig& training = config.training;
@@ -421,14 +421,9 @@ void resolve_task(const json& document, Config& config) {
                                    results::definition_of(*config.report.metric).key,
                                    regression ? "classification" : "regression", loss_name(effective_loss(config)),
                                    regression ? "regression" : "classification"));
-  if (training.loss != Loss::huber && given(document, {"training", "huber_delta"}))
-    throw KeyPathError("training.huber_delta", "only applies with training.loss \"huber\"");
-  if (!regression) {
-    if (given(document, {"dataset", "standardize_target"}))
-      throw KeyPathError("dataset.standardize_target",
-                         "only applies to a numeric target (a regression training.loss: mse, mae or huber)");
-    return;
-  }
+  // dataset.standardize_target and training.huber_delta are left unused where they do not apply rather than
+  // refused, as test_fraction under cross-validation: a sweep over training.loss keeps one huber_delta.
+  if (!regression) return;
   const std::string why = fmt::format("a regression target (training.loss \"{}\") has no classes", loss_name(*training.loss));
   if (dataset.stratify) throw KeyPathError("dataset.stratify", fmt::format("{} to stratify by", why));
   if (dataset.cross_validated()) {

@@ -82,8 +82,10 @@ std::set<std::string> key_set(const Shape& shape) {
 std::optional<std::string> discriminator(const std::vector<const Shape*>& shapes) {
   std::optional<std::string> best;
   std::size_t best_count = 0;
-  for (const auto& [key, first] : shapes.front()->keys) {
-    if (!first.schema.contains("enum")) continue;
+  for (const auto& entry : shapes.front()->keys) {
+    // A reference, not a structured binding: clang 14 cannot capture a structured binding in a lambda.
+    const std::string& key = entry.first;
+    if (!entry.second.schema.contains("enum")) continue;
     std::map<std::string, std::set<std::string>> keys_of_answer;
     const bool everywhere = std::all_of(shapes.begin(), shapes.end(), [&](const Shape* shape) {
       const auto found = shape->keys.find(key);
@@ -168,7 +170,9 @@ class Builder {
         auto& seen = forms[name];
         if (std::find(seen.begin(), seen.end(), recorded.schema) == seen.end()) seen.push_back(recorded.schema);
       }
-    for (const auto& [name, seen] : forms) {
+    for (const auto& named_forms : forms) {
+      const std::string& name = named_forms.first;
+      const auto& seen = named_forms.second;
       const bool everywhere_required = std::all_of(group.begin(), group.end(), [&](const Shape* shape) {
         const auto found = shape->keys.find(name);
         return found != shape->keys.end() && found->second.required;

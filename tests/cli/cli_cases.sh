@@ -845,7 +845,6 @@ case_regression_mistakes_are_one_line_and_exit_2() {
     -- -c "$config" --set dataset.stratify=true
   expect_error 'training.early_stopping.monitor: a regression target (training.loss "mse") has no classes' \
     -- -c "$config" --set 'training.early_stopping={"monitor":"val_accuracy"}'
-  expect_error 'training.huber_delta: only applies with training.loss "huber"' -- -c "$config" --set training.huber_delta=2
   expect_error 'model.layers[4].units: is 3, but a regression output predicts one number' \
     -- -c "$config" --set 'model.layers[4].units=3'
   # A target of fractional numbers taken as classes (no regression loss) says what to do.
