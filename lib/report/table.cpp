@@ -78,10 +78,7 @@ std::string regression_comparison(const results::RunRecord& record, const std::s
     if (!result.test)
       row[1] = result.status == train::RunStatus::diverged ? fmt::format("diverged@{}", result.diverged_epoch)
                                                            : std::string(train::status_name(result.status));
-    std::optional<double> best_loss;
-    for (const auto& epoch : result.history)
-      if (epoch.validation && std::isfinite(epoch.validation->loss) && (!best_loss || epoch.validation->loss < *best_loss))
-        best_loss = epoch.validation->loss;
+    const auto best_loss = results::best_validation_loss(result);
     row.push_back(best_loss ? fixed(*best_loss) : "-");
     row.push_back(std::to_string(result.history.size()));
     row.push_back(with_thousands(result.trainable_parameters + result.non_trainable_parameters));

@@ -1,6 +1,7 @@
 #include "results/record.h"
 
 #include <fmt/format.h>
+#include <cmath>
 
 #include "core/cpu.h"
 
@@ -26,6 +27,14 @@ std::optional<double> best_validation_accuracy(const train::RunResult& result) {
   std::optional<double> best;
   for (const auto& epoch : result.history)
     if (epoch.validation && (!best || epoch.validation->accuracy > *best)) best = epoch.validation->accuracy;
+  return best;
+}
+
+std::optional<double> best_validation_loss(const train::RunResult& result) {
+  std::optional<double> best;
+  for (const auto& epoch : result.history)
+    if (epoch.validation && std::isfinite(epoch.validation->loss) && (!best || epoch.validation->loss < *best))
+      best = epoch.validation->loss;
   return best;
 }
 

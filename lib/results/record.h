@@ -72,6 +72,8 @@ struct RunRecord {
 
 // The best validation accuracy over the epochs, if there was a validation split.
 std::optional<double> best_validation_accuracy(const train::RunResult& result);
+// The lowest finite validation loss over the epochs (a regression run's counterpart of the best accuracy).
+std::optional<double> best_validation_loss(const train::RunResult& result);
 
 // Whether the record's runs fit a numeric target (its data says so).
 inline bool is_regression(const RunRecord& record) {

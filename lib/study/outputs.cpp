@@ -358,9 +358,7 @@ std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcome
       const train::RunResult& result = arm.result;
       if (regression) {
         const auto cell = [&](results::Metric metric) { return number_cell(results::definition_of(metric).of(arm)); };
-        std::optional<double> best_loss;
-        for (const auto& epoch : result.history)
-          if (epoch.validation && (!best_loss || epoch.validation->loss < *best_loss)) best_loss = epoch.validation->loss;
+        const auto best_loss = results::best_validation_loss(result);
         text += fmt::format("{},{},{},{},{},{},{},{},{},{},\n", prefix, arm.arm, train::status_name(result.status),
                             result.test ? cell(results::Metric::test_rmse) : "",
                             result.test ? cell(results::Metric::test_mae) : "",
