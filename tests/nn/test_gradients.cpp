@@ -153,6 +153,34 @@ TEST_CASE("binary cross-entropy with one sigmoid unit has correct gradients") {
   check_all_parameter_gradients(spec, 6, 2);
 }
 
+TEST_CASE("a linear output with mse, mae and huber losses has correct gradients through batchnorm", "[regression]") {
+  // tanh, not relu: a relu kink crossed by the finite difference would blur the comparison, as in the tests above.
+  const ModelSpec spec{3, {DenseSpec{4, Activation::tanh}, pytorch_like_batchnorm(), DenseSpec{1, Activation::linear}}};
+  const Matrix<double> x = random_matrix(6, 3, 23);
+  // Targets far from where the outputs start, so that no residual sits on mae's or huber's kink.
+  const std::vector<double> targets = {2.5, -3.0, 4.0, -2.2, 3.1, -4.4};
+  for (const auto kind : {bnrun::kernels::RegressionLoss::mse, bnrun::kernels::RegressionLoss::mae,
+                          bnrun::kernels::RegressionLoss::huber}) {
+    Model<double> model(spec, 13);
+    const auto loss = [&](Matrix<double>* outputs_gradient) {
+      const Matrix<double>& outputs = model.forward({}, x, Mode::train);
+      if (outputs_gradient) outputs_gradient->reshape(outputs.rows, outputs.cols);
+      return bnrun::kernels::regression_loss(kind, outputs.data(), targets.data(), outputs.rows,
+                                             outputs_gradient ? outputs_gradient->data() : nullptr, 0.8);
+    };
+    Matrix<double> outputs_gradient;
+    loss(&outputs_gradient);
+    model.backward({}, x, outputs_gradient);
+    for (auto& parameter : model.parameters()) {
+      const std::vector<double> analytic = *parameter.gradients;
+      const auto comparison = bnrun::testing::compare_with_finite_differences(*parameter.values, analytic,
+                                                                              [&] { return loss(nullptr); });
+      INFO(parameter.name << " worst relative error " << comparison.worst_relative_error);
+      CHECK(comparison.worst_relative_error <= tolerance);
+    }
+  }
+}
+
 TEST_CASE("batchnorm input gradient matches finite differences when checked directly on the layer") {
   bnrun::nn::BatchNorm<double> layer("batchnorm_1", 3, BatchNormSpec{});
   layer.gamma() = {1.5, -0.7, 0.9};
