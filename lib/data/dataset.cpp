@@ -66,9 +66,11 @@ std::optional<double> number_in(std::string_view text) {
   return value;
 }
 
-// A numeric target's value on each row (regression). Each distinct text is parsed once, in order of first
-// appearance, so a cell that is no number is reported at the first row that has it.
-std::vector<double> numeric_targets(const CsvTable& table) {
+}  // namespace
+
+// Each distinct text is parsed once, in order of first appearance, so a cell that is no number is reported at the
+// first row that has it.
+std::vector<double> numeric_target_values(const CsvTable& table) {
   std::vector<double> value_of_code(table.target_values.size());
   for (std::uint32_t code = 0; code < table.target_values.size(); ++code) {
     const auto value = number_in(table.target_values[code]);
@@ -83,6 +85,8 @@ std::vector<double> numeric_targets(const CsvTable& table) {
   for (std::size_t i = 0; i < table.rows; ++i) targets[i] = value_of_code[table.target_codes[i]];
   return targets;
 }
+
+namespace {
 
 // More distinct fractional numbers than this in a classification target: it is almost surely a regression target.
 constexpr std::size_t most_fractional_classes = 10;
@@ -157,7 +161,7 @@ LabelledRows labelled(CsvTable&& table, std::vector<std::int32_t>&& labels, std:
 // A numeric target's rows: every label 0 (one "class", so that the splitting code needs no second path).
 LabelledRows with_numeric_target(CsvTable&& table) {
   require_utf8_text(table);
-  auto targets = numeric_targets(table);
+  auto targets = numeric_target_values(table);
   std::vector<std::int32_t> labels(table.rows, 0);
   return labelled(std::move(table), std::move(labels), std::move(targets));
 }
@@ -313,6 +317,12 @@ std::vector<bool> choose_rows(const std::vector<std::size_t>& order, const std::
   return chosen;
 }
 
+// The scale a standardization divides by: the deviation, or 1 for a constant column (as scikit-learn's
+// StandardScaler); tiny deviations are float noise, not signal.
+double scale_for(double deviation, double mean) {
+  return deviation > 1e-12 * std::max(1.0, std::abs(mean)) ? deviation : 1.0;
+}
+
 // The mean and deviation of each column over the rows of every matrix in `parts`, in that order.
 Standardizer fit_standardizer(std::initializer_list<const nn::Matrix<float>*> parts) {
   const std::size_t width = (*parts.begin())->cols;
@@ -334,9 +344,7 @@ Standardizer fit_standardizer(std::initializer_list<const nn::Matrix<float>*> pa
         squares[j] += centered * centered;
       }
   for (std::size_t j = 0; j < width; ++j) {
-    const double deviation = std::sqrt(squares[j] / static_cast<double>(rows));
-    // A constant feature keeps scale 1 (as scikit-learn); tiny deviations are float noise, not signal.
-    result.scale[j] = deviation > 1e-12 * std::max(1.0, std::abs(result.mean[j])) ? deviation : 1.0;
+    result.scale[j] = scale_for(std::sqrt(squares[j] / static_cast<double>(rows)), result.mean[j]);
   }
   return result;
 }
@@ -415,7 +423,7 @@ void scale_targets(PreparedData& data, bool standardize_target) {
     double squares = 0.0;
     for (const double y : data.train.targets) squares += (y - mean) * (y - mean);
     const double deviation = std::sqrt(squares / static_cast<double>(data.train.targets.size()));
-    data.target_scaling = {mean, deviation > 1e-12 * std::max(1.0, std::abs(mean)) ? deviation : 1.0};
+    data.target_scaling = {mean, scale_for(deviation, mean)};
   }
   for (Split* split : {&data.train, &data.validation, &data.test}) {
     split->scaled_targets.resize(split->targets.size());
@@ -425,10 +433,6 @@ void scale_targets(PreparedData& data, bool standardize_target) {
 }
 
 }  // namespace
-
-std::vector<double> numeric_target_values(const CsvTable& table) {
-  return numeric_targets(table);
-}
 
 void standardize(nn::Matrix<float>& features, const Standardizer& standardizer) {
   for (std::size_t i = 0; i < features.rows; ++i)

@@ -59,6 +59,16 @@ std::string with_thousands(std::size_t value) {
 
 namespace {
 
+std::string fixed(double value) {
+  return std::isfinite(value) ? fmt::format("{:.4f}", value) : std::string("-");
+}
+
+// What an arm without a test result shows in place of its headline number.
+std::string status_text(const train::RunResult& result) {
+  return result.status == train::RunStatus::diverged ? fmt::format("diverged@{}", result.diverged_epoch)
+                                                     : std::string(train::status_name(result.status));
+}
+
 // A regression run's table: RMSE, MAE and R² in the target's units, then the loss (on the standardized target),
 // and each arm's differences from the reference arm.
 std::string regression_comparison(const results::RunRecord& record, const std::string& reference,
@@ -66,7 +76,6 @@ std::string regression_comparison(const results::RunRecord& record, const std::s
   std::vector<results::Metric> columns = {results::Metric::test_rmse, results::Metric::test_mae,
                                           results::Metric::test_r2, results::Metric::test_loss};
   if (metric && std::find(columns.begin(), columns.end(), *metric) == columns.end()) columns.push_back(*metric);
-  auto fixed = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : std::string("-"); };
   std::vector<std::string> header = {"variant"};
   for (const auto column : columns) header.emplace_back(results::definition_of(column).label);
   for (const char* rest : {"best val loss", "epochs", "params", "train time"}) header.emplace_back(rest);
@@ -75,9 +84,7 @@ std::string regression_comparison(const results::RunRecord& record, const std::s
     const train::RunResult& result = arm.result;
     std::vector<std::string> row = {arm.arm};
     for (const auto column : columns) row.push_back(fixed(results::definition_of(column).of(arm)));
-    if (!result.test)
-      row[1] = result.status == train::RunStatus::diverged ? fmt::format("diverged@{}", result.diverged_epoch)
-                                                           : std::string(train::status_name(result.status));
+    if (!result.test) row[1] = status_text(result);
     const auto best_loss = results::best_validation_loss(result);
     row.push_back(best_loss ? fixed(*best_loss) : "-");
     row.push_back(std::to_string(result.history.size()));
@@ -122,15 +129,11 @@ std::string comparison_table(const results::RunRecord& record, const std::string
   std::vector<std::vector<std::string>> rows = {
       {"variant", "test acc", "test loss", "best val acc", "epochs", "params", "train time"}};
   if (extra) rows.front().insert(rows.front().begin() + 3, std::string(extra->label));
-  auto fixed = [](double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : std::string("-"); };
   for (const auto& arm : record.arms) {
     const train::RunResult& result = arm.result;
     const auto best = results::best_validation_accuracy(result);
-    const std::string problem = result.status == train::RunStatus::diverged
-                                    ? fmt::format("diverged@{}", result.diverged_epoch)
-                                    : std::string(train::status_name(result.status));
     const bool has_accuracy = result.test && std::isfinite(result.test->accuracy);
-    rows.push_back({arm.arm, has_accuracy ? fixed(result.test->accuracy) : problem,
+    rows.push_back({arm.arm, has_accuracy ? fixed(result.test->accuracy) : status_text(result),
                     result.test ? fixed(result.test->loss) : "-", best ? fixed(*best) : "-",
                     std::to_string(result.history.size()),
                     with_thousands(result.trainable_parameters + result.non_trainable_parameters),

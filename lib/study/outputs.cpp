@@ -357,14 +357,14 @@ std::string summary_csv(const Plan& plan, const std::vector<RunOutcome>& outcome
     for (const auto& arm : outcomes[i].record.arms) {
       const train::RunResult& result = arm.result;
       if (regression) {
-        const auto cell = [&](results::Metric metric) { return number_cell(results::definition_of(metric).of(arm)); };
+        std::vector<std::string> cells;
+        for (const auto metric : {results::Metric::test_rmse, results::Metric::test_mae, results::Metric::test_r2,
+                                  results::Metric::test_loss})
+          cells.push_back(result.test ? number_cell(results::definition_of(metric).of(arm)) : "");
         const auto best_loss = results::best_validation_loss(result);
-        text += fmt::format("{},{},{},{},{},{},{},{},{},{},\n", prefix, arm.arm, train::status_name(result.status),
-                            result.test ? cell(results::Metric::test_rmse) : "",
-                            result.test ? cell(results::Metric::test_mae) : "",
-                            result.test ? cell(results::Metric::test_r2) : "",
-                            result.test ? number_cell(result.test->loss) : "", best_loss ? number_cell(*best_loss) : "",
-                            result.history.size(), number_cell(result.train_seconds));
+        text += fmt::format("{},{},{},{},{},{},{},\n", prefix, arm.arm, train::status_name(result.status),
+                            fmt::join(cells, ","), best_loss ? number_cell(*best_loss) : "", result.history.size(),
+                            number_cell(result.train_seconds));
         continue;
       }
       const auto best = results::best_validation_accuracy(result);
@@ -400,6 +400,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
   const std::string settings_header = plan.axes.empty() ? "" : "settings | ";
   const std::string settings_rule = plan.axes.empty() ? "" : "---|";
   const auto metrics = plan_summary_metrics(plan);
+  const results::Metric primary = primary_metric_of(plan);
   std::string header = fmt::format("| {}variant | n |", settings_header);
   std::string rule = fmt::format("|{}---|--:|", settings_rule);
   for (const results::Metric metric : metrics) {
@@ -410,7 +411,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
   for (const auto& group : groups) {
     const std::string settings = plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ";
     for (const auto& arm : group.arms) {
-      text += fmt::format("| {}{} | {} |", settings, arm.arm, arm.summary(primary_metric_of(plan)).n);
+      text += fmt::format("| {}{} | {} |", settings, arm.arm, arm.summary(primary).n);
       for (const auto& summary : arm.summaries)
         text += fmt::format(" {} | {} | {} |", mean_std(summary), fixed(summary.min), fixed(summary.max));
       text += "\n";
@@ -439,7 +440,7 @@ std::string report_markdown(const Plan& plan, const std::vector<RunOutcome>& out
     for (const auto& group : groups) {
       const ArmDifference& difference = group.differences[k];
       text += fmt::format("| {}{} |", plan.axes.empty() ? "" : settings_label(plan, group.settings) + " | ",
-                          difference.of(primary_metric_of(plan)).n);
+                          difference.of(primary).n);
       for (const results::Metric metric : metrics) {
         const auto& d = difference.of(metric);
         text += fmt::format(" {} | {} |", d.n > 0 ? fmt::format("{:+.4f}", d.mean) : "-", bounds(d));

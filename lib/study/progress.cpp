@@ -94,16 +94,13 @@ class Progress::Display {
       log(spdlog::level::warn, text + "failed: " + outcome.error);
       return;
     }
-    const bool regression = results::is_regression(outcome.record);
+    const auto& primary = results::definition_of(results::primary_metric(results::is_regression(outcome.record)));
     std::vector<std::string> parts;
-    for (const auto& arm : outcome.record.arms) {
-      const double value = regression ? results::metric_values::test_rmse(arm)
-                                      : (arm.result.test ? arm.result.test->accuracy : 0.0);
+    for (const auto& arm : outcome.record.arms)
       parts.push_back(fmt::format("{} {}", arm.arm,
-                                  arm.result.test ? fmt::format("{:.4f}", value)
+                                  arm.result.test ? fmt::format("{:.4f}", primary.of(arm))
                                                   : std::string(train::status_name(arm.result.status))));
-    }
-    text += fmt::format("test {} {}", regression ? "RMSE" : "accuracy", fmt::join(parts, ", "));
+    text += fmt::format("{} {}", primary.label, fmt::join(parts, ", "));
     if (outcome.state == RunState::resumed) text += " (finished earlier, kept)";
     log(spdlog::level::info, text + eta());
   }

@@ -180,7 +180,12 @@ SplitEvaluation evaluate_split(const kernels::Compute& compute, nn::Model<float>
   const std::size_t classes = scoring.class_names.size();
   std::vector<double> probabilities;  // classification metrics: rows × classes
   std::vector<double> predictions;    // regression metrics: one unscaled output per row
-  if (scoring.with_metrics) (regression ? predictions : probabilities).resize(split.rows() * (regression ? 1 : classes));
+  if (scoring.with_metrics) {
+    if (regression)
+      predictions.resize(split.rows());
+    else
+      probabilities.resize(split.rows() * classes);
+  }
   double total_loss = 0.0;
   std::size_t correct = 0;
   Matrix<float> batch;
